@@ -1,0 +1,1 @@
+"""Transcript import: readers per format, then layout, segmenting and the store."""
