@@ -34,12 +34,13 @@ def m001_documents_segments_cases(db: Database) -> None:
         );
 
         -- One row per (case, attribute). Values keep their SQLite type: numbers stay numbers.
+        -- The rowid keeps the order in which attributes were first defined.
         CREATE TABLE case_attributes (
             case_id INTEGER NOT NULL REFERENCES cases(case_id) ON DELETE CASCADE,
             name TEXT NOT NULL,
             value,
             PRIMARY KEY (case_id, name)
-        ) WITHOUT ROWID;
+        );
 
         -- A case may be named in a cases CSV by file name before the file is imported.
         CREATE TABLE case_files (

@@ -1,0 +1,102 @@
+"""Import speed and peak memory: generated transcripts into a fresh project.
+
+Run:  .venv/bin/python bench/bench_import.py --segments 1000000
+It writes the data under bench/out/ (ignored by git), imports it with the library (the same
+code path as ``qualcode import``), and compares with the naive way, one INSERT and one COMMIT
+per segment, measured on a subset in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from generate import write_transcripts
+
+from qualcode.importing.pipeline import ImportOptions, import_paths, prepare_document
+from qualcode.project import open_project
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def naive_import(folder: Path, limit_segments: int) -> tuple[int, float]:
+    """Per-segment INSERT + COMMIT, the way a straightforward loop writes; stops at a limit."""
+    db_path = Path(tempfile.mkdtemp()) / "naive.db"
+    with open_project(db_path, create=True) as project:
+        conn = project.conn
+        conn.execute("INSERT INTO cases (name, created_at) VALUES ('naive', '')")
+        stored = 0
+        started = time.perf_counter()
+        for number, path in enumerate(sorted(folder.glob("*.txt"))):
+            document = prepare_document(path, ImportOptions())
+            conn.execute(
+                "INSERT INTO documents (name, case_id, content_hash, text, encoding, language,"
+                " source_format, unit, imported_at) VALUES (?, 1, ?, ?, '', '', '', 'turn', '')",
+                (path.name, str(number), document.text),
+            )
+            document_id = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            for segment in document.segments:
+                conn.execute(
+                    "INSERT INTO segments (document_id, ordinal, speaker, role, start_char, "
+                    "end_char, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (document_id, segment.ordinal, segment.speaker, segment.role,
+                     segment.start_char, segment.end_char,
+                     document.text[segment.start_char : segment.end_char]),
+                )  # fmt: skip
+                stored += 1
+                if stored >= limit_segments:
+                    return stored, time.perf_counter() - started
+    return stored, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--segments", type=int, default=1_000_000)
+    parser.add_argument("--turns-per-file", type=int, default=2_000)
+    parser.add_argument("--naive-segments", type=int, default=20_000)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    arguments = parser.parse_args()
+
+    files = arguments.segments // arguments.turns_per_file
+    folder = arguments.out / f"transcripts_{arguments.segments}"
+    if not folder.exists():
+        started = time.perf_counter()
+        write_transcripts(folder, files=files, turns_per_file=arguments.turns_per_file)
+        print(f"generated {files} files in {time.perf_counter() - started:.1f} s")
+    db_path = arguments.out / f"import_{arguments.segments}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+    started = time.perf_counter()
+    with open_project(db_path, create=True) as project:
+        outcomes = import_paths(project, [folder], ImportOptions())
+    elapsed = time.perf_counter() - started
+    segments = sum(outcome.segments for outcome in outcomes)
+    assert all(outcome.status == "added" for outcome in outcomes)
+    print(f"qualcode import: {segments:,} segments in {elapsed:.2f} s = "
+          f"{segments / elapsed:,.0f} segments/s (read, detect turns, segment, store)")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB; database {db_path.stat().st_size / 1e6:.0f} MB")
+
+    conn = sqlite3.connect(db_path)
+    started = time.perf_counter()
+    conn.execute("INSERT INTO segments_fts (rowid, text) SELECT segment_id, text FROM segments")
+    conn.commit()
+    print(f"full-text index build (done lazily at first search): "
+          f"{time.perf_counter() - started:.2f} s")
+    conn.close()
+
+    naive_count, naive_elapsed = naive_import(folder, arguments.naive_segments)
+    naive_rate = naive_count / naive_elapsed
+    print(f"naive (INSERT + COMMIT per segment), {naive_count:,} segments: "
+          f"{naive_elapsed:.2f} s = {naive_rate:,.0f} segments/s")
+    print(f"speed-up: {segments / elapsed / naive_rate:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Search speed on a large project (run bench_import.py first to build it).
+
+Run:  .venv/bin/python bench/bench_search.py --segments 1000000
+Times ``qualcode.search`` (FTS5 trigram for queries of 3+ characters, instr scan below) and the
+naive way: fetch every segment and test ``query in text`` in Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+from qualcode.project import open_project
+from qualcode.search import search, update_search_index
+
+QUERIES = ("卡", "网格", "网格员", "智慧社区平台", "volunteers", "WeChat group")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--segments", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    arguments = parser.parse_args()
+    source = arguments.out / f"import_{arguments.segments}.db"
+    db_path = arguments.out / f"search_{arguments.segments}.db"
+    shutil.copyfile(source, db_path)
+
+    with open_project(db_path) as project:
+        started = time.perf_counter()
+        indexed = update_search_index(project)
+        print(f"lazy index update at first search: {indexed:,} segments in "
+              f"{time.perf_counter() - started:.2f} s")
+        for query in QUERIES:
+            timings = []
+            count = 0
+            for _ in range(3):
+                started = time.perf_counter()
+                count = sum(1 for _hit in search(project, query))
+                timings.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            first_page = sum(1 for _hit in search(project, query, limit=50))
+            page_time = time.perf_counter() - started
+            started = time.perf_counter()
+            folded = query.casefold()
+            naive = sum(
+                1 for (text,) in project.conn.execute("SELECT text FROM segments")
+                if folded in text.casefold()
+            )
+            naive_time = time.perf_counter() - started
+            print(f"{query!r:>16}: {count:>8,} hits, all {statistics.median(timings):.3f} s, "
+                  f"first {first_page} {page_time:.3f} s; naive scan {naive_time:.3f} s "
+                  f"({naive:,} hits)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The ``qualcode`` command line: a thin layer over the library.
+
+Each noun has its own module; this one builds the app, holds the global ``--db`` option and
+turns library errors into one ``Error: ...`` line and an exit status, in one place
+(:class:`QualcodeGroup`). Heavy libraries (spaCy, jieba, sqlite-utils) are imported inside
+command bodies only, so ``qualcode --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from qualcode.errors import ExitStatus, QualcodeError
+from qualcode.project import DB_ENV
+
+
+class QualcodeGroup(TyperGroup):
+    """Maps :class:`QualcodeError` to ``Error: message`` on stderr and its exit status.
+
+    Anything else (a bug) propagates with its traceback, so tests see it.
+    """
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except QualcodeError as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(int(error.exit_status)) from None
+        except KeyboardInterrupt:
+            typer.echo("Interrupted: work already saved is kept.", err=True)
+            raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+
+
+app = typer.Typer(
+    cls=QualcodeGroup,
+    name="qualcode",
+    help=(
+        "Qualitative interview coding and thematic analysis: import transcripts, code "
+        "segments, export theme matrices.\n\n"
+        "Example: qualcode init && qualcode import transcripts/ && qualcode search 网格员"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar=DB_ENV,
+            help="Project file (default ./qualcode.db, or $QUALCODE_DB).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Global options."""
+    from qualcode.cli.context import CliState
+
+    ctx.obj = CliState(db_path=db)
+
+
+def _register() -> None:
+    from qualcode.cli import cases, demo, docs, importing, project, reading
+
+    project.register(app)
+    importing.register(app)
+    reading.register(app)
+    demo.register(app)
+    app.add_typer(cases.app, name="cases")
+    app.add_typer(docs.app, name="docs")
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

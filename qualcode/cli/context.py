@@ -1,0 +1,32 @@
+"""Per-invocation state shared by commands: which project file to open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+
+
+@dataclass
+class CliState:
+    db_path: Path | None = None
+
+
+def open_cli_project(ctx: typer.Context, *, create: bool = False) -> Project:
+    """Open the project named by ``--db`` / ``$QUALCODE_DB`` / ``./qualcode.db``."""
+    from qualcode.project import open_project
+
+    state = ctx.find_object(CliState) or CliState()
+    return open_project(state.db_path, create=create)
+
+
+def db_path_of(ctx: typer.Context) -> Path:
+    from qualcode.project import default_db_path
+
+    state = ctx.find_object(CliState) or CliState()
+    return state.db_path or default_db_path()

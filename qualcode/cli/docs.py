@@ -1,0 +1,69 @@
+"""``qualcode docs``: documents in the project."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from qualcode.cli.context import open_cli_project
+from qualcode.cli.output import OutputFormat, emit_rows, stdout_console, write_json
+
+app = typer.Typer(help="Documents (imported transcripts).", no_args_is_help=True)
+
+LIST_COLUMNS = (
+    "document", "case_name", "language", "encoding", "source_format", "unit", "segments",
+    "characters",
+)  # fmt: skip
+
+
+@app.command("list")
+def list_documents_command(
+    ctx: typer.Context,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """List documents with case, language, format and segment counts.
+
+    Example: qualcode docs list --format json
+    """
+    from qualcode.documents import list_documents
+
+    with open_cli_project(ctx) as project:
+        rows = list_documents(project)
+    columns = None if output_format is OutputFormat.json else LIST_COLUMNS
+    emit_rows(rows, output_format, columns=columns, title="Documents")
+
+
+@app.command("show")
+def show_document_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Document name, e.g. chaiji.md.")],
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Print a document's segments with their ids (json: its fields and full stored text).
+
+    Example: qualcode docs show chaiji.md --format json
+    """
+    from qualcode.documents import SegmentFilter, get_document, iter_segments
+
+    with open_cli_project(ctx) as project:
+        document = get_document(project, name)
+        if output_format is OutputFormat.json:
+            write_json(document)
+            return
+        segments = list(iter_segments(project, SegmentFilter(document=name)))
+    if output_format is OutputFormat.csv:
+        emit_rows(segments, output_format)
+        return
+    console = stdout_console()
+    console.print(
+        f"[bold]{document['document']}[/bold]  case {document['case_name']}  "
+        f"{document['language']}  {document['source_format']}/{document['encoding']}  "
+        f"{len(segments)} segments",
+        markup=True,
+    )
+    for segment in segments:
+        speaker = segment["speaker"] or ""
+        role = f" ({segment['role']})" if segment["role"] else ""
+        console.print(f"[cyan][{segment['segment_id']}][/cyan] {speaker}{role}", markup=True)
+        console.print(segment["text"], markup=False)

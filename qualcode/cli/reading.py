@@ -1,0 +1,122 @@
+"""``qualcode segments`` and ``qualcode search``: reading coded material back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from qualcode.cli.context import open_cli_project
+from qualcode.cli.output import (
+    OutputFormat,
+    emit_rows,
+    format_seconds,
+    message,
+    stdout_console,
+)
+
+if TYPE_CHECKING:
+    from qualcode.search import SearchHit
+
+DocOption = Annotated[str | None, typer.Option("--doc", help="Only this document.")]
+CaseOption = Annotated[str | None, typer.Option("--case", help="Only this case.")]
+SpeakerOption = Annotated[str | None, typer.Option("--speaker", help="Only this speaker.")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format")]
+
+TABLE_COLUMNS = ("segment_id", "case_name", "document", "speaker", "role", "start", "text")
+
+
+def segments_command(
+    ctx: typer.Context,
+    doc: DocOption = None,
+    case: CaseOption = None,
+    speaker: SpeakerOption = None,
+    role: Annotated[
+        str | None, typer.Option("--role", help="interviewer or respondent.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    output_format: FormatOption = OutputFormat.table,
+) -> None:
+    """List segments (rows of segments_view), filtered.
+
+    Example: qualcode segments --case Chaiji --format json
+    """
+    from qualcode.documents import SegmentFilter, iter_segments
+
+    filters = SegmentFilter(
+        document=doc, case_name=case, speaker=speaker, role=role, limit=limit
+    )
+    with open_cli_project(ctx) as project:
+        rows = iter_segments(project, filters)
+        if output_format is OutputFormat.table:
+            rows = (dict(row, start=format_seconds(row["start_time"])) for row in rows)
+            emit_rows(rows, output_format, columns=TABLE_COLUMNS)
+        else:
+            emit_rows(rows, output_format)
+
+
+def _context_line(hit: SearchHit, width: int) -> tuple[str, str, str]:
+    """Left context, hit, right context around the first occurrence, on one line."""
+    text = hit.segment["text"].replace("\n", " ")
+    start, end = hit.spans[0]
+    left = text[max(0, start - width) : start]
+    right = text[end : end + width]
+    return ("…" if start > width else "") + left, text[start:end], right + (
+        "…" if end + width < len(text) else ""
+    )
+
+
+def search_command(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Word or phrase, Chinese or English.")],
+    doc: DocOption = None,
+    case: CaseOption = None,
+    speaker: SpeakerOption = None,
+    width: Annotated[int, typer.Option(help="Characters of context on each side.")] = 30,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    output_format: FormatOption = OutputFormat.table,
+) -> None:
+    """Keyword in context: every segment containing QUERY, the hit highlighted.
+
+    Example: qualcode search 网格员 --case Chaiji
+    """
+    from qualcode.search import search
+
+    with open_cli_project(ctx) as project:
+        hits = search(project, query, case_name=case, document=doc, speaker=speaker, limit=limit)
+        if output_format is not OutputFormat.table:
+            rows = (
+                dict(hit.segment, hits=[list(span) for span in hit.spans])
+                if output_format is OutputFormat.json
+                else dict(hit.segment, hits=len(hit.spans))
+                for hit in hits
+            )
+            emit_rows(rows, output_format)
+            return
+        _print_keyword_in_context(hits, width)
+
+
+def _print_keyword_in_context(hits: Iterable[SearchHit], width: int) -> None:
+    from rich.text import Text
+
+    console = stdout_console()
+    count = 0
+    for hit in hits:
+        left, match, right = _context_line(hit, width)
+        line = Text()
+        segment = hit.segment
+        line.append(f"{segment['segment_id']:>7} ", style="cyan")
+        line.append(f"{segment['case_name']} ", style="green")
+        line.append(f"{segment['speaker'] or '-'}: ", style="dim")
+        line.append(left)
+        line.append(match, style="bold reverse")
+        line.append(right)
+        console.print(line, overflow="ellipsis", no_wrap=True)
+        count += 1
+    message(f"{count} segments")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("segments")(segments_command)
+    app.command("search")(search_command)

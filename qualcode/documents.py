@@ -1,0 +1,206 @@
+"""Documents and segments in the project: writing one document atomically, reading them back.
+
+A document is written together with all its segments in one transaction (DESIGN.md section 3);
+it is identified by the SHA-256 of its normalised text as well as by its name, so importing
+the same content again changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from qualcode.cases import AttributeValue, ensure_case, now_utc, write_attributes
+from qualcode.errors import ConflictError, NotFoundError
+from qualcode.models import Segment
+from qualcode.project import Project
+
+StoreStatus = Literal["added", "replaced", "skipped"]
+
+#: Fields of ``segments_view``, the public shape of a segment row (DESIGN.md section 3).
+SEGMENT_FIELDS = (
+    "segment_id", "document", "case_name", "ordinal", "speaker", "role",
+    "start_char", "end_char", "start_time", "end_time", "text",
+)  # fmt: skip
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the normalised text: the identity of a document's content."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class PreparedDocument:
+    """A read, normalised and segmented transcript, ready to be stored."""
+
+    name: str
+    source_path: str
+    text: str
+    encoding: str
+    source_format: str
+    language: str
+    unit: str
+    segments: Sequence[Segment]
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.text)
+
+
+@dataclass
+class StoreResult:
+    status: StoreStatus
+    document_id: int
+    case_name: str
+    message: str = ""
+
+
+def store_document(
+    project: Project,
+    document: PreparedDocument,
+    *,
+    case_name: str,
+    case_attributes: Mapping[str, AttributeValue] | None = None,
+    replace: bool = False,
+) -> StoreResult:
+    """Write ``document`` and its segments in one transaction, or skip it if already there.
+
+    Same content (by hash) under any name: skipped. Same name with different content:
+    :class:`ConflictError` unless ``replace``, which swaps the old document for the new one in
+    the same transaction.
+    """
+    digest = document.content_hash
+    with project.transaction() as conn:
+        same_content = conn.execute(
+            "SELECT d.document_id, d.name, c.name FROM documents d "
+            "JOIN cases c ON c.case_id = d.case_id WHERE d.content_hash = ?",
+            (digest,),
+        ).fetchone()
+        if same_content is not None:
+            document_id, existing_name, existing_case = same_content
+            note = "already imported" if existing_name == document.name else (
+                f"same content as {existing_name!r}, already imported"
+            )
+            return StoreResult("skipped", int(document_id), str(existing_case), note)
+        same_name = conn.execute(
+            "SELECT document_id FROM documents WHERE name = ?", (document.name,)
+        ).fetchone()
+        status: StoreStatus = "added"
+        if same_name is not None:
+            if not replace:
+                raise ConflictError(
+                    f"{document.source_path}: a different document named {document.name!r} is "
+                    "already in the project; use --replace to replace it"
+                )
+            _delete_document(conn, int(same_name[0]))
+            status = "replaced"
+        case_id = ensure_case(conn, case_name)
+        if case_attributes:
+            write_attributes(conn, case_id, case_attributes)
+        document_id = _insert_document(conn, document, case_id, digest)
+    return StoreResult(status, document_id, case_name)
+
+
+def _insert_document(
+    conn: sqlite3.Connection, document: PreparedDocument, case_id: int, digest: str
+) -> int:
+    cursor = conn.execute(
+        "INSERT INTO documents (name, case_id, content_hash, text, encoding, language, "
+        "source_format, source_path, unit, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            document.name, case_id, digest, document.text, document.encoding,
+            document.language, document.source_format, document.source_path,
+            document.unit, now_utc(),
+        ),
+    )  # fmt: skip
+    document_id = int(cursor.lastrowid or 0)
+    text = document.text
+    conn.executemany(
+        "INSERT INTO segments (document_id, ordinal, speaker, role, start_char, end_char, "
+        "start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                document_id, s.ordinal, s.speaker, s.role, s.start_char, s.end_char,
+                s.start_time, s.end_time, text[s.start_char : s.end_char],
+            )
+            for s in document.segments
+        ],
+    )  # fmt: skip
+    return document_id
+
+
+def _delete_document(conn: sqlite3.Connection, document_id: int) -> None:
+    """Remove a document, its segments and their search-index entries."""
+    from qualcode.search import forget_segments
+
+    forget_segments(conn, document_id)
+    conn.execute("DELETE FROM segments WHERE document_id = ?", (document_id,))
+    conn.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))
+
+
+def list_documents(project: Project) -> list[dict[str, Any]]:
+    """One row per document with its case, language, format and segment count."""
+    rows = project.conn.execute(
+        """
+        SELECT d.document_id, d.name AS document, c.name AS case_name, d.language,
+            d.encoding, d.source_format, d.unit,
+            (SELECT count(*) FROM segments s WHERE s.document_id = d.document_id) AS segments,
+            length(d.text) AS characters, d.content_hash, d.imported_at
+        FROM documents d JOIN cases c ON c.case_id = d.case_id
+        ORDER BY d.document_id
+        """
+    ).fetchall()
+    return [dict(row) for row in rows]
+
+
+def get_document(project: Project, name: str) -> dict[str, Any]:
+    """A document's fields and its full stored ``text``; :class:`NotFoundError` if unknown."""
+    row = project.conn.execute(
+        """
+        SELECT d.document_id, d.name AS document, c.name AS case_name, d.content_hash,
+            d.encoding, d.language, d.source_format, d.source_path, d.unit, d.imported_at,
+            d.text
+        FROM documents d JOIN cases c ON c.case_id = d.case_id WHERE d.name = ?
+        """,
+        (name,),
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no document named {name!r} (see 'qualcode docs list')")
+    return dict(row)
+
+
+@dataclass
+class SegmentFilter:
+    """Filters of ``qualcode segments``; ``None`` means no filter."""
+
+    document: str | None = None
+    case_name: str | None = None
+    speaker: str | None = None
+    role: str | None = None
+    limit: int | None = None
+
+
+def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[dict[str, Any]]:
+    """Rows of ``segments_view`` matching ``filters``, in document and segment order."""
+    clauses: list[str] = []
+    parameters: list[Any] = []
+    for column, value in (
+        ("document", filters.document),
+        ("case_name", filters.case_name),
+        ("speaker", filters.speaker),
+        ("role", filters.role),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            parameters.append(value)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    limit = ""
+    if filters.limit is not None:
+        limit = "LIMIT ?"
+        parameters.append(filters.limit)
+    sql = f"SELECT {', '.join(SEGMENT_FIELDS)} FROM segments_view {where} ORDER BY segment_id {limit}"
+    for row in project.conn.execute(sql, parameters):
+        yield dict(row)

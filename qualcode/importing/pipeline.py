@@ -1,0 +1,170 @@
+"""Importing files into a project: read, find turns, segment, store; one report line per file.
+
+Every file is handled on its own: a bad file is reported (one line naming it) and the others
+still import; each document is stored in its own transaction, so an interruption keeps every
+document already written and never leaves a partial one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from qualcode.cases import AttributeValue, case_for_file, looks_like_cases_table, read_cases_table
+from qualcode.documents import PreparedDocument, store_document
+from qualcode.errors import ConflictError, InputError, UsageError
+from qualcode.models import UNITS, Unit
+from qualcode.project import Project
+
+Language = Literal["auto", "zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("auto", "zh", "en")
+FileStatus = Literal["added", "replaced", "skipped", "failed"]
+
+#: File names a folder scan passes over: project documentation, not interviews.
+_NOT_TRANSCRIPTS = ("readme", "license", "licence", "changelog")
+
+
+@dataclass
+class ImportOptions:
+    """Options of ``qualcode import`` (and ``qualcode tag``)."""
+
+    case_name: str | None = None
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    unit: Unit = "turn"
+    language: Language = "auto"
+    replace: bool = False
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise UsageError(f"unknown unit {self.unit!r}: use one of {', '.join(UNITS)}")
+        if self.language not in LANGUAGES:
+            raise UsageError(
+                f"unknown language {self.language!r}: use one of {', '.join(LANGUAGES)}"
+            )
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file."""
+
+    path: str
+    status: FileStatus
+    document: str | None = None
+    case_name: str | None = None
+    segments: int = 0
+    message: str = ""
+
+
+def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
+    """Expand folders into the transcript files they hold, in a stable (sorted) order.
+
+    Files named on the command line are always attempted. Inside folders, hidden files,
+    README/LICENSE files, unsupported extensions and case attribute tables (a CSV with case
+    and file columns, as ``qualcode cases import`` reads) are passed over; the latter two are
+    reported as skipped so nothing disappears silently.
+    """
+    from qualcode.importing.readers import is_supported
+
+    files: list[Path] = []
+    passed_over: list[FileOutcome] = []
+    for path in paths:
+        if path.is_dir():
+            for candidate in sorted(p for p in path.rglob("*") if p.is_file()):
+                relative_parts = candidate.relative_to(path).parts
+                if any(part.startswith(".") for part in relative_parts):
+                    continue
+                if candidate.stem.lower() in _NOT_TRANSCRIPTS:
+                    continue
+                if not is_supported(candidate):
+                    continue
+                if candidate.suffix.lower() == ".csv" and _is_cases_table(candidate):
+                    passed_over.append(
+                        FileOutcome(str(candidate), "skipped",
+                                    message="case attribute table, not a transcript")
+                    )  # fmt: skip
+                    continue
+                files.append(candidate)
+        else:
+            files.append(path)
+    return files, passed_over
+
+
+def _is_cases_table(path: Path) -> bool:
+    try:
+        header, _rows = read_cases_table(path)
+    except InputError:
+        return False
+    return looks_like_cases_table(header)
+
+
+def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
+    """Read and segment one file without touching the project."""
+    from qualcode.importing.readers import read_file
+    from qualcode.language import detect_language
+    from qualcode.layout import assign_roles, detect_turns
+    from qualcode.segmenting import segment_document
+
+    if not path.exists():
+        raise InputError(path, "no such file")
+    result = read_file(path)
+    turns = result.turns
+    if turns is None:
+        turns = assign_roles(detect_turns(result.text), result.text)
+    language = options.language if options.language != "auto" else detect_language(result.text)
+    segments = segment_document(result.text, turns, options.unit, language=language)
+    if not segments:
+        raise InputError(path, "contains no text to segment (only headers or whitespace)")
+    return PreparedDocument(
+        name=path.name,
+        source_path=str(path),
+        text=result.text,
+        encoding=result.encoding,
+        source_format=result.source_format,
+        language=language,
+        unit=options.unit,
+        segments=segments,
+    )
+
+
+def import_file(project: Project, path: Path, options: ImportOptions) -> FileOutcome:
+    """Import one file; bad input and name conflicts become a ``failed`` outcome."""
+    try:
+        document = prepare_document(path, options)
+        case_name = (
+            options.case_name or case_for_file(project.conn, path.name) or path.stem
+        )
+        stored = store_document(
+            project, document, case_name=case_name,
+            case_attributes=options.attributes, replace=options.replace,
+        )  # fmt: skip
+    except (InputError, ConflictError) as error:
+        return FileOutcome(str(path), "failed", message=str(error))
+    return FileOutcome(
+        str(path),
+        stored.status,
+        document=document.name,
+        case_name=stored.case_name,
+        segments=len(document.segments) if stored.status != "skipped" else 0,
+        message=stored.message,
+    )
+
+
+def import_paths(
+    project: Project,
+    paths: Iterable[Path],
+    options: ImportOptions,
+    on_file: Callable[[FileOutcome], None] | None = None,
+) -> list[FileOutcome]:
+    """Import files and folders; return (and pass to ``on_file``) one outcome per file."""
+    files, outcomes = collect_files(paths)
+    for skipped in outcomes:
+        if on_file is not None:
+            on_file(skipped)
+    for path in files:
+        outcome = import_file(project, path, options)
+        outcomes.append(outcome)
+        if on_file is not None:
+            on_file(outcome)
+    return outcomes

@@ -1,0 +1,148 @@
+"""The command line's contract: help with examples, light start-up, errors as one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qualcode.cli import app
+from tests.conftest import Cli
+
+
+def _all_command_paths() -> list[list[str]]:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    paths: list[list[str]] = []
+
+    def walk(command: object, prefix: list[str]) -> None:
+        subcommands = getattr(command, "commands", None)
+        if subcommands is None:
+            paths.append(prefix)
+            return
+        for name, sub in subcommands.items():
+            walk(sub, [*prefix, name])
+
+    walk(group, [])
+    return paths
+
+
+@pytest.mark.parametrize("command", _all_command_paths(), ids=" ".join)
+def test_every_command_help_shows_an_example(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: qualcode" in result.stdout
+
+
+def test_help_does_not_import_spacy_or_jieba() -> None:
+    code = (
+        "import sys\n"
+        "from qualcode.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('spacy', 'jieba', 'sqlite_utils', 'docx') if m in sys.modules))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip().splitlines()[-1] == "[]"
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "qualcode", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "import" in result.stdout
+
+
+def test_init_creates_then_leaves_alone(cli: Cli, db_path: Path) -> None:
+    first = cli("init")
+    assert first.exit_code == 0
+    assert first.stderr == f"Created project {db_path}.\n"
+    assert db_path.is_file()
+    second = cli("init")
+    assert second.exit_code == 0
+    assert second.stderr == f"Project {db_path} already exists; nothing changed.\n"
+
+
+def test_missing_project_is_one_error_line(cli: Cli, db_path: Path) -> None:
+    result = cli("docs", "list")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: no project at {db_path}: run 'qualcode init' first or pass --db PATH\n"
+    )
+
+
+def test_not_a_database_is_one_error_line(cli: Cli, db_path: Path) -> None:
+    db_path.write_bytes(b"this is not sqlite" * 100)
+    result = cli("docs", "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {db_path}: not a usable qualcode project")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_db_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "from-env.db"
+    monkeypatch.setenv("QUALCODE_DB", str(target))
+    result = CliRunner().invoke(app, ["init"])
+    assert result.exit_code == 0
+    assert target.is_file()
+
+
+CASES_CSV = (
+    "case,file,district,community_type,years_in_post\n"
+    "Chaiji,chaiji.md,Liangxi,city centre / local residents,17\n"
+    "Anxi,anxi.docx,Xishan,new industrial park / migrant workers,14\n"
+)
+
+
+def test_cases_import_and_list_typed(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "communities.csv"
+    path.write_text(CASES_CSV, encoding="utf-8")
+    result = cli("cases", "import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"{path}: 2 cases, 6 attribute values, 2 file names mapped\n"
+    listed = json.loads(cli("cases", "list", "--format", "json").stdout)
+    assert listed == [
+        {"case_name": "Chaiji", "documents": 0, "segments": 0, "district": "Liangxi",
+         "community_type": "city centre / local residents", "years_in_post": 17},
+        {"case_name": "Anxi", "documents": 0, "segments": 0, "district": "Xishan",
+         "community_type": "new industrial park / migrant workers", "years_in_post": 14},
+    ]  # fmt: skip
+    csv_out = cli("cases", "list", "--format", "csv").stdout
+    assert csv_out.splitlines()[0] == (
+        "case_name,documents,segments,district,community_type,years_in_post"
+    )
+
+
+def test_cases_set_types_values_and_rejects_unknown(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "communities.csv"
+    path.write_text(CASES_CSV, encoding="utf-8")
+    cli("cases", "import", str(path))
+    assert cli("cases", "set", "Anxi", "--attr", "staff=6", "--attr", "ratio=0.5").exit_code == 0
+    rows = json.loads(cli("cases", "list", "--format", "json").stdout)
+    anxi = next(row for row in rows if row["case_name"] == "Anxi")
+    assert anxi["staff"] == 6 and anxi["ratio"] == 0.5
+    unknown = cli("cases", "set", "Nowhere", "--attr", "x=1")
+    assert unknown.exit_code == 1
+    assert unknown.stderr == "Error: no case named 'Nowhere' (see 'qualcode cases list')\n"
+    malformed = cli("cases", "set", "Anxi", "--attr", "novalue")
+    assert malformed.exit_code == 2
+    assert malformed.stderr == "Error: attribute 'novalue' is not in the form key=value\n"
+
+
+def test_cases_csv_without_case_column_names_file_and_line(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("district,type\nLiangxi,x\n", encoding="utf-8")
+    result = cli("cases", "import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {path}:1: no case column: expected one of case, case_name, community, name; "
+        "header is district, type\n"
+    )
+    assert json.loads(cli("cases", "list", "--format", "json").stdout) == []

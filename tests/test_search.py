@@ -1,0 +1,71 @@
+"""Keyword in context, Chinese (one, two, three+ characters) and English."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Cli, write
+
+TRANSCRIPT = (
+    "Interviewer: How did you organise the grid?\n"
+    "Respondent: Every grid has a grid worker, and Volunteers helped at the gate.\n"
+    "Interviewer: 网格员多吗？\n"
+    "Respondent: 网格员不够，一个网格员管三百户，卡口也缺人。\n"
+)
+
+
+def _hits(cli: Cli, query: str, *extra: str) -> list[dict[str, object]]:
+    result = cli("search", query, "--format", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_chinese_queries_of_every_length(cli: Cli, tmp_path: Path) -> None:
+    cli("import", str(write(tmp_path / "shuixiu.txt", TRANSCRIPT)))
+    segments = json.loads(cli("segments", "--format", "json").stdout)
+    ids = [row["segment_id"] for row in segments]
+    one = _hits(cli, "卡")
+    assert [hit["segment_id"] for hit in one] == [ids[3]]
+    two = _hits(cli, "网格")
+    assert [hit["segment_id"] for hit in two] == [ids[2], ids[3]]
+    assert two[1]["hits"] == [[0, 2], [6, 8], [13, 15]]
+    three = _hits(cli, "网格员")
+    assert [hit["segment_id"] for hit in three] == [ids[2], ids[3]]
+    text = three[1]["text"]
+    assert isinstance(text, str)
+    assert [text[start:end] for start, end in three[1]["hits"]] == ["网格员", "网格员"]  # type: ignore[index, misc]
+
+
+def test_english_is_case_insensitive(cli: Cli, tmp_path: Path) -> None:
+    cli("import", str(write(tmp_path / "x.txt", TRANSCRIPT)))
+    hits = _hits(cli, "volunteers")
+    assert len(hits) == 1
+    assert hits[0]["speaker"] == "Respondent"
+    assert [len(hit["hits"]) for hit in _hits(cli, "GRID")] == [1, 2]  # type: ignore[arg-type]
+    assert _hits(cli, "go") == []
+
+
+def test_keyword_in_context_lines(cli: Cli, tmp_path: Path) -> None:
+    cli("import", str(write(tmp_path / "shuixiu.txt", TRANSCRIPT)))
+    result = cli("search", "卡口", "--width", "5")
+    assert result.exit_code == 0
+    (line,) = result.stdout.splitlines()
+    assert line.split() == ["4", "shuixiu", "Respondent:", "…管三百户，卡口也缺人。"]
+    assert result.stderr == "1 segments\n"
+
+
+def test_index_catches_up_with_new_imports_and_filters(cli: Cli, tmp_path: Path) -> None:
+    cli("import", str(write(tmp_path / "a.txt", TRANSCRIPT)))
+    assert len(_hits(cli, "网格员")) == 2
+    cli("import", str(write(tmp_path / "b.txt", TRANSCRIPT.replace("三百", "两百"))))
+    assert len(_hits(cli, "网格员")) == 4
+    assert {hit["case_name"] for hit in _hits(cli, "网格员", "--case", "b")} == {"b"}
+    assert len(_hits(cli, "网格员", "--limit", "3")) == 3
+
+
+def test_empty_query_is_a_usage_error(cli: Cli) -> None:
+    cli("init")
+    result = cli("search", "  ")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: the search query is empty\n"
