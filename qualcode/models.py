@@ -46,9 +46,13 @@ class ReadResult:
     turns: list[Turn] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Segment:
-    """A citable unit of a document: a turn, a sentence or a paragraph."""
+    """A citable unit of a document: a turn, a sentence or a paragraph.
+
+    Not frozen on purpose: a million of these are built per large import, and a frozen
+    dataclass's ``__init__`` is about four times slower to run.
+    """
 
     ordinal: int
     start_char: int
