@@ -60,9 +60,7 @@ def ensure_case(conn: sqlite3.Connection, name: str) -> int:
     row = conn.execute("SELECT case_id FROM cases WHERE name = ?", (name,)).fetchone()
     if row is not None:
         return int(row[0])
-    cursor = conn.execute(
-        "INSERT INTO cases (name, created_at) VALUES (?, ?)", (name, now_utc())
-    )
+    cursor = conn.execute("INSERT INTO cases (name, created_at) VALUES (?, ?)", (name, now_utc()))
     return int(cursor.lastrowid or 0)
 
 
@@ -125,11 +123,16 @@ def read_cases_table(path: Path) -> tuple[list[str], list[list[str]]]:
     text, _encoding = decode_bytes(data, path)
     if not text.strip():
         raise InputError(path, "is empty")
+    delimiter = ","
     try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",\t;")
+        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",\t;").delimiter
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
-    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+        pass  # a one-column header: the default comma is as good as any
+    rows = [
+        row
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+        if any(cell.strip() for cell in row)
+    ]
     return [name.strip() for name in rows[0]], rows[1:]
 
 
@@ -168,25 +171,27 @@ def import_cases(project: Project, path: Path) -> CasesImport:
         cells = row + [""] * (len(header) - len(row))
         case_name = cells[case_column].strip()
         if not case_name:
-            raise InputError(path, f"empty case name in column {header[case_column]!r}",
-                             line=line_number)
+            raise InputError(
+                path, f"empty case name in column {header[case_column]!r}", line=line_number
+            )
         file_name = cells[file_column].strip() if file_column is not None else ""
         attributes = {
-            name: typed_value(cells[index]) for index, name in attribute_columns
+            name: typed_value(cells[index])
+            for index, name in attribute_columns
             if cells[index].strip()
         }
         parsed.append((case_name, file_name or None, attributes))
     attribute_count = 0
     with project.transaction() as conn:
-        for case_name, file_name, attributes in parsed:
+        for case_name, mapped_file, attributes in parsed:
             case_id = ensure_case(conn, case_name)
             write_attributes(conn, case_id, attributes)
             attribute_count += len(attributes)
-            if file_name:
+            if mapped_file:
                 conn.execute(
-                    "INSERT INTO case_files (file_name, case_id) VALUES (?, ?) "
+                    "INSERT INTO case_files (mapped_file, case_id) VALUES (?, ?) "
                     "ON CONFLICT (file_name) DO UPDATE SET case_id = excluded.case_id",
-                    (file_name, case_id),
+                    (mapped_file, case_id),
                 )
     return CasesImport(
         path=str(path),

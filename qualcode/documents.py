@@ -81,8 +81,10 @@ def store_document(
         ).fetchone()
         if same_content is not None:
             document_id, existing_name, existing_case = same_content
-            note = "already imported" if existing_name == document.name else (
-                f"same content as {existing_name!r}, already imported"
+            note = (
+                "already imported"
+                if existing_name == document.name
+                else (f"same content as {existing_name!r}, already imported")
             )
             return StoreResult("skipped", int(document_id), str(existing_case), note)
         same_name = conn.execute(
@@ -95,6 +97,7 @@ def store_document(
                     f"{document.source_path}: a different document named {document.name!r} is "
                     "already in the project; use --replace to replace it"
                 )
+            _refuse_if_coded(conn, int(same_name[0]), document)
             _delete_document(conn, int(same_name[0]))
             status = "replaced"
         case_id = ensure_case(conn, case_name)
@@ -130,6 +133,23 @@ def _insert_document(
         ],
     )  # fmt: skip
     return document_id
+
+
+def _refuse_if_coded(
+    conn: sqlite3.Connection, document_id: int, document: PreparedDocument
+) -> None:
+    """Replacing a coded document would silently drop its codings: refuse instead."""
+    coded = conn.execute(
+        "SELECT (SELECT count(*) FROM codings c JOIN segments s ON s.segment_id = c.segment_id "
+        "WHERE s.document_id = ?) + (SELECT count(*) FROM suggestions g JOIN segments s "
+        "ON s.segment_id = g.segment_id WHERE s.document_id = ?)",
+        (document_id, document_id),
+    ).fetchone()[0]
+    if coded:
+        raise ConflictError(
+            f"{document.source_path}: {document.name!r} has {coded} codings or suggestions; "
+            "replacing it would lose them (import the new version under another name)"
+        )
 
 
 def _delete_document(conn: sqlite3.Connection, document_id: int) -> None:
@@ -180,6 +200,7 @@ class SegmentFilter:
     case_name: str | None = None
     speaker: str | None = None
     role: str | None = None
+    code: str | None = None
     limit: int | None = None
 
 
@@ -196,11 +217,20 @@ def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[dict[str
         if value is not None:
             clauses.append(f"{column} = ?")
             parameters.append(value)
+    if filters.code is not None:
+        # A code selects its sub-codes too: --code grid finds grid.checkpoints codings.
+        clauses.append(
+            "EXISTS (SELECT 1 FROM codings c WHERE c.segment_id = segments_view.segment_id "
+            "AND c.superseded_by_run IS NULL AND (c.code_id = ? OR c.code_id LIKE ? ESCAPE '\\'))"
+        )
+        parameters += [filters.code, filters.code.replace("_", "\\_") + ".%"]
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     limit = ""
     if filters.limit is not None:
         limit = "LIMIT ?"
         parameters.append(filters.limit)
-    sql = f"SELECT {', '.join(SEGMENT_FIELDS)} FROM segments_view {where} ORDER BY segment_id {limit}"
+    sql = (
+        f"SELECT {', '.join(SEGMENT_FIELDS)} FROM segments_view {where} ORDER BY segment_id {limit}"
+    )
     for row in project.conn.execute(sql, parameters):
         yield dict(row)

@@ -63,8 +63,9 @@ def m001_documents_segments_cases(db: Database) -> None:
         );
         CREATE INDEX documents_case ON documents(case_id);
 
+        -- AUTOINCREMENT: ids are never reused, so "segments newer than run N" is well defined.
         CREATE TABLE segments (
-            segment_id INTEGER PRIMARY KEY,
+            segment_id INTEGER PRIMARY KEY AUTOINCREMENT,
             document_id INTEGER NOT NULL REFERENCES documents(document_id) ON DELETE CASCADE,
             ordinal INTEGER NOT NULL,
             speaker TEXT,
@@ -89,5 +90,125 @@ def m001_documents_segments_cases(db: Database) -> None:
         FROM segments s
         JOIN documents d ON d.document_id = s.document_id
         JOIN cases c ON c.case_id = d.case_id;
+        """
+    )
+
+
+@migrations()
+def m002_codebook_codings_runs(db: Database) -> None:
+    """Codebook versions and codes, manual and automatic codings, runs, suggestions, memos.
+
+    Codings point at codes by their dotted id with ``ON UPDATE CASCADE``, so renaming or moving
+    a code carries its codings along. An automatic coding is never deleted by a later run: it
+    is marked ``superseded_by_run`` so that runs can be compared; the views show current ones.
+    """
+    db.executescript(
+        """
+        CREATE TABLE codebook_versions (
+            version_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            version_label TEXT,
+            content_hash TEXT NOT NULL,
+            source_path TEXT,
+            codebook_yaml TEXT NOT NULL,
+            loaded_at TEXT NOT NULL
+        );
+
+        CREATE TABLE codes (
+            code_id TEXT PRIMARY KEY,
+            parent_id TEXT REFERENCES codes(code_id) ON UPDATE CASCADE,
+            theme_id TEXT NOT NULL,
+            name_zh TEXT,
+            name_en TEXT,
+            description_zh TEXT,
+            description_en TEXT,
+            color TEXT,
+            depth INTEGER NOT NULL,
+            ordinal INTEGER NOT NULL,
+            rules TEXT NOT NULL DEFAULT '{}',
+            -- 0 when the current codebook version no longer has the code; its codings stay.
+            active INTEGER NOT NULL DEFAULT 1,
+            version_id INTEGER REFERENCES codebook_versions(version_id)
+        );
+        CREATE INDEX codes_theme ON codes(theme_id);
+
+        CREATE TABLE autocode_runs (
+            run_id INTEGER PRIMARY KEY,
+            version_id INTEGER NOT NULL REFERENCES codebook_versions(version_id),
+            codebook_hash TEXT NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('apply', 'suggest')),
+            parameters TEXT NOT NULL,
+            tool_version TEXT NOT NULL,
+            run_by TEXT NOT NULL,
+            through_segment_id INTEGER NOT NULL,
+            segments_processed INTEGER NOT NULL DEFAULT 0,
+            codings_added INTEGER NOT NULL DEFAULT 0,
+            started_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+
+        CREATE TABLE codings (
+            coding_id INTEGER PRIMARY KEY,
+            segment_id INTEGER NOT NULL REFERENCES segments(segment_id),
+            code_id TEXT NOT NULL REFERENCES codes(code_id) ON UPDATE CASCADE,
+            coder TEXT NOT NULL,
+            origin TEXT NOT NULL CHECK (origin IN ('manual', 'auto')),
+            run_id INTEGER REFERENCES autocode_runs(run_id),
+            rule_kind TEXT CHECK (rule_kind IN ('keyword', 'pattern', 'lemma')),
+            rule TEXT,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL CHECK (end_char > start_char),
+            memo TEXT,
+            created_at TEXT NOT NULL,
+            superseded_by_run INTEGER REFERENCES autocode_runs(run_id),
+            CHECK (origin = 'manual' OR run_id IS NOT NULL)
+        );
+        CREATE INDEX codings_segment ON codings(segment_id);
+        CREATE INDEX codings_code ON codings(code_id);
+        CREATE INDEX codings_run ON codings(run_id);
+        CREATE UNIQUE INDEX codings_manual_unique
+            ON codings(segment_id, code_id, coder, start_char, end_char)
+            WHERE origin = 'manual';
+
+        CREATE TABLE suggestions (
+            suggestion_id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES autocode_runs(run_id),
+            segment_id INTEGER NOT NULL REFERENCES segments(segment_id),
+            code_id TEXT NOT NULL REFERENCES codes(code_id) ON UPDATE CASCADE,
+            rule_kind TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'accepted', 'rejected')),
+            decided_by TEXT,
+            decided_at TEXT,
+            coding_id INTEGER REFERENCES codings(coding_id) ON DELETE SET NULL
+        );
+        CREATE INDEX suggestions_segment ON suggestions(segment_id, status);
+
+        CREATE TABLE memos (
+            memo_id INTEGER PRIMARY KEY,
+            target_kind TEXT NOT NULL CHECK (target_kind IN ('segment', 'code', 'document')),
+            target TEXT NOT NULL,
+            coder TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX memos_target ON memos(target_kind, target);
+
+        CREATE VIEW codings_view AS
+        SELECT
+            c.coding_id, c.segment_id, d.name AS document, k.name AS case_name,
+            c.code_id AS code, co.theme_id AS theme, c.coder, c.origin, c.run_id, c.rule,
+            c.start_char, c.end_char,
+            substr(s.text, c.start_char - s.start_char + 1, c.end_char - c.start_char) AS quote,
+            c.created_at
+        FROM codings c
+        JOIN segments s ON s.segment_id = c.segment_id
+        JOIN documents d ON d.document_id = s.document_id
+        JOIN cases k ON k.case_id = d.case_id
+        JOIN codes co ON co.code_id = c.code_id
+        WHERE c.superseded_by_run IS NULL;
         """
     )

@@ -79,9 +79,7 @@ def open_project(path: str | Path | None = None, *, create: bool = False) -> Pro
 
     db_path = Path(path) if path is not None else default_db_path()
     if not db_path.exists() and not create:
-        raise ProjectError(
-            f"no project at {db_path}: run 'qualcode init' first or pass --db PATH"
-        )
+        raise ProjectError(f"no project at {db_path}: run 'qualcode init' first or pass --db PATH")
     if db_path.exists() and db_path.is_dir():
         raise ProjectError(f"{db_path} is a directory, not a project file")
     try:

@@ -102,7 +102,9 @@ def search(
     parameters: list[Any] = []
     if len(query) >= TRIGRAM_MINIMUM:
         update_search_index(project)
-        clauses.append("v.segment_id IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?)")
+        clauses.append(
+            "v.segment_id IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?)"
+        )
         parameters.append(_fts_phrase(query))
     else:
         # instr is exact; lower() folds ASCII only, which is what short Latin queries need.

@@ -32,7 +32,9 @@ def table_dump(db_path: Path) -> dict[str, list[tuple[object, ...]]]:
             "AND name NOT LIKE 'segments_fts%'"
         )
     ]
-    dump = {table: conn.execute(f"SELECT * FROM [{table}] ORDER BY 1").fetchall() for table in tables}
+    dump = {
+        table: conn.execute(f"SELECT * FROM [{table}] ORDER BY 1").fetchall() for table in tables
+    }
     conn.close()
     return dump
 
@@ -111,7 +113,9 @@ def test_case_from_option_then_cases_csv_then_file_name(cli: Cli, tmp_path: Path
     assert {row["document"]: row["case_name"] for row in documents} == {
         "one.txt": "Chaiji", "two.txt": "two", "three.txt": "Anxi",
     }  # fmt: skip
-    cases = {row["case_name"]: row for row in json.loads(cli("cases", "list", "--format", "json").stdout)}
+    cases = {
+        row["case_name"]: row for row in json.loads(cli("cases", "list", "--format", "json").stdout)
+    }
     assert cases["Anxi"]["staff"] == 9
     assert cases["Anxi"]["district"] == "Xishan"
     assert cases["Chaiji"]["district"] == "Liangxi"
@@ -208,7 +212,14 @@ def test_segments_filters(cli: Cli, tmp_path: Path) -> None:
     write(tmp_path / "in" / "a.txt", INTERVIEW)
     write(tmp_path / "in" / "b.txt", INTERVIEW.replace("八", "六"))
     cli("import", str(tmp_path / "in"))
-    rows = json.loads(cli("segments", "--case", "b", "--speaker", "受访者", "--format", "json").stdout)
+    rows = json.loads(
+        cli("segments", "--case", "b", "--speaker", "受访者", "--format", "json").stdout
+    )
     assert [row["case_name"] for row in rows] == ["b", "b"]
     assert "六个网格" in rows[0]["text"]
-    assert json.loads(cli("segments", "--role", "interviewer", "--limit", "1", "--format", "json").stdout)[0]["role"] == "interviewer"
+    assert (
+        json.loads(
+            cli("segments", "--role", "interviewer", "--limit", "1", "--format", "json").stdout
+        )[0]["role"]
+        == "interviewer"
+    )

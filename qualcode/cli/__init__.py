@@ -70,14 +70,29 @@ def main_callback(
 
 
 def _register() -> None:
-    from qualcode.cli import cases, demo, docs, importing, project, reading
+    from qualcode.cli import (
+        autocode,
+        cases,
+        codebook,
+        coding,
+        demo,
+        docs,
+        importing,
+        project,
+        quotes,
+        reading,
+    )
 
     project.register(app)
     importing.register(app)
-    reading.register(app)
-    demo.register(app)
     app.add_typer(cases.app, name="cases")
     app.add_typer(docs.app, name="docs")
+    reading.register(app)
+    app.add_typer(codebook.app, name="codebook")
+    coding.register(app)
+    autocode.register(app)
+    quotes.register(app)
+    demo.register(app)
 
 
 _register()

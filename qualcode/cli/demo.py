@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.importing import describe_outcome
-from qualcode.cli.output import emit_rows, message, OutputFormat
+from qualcode.cli.output import OutputFormat, emit_rows, message
 
 
 def demo_command(
-    directory: Annotated[
-        Path, typer.Option("--dir", help="Folder for the demo project.")
-    ] = Path("qualcode-demo"),
+    directory: Annotated[Path, typer.Option("--dir", help="Folder for the demo project.")] = Path(
+        "qualcode-demo"
+    ),
     samples: Annotated[
         Path | None, typer.Option("--samples", help="Folder of sample interviews.")
     ] = None,
@@ -34,9 +34,7 @@ def demo_command(
     with open_project(report.db_path) as project:
         rows = list_cases(project)
     emit_rows(rows, OutputFormat.table, title=f"Cases in {report.db_path}")
-    message(
-        f"Demo project: {report.db_path}. Try: qualcode --db {report.db_path} search 网格员"
-    )
+    message(f"Demo project: {report.db_path}. Try: qualcode --db {report.db_path} search 网格员")
     if any(outcome.status == "failed" for outcome in report.files):
         raise typer.Exit(1)
 

@@ -15,19 +15,19 @@ if TYPE_CHECKING:
     from qualcode.importing.pipeline import FileOutcome
 
 
-class UnitChoice(str, enum.Enum):
+class UnitChoice(enum.StrEnum):
     turn = "turn"
     sentence = "sentence"
     paragraph = "paragraph"
 
 
-class LanguageChoice(str, enum.Enum):
+class LanguageChoice(enum.StrEnum):
     auto = "auto"
     zh = "zh"
     en = "en"
 
 
-class ReportFormat(str, enum.Enum):
+class ReportFormat(enum.StrEnum):
     text = "text"
     json = "json"
 
@@ -39,8 +39,7 @@ def describe_outcome(outcome: FileOutcome) -> str:
     if outcome.status == "skipped":
         return f"skipped  {outcome.path}: {outcome.message}"
     return (
-        f"{outcome.status:<8} {outcome.path}  case {outcome.case_name}, "
-        f"{outcome.segments} segments"
+        f"{outcome.status:<8} {outcome.path}  case {outcome.case_name}, {outcome.segments} segments"
     )
 
 
@@ -52,7 +51,9 @@ def import_command(
     ] = None,
     attr: Annotated[
         list[str] | None,
-        typer.Option("--attr", help="Case attribute key=value (repeatable), e.g. district=Liangxi."),
+        typer.Option(
+            "--attr", help="Case attribute key=value (repeatable), e.g. district=Liangxi."
+        ),
     ] = None,
     unit: Annotated[UnitChoice, typer.Option(help="Segment unit.")] = UnitChoice.turn,
     lang: Annotated[LanguageChoice, typer.Option("--lang", help="Language.")] = (
@@ -86,9 +87,11 @@ def import_command(
     if not project_exists(db_path_of(ctx)):
         message(f"Created project {db_path_of(ctx)}.")
     with open_cli_project(ctx, create=True) as project:
-        on_file = (lambda outcome: message(describe_outcome(outcome))) if (
-            report is ReportFormat.text
-        ) else None
+        on_file = (
+            (lambda outcome: message(describe_outcome(outcome)))
+            if (report is ReportFormat.text)
+            else None
+        )
         outcomes = import_paths(project, paths, options, on_file=on_file)
     counts = {status: 0 for status in ("added", "replaced", "skipped", "failed")}
     for outcome in outcomes:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-class OutputFormat(str, enum.Enum):
+class OutputFormat(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -82,8 +82,12 @@ def emit_rows(
         writer: csv.DictWriter[str] | None = None
         for row in rows:
             if writer is None:
-                writer = csv.DictWriter(sys.stdout, fieldnames=list(columns or row.keys()),
-                                        extrasaction="ignore", lineterminator="\n")
+                writer = csv.DictWriter(
+                    sys.stdout,
+                    fieldnames=list(columns or row.keys()),
+                    extrasaction="ignore",
+                    lineterminator="\n",
+                )
                 writer.writeheader()
             writer.writerow(row)
             count += 1
@@ -93,7 +97,9 @@ def emit_rows(
     return _emit_table(list(rows), columns, title)
 
 
-def _emit_table(rows: list[dict[str, Any]], columns: Sequence[str] | None, title: str | None) -> int:
+def _emit_table(
+    rows: list[dict[str, Any]], columns: Sequence[str] | None, title: str | None
+) -> int:
     from rich.table import Table
 
     names = list(columns or (rows[0].keys() if rows else []))

@@ -32,8 +32,9 @@ def segments_command(
     doc: DocOption = None,
     case: CaseOption = None,
     speaker: SpeakerOption = None,
-    role: Annotated[
-        str | None, typer.Option("--role", help="interviewer or respondent.")
+    role: Annotated[str | None, typer.Option("--role", help="interviewer or respondent.")] = None,
+    code: Annotated[
+        str | None, typer.Option("--code", help="Only segments coded with this code or below.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
     output_format: FormatOption = OutputFormat.table,
@@ -45,7 +46,7 @@ def segments_command(
     from qualcode.documents import SegmentFilter, iter_segments
 
     filters = SegmentFilter(
-        document=doc, case_name=case, speaker=speaker, role=role, limit=limit
+        document=doc, case_name=case, speaker=speaker, role=role, code=code, limit=limit
     )
     with open_cli_project(ctx) as project:
         rows = iter_segments(project, filters)
@@ -62,8 +63,10 @@ def _context_line(hit: SearchHit, width: int) -> tuple[str, str, str]:
     start, end = hit.spans[0]
     left = text[max(0, start - width) : start]
     right = text[end : end + width]
-    return ("…" if start > width else "") + left, text[start:end], right + (
-        "…" if end + width < len(text) else ""
+    return (
+        ("…" if start > width else "") + left,
+        text[start:end],
+        right + ("…" if end + width < len(text) else ""),
     )
 
 

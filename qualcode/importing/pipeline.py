@@ -132,9 +132,7 @@ def import_file(project: Project, path: Path, options: ImportOptions) -> FileOut
     """Import one file; bad input and name conflicts become a ``failed`` outcome."""
     try:
         document = prepare_document(path, options)
-        case_name = (
-            options.case_name or case_for_file(project.conn, path.name) or path.stem
-        )
+        case_name = options.case_name or case_for_file(project.conn, path.name) or path.stem
         stored = store_document(
             project, document, case_name=case_name,
             case_attributes=options.attributes, replace=options.replace,

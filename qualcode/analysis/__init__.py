@@ -1,0 +1,1 @@
+"""Reading codings back: quotes now; matrices, co-occurrence and agreement build on this."""

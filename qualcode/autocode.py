@@ -1,0 +1,309 @@
+"""Automatic coding runs: the codebook's rules over stored segments, with provenance.
+
+One run matches every rule of every selected code in one pass per segment
+(:mod:`qualcode.matching`, Aho-Corasick), and writes all its results in one transaction: a run
+row (codebook version and hash, parameters, tool version, time) and one automatic coding per
+hit, each with its run id, the rule that fired and its exact span. Runs never touch manual
+codings. An ``apply`` run marks earlier automatic codings of the segments it processed as
+superseded (kept for ``autocode diff``); a ``suggest`` run stores suggestions for review.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from qualcode.cases import now_utc
+from qualcode.codebook import Codebook
+from qualcode.codebook_store import current_codebook, current_version_id
+from qualcode.errors import NotFoundError, UsageError
+from qualcode.models import CodeRules, Match
+from qualcode.project import Project
+
+Mode = Literal["apply", "suggest"]
+MODES: tuple[Mode, ...] = ("apply", "suggest")
+_BATCH = 20_000
+
+
+@dataclass
+class AutocodeOptions:
+    """Parameters of one run; they are stored with it."""
+
+    mode: Mode = "apply"
+    only_new: bool = False
+    dry_run: bool = False
+    codes: tuple[str, ...] = ()
+    run_by: str = "unknown"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise UsageError(f"unknown mode {self.mode!r}: use apply or suggest")
+
+
+@dataclass
+class CodeTally:
+    segments: int = 0
+    hits: int = 0
+
+
+@dataclass
+class AutocodeReport:
+    """What a run did (or, for a dry run, would do)."""
+
+    run_id: int | None
+    mode: Mode
+    dry_run: bool
+    segments_processed: int
+    codings: int
+    per_code: dict[str, CodeTally] = field(default_factory=dict)
+
+    def rows(self, codebook_order: Sequence[str]) -> list[dict[str, Any]]:
+        """One row per code that fired, in codebook order."""
+        return [
+            {"code": code_id, "segments": tally.segments, "hits": tally.hits}
+            for code_id in codebook_order
+            if (tally := self.per_code.get(code_id)) is not None
+        ]
+
+
+def select_rules(codebook: Codebook, codes: Sequence[str]) -> list[CodeRules]:
+    """Rules of the selected codes and their sub-codes (all codes when none are given)."""
+    if not codes:
+        return codebook.rules()
+    selected: set[str] = set()
+    for code_id in codes:
+        selected.add(codebook.get(code_id).code_id)
+        selected.update(code.code_id for code in codebook.descendants(code_id))
+    return [rules for rules in codebook.rules() if rules.code_id in selected]
+
+
+def _in_scope(scope: str, role: str | None) -> bool:
+    if scope == "all":
+        return True
+    if scope == "interviewer":
+        return role == "interviewer"
+    return role != "interviewer"
+
+
+def _seen_through(project: Project, codebook_hash: str, mode: Mode, codes: Sequence[str]) -> int:
+    """Highest segment id already processed by a run with the same codebook and selection."""
+    best = 0
+    for row in project.conn.execute(
+        "SELECT parameters, through_segment_id FROM autocode_runs "
+        "WHERE codebook_hash = ? AND mode = ? AND finished_at IS NOT NULL",
+        (codebook_hash, mode),
+    ):
+        if json.loads(row[0]).get("codes", []) == list(codes):
+            best = max(best, int(row[1]))
+    return best
+
+
+def _segment_batches(project: Project, after: int, through: int) -> Iterator[list[Any]]:
+    conn = project.conn
+    lower = after
+    while lower < through:
+        rows = conn.execute(
+            "SELECT segment_id, role, start_char, text FROM segments "
+            "WHERE segment_id > ? AND segment_id <= ? ORDER BY segment_id LIMIT ?",
+            (lower, through, _BATCH),
+        ).fetchall()
+        if not rows:
+            return
+        yield rows
+        lower = rows[-1][0]
+
+
+def run_autocode(project: Project, options: AutocodeOptions) -> AutocodeReport:
+    """Match the current codebook's rules over the segments and store (or report) the hits."""
+    from qualcode import __version__
+    from qualcode.matching import compile_matcher
+
+    codebook = current_codebook(project)
+    rules = select_rules(codebook, options.codes)
+    if not rules:
+        raise NotFoundError("no code in the selection has keywords, patterns or lemmas")
+    scopes = {rule.code_id: rule.scope for rule in rules}
+    matcher = compile_matcher(rules)
+    through = int(
+        project.conn.execute("SELECT coalesce(max(segment_id), 0) FROM segments").fetchone()[0]
+    )
+    after = (
+        _seen_through(project, codebook.content_hash, options.mode, options.codes)
+        if options.only_new
+        else 0
+    )
+    report = AutocodeReport(None, options.mode, options.dry_run, 0, 0)
+    hits_by_batch = (
+        _match_batch(matcher, scopes, batch, report)
+        for batch in _segment_batches(project, after, through)
+    )
+    if options.dry_run:
+        for rows in hits_by_batch:
+            report.codings += len(rows)
+        return report
+    parameters = {
+        "only_new": options.only_new,
+        "codes": list(options.codes),
+        "after_segment_id": after,
+    }
+    with project.transaction() as conn:
+        run_id = int(
+            conn.execute(
+                "INSERT INTO autocode_runs (version_id, codebook_hash, mode, parameters, "
+                "tool_version, run_by, through_segment_id, started_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    current_version_id(project),
+                    codebook.content_hash,
+                    options.mode,
+                    json.dumps(parameters),
+                    __version__,
+                    options.run_by,
+                    through,
+                    now_utc(),
+                ),
+            ).lastrowid
+            or 0
+        )
+        report.run_id = run_id
+        if options.mode == "apply":
+            _supersede(conn, run_id, after, through, list(scopes))
+        created = now_utc()
+        for rows in hits_by_batch:
+            report.codings += _write_hits(conn, options.mode, run_id, created, rows)
+        conn.execute(
+            "UPDATE autocode_runs SET segments_processed = ?, codings_added = ?, finished_at = ? "
+            "WHERE run_id = ?",
+            (report.segments_processed, report.codings, now_utc(), run_id),
+        )
+    return report
+
+
+Hit = tuple[int, str, str, str, int, int]  # segment_id, code_id, rule_kind, rule, start, end
+
+
+def _match_batch(
+    matcher: Any, scopes: Mapping[str, str], batch: list[Any], report: AutocodeReport
+) -> list[Hit]:
+    hits: list[Hit] = []
+    per_code = report.per_code
+    for segment_id, role, start_char, text in batch:
+        matches: list[Match] = matcher.match(text)
+        report.segments_processed += 1
+        if not matches:
+            continue
+        fired: set[str] = set()
+        for match in matches:
+            if not _in_scope(scopes[match.code_id], role):
+                continue
+            hits.append((segment_id, match.code_id, match.rule_kind, match.rule,
+                         start_char + match.start_char, start_char + match.end_char))  # fmt: skip
+            tally = per_code.get(match.code_id)
+            if tally is None:
+                tally = per_code[match.code_id] = CodeTally()
+            tally.hits += 1
+            if match.code_id not in fired:
+                fired.add(match.code_id)
+                tally.segments += 1
+    return hits
+
+
+def _supersede(conn: Any, run_id: int, after: int, through: int, code_ids: list[str]) -> None:
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS selected_codes (code_id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM selected_codes")
+    conn.executemany("INSERT INTO selected_codes VALUES (?)", [(code_id,) for code_id in code_ids])
+    conn.execute(
+        "UPDATE codings SET superseded_by_run = ? WHERE origin = 'auto' "
+        "AND superseded_by_run IS NULL AND segment_id > ? AND segment_id <= ? "
+        "AND code_id IN (SELECT code_id FROM selected_codes)",
+        (run_id, after, through),
+    )
+
+
+def _write_hits(conn: Any, mode: Mode, run_id: int, created: str, hits: list[Hit]) -> int:
+    if mode == "apply":
+        conn.executemany(
+            "INSERT INTO codings (segment_id, code_id, coder, origin, run_id, rule_kind, rule, "
+            "start_char, end_char, created_at) VALUES (?, ?, 'auto', 'auto', ?, ?, ?, ?, ?, ?)",
+            [
+                (s, c, run_id, kind, rule, start, end, created)
+                for s, c, kind, rule, start, end in hits
+            ],
+        )
+        return len(hits)
+    pending = [
+        hit for hit in hits
+        if conn.execute(
+            "SELECT 1 FROM codings WHERE segment_id = ? AND code_id = ? AND origin = 'manual' "
+            "UNION ALL SELECT 1 FROM suggestions WHERE segment_id = ? AND code_id = ? "
+            "AND start_char = ? AND end_char = ? LIMIT 1",
+            (hit[0], hit[1], hit[0], hit[1], hit[4], hit[5]),
+        ).fetchone() is None
+    ]  # fmt: skip
+    conn.executemany(
+        "INSERT INTO suggestions (run_id, segment_id, code_id, rule_kind, rule, start_char, "
+        "end_char) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(run_id, *hit) for hit in pending],
+    )
+    return len(pending)
+
+
+def list_runs(project: Project) -> list[dict[str, Any]]:
+    rows = project.conn.execute(
+        "SELECT r.run_id, r.mode, r.version_id, v.name AS codebook, r.codebook_hash, "
+        "r.parameters, r.tool_version, r.run_by, r.segments_processed, r.codings_added, "
+        "r.started_at, r.finished_at FROM autocode_runs r "
+        "JOIN codebook_versions v ON v.version_id = r.version_id ORDER BY r.run_id"
+    )
+    return [dict(row) for row in rows]
+
+
+def _run_results(project: Project, run_id: int) -> tuple[dict[str, Any], set[tuple[int, str]]]:
+    run = project.conn.execute(
+        "SELECT run_id, mode, parameters, through_segment_id FROM autocode_runs WHERE run_id = ?",
+        (run_id,),
+    ).fetchone()
+    if run is None:
+        raise NotFoundError(f"no auto-coding run {run_id} (see 'qualcode autocode runs')")
+    table = "codings" if run["mode"] == "apply" else "suggestions"
+    pairs = {
+        (int(segment_id), str(code_id))
+        for segment_id, code_id in project.conn.execute(
+            f"SELECT DISTINCT segment_id, code_id FROM {table} WHERE run_id = ?", (run_id,)
+        )
+    }
+    return dict(run), pairs
+
+
+def diff_runs(project: Project, run_a: int, run_b: int) -> list[dict[str, Any]]:
+    """Segments that gained or lost codes from run A to run B, over segments both processed."""
+    first, first_pairs = _run_results(project, run_a)
+    second, second_pairs = _run_results(project, run_b)
+    lower = int(
+        max(
+            json.loads(first["parameters"])["after_segment_id"],
+            json.loads(second["parameters"])["after_segment_id"],
+        )
+    )
+    upper = int(min(first["through_segment_id"], second["through_segment_id"]))
+
+    def both_processed(pair: tuple[int, str]) -> bool:
+        return lower < pair[0] <= upper
+
+    changes: dict[tuple[int, str], str] = {}
+    for pair in first_pairs - second_pairs:
+        if both_processed(pair):
+            changes[pair] = "lost"
+    for pair in second_pairs - first_pairs:
+        if both_processed(pair):
+            changes[pair] = "gained"
+    grouped: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"gained": [], "lost": []})
+    for (segment_id, code_id), change in sorted(changes.items()):
+        grouped[segment_id][change].append(code_id)
+    return [
+        {"segment_id": segment_id, "gained": value["gained"], "lost": value["lost"]}
+        for segment_id, value in sorted(grouped.items())
+    ]

@@ -1,0 +1,151 @@
+"""``qualcode autocode`` (runs, diff) and ``qualcode tag``: keyword-assisted coding in batch."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qualcode.cli.context import open_cli_project
+from qualcode.cli.output import OutputFormat, emit_rows, message
+
+app = typer.Typer(
+    help="Apply the codebook's keyword and pattern rules to segments.",
+    invoke_without_command=True,
+)
+
+
+class ModeChoice(enum.StrEnum):
+    apply = "apply"
+    suggest = "suggest"
+
+
+@app.callback()
+def autocode_command(
+    ctx: typer.Context,
+    mode: Annotated[
+        ModeChoice, typer.Option(help="apply: code directly; suggest: store for review.")
+    ] = ModeChoice.apply,
+    only_new: Annotated[
+        bool, typer.Option("--only-new", help="Only segments no run of this codebook has seen.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be coded, per code; write nothing.")
+    ] = False,
+    codes: Annotated[
+        str | None, typer.Option("--codes", help="Comma-separated code ids (with sub-codes).")
+    ] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Auto-code segments with the codebook's rules, as a run with full provenance.
+
+    Manual codings are never touched. Without a sub-command this runs the rules.
+
+    Example: qualcode autocode --dry-run --codes grid,opinion
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from qualcode.autocode import AutocodeOptions, run_autocode
+    from qualcode.codebook_store import current_codebook
+    from qualcode.coding import resolve_coder
+
+    selection = tuple(code.strip() for code in (codes or "").split(",") if code.strip())
+    options = AutocodeOptions(
+        mode=mode.value, only_new=only_new, dry_run=dry_run, codes=selection,
+        run_by=resolve_coder(None),
+    )  # fmt: skip
+    with open_cli_project(ctx) as project:
+        report = run_autocode(project, options)
+        order = [code.code_id for code in current_codebook(project)]
+    title = "Would code" if dry_run else f"Run {report.run_id}"
+    emit_rows(report.rows(order), output_format, columns=("code", "segments", "hits"), title=title)
+    noun = "suggestions" if mode is ModeChoice.suggest else "codings"
+    counts = f"{report.segments_processed} segments, {report.codings} {noun}"
+    if dry_run:
+        message(f"Dry run: {counts} would be added.")
+    else:
+        message(f"Run {report.run_id}: {counts} added.")
+
+
+@app.command("runs")
+def runs_command(
+    ctx: typer.Context,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """List auto-coding runs with codebook version, parameters and counts.
+
+    Example: qualcode autocode runs --format json
+    """
+    from qualcode.autocode import list_runs
+
+    with open_cli_project(ctx) as project:
+        emit_rows(list_runs(project), output_format, title="Auto-coding runs")
+
+
+@app.command("diff")
+def diff_command(
+    ctx: typer.Context,
+    run_a: Annotated[int, typer.Argument(help="Earlier run id.")],
+    run_b: Annotated[int, typer.Argument(help="Later run id.")],
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Segments that gained or lost codes between two runs (e.g. two codebook versions).
+
+    Example: qualcode autocode diff 1 2
+    """
+    from qualcode.autocode import diff_runs
+
+    with open_cli_project(ctx) as project:
+        rows = diff_runs(project, run_a, run_b)
+    if output_format is not OutputFormat.json:
+        rows = [
+            dict(row, gained=" ".join(row["gained"]), lost=" ".join(row["lost"])) for row in rows
+        ]
+    emit_rows(
+        rows,
+        output_format,
+        columns=("segment_id", "gained", "lost"),
+        title=f"Run {run_a} → {run_b}",
+    )
+    message(f"{len(rows)} segments changed.")
+
+
+TAG_COLUMNS = (
+    "path", "status", "document", "case_name", "segments", "codes", "codings", "message",
+)  # fmt: skip
+
+
+def tag_command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="New interview files or folders.")],
+    case: Annotated[str | None, typer.Option("--case", help="Case for every file.")] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Import what is new and auto-code it; a summary per file. Running it again does nothing.
+
+    Example: qualcode tag new_interviews/ --format json
+    """
+    from qualcode.coding import resolve_coder
+    from qualcode.importing.pipeline import ImportOptions
+    from qualcode.tagging import tag_paths
+
+    with open_cli_project(ctx, create=True) as project:
+        result = tag_paths(
+            project, paths, ImportOptions(case_name=case), run_by=resolve_coder(None)
+        )
+    emit_rows(result.rows, output_format, columns=TAG_COLUMNS)
+    if result.run_id is None:
+        message("Nothing new to tag." if not result.failed else "Nothing tagged.")
+    else:
+        message(
+            f"Run {result.run_id}: {result.codings} codings on {result.new_segments} new segments."
+        )
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def register(main_app: typer.Typer) -> None:
+    main_app.add_typer(app, name="autocode")
+    main_app.command("tag")(tag_command)

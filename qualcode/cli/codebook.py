@@ -1,0 +1,175 @@
+"""``qualcode codebook``: load, show, export and reshape the project's codebook."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qualcode.cli.context import open_cli_project
+from qualcode.cli.output import OutputFormat, emit_rows, message, stdout_console
+
+app = typer.Typer(
+    help="The project's codebook: themes, codes and their rules.", no_args_is_help=True
+)
+
+
+@app.command("load")
+def load_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Codebook file (.yml, .yaml or .csv).")],
+) -> None:
+    """Validate a codebook file and make it the project's codebook (a new version if changed).
+
+    Codes whose ids survive keep their codings; codes the file drops are retired, not deleted.
+
+    Example: qualcode codebook load codebooks/community_governance.yml
+    """
+    from qualcode.codebook_store import load_into_project
+
+    with open_cli_project(ctx, create=True) as project:
+        report = load_into_project(project, path)
+    if not report.new_version:
+        message(f"{path}: unchanged (version {report.version_id}, {report.codes} codes).")
+        return
+    message(
+        f"{path}: version {report.version_id}, {report.codes} codes "
+        f"({len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.retired)} retired)."
+    )
+
+
+@app.command("show")
+def show_command(
+    ctx: typer.Context,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Show the codebook as a tree with keyword counts and how often each code is applied.
+
+    Example: qualcode codebook show --format csv
+    """
+    from qualcode.codebook_store import code_rows
+
+    with open_cli_project(ctx) as project:
+        rows = code_rows(project)
+    if output_format is not OutputFormat.table:
+        emit_rows(rows, output_format)
+        return
+    from rich.tree import Tree
+
+    tree = Tree("[bold]codebook[/bold]")
+    branches: dict[str | None, Tree] = {}
+    for row in rows:
+        name = " / ".join(part for part in (row["name_zh"], row["name_en"]) if part)
+        counts = f"{row['keywords'] or 0} keywords, {row['manual']} manual, {row['auto']} auto"
+        label = f"[cyan]{row['code_id']}[/cyan] {name}  [dim]{counts}[/dim]"
+        parent = branches.get(row["parent_id"], tree)
+        branches[row["code_id"]] = parent.add(label)
+    stdout_console().print(tree)
+
+
+class ExportFormat(enum.StrEnum):
+    yaml = "yaml"
+    csv = "csv"
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    output_format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.yaml,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File (default stdout).")
+    ] = None,
+) -> None:
+    """Write the project's current codebook (after any rename/merge/move) as YAML or CSV.
+
+    Example: qualcode codebook export --format csv -o codebook.csv
+    """
+    from qualcode.codebook import codebook_to_csv, codebook_to_yaml
+    from qualcode.codebook_store import current_codebook
+
+    with open_cli_project(ctx) as project:
+        codebook = current_codebook(project)
+    text = (
+        codebook_to_yaml(codebook)
+        if output_format is ExportFormat.yaml
+        else codebook_to_csv(codebook)
+    )
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        message(f"Wrote {output}.")
+
+
+@app.command("versions")
+def versions_command(
+    ctx: typer.Context,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """List the codebook versions loaded into the project.
+
+    Example: qualcode codebook versions --format json
+    """
+    from qualcode.codebook_store import list_versions
+
+    with open_cli_project(ctx) as project:
+        emit_rows(list_versions(project), output_format, title="Codebook versions")
+
+
+@app.command("rename")
+def rename_command(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Current code id.")],
+    new_id: Annotated[
+        str, typer.Argument(help="New id: a slug (same parent) or a full dotted id.")
+    ],
+) -> None:
+    """Rename a code; its sub-codes, codings and memos follow.
+
+    Example: qualcode codebook rename grid.checkpoints bayonets
+    """
+    from qualcode.codebook_store import relocate_code
+
+    target = new_id if "." in new_id else ".".join([*code.split(".")[:-1], new_id])
+    with open_cli_project(ctx) as project:
+        moved = relocate_code(project, code, target)
+    message(f"Renamed {code} to {target} ({len(moved)} codes).")
+
+
+@app.command("move")
+def move_command(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Code id to move.")],
+    parent: Annotated[str, typer.Argument(help="New parent code id, or '.' for top level.")],
+) -> None:
+    """Move a code under another parent; its id, sub-codes, codings and memos follow.
+
+    Example: qualcode codebook move shortfalls.weak_participation improvement
+    """
+    from qualcode.codebook_store import relocate_code
+
+    slug = code.rpartition(".")[2]
+    target = slug if parent == "." else f"{parent}.{slug}"
+    with open_cli_project(ctx) as project:
+        moved = relocate_code(project, code, target)
+    message(f"Moved {code} to {target} ({len(moved)} codes).")
+
+
+@app.command("merge")
+def merge_command(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Code to merge away.")],
+    target: Annotated[str, typer.Argument(help="Code that receives its codings.")],
+) -> None:
+    """Merge one code into another: codings move, duplicates are dropped, the source retires.
+
+    Example: qualcode codebook merge opinion.publicity opinion.broadcasting
+    """
+    from qualcode.codebook_store import merge_codes
+
+    with open_cli_project(ctx) as project:
+        moved = merge_codes(project, source, target)
+    message(f"Merged {source} into {target} ({moved} codings moved).")
