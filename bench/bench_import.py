@@ -79,22 +79,28 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     segments = sum(outcome.segments for outcome in outcomes)
     assert all(outcome.status == "added" for outcome in outcomes)
-    print(f"qualcode import: {segments:,} segments in {elapsed:.2f} s = "
-          f"{segments / elapsed:,.0f} segments/s (read, detect turns, segment, store)")
+    print(
+        f"qualcode import: {segments:,} segments in {elapsed:.2f} s = "
+        f"{segments / elapsed:,.0f} segments/s (read, detect turns, segment, store)"
+    )
     print(f"peak RSS: {peak_rss_mb():.0f} MB; database {db_path.stat().st_size / 1e6:.0f} MB")
 
     conn = sqlite3.connect(db_path)
     started = time.perf_counter()
     conn.execute("INSERT INTO segments_fts (rowid, text) SELECT segment_id, text FROM segments")
     conn.commit()
-    print(f"full-text index build (done lazily at first search): "
-          f"{time.perf_counter() - started:.2f} s")
+    print(
+        f"full-text index build (done lazily at first search): "
+        f"{time.perf_counter() - started:.2f} s"
+    )
     conn.close()
 
     naive_count, naive_elapsed = naive_import(folder, arguments.naive_segments)
     naive_rate = naive_count / naive_elapsed
-    print(f"naive (INSERT + COMMIT per segment), {naive_count:,} segments: "
-          f"{naive_elapsed:.2f} s = {naive_rate:,.0f} segments/s")
+    print(
+        f"naive (INSERT + COMMIT per segment), {naive_count:,} segments: "
+        f"{naive_elapsed:.2f} s = {naive_rate:,.0f} segments/s"
+    )
     print(f"speed-up: {segments / elapsed / naive_rate:.1f}x")
 
 

@@ -31,8 +31,10 @@ def main() -> None:
     with open_project(db_path) as project:
         started = time.perf_counter()
         indexed = update_search_index(project)
-        print(f"lazy index update at first search: {indexed:,} segments in "
-              f"{time.perf_counter() - started:.2f} s")
+        print(
+            f"lazy index update at first search: {indexed:,} segments in "
+            f"{time.perf_counter() - started:.2f} s"
+        )
         for query in QUERIES:
             timings = []
             count = 0
@@ -46,13 +48,16 @@ def main() -> None:
             started = time.perf_counter()
             folded = query.casefold()
             naive = sum(
-                1 for (text,) in project.conn.execute("SELECT text FROM segments")
+                1
+                for (text,) in project.conn.execute("SELECT text FROM segments")
                 if folded in text.casefold()
             )
             naive_time = time.perf_counter() - started
-            print(f"{query!r:>16}: {count:>8,} hits, all {statistics.median(timings):.3f} s, "
-                  f"first {first_page} {page_time:.3f} s; naive scan {naive_time:.3f} s "
-                  f"({naive:,} hits)")
+            print(
+                f"{query!r:>16}: {count:>8,} hits, all {statistics.median(timings):.3f} s, "
+                f"first {first_page} {page_time:.3f} s; naive scan {naive_time:.3f} s "
+                f"({naive:,} hits)"
+            )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ def main() -> None:
         started = time.perf_counter()
         subprocess.run([executable, "--help"], capture_output=True, check=True)
         runs.append(time.perf_counter() - started)
-    print(f"qualcode --help: median {statistics.median(runs) * 1000:.0f} ms, "
-          f"min {min(runs) * 1000:.0f} ms, max {max(runs) * 1000:.0f} ms over {len(runs)} runs")
+    print(
+        f"qualcode --help: median {statistics.median(runs) * 1000:.0f} ms, "
+        f"min {min(runs) * 1000:.0f} ms, max {max(runs) * 1000:.0f} ms over {len(runs)} runs"
+    )
     baseline = []
     for _ in range(21):
         started = time.perf_counter()
