@@ -1,0 +1,699 @@
+"""Keyword-assisted auto-coding: every rule of every code matched over a text in one pass.
+
+:func:`compile_matcher` turns a codebook's :class:`~qualcode.models.CodeRules` into a
+:class:`Matcher` once; :meth:`Matcher.match` then returns every rule that fires in a text as
+:class:`~qualcode.models.Match` objects whose offsets point into the *original* text. The module
+is pure (no database) so that it can be tested and benchmarked on its own; ``qualcode.autocode``
+runs it over stored segments.
+
+How a text is matched (DESIGN.md section 5), so that a researcher can predict every hit:
+
+- **Normalisation.** Text and rules are compared after Unicode NFKC and case folding
+  (:func:`normalise`): full-width ``ＷｅＣｈａｔ１２３，`` equals ``wechat123,``, half-width
+  katakana equals full-width, ``ﬁ`` equals ``fi``. Offsets still point into the original text:
+  the normalised text carries a map back to it (:func:`normalise_with_origins`). A hit that
+  would start or end *inside* the expansion of one original character (``株`` inside ``㈱``)
+  cannot be pointed at and is not reported.
+- **Keywords** of all codes are found in one Aho-Corasick pass. Where keywords overlap, the
+  leftmost and then the longest wins, across codes: a text with ``印度尼西亚`` yields only the
+  code of that keyword, not the code of ``印度``. The same keyword in two codes fires both.
+- **Whole words.** An edge of a keyword that is a letter or digit of a spaced script (Latin,
+  Greek, Cyrillic ...) must not touch another such letter or digit in the text: ``grid`` is not
+  found in ``gridlock`` but is in ``grid-based`` and in ``网格grid管理`` (Chinese, Japanese and
+  Korean characters count as boundaries, since mixed text often has no spaces). Edges that are
+  Chinese characters or punctuation are matched on characters, with no boundary check.
+- **Exclusions.** An ``exclude`` phrase found in the text (with the same whole-word rule)
+  vetoes every hit of its code that it overlaps: keyword, pattern or lemma. A vetoed keyword
+  takes no part in the longest-match contest, so another code's keyword at the same place
+  still fires.
+- **Patterns** are Python regular expressions, searched case-insensitively in the *normalised*
+  text (write half-width forms and lower case; ``\\d`` also matches full-width digits, since
+  they are normalised). Each pattern fires independently of keywords and of other patterns;
+  empty matches are skipped.
+- **Lemmas** are English: every form that spaCy's English lookup table (from
+  ``spacy-lookups-data``) maps to the lemma, and the lemma itself, is matched like a keyword
+  (whole words, longest match), so ``rumour`` finds ``rumours`` and ``Rumoured``. Lookup is
+  case-insensitive.
+
+Limitations, written down: keywords are literal, so ``grid  worker`` (two spaces) does not
+match ``grid worker``; patterns are not normalised themselves (``ß`` in a pattern never
+matches, since text ``ß`` is folded to ``ss``); Thai, Lao and similar unspaced scripts count
+as word characters for the whole-word rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import ahocorasick_rs
+
+from qualcode.errors import QualcodeError, UsageError
+from qualcode.models import CodeRules, Match
+
+RuleKind = Literal["keyword", "pattern", "lemma"]
+
+#: What fires when a literal or pattern is found: (code_id, rule_kind, rule as written).
+Target = tuple[str, RuleKind, str]
+
+#: A hit in normalised coordinates, before it is mapped back: (start, end, target).
+_Hit = tuple[int, int, Target]
+
+#: Scripts written without spaces between words, whose characters therefore act as word
+#: boundaries for Latin keywords: Han (all blocks, compatibility ideographs, radicals), kana,
+#: Hangul and Bopomofo. A Korean particle written straight after "WiFi" leaves it a word.
+UNSPACED_SCRIPT_RANGES: tuple[tuple[int, int], ...] = (
+    (0x1100, 0x11FF),  # Hangul Jamo
+    (0x2E80, 0x2FDF),  # CJK and Kangxi radicals
+    (0x3005, 0x3007),  # 々 〆 〇
+    (0x3021, 0x3029),  # Hangzhou numerals
+    (0x3031, 0x3035),  # kana repeat marks
+    (0x3038, 0x303C),
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3100, 0x312F),  # Bopomofo
+    (0x3130, 0x318F),  # Hangul Compatibility Jamo
+    (0x31A0, 0x31BF),  # Bopomofo Extended
+    (0x31F0, 0x31FF),  # Katakana Phonetic Extensions
+    (0x3400, 0x4DBF),  # CJK Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0xA960, 0xA97F),  # Hangul Jamo Extended-A
+    (0xAC00, 0xD7FF),  # Hangul Syllables, Jamo Extended-B
+    (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
+    (0xFF66, 0xFFDC),  # half-width katakana and Hangul
+    (0x1B000, 0x1B16F),  # kana supplements
+    (0x20000, 0x323AF),  # CJK Extensions B to I, compatibility supplement
+)
+
+
+def _character_class(ranges: Iterable[tuple[int, int]]) -> str:
+    """The body of a regular-expression character class for code point ranges."""
+    return "".join(
+        re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
+        for low, high in ranges
+    )
+
+
+#: A letter, digit or underscore of a spaced script: what a whole word may not touch.
+_WORD_CHARACTER = re.compile(f"[^\\W{_character_class(UNSPACED_SCRIPT_RANGES)}]")
+
+
+# --------------------------------------------------------------------------------------------
+# Normalisation with a map back to the original text
+
+
+def normalise(text: str) -> str:
+    """``text`` as rules and texts are compared: Unicode NFKC, then case folded.
+
+    Keywords, exclusion phrases and lemma forms go through this function; texts go through
+    :func:`normalise_with_origins`, which gives the same string plus offsets.
+    """
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedText:
+    """A text after :func:`normalise`, with the way back to the original.
+
+    ``origins`` is ``None`` when every character normalised to exactly one character, so
+    normalised and original offsets are the same (the common case). Otherwise it has
+    ``len(text) + 1`` entries: ``origins[i]`` is the original offset where normalised offset
+    ``i`` begins, or ``-1`` when ``i`` falls inside the expansion of one original character
+    (or of a base character composed with its combining marks); the last entry is the length
+    of the original text.
+    """
+
+    text: str
+    origins: list[int] | None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Original offsets of normalised ``[start, end)``, or ``None`` if they fall inside."""
+        origins = self.origins
+        if origins is None:
+            return start, end
+        original_start, original_end = origins[start], origins[end]
+        if original_start < 0 or original_end < 0:
+            return None
+        return original_start, original_end
+
+
+@dataclass(frozen=True, slots=True)
+class _CharacterTables:
+    """What the normaliser needs to know about characters, worked out once per process.
+
+    ``special`` finds every character that case folding alone does not normalise.
+    ``simple`` maps those that normalise to exactly one character, independent of their
+    neighbours (full-width ``，`` to ``,``); the others (``…`` to ``...``, ``ß`` to ``ss``,
+    combining marks) are complex and are normalised in small clusters. ``interacting`` holds
+    the characters that may compose or reorder with the character before them.
+    """
+
+    special: re.Pattern[str]
+    simple: dict[str, str]
+    interacting: frozenset[str]
+
+
+#: Blocks known to hold no character that normalisation changes or that interacts with its
+#: neighbours (Han ideographs, Hangul syllables, surrogates, private use, unassigned planes):
+#: skipped when the character tables are built, which keeps building them well under 0.1 s.
+_STABLE_BLOCKS = (
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7A3),
+    (0xD800, 0xF8FF),
+    (0x20000, 0x2F7FF),
+    (0x2FA20, 0xDFFFF),
+    (0xE0200, 0x10FFFF),
+)
+
+#: Hangul vowel and trailing consonant jamo: they compose with the character before them by
+#: algorithm, not through the decomposition table.
+_HANGUL_COMPOSING_JAMO = (*range(0x1161, 0x1176), *range(0x11A8, 0x11C3))
+
+
+def _code_points_to_examine() -> Iterator[int]:
+    """Every code point outside ``_STABLE_BLOCKS``."""
+    next_code_point = 0
+    for low, high in _STABLE_BLOCKS:
+        yield from range(next_code_point, low)
+        next_code_point = high + 1
+    yield from range(next_code_point, 0x110000)
+
+
+def _composing_second_characters() -> frozenset[str]:
+    """Characters that can be the second half of a canonical composition (``e`` + U+0301)."""
+    seconds = {chr(code_point) for code_point in _HANGUL_COMPOSING_JAMO}
+    for code_point in _code_points_to_examine():
+        decomposition = unicodedata.decomposition(chr(code_point))
+        if decomposition and not decomposition.startswith("<"):
+            parts = decomposition.split()
+            if len(parts) == 2:
+                seconds.add(chr(int(parts[1], 16)))
+    return frozenset(seconds)
+
+
+def _ranges_of(characters: Iterable[str]) -> list[tuple[int, int]]:
+    """Sorted, merged code point ranges covering ``characters``."""
+    ranges: list[tuple[int, int]] = []
+    for code_point in sorted(ord(character) for character in characters):
+        if ranges and ranges[-1][1] == code_point - 1:
+            ranges[-1] = (ranges[-1][0], code_point)
+        else:
+            ranges.append((code_point, code_point))
+    return ranges
+
+
+@functools.cache
+def _character_tables() -> _CharacterTables:
+    """Classify every character that normalisation touches (see :class:`_CharacterTables`)."""
+    composing_seconds = _composing_second_characters()
+    simple: dict[str, str] = {}
+    special: list[str] = []
+    interacting: set[str] = set()
+    for code_point in _code_points_to_examine():
+        character = chr(code_point)
+        decomposed = unicodedata.normalize("NFKD", character)
+        if (
+            unicodedata.combining(decomposed[0])
+            or decomposed[0] in composing_seconds
+            or character in composing_seconds
+        ):
+            interacting.add(character)
+            special.append(character)
+            continue
+        normalised = normalise(character)
+        if len(normalised) == 1 and normalised == character.casefold():
+            continue
+        special.append(character)
+        if (
+            len(normalised) == 1
+            and normalise(normalised) == normalised
+            and normalised not in composing_seconds
+            and not unicodedata.combining(normalised)
+        ):
+            simple[character] = normalised
+    return _CharacterTables(
+        special=re.compile(f"[{_character_class(_ranges_of(special))}]"),
+        simple=simple,
+        interacting=frozenset(interacting),
+    )
+
+
+def normalise_with_origins(text: str) -> NormalisedText:
+    """``normalise(text)``, with a map from its offsets back to ``text``.
+
+    Fast for the common case: ASCII text is only lower-cased; other text is scanned once for
+    characters that case folding alone does not normalise, and those that map to one
+    character (full-width punctuation, letters and digits) are replaced in place, which keeps
+    offsets. Only texts with expanding or combining characters (``……``, ``ß``, ``㈱``, ``é``
+    written as two code points) take the slower path that builds an offset map.
+    """
+    if text.isascii():
+        return NormalisedText(text.lower(), None)
+    tables = _character_tables()
+    special_characters = tables.special.findall(text)
+    if not special_characters:
+        return NormalisedText(text.casefold(), None)
+    replaced = text
+    has_complex = False
+    simple = tables.simple
+    for character in set(special_characters):
+        replacement = simple.get(character)
+        if replacement is None:
+            has_complex = True
+        else:
+            replaced = replaced.replace(character, replacement)
+    if not has_complex:
+        return NormalisedText(replaced.casefold(), None)
+    return _normalise_in_clusters(text, replaced, tables)
+
+
+def _complex_clusters(text: str, tables: _CharacterTables) -> Iterator[tuple[int, int]]:
+    """Spans of ``text`` that must be normalised together, in order, not overlapping.
+
+    A complex character forms a cluster with the characters after it that interact with
+    their predecessor (combining marks, Hangul jamo); an interacting character also pulls in
+    the characters before it back to the first that does not interact (its base). Outside
+    the clusters every character normalises to exactly one character on its own.
+    """
+    simple, interacting = tables.simple, tables.interacting
+    cluster_start = cluster_end = -1
+    for found in tables.special.finditer(text):
+        position = found.start()
+        character = text[position]
+        if character in simple or position < cluster_end:
+            continue
+        start = position
+        if character in interacting:
+            while start > 0 and text[start] in interacting:
+                start -= 1
+        end = position + 1
+        while end < len(text) and text[end] in interacting:
+            end += 1
+        if start < cluster_end:
+            cluster_end = end
+            continue
+        if cluster_end >= 0:
+            yield cluster_start, cluster_end
+        cluster_start, cluster_end = start, end
+    if cluster_end >= 0:
+        yield cluster_start, cluster_end
+
+
+def _normalise_in_clusters(text: str, replaced: str, tables: _CharacterTables) -> NormalisedText:
+    """The slow path of :func:`normalise_with_origins`: build the text and its offset map.
+
+    ``replaced`` is ``text`` with its simple characters already normalised (same length).
+    Runs between clusters are case folded as they are (one character each); each cluster is
+    normalised as a whole from the original characters.
+    """
+    pieces: list[str] = []
+    origins: list[int] = []
+    position = 0
+    for cluster_start, cluster_end in _complex_clusters(text, tables):
+        pieces.append(replaced[position:cluster_start].casefold())
+        origins.extend(range(position, cluster_start))
+        normalised_cluster = normalise(text[cluster_start:cluster_end])
+        pieces.append(normalised_cluster)
+        origins.append(cluster_start)
+        origins.extend([-1] * (len(normalised_cluster) - 1))
+        position = cluster_end
+    pieces.append(replaced[position:].casefold())
+    origins.extend(range(position, len(text) + 1))
+    return NormalisedText("".join(pieces), origins)
+
+
+# --------------------------------------------------------------------------------------------
+# English lemma forms
+
+
+@functools.cache
+def _english_lemma_table() -> dict[str, list[str]]:
+    """Lemma -> its forms, from spaCy's English lookup table, case folded; loaded once.
+
+    The table is read the way spaCy reads it (the ``spacy_lookups`` entry point of the
+    ``spacy-lookups-data`` package), and inverted, so that lemma rules can join the keyword
+    automaton instead of lemmatising every token of every segment.
+    """
+    from spacy.util import load_language_data, registry
+
+    if "en" not in registry.lookups:
+        raise QualcodeError(
+            "English lemma lookup table not found: install the spacy-lookups-data package"
+        )
+    lookup: dict[str, str] = load_language_data(registry.lookups.get("en")["lemma_lookup"])
+    forms_by_lemma: dict[str, list[str]] = {}
+    for form, lemma in lookup.items():
+        forms_by_lemma.setdefault(normalise(lemma), []).append(normalise(form))
+    return forms_by_lemma
+
+
+def english_lemma_forms(lemma: str) -> list[str]:
+    """The normalised words that match ``lemma``: the lemma itself and every listed form."""
+    normalised_lemma = normalise(lemma)
+    forms = [normalised_lemma, *_english_lemma_table().get(normalised_lemma, ())]
+    return list(dict.fromkeys(forms))
+
+
+# --------------------------------------------------------------------------------------------
+# The compiled matcher
+
+
+def _edge_checks(literal: str) -> tuple[bool, bool]:
+    """Whether the start and the end of a normalised literal need a whole-word check."""
+    return (
+        _WORD_CHARACTER.match(literal) is not None,
+        _WORD_CHARACTER.match(literal, len(literal) - 1) is not None,
+    )
+
+
+class _LiteralSet:
+    """Normalised literals (keywords, lemma forms or exclusions) and what each one fires.
+
+    Two automata over the same literals: leftmost-longest for the normal one-pass search,
+    and standard (all overlapping occurrences) for the rare texts where a leftmost-longest
+    hit must be thrown away and the contest has to be rerun without it.
+    """
+
+    def __init__(self) -> None:
+        self.literals: list[str] = []
+        self.targets: list[list[Target]] = []
+        self.edge_checks: list[tuple[bool, bool]] = []
+        self._index: dict[str, int] = {}
+        self.longest: ahocorasick_rs.AhoCorasick | None = None
+        self.overlapping: ahocorasick_rs.AhoCorasick | None = None
+
+    def add(self, literal: str, target: Target) -> None:
+        """Let ``literal`` fire ``target``; a code fires at most once per literal."""
+        if not literal:
+            return
+        index = self._index.get(literal)
+        if index is None:
+            index = self._index[literal] = len(self.literals)
+            self.literals.append(literal)
+            self.targets.append([])
+            self.edge_checks.append(_edge_checks(literal))
+        if all(existing[0] != target[0] for existing in self.targets[index]):
+            self.targets[index].append(target)
+
+    def build(self) -> None:
+        """Compile the automata; call once, after the last :meth:`add`."""
+        if not self.literals:
+            return
+        self.longest = ahocorasick_rs.AhoCorasick(
+            self.literals, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        )
+        self.overlapping = ahocorasick_rs.AhoCorasick(self.literals)
+
+    def is_valid(
+        self, normalised: NormalisedText, literal_index: int, start: int, end: int
+    ) -> bool:
+        """Whether a hit is a whole word where it must be, and maps back to original offsets."""
+        text = normalised.text
+        check_start, check_end = self.edge_checks[literal_index]
+        if check_start and start > 0 and _WORD_CHARACTER.match(text, start - 1):
+            return False
+        if check_end and end < len(text) and _WORD_CHARACTER.match(text, end):
+            return False
+        origins = normalised.origins
+        return origins is None or (origins[start] >= 0 and origins[end] >= 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledPattern:
+    """One distinct regular expression and the codes it fires."""
+
+    regex: re.Pattern[str]
+    targets: tuple[Target, ...]
+
+
+#: Syntax that refers to a group by number or name; such a pattern cannot be joined into the
+#: combined prefilter, where the numbers of its groups would shift.
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+#: Inline flags at the start of a pattern apply to the whole pattern and cannot be joined.
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+
+
+class Matcher:
+    """All the automatic-coding rules of a codebook, compiled for fast repeated matching.
+
+    Build it once with :func:`compile_matcher` and call :meth:`match` per text. The counts
+    say what was compiled: ``keyword_count`` and ``lemma_count`` count (code, rule) pairs,
+    ``pattern_count`` distinct (code, pattern) pairs, ``code_count`` the codes with rules.
+    """
+
+    def __init__(self, rules: Sequence[CodeRules]) -> None:
+        self._literals = _LiteralSet()
+        self._exclusions = _LiteralSet()
+        self._patterns: list[_CompiledPattern] = []
+        self._prefilter: re.Pattern[str] | None = None
+        self._prefiltered_patterns: list[_CompiledPattern] = []
+        self._unfiltered_patterns: list[_CompiledPattern] = []
+        self.keyword_count = sum(len(code.keywords) for code in rules)
+        self.pattern_count = sum(len(code.patterns) for code in rules)
+        self.lemma_count = sum(len(code.lemmas) for code in rules)
+        self.code_count = sum(1 for code in rules if code.keywords or code.patterns or code.lemmas)
+        self._add_literals(rules)
+        self._add_patterns(rules)
+        self._codes_with_exclusions = frozenset(code.code_id for code in rules if code.exclude)
+        self._excludable_literals = frozenset(
+            index
+            for index, targets in enumerate(self._literals.targets)
+            if any(target[0] in self._codes_with_exclusions for target in targets)
+        )
+
+    def _add_literals(self, rules: Sequence[CodeRules]) -> None:
+        """Keywords first, then lemma forms, so a keyword wins a tie within one code."""
+        for code in rules:
+            for keyword in code.keywords:
+                self._literals.add(normalise(keyword), (code.code_id, "keyword", keyword))
+            for phrase in code.exclude:
+                self._exclusions.add(normalise(phrase), (code.code_id, "keyword", phrase))
+        for code in rules:
+            for lemma in code.lemmas:
+                for form in english_lemma_forms(lemma):
+                    self._literals.add(form, (code.code_id, "lemma", lemma))
+        self._literals.build()
+        self._exclusions.build()
+
+    def _add_patterns(self, rules: Sequence[CodeRules]) -> None:
+        """Compile each distinct pattern once, and join the joinable ones into a prefilter."""
+        targets_by_pattern: dict[str, list[Target]] = {}
+        for code in rules:
+            for pattern in code.patterns:
+                targets = targets_by_pattern.setdefault(pattern, [])
+                if all(target[0] != code.code_id for target in targets):
+                    targets.append((code.code_id, "pattern", pattern))
+        for pattern, targets in targets_by_pattern.items():
+            try:
+                regex = re.compile(pattern, re.IGNORECASE)
+            except re.error as error:
+                raise UsageError(
+                    f"code {targets[0][0]}: pattern {pattern!r} is not a valid regular "
+                    f"expression: {error}"
+                ) from error
+            compiled = _CompiledPattern(regex, tuple(targets))
+            self._patterns.append(compiled)
+            if _GROUP_REFERENCE.search(pattern) or _GLOBAL_FLAGS.match(pattern):
+                self._unfiltered_patterns.append(compiled)
+            else:
+                self._prefiltered_patterns.append(compiled)
+        self._prefilter = self._combined_prefilter()
+
+    def _combined_prefilter(self) -> re.Pattern[str] | None:
+        """One regex that matches somewhere exactly when one of the joinable patterns does.
+
+        Most texts match no pattern; one search of the alternation then replaces a search per
+        pattern. Patterns that cannot be joined (duplicate group names) are searched alone.
+        """
+        if len(self._prefiltered_patterns) < 2:
+            self._unfiltered_patterns.extend(self._prefiltered_patterns)
+            self._prefiltered_patterns = []
+            return None
+        alternation = "|".join(
+            f"(?:{compiled.regex.pattern})" for compiled in self._prefiltered_patterns
+        )
+        try:
+            return re.compile(alternation, re.IGNORECASE)
+        except re.error:
+            self._unfiltered_patterns.extend(self._prefiltered_patterns)
+            self._prefiltered_patterns = []
+            return None
+
+    # ----------------------------------------------------------------------------------------
+
+    def match(self, text: str) -> list[Match]:
+        """Every rule that fires in ``text``, sorted by ``(start_char, code_id)``.
+
+        Offsets are code points into ``text`` itself (not its normalised form). A code may
+        fire several times; the caller decides how to aggregate.
+        """
+        normalised = normalise_with_origins(text)
+        hits: list[_Hit] = []
+        literal_hits = (
+            self._literals.longest.find_matches_as_indexes(normalised.text)
+            if self._literals.longest is not None
+            else None
+        )
+        if literal_hits:
+            hits = self._resolve_literal_hits(normalised, literal_hits)
+        if self._patterns:
+            pattern_hits = self._pattern_hits(normalised)
+            if pattern_hits:
+                hits.extend(self._without_vetoed(normalised, pattern_hits))
+        if not hits:
+            return []
+        return _to_matches(normalised, hits)
+
+    def match_many(self, texts: Iterable[str]) -> Iterator[list[Match]]:
+        """:meth:`match` for each text, in order."""
+        match = self.match
+        for text in texts:
+            yield match(text)
+
+    # ----------------------------------------------------------------------------------------
+
+    def _resolve_literal_hits(
+        self, normalised: NormalisedText, literal_hits: list[tuple[int, int, int]]
+    ) -> list[_Hit]:
+        """The keyword and lemma hits that fire, from the leftmost-longest search.
+
+        When every leftmost-longest hit is a whole word and not vetoed, they are the answer.
+        Otherwise a thrown-away hit may have hidden a shorter or later one that is good
+        (``bold man`` hides ``man`` behind ``old man``), so the contest is rerun over all
+        overlapping occurrences, after throwing away the bad ones.
+        """
+        literals = self._literals
+        vetoes = self._vetoes_if_needed(normalised, literal_hits)
+        hits: list[_Hit] = []
+        for literal_index, start, end in literal_hits:
+            targets = _surviving_targets(literals.targets[literal_index], start, end, vetoes)
+            if not targets or not literals.is_valid(normalised, literal_index, start, end):
+                return self._rerun_contest(normalised, vetoes)
+            hits.extend((start, end, target) for target in targets)
+        return hits
+
+    def _rerun_contest(
+        self, normalised: NormalisedText, vetoes: dict[str, list[tuple[int, int]]] | None
+    ) -> list[_Hit]:
+        """Leftmost-longest over the good occurrences only (see :meth:`_resolve_literal_hits`)."""
+        literals = self._literals
+        assert literals.overlapping is not None
+        occurrences = literals.overlapping.find_matches_as_indexes(
+            normalised.text, overlapping=True
+        )
+        if vetoes is None:
+            vetoes = self._vetoes_if_needed(normalised, occurrences)
+        candidates: list[tuple[int, int, list[Target]]] = []
+        for literal_index, start, end in occurrences:
+            if not literals.is_valid(normalised, literal_index, start, end):
+                continue
+            targets = _surviving_targets(literals.targets[literal_index], start, end, vetoes)
+            if targets:
+                candidates.append((start, end, targets))
+        candidates.sort(key=lambda candidate: (candidate[0], -candidate[1]))
+        hits: list[_Hit] = []
+        taken_until = 0
+        for start, end, targets in candidates:
+            if start >= taken_until:
+                hits.extend((start, end, target) for target in targets)
+                taken_until = end
+        return hits
+
+    def _vetoes_if_needed(
+        self, normalised: NormalisedText, literal_hits: list[tuple[int, int, int]]
+    ) -> dict[str, list[tuple[int, int]]] | None:
+        """Exclusion spans per code, searched only when a hit belongs to a code with any."""
+        excludable = self._excludable_literals
+        if not any(hit[0] in excludable for hit in literal_hits):
+            return None
+        return self._vetoes(normalised)
+
+    def _vetoes(self, normalised: NormalisedText) -> dict[str, list[tuple[int, int]]]:
+        """Every exclusion phrase in the text, as spans per code it vetoes (one pass)."""
+        exclusions = self._exclusions
+        vetoes: dict[str, list[tuple[int, int]]] = {}
+        if exclusions.overlapping is None:
+            return vetoes
+        for exclusion_index, start, end in exclusions.overlapping.find_matches_as_indexes(
+            normalised.text, overlapping=True
+        ):
+            if exclusions.is_valid(normalised, exclusion_index, start, end):
+                for code_id, _kind, _rule in exclusions.targets[exclusion_index]:
+                    vetoes.setdefault(code_id, []).append((start, end))
+        return vetoes
+
+    def _without_vetoed(self, normalised: NormalisedText, hits: list[_Hit]) -> list[_Hit]:
+        """Pattern hits minus those an exclusion phrase of their code overlaps."""
+        if not any(hit[2][0] in self._codes_with_exclusions for hit in hits):
+            return hits
+        vetoes = self._vetoes(normalised)
+        return [hit for hit in hits if not _is_vetoed(hit[2][0], hit[0], hit[1], vetoes)]
+
+    def _pattern_hits(self, normalised: NormalisedText) -> list[_Hit]:
+        """Every non-empty, mappable match of every pattern in the normalised text."""
+        text = normalised.text
+        hits: list[_Hit] = []
+        patterns: list[_CompiledPattern] = self._unfiltered_patterns
+        if self._prefilter is not None and self._prefilter.search(text) is not None:
+            patterns = self._prefiltered_patterns + patterns
+        for compiled in patterns:
+            for found in compiled.regex.finditer(text):
+                start, end = found.span()
+                if start == end or normalised.original_span(start, end) is None:
+                    continue
+                hits.extend((start, end, target) for target in compiled.targets)
+        return hits
+
+
+def _is_vetoed(
+    code_id: str, start: int, end: int, vetoes: dict[str, list[tuple[int, int]]] | None
+) -> bool:
+    """Whether an exclusion span of ``code_id`` overlaps ``[start, end)``."""
+    if not vetoes:
+        return False
+    spans = vetoes.get(code_id)
+    return spans is not None and any(
+        veto_start < end and start < veto_end for veto_start, veto_end in spans
+    )
+
+
+def _surviving_targets(
+    targets: list[Target], start: int, end: int, vetoes: dict[str, list[tuple[int, int]]] | None
+) -> list[Target]:
+    """The targets of a literal hit whose code no exclusion vetoes there."""
+    if not vetoes:
+        return targets
+    return [target for target in targets if not _is_vetoed(target[0], start, end, vetoes)]
+
+
+def _to_matches(normalised: NormalisedText, hits: list[_Hit]) -> list[Match]:
+    """Hits mapped back to original offsets, as sorted :class:`Match` objects."""
+    matches: list[Match] = []
+    for start, end, (code_id, rule_kind, rule) in hits:
+        span = normalised.original_span(start, end)
+        if span is not None:
+            matches.append(Match(code_id, rule_kind, rule, span[0], span[1]))
+    matches.sort(
+        key=lambda match: (
+            match.start_char,
+            match.code_id,
+            match.end_char,
+            match.rule_kind,
+            match.rule,
+        )
+    )
+    return matches
+
+
+def compile_matcher(rules: Sequence[CodeRules]) -> Matcher:
+    """A :class:`Matcher` for ``rules`` (e.g. ``Codebook.rules()``), built once per run.
+
+    Raises :class:`~qualcode.errors.UsageError` for a pattern that is not a valid regular
+    expression (codebook validation normally catches it first). Loads spaCy's English lemma
+    table only when some code has lemmas.
+    """
+    return Matcher(rules)
