@@ -81,6 +81,7 @@ def _register() -> None:
         project,
         quotes,
         reading,
+        review,
     )
 
     project.register(app)
@@ -93,6 +94,7 @@ def _register() -> None:
     autocode.register(app)
     quotes.register(app)
     demo.register(app)
+    review.register(app)
 
 
 _register()

@@ -1,0 +1,412 @@
+"""The terminal review session: decide suggestions one at a time, with undo.
+
+Three layers, so that the logic is testable without a terminal:
+
+- :class:`ReviewState` is a small pure state machine: the queue of suggestion ids, which one
+  is current, what each key means (:data:`KEYS`) and the undo history. No database, no I/O.
+- :class:`ReviewSession` ties the state to the project: every decision (accept, reject, code
+  the segment with another code, memo) and every undo is written at once, in its own
+  transaction, through :mod:`qualcode.suggestions` and :mod:`qualcode.coding`. Quitting or
+  Ctrl-C at any moment therefore keeps everything decided so far.
+- :func:`run_review` renders with prompt_toolkit: it prints one suggestion (segment text with
+  the matched span highlighted, the previous segment for context, case, speaker, code id and
+  name, the rule that fired, codes already on the segment), reads one key, and prompts for a
+  code id (with completion) or a memo text when the key asks for one. Its ``input`` and
+  ``output`` can be a pipe and a dummy, which is how the tests and ``--input`` drive it.
+
+The queue is the pending suggestions matching the filters when the session starts, in reading
+order. Skipped suggestions stay pending for the next session. Suggestions decided by someone
+else while the session runs are passed over.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from qualcode.errors import ConflictError, QualcodeError
+from qualcode.project import Project
+from qualcode.suggestions import (
+    Decision,
+    SuggestionContext,
+    SuggestionFilter,
+    accept_suggestion,
+    get_suggestion,
+    pending_ids,
+    reject_suggestion,
+    remove_coding,
+    remove_memo,
+    reopen_suggestion,
+    suggestion_context,
+)
+
+if TYPE_CHECKING:
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+
+
+class Command(enum.Enum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    SKIP = "skip"
+    CODE = "code"
+    MEMO = "memo"
+    UNDO = "undo"
+    QUIT = "quit"
+
+
+#: What each key does in a review session.
+KEYS: dict[str, Command] = {
+    "a": Command.ACCEPT,
+    "r": Command.REJECT,
+    "s": Command.SKIP,
+    "c": Command.CODE,
+    "m": Command.MEMO,
+    "u": Command.UNDO,
+    "q": Command.QUIT,
+}
+
+KEY_HELP = "[a]ccept  [r]eject  [s]kip  [c]ode  [m]emo  [u]ndo  [q]uit"
+
+
+def command_for(key: str) -> Command | None:
+    """The command bound to ``key`` (case-insensitive), or ``None`` for any other key."""
+    return KEYS.get(key.lower())
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One undoable action, with the queue position it was taken at.
+
+    ``decision`` for accept/reject; ``coding_id`` for coding the segment with another code;
+    ``memo_id`` for a memo.
+    """
+
+    kind: Literal["decision", "coding", "memo"]
+    position: int
+    suggestion_id: int
+    decision: Decision | None = None
+    coding_id: int | None = None
+    memo_id: int | None = None
+
+
+@dataclass
+class ReviewState:
+    """Which suggestion is current and what undo goes back to. Pure: no I/O.
+
+    A decision (accept/reject) moves to the next suggestion; skip moves on without a record;
+    coding the segment or writing a memo stays on the current suggestion. Undo pops the last
+    recorded action and returns to the suggestion it was taken on.
+    """
+
+    queue: Sequence[int]
+    position: int = 0
+    history: list[Entry] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.queue)
+
+    @property
+    def current(self) -> int | None:
+        """The suggestion id on screen, or ``None`` once past the end."""
+        return self.queue[self.position] if self.position < len(self.queue) else None
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= len(self.queue)
+
+    def progress(self) -> str:
+        """``"12/340"``: the current suggestion's place in the queue."""
+        return f"{min(self.position + 1, self.total)}/{self.total}"
+
+    def advance(self) -> None:
+        if not self.finished:
+            self.position += 1
+
+    def record(self, entry: Entry) -> None:
+        """Remember an action for undo; a decision also moves to the next suggestion."""
+        self.history.append(entry)
+        if entry.kind == "decision":
+            self.advance()
+
+    def undo(self) -> Entry | None:
+        """Forget the last action and go back to its suggestion; ``None`` if there is none."""
+        if not self.history:
+            return None
+        entry = self.history.pop()
+        self.position = entry.position
+        return entry
+
+
+@dataclass
+class ReviewSummary:
+    accepted: int = 0
+    rejected: int = 0
+    coded: int = 0
+    memos: int = 0
+    skipped: int = 0
+    undone: int = 0
+
+
+class ReviewSession:
+    """A review session over one project: applies commands and writes them at once."""
+
+    def __init__(self, project: Project, *, coder: str, filters: SuggestionFilter) -> None:
+        self.project = project
+        self.coder = coder
+        self.filters = filters
+        self.state = ReviewState(pending_ids(project, filters))
+        self.summary = ReviewSummary()
+        self.quit = False
+        self._settle()
+
+    @property
+    def done(self) -> bool:
+        return self.quit or self.state.finished
+
+    def _settle(self) -> None:
+        """Pass over suggestions that are no longer pending (decided elsewhere meanwhile)."""
+        while (current := self.state.current) is not None:
+            if get_suggestion(self.project, current)["status"] == "pending":
+                return
+            self.state.advance()
+
+    def context(self) -> SuggestionContext | None:
+        """What to show for the current suggestion, or ``None`` when the session is over."""
+        current = self.state.current
+        return None if current is None else suggestion_context(self.project, current)
+
+    def apply(self, command: Command, text: str | None = None) -> str:
+        """Carry out ``command`` on the current suggestion; return a one-line status.
+
+        Errors the user can fix (an unknown code id, an empty memo) come back as the status
+        and change nothing; the session goes on.
+        """
+        if command is Command.QUIT:
+            self.quit = True
+            return "Quit: every decision so far is saved."
+        if command is Command.UNDO:
+            return self._undo()
+        current = self.state.current
+        if current is None:
+            return "No more suggestions."
+        try:
+            status = self._apply(command, current, text)
+        except ConflictError as error:
+            self.state.advance()
+            status = f"Not changed: {error}"
+        except QualcodeError as error:
+            status = f"Not changed: {error}"
+        self._settle()
+        return status
+
+    def _apply(self, command: Command, current: int, text: str | None) -> str:
+        from qualcode.coding import add_memo, code_segment
+
+        position = self.state.position
+        if command is Command.ACCEPT:
+            decision = accept_suggestion(self.project, current, coder=self.coder)
+            self.state.record(Entry("decision", position, current, decision=decision))
+            self.summary.accepted += 1
+            return f"Accepted suggestion {current} (coding {decision.coding_id})."
+        if command is Command.REJECT:
+            decision = reject_suggestion(self.project, current, coder=self.coder)
+            self.state.record(Entry("decision", position, current, decision=decision))
+            self.summary.rejected += 1
+            return f"Rejected suggestion {current}."
+        if command is Command.SKIP:
+            self.state.advance()
+            self.summary.skipped += 1
+            return f"Skipped suggestion {current}."
+        segment_id = int(get_suggestion(self.project, current)["segment_id"])
+        if command is Command.CODE:
+            code_id = (text or "").strip()
+            if not code_id:
+                return "No code given: nothing coded."
+            result = code_segment(self.project, segment_id, code_id, coder=self.coder)
+            if not result.created:
+                return f"Segment {segment_id} already has {code_id} by {self.coder}."
+            self.state.record(Entry("coding", position, current, coding_id=result.coding_id))
+            self.summary.coded += 1
+            return f"Coded segment {segment_id} with {code_id}."
+        memo = (text or "").strip()
+        if not memo:
+            return "Empty memo: nothing written."
+        memo_id = add_memo(self.project, "segment", str(segment_id), memo, coder=self.coder)
+        self.state.record(Entry("memo", position, current, memo_id=memo_id))
+        self.summary.memos += 1
+        return f"Memo {memo_id} on segment {segment_id}."
+
+    def _undo(self) -> str:
+        entry = self.state.undo()
+        if entry is None:
+            return "Nothing to undo."
+        try:
+            if entry.decision is not None:
+                reopen_suggestion(self.project, entry.decision)
+                if entry.decision.status == "accepted":
+                    self.summary.accepted -= 1
+                else:
+                    self.summary.rejected -= 1
+                what = f"{entry.decision.status} suggestion {entry.suggestion_id}"
+            elif entry.coding_id is not None:
+                remove_coding(self.project, entry.coding_id)
+                self.summary.coded -= 1
+                what = f"coding {entry.coding_id}"
+            else:
+                assert entry.memo_id is not None
+                remove_memo(self.project, entry.memo_id)
+                self.summary.memos -= 1
+                what = f"memo {entry.memo_id}"
+        except QualcodeError as error:
+            self._settle()
+            return f"Could not undo: {error}"
+        self.summary.undone += 1
+        return f"Undone: {what}."
+
+
+# Rendering with prompt_toolkit -------------------------------------------------------------
+
+_STYLE = {
+    "header": "bold",
+    "dim": "#888888",
+    "code": "bold ansicyan",
+    "match": "reverse bold",
+    "keys": "ansigreen",
+    "status": "ansiyellow",
+}
+
+
+def _card(session: ReviewSession, context: SuggestionContext) -> StyleAndTextTuples:
+    """The formatted text shown for one suggestion."""
+    suggestion = context.suggestion
+    speaker = suggestion["speaker"] or "(no speaker)"
+    role = f" ({suggestion['role']})" if suggestion["role"] else ""
+    code_name = f" {suggestion['code_name']}" if suggestion["code_name"] else ""
+    lines: StyleAndTextTuples = [
+        ("class:header", f"── {session.state.progress()} · suggestion "
+                         f"{suggestion['suggestion_id']} · run {suggestion['run_id']} ──\n"),
+        ("", f"case {suggestion['case_name']} · {suggestion['document']} · segment "
+             f"{suggestion['segment_id']} · {speaker}{role}\n"),
+        ("", "code "), ("class:code", f"{suggestion['code']}{code_name}"),
+        ("", f" · {suggestion['rule_kind']} "), ("class:code", f"{suggestion['rule']}\n"),
+    ]  # fmt: skip
+    if context.previous_text is not None:
+        previous = context.previous_text
+        if len(previous) > 160:
+            previous = "…" + previous[-159:]
+        lines.append(("class:dim", f"  {previous}\n"))
+    text = context.text
+    lines += [
+        ("", "> " + text[: context.span_start]),
+        ("class:match", text[context.span_start : context.span_end]),
+        ("", text[context.span_end :] + "\n"),
+    ]
+    if context.existing_codes:
+        lines.append(("class:dim", f"already coded: {', '.join(context.existing_codes)}\n"))
+    return lines
+
+
+def _read_command(session: ReviewSession, input: Input | None, output: Output | None) -> Command:
+    """Show the key bar and wait for one bound key (Ctrl-C: KeyboardInterrupt; Ctrl-D: quit)."""
+    from prompt_toolkit.application import Application
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+    from prompt_toolkit.layout import FormattedTextControl, Layout, Window
+    from prompt_toolkit.styles import Style
+
+    bindings = KeyBindings()
+    for key in [*KEYS, *(key.upper() for key in KEYS)]:
+
+        def choose(event: KeyPressEvent, key: str = key) -> None:
+            event.app.exit(result=command_for(key))
+
+        bindings.add(key)(choose)
+
+    @bindings.add("c-c")
+    def interrupt(event: KeyPressEvent) -> None:
+        event.app.exit(exception=KeyboardInterrupt())
+
+    @bindings.add("c-d")
+    def end(event: KeyPressEvent) -> None:
+        event.app.exit(result=Command.QUIT)
+
+    bar = Window(
+        FormattedTextControl([("class:keys", f"{session.state.progress()}  {KEY_HELP} ")]),
+        height=1,
+    )
+    application: Application[Command] = Application(
+        layout=Layout(bar),
+        key_bindings=bindings,
+        style=Style.from_dict(_STYLE),
+        input=input,
+        output=output,
+        erase_when_done=True,
+    )
+    return application.run()
+
+
+def _ask(question: str, words: list[str], input: Input | None, output: Output | None) -> str | None:
+    """A one-line prompt (with completion over ``words``); ``None`` when cancelled."""
+    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.shortcuts import PromptSession
+
+    prompt: PromptSession[str] = PromptSession(input=input, output=output)
+    try:
+        return prompt.prompt(
+            question, completer=WordCompleter(words, sentence=True) if words else None
+        )
+    except KeyboardInterrupt:
+        return None
+
+
+def run_review(
+    session: ReviewSession, *, input: Input | None = None, output: Output | None = None
+) -> ReviewSummary:
+    """Run the interactive session until the queue is done, ``q``, Ctrl-D or end of input.
+
+    Ctrl-C raises :class:`KeyboardInterrupt` after the decisions so far are saved (each one
+    was committed when it was made). ``input``/``output`` default to the terminal.
+    """
+    from prompt_toolkit.formatted_text import FormattedText
+    from prompt_toolkit.shortcuts import print_formatted_text
+    from prompt_toolkit.styles import Style
+
+    from qualcode.codebook_store import code_rows
+
+    style = Style.from_dict(_STYLE)
+
+    def show(text: StyleAndTextTuples) -> None:
+        print_formatted_text(FormattedText(text), style=style, output=output)
+
+    code_ids = [str(row["code_id"]) for row in code_rows(session.project)]
+    shown: int | None = None
+    while not session.done:
+        context = session.context()
+        if context is None:
+            break
+        if shown != session.state.position:
+            show(_card(session, context))
+            shown = session.state.position
+        try:
+            command = _read_command(session, input, output)
+            text: str | None = None
+            if command is Command.CODE:
+                text = _ask("code id: ", code_ids, input, output)
+            elif command is Command.MEMO:
+                text = _ask("memo on this segment: ", [], input, output)
+        except EOFError:
+            break
+        if command in (Command.CODE, Command.MEMO) and text is None:
+            show([("class:status", "Cancelled.\n")])
+            continue
+        status = session.apply(command, text)
+        show([("class:status", status + "\n")])
+        if command in (Command.UNDO, Command.CODE, Command.MEMO):
+            shown = None  # show the card again: its codes or position changed
+    if session.state.finished and not session.quit:
+        show([("class:status", "No more pending suggestions in this selection.\n")])
+    return session.summary
