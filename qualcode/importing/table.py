@@ -1,0 +1,180 @@
+"""Reader for turn tables: a CSV file with one row per speaker turn.
+
+Transcription tools and spreadsheets give interviews as tables: a time, a speaker and what was
+said, sometimes an end time or a role. Columns are found by their header names, which vary in
+case, spacing and language ("Start Time", "start_time", "开始时间"); the names accepted for
+each column are data, in ``qualcode/data/turn_table_columns.yml``. Only the text column is
+required. Commas, tabs or semicolons separate the cells (sniffed from the header line, so a
+tab-separated file saved as ``.csv`` works), in any encoding
+:func:`~qualcode.importing.decoding.decode_bytes` reads.
+
+**The stored text keeps the speaker.** The document text is one line per turn, written
+``Speaker：text`` (full-width colon when the speaker's name has non-ASCII characters, else
+``Speaker: text``), or just ``text`` when the row names no speaker; times are not written
+into the text. Each turn's span covers the spoken text only, as for a labelled free-text
+transcript, so quotes are exactly what was said, while ``qualcode docs show`` still reads as
+a transcript, not as an anonymous run of lines. A text cell with line breaks keeps them.
+
+Rows whose text cell is empty are skipped. Times are ``h:mm:ss`` or ``mm:ss`` with optional
+fractions (``.750`` or ``,750``), or plain seconds (``75.5``). The role column's values are
+read with the same role words as speaker labels (``interviewer``, ``受访者``, ``Q``...); a
+speaker without a role from the table gets one as in :func:`qualcode.layout.assign_roles`.
+
+Bad input is one :class:`~qualcode.errors.InputError` naming the file (and line): no text
+column (the message lists the columns found), no row with text, a time that cannot be read,
+or a CSV syntax error.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qualcode.errors import InputError
+from qualcode.importing.decoding import decode_bytes, raise_if_blank
+from qualcode.layout import assign_roles, parse_clock_time, role_for_label
+from qualcode.models import ReadResult, Role, Turn
+
+_COLUMN_KINDS = ("text", "speaker", "start_time", "end_time", "role")
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+_IGNORED_IN_COLUMN_NAMES = re.compile(r"[\s_\-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Indexes of the columns found in the header; only ``text`` is required."""
+
+    names: list[str]
+    text: int
+    speaker: int | None
+    start_time: int | None
+    end_time: int | None
+    role: int | None
+
+
+def read_turn_table(path: Path, data: bytes) -> ReadResult:
+    """Read a CSV turn table (see the module docstring); raises :class:`InputError`."""
+    if not data:
+        raise InputError(path, "is empty (0 bytes)")
+    text, encoding = decode_bytes(data, path)
+    raise_if_blank(text, path)
+    rows = _rows(path, text)
+    first = next(rows, None)
+    if first is None:
+        raise InputError(path, "has no header row")
+    header_line, header = first
+    columns = _find_columns(path, header, header_line)
+    pieces: list[str] = []
+    turns: list[Turn] = []
+    offset = 0
+    for line_number, row in rows:
+        spoken = _cell(row, columns.text).strip()
+        if not spoken:
+            continue
+        speaker = _cell(row, columns.speaker).strip() or None
+        label = "" if speaker is None else speaker + (": " if speaker.isascii() else "：")
+        start = offset + len(label)
+        turns.append(
+            Turn(
+                start, start + len(spoken), speaker=speaker,
+                role=_role(row, columns),
+                start_time=_time(path, row, columns, "start_time", line_number),
+                end_time=_time(path, row, columns, "end_time", line_number),
+            )
+        )  # fmt: skip
+        pieces.append(label + spoken)
+        offset += len(pieces[-1]) + 1
+    if not turns:
+        raise InputError(path, f"no row has text in column {columns.names[columns.text]!r}")
+    document = "\n".join(pieces)
+    return ReadResult(document, encoding, "csv", assign_roles(turns, document))
+
+
+def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank rows with the one-based line each starts on; the first is the header."""
+    first_line = text.split("\n", 1)[0]
+    try:
+        delimiter = csv.Sniffer().sniff(first_line, delimiters=",\t;").delimiter
+    except csv.Error:
+        delimiter = ","  # a one-column header: the comma is as good as any
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    line_number = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise InputError(path, f"is not valid CSV: {error}", line=reader.line_num) from error
+        if any(cell.strip() for cell in row):
+            yield line_number, row
+        line_number = reader.line_num + 1
+
+
+def _find_columns(path: Path, header: list[str], header_line: int) -> _Columns:
+    """Match header cells to column kinds by the names in ``turn_table_columns.yml``."""
+    keys = [_column_key(name) for name in header]
+    found: dict[str, int | None] = {}
+    for kind in _COLUMN_KINDS:
+        found[kind] = next(
+            (keys.index(name) for name in _column_names()[kind] if name in keys), None
+        )
+    text_column = found.pop("text")
+    if text_column is None:
+        names = ", ".join(name.strip() for name in header)
+        raise InputError(path, f"no text column; found columns: {names}", line=header_line)
+    return _Columns(names=[name.strip() for name in header], text=text_column, **found)
+
+
+def _cell(row: list[str], column: int | None) -> str:
+    return row[column] if column is not None and column < len(row) else ""
+
+
+def _role(row: list[str], columns: _Columns) -> Role | None:
+    """The role a role cell names by the role lexicon ("interviewer", "受访者"), else ``None``."""
+    value = _cell(row, columns.role).strip()
+    return role_for_label(value) if value else None
+
+
+def _time(
+    path: Path, row: list[str], columns: _Columns, kind: str, line_number: int
+) -> float | None:
+    """Seconds from a time cell; ``None`` when the column is absent or the cell empty."""
+    column: int | None = getattr(columns, kind)
+    value = _cell(row, column).strip().strip("[]()")
+    if not value:
+        return None
+    seconds = float(value) if _SECONDS.fullmatch(value) else parse_clock_time(value)
+    if seconds is None:
+        assert column is not None
+        raise InputError(
+            path,
+            f"cannot read time {value!r} in column {columns.names[column]!r} "
+            "(expected h:mm:ss, mm:ss or seconds)",
+            line=line_number,
+        )
+    return seconds
+
+
+def _column_key(name: str) -> str:
+    """A header name compared without case, spaces, underscores and hyphens."""
+    return _IGNORED_IN_COLUMN_NAMES.sub("", name).casefold()
+
+
+@functools.cache
+def _column_names() -> dict[str, list[str]]:
+    """The accepted names per column kind, as keys (see :func:`_column_key`)."""
+    raw = (resources.files("qualcode") / "data" / "turn_table_columns.yml").read_text("utf-8")
+    loaded: Any = yaml.safe_load(raw)
+    if not isinstance(loaded, dict) or set(loaded) != set(_COLUMN_KINDS):
+        raise ValueError(f"qualcode/data/turn_table_columns.yml must list {_COLUMN_KINDS}")
+    return {kind: [_column_key(str(name)) for name in loaded[kind]] for kind in _COLUMN_KINDS}

@@ -1,0 +1,481 @@
+"""Speaker turns in free text: who speaks where, from when, and on which side of the interview.
+
+The importer calls ``assign_roles(detect_turns(text), text)`` on the stored text of every
+free-text document (``.txt``, ``.md``, ``.docx``). Each :class:`~qualcode.models.Turn` covers
+the spoken text only: labels (``采访者：``, ``【受访者】``, ``**[00:01] Jane**``) and timestamps
+stay in the document text, outside the span, and ``text[start_char:end_char]`` is the spoken
+text without surrounding whitespace.
+
+Layouts recognised at the start of a line, Chinese and English:
+
+- ``Name: text`` and ``Name：text`` (full-width colon), ``Q:``/``A:``, ``问：``/``答：``;
+- a timestamp, then a label: ``[00:00:01.750] 采访者：text``, ``00:01:02 Speaker 1: text``;
+- the same in Markdown bold: ``**采访者：**text``, ``**采访者**：text``, ``**[00:01] 采访者**``;
+- a label alone on its line, the text in the following line(s) or paragraph(s):
+  ``采访者：``, ``**Jane Doe**``, ``[00:01] 采访者``;
+- a speaker line with a time, the text on the following lines: ``说话人 1 00:00``,
+  ``Jane Doe  12:34``;
+- bracket labels: ``【访谈者】text``, ``[Interviewer] text``.
+
+A turn runs from its label to the next label line, across blank lines. Lines before the first
+label (title, keywords, a list of who was interviewed, a date) are header turns
+(``is_header=True``): kept in the text, but not evidence, so they give no segments. Without
+any label, each paragraph (blank-line separated; each line when the text has no blank lines)
+is a turn with speaker ``None``, except leading lines of metadata fields (``关键词：…``,
+``Date: …``), which are the header.
+
+**Which label-like prefixes count.** Plenty of ordinary sentences start with ``words:``
+("注意：", "我说：大家要戴口罩", "Note:", "10:30", "http://"). :func:`split_speaker_label`
+first keeps only plausible labels: at most :data:`MAX_LABEL_CHARS` characters, at least one
+letter, no sentence punctuation (。，；！？ and their ASCII forms, quotes, ``#*<>|/``...), not a
+clock time (a digit on both sides of the colon), not a URL scheme (``http:`` followed by
+``//``), not reported speech (a name ending in 说/表示/指出..., or "said"/"asked"...), and not a
+word listed as metadata or as a remark opener (``关键词``, ``注意``, ``Note``...; data in
+``qualcode/data/layout_words.yml``). Of those candidates, :func:`detect_turns` accepts
+
+1. every label that is a role word (``qualcode/data/speaker_roles.yml``: 采访者, 受访者, Q,
+   A, Interviewer...), even once: these words say they are labels;
+2. a label with a timestamp whose speaker starts at least :data:`MIN_RECURRENCE` lines;
+3. any other label whose speaker starts at least :data:`MIN_RECURRENCE` lines, provided the
+   transcript is a conversation: at least two distinct speakers are accepted under these
+   rules. A name that recurs alone ("注意：" twice in an essay) is not a dialogue.
+
+A prefix seen once that is neither a role word nor part of a recurring conversation stays
+text. The price is that a named speaker who speaks only once is not recognised (their line
+joins the previous turn); that is rarer, and less harmful, than cutting a respondent's answer
+at every "我的看法是：".
+
+**Roles** come from the role lexicon (also for numbered labels such as ``受访者2`` or
+``Respondent B``). When the labels are names, the speaker with the clearly largest share of
+question turns is the interviewer and the other named speakers are respondents; see
+:func:`assign_roles`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections import Counter
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any, NamedTuple, cast
+
+import yaml
+
+from qualcode.models import Role, Turn
+
+#: The longest speaker label, in code points ("社区党委书记王建国" is 9, "Interviewer (Jane)"
+#: 18). A longer prefix before a colon is a sentence, not a label.
+MAX_LABEL_CHARS = 20
+#: How many lines a name label must start before it counts (see the module docstring).
+MIN_RECURRENCE = 2
+#: With names as labels, the interviewer must have at least this share of question turns...
+_MIN_QUESTION_SHARE = 0.5
+#: ... and a share this much larger than any other speaker's, or no role is assigned.
+_MIN_QUESTION_MARGIN = 0.3
+
+_SPACE = "[ \\t\\u3000]"
+_BOLD = r"(?:\*\*|__)"
+#: A clock time: ``mm:ss``, ``h:mm:ss``, with optional fractions (``.750`` or SRT's ``,750``).
+CLOCK_TIME = r"\d{1,3}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_CLOCK_TIME = re.compile(f"({CLOCK_TIME})")
+
+#: Indentation, Markdown bold, and a timestamp (bracketed, or bare and followed by a space).
+_PREFIX = re.compile(
+    rf"\s*(?P<bold>{_BOLD})?{_SPACE}*"
+    rf"(?:[\[(（【]{_SPACE}*(?P<time>{CLOCK_TIME}){_SPACE}*[\])）】]{_SPACE}*"
+    rf"|(?P<bare_time>{CLOCK_TIME}){_SPACE}+)?"
+    rf"(?P<bold_after_time>{_BOLD})?{_SPACE}*"
+)
+_BRACKET_LABEL = re.compile(
+    rf"[【\[](?P<name>[^\]】\n]{{1,40}})[】\]]{_SPACE}*{_BOLD}?{_SPACE}*"
+    rf"(?:[:：]{_SPACE}*{_BOLD}?)?{_SPACE}*"
+)
+_COLON_LABEL = re.compile(
+    rf"(?P<name>[^:：\n]{{1,40}}?){_SPACE}*{_BOLD}?{_SPACE}*(?P<colon>[:：]){_SPACE}*{_BOLD}?{_SPACE}*"
+)
+_BARE_LABEL = re.compile(rf"(?P<name>[^:：\n*]{{1,40}}?){_SPACE}*(?P<close>{_BOLD})?\s*$")
+_TIMED_NAME_LINE = re.compile(
+    rf"\s*{_BOLD}?(?P<name>[^:：\n*]{{1,40}}?){_BOLD}?{_SPACE}+"
+    rf"[\[(（]?(?P<time>{CLOCK_TIME})[\])）]?{_SPACE}*{_BOLD}?\s*$"
+)
+#: Lines without any of these characters cannot hold a label: the fast path for long texts.
+_LABEL_HINT = re.compile(r"[:：\]】*_]")
+_BAD_NAME_CHARACTERS = frozenset('。，,；;！!？?、“”"《》#*<>|/\\=@&%$^~`{}')
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+#: A numbering or note after a role word: "受访者1", "Respondent 2", "受访者（王）", "受访者A".
+_ROLE_SUFFIX = re.compile(
+    r"^(?P<base>.+?)(?:[\s_#-]*\d+|\s*[(（][^)）]*[)）]|[\s_-]+[A-Za-z]|(?<=[^\x00-\x7f])[A-Za-z])$"
+)
+
+
+class SpeakerLabel(NamedTuple):
+    """A label found at the start of a line by :func:`split_speaker_label`.
+
+    ``text_offset`` is where the spoken text starts in the line (the line's length when the
+    text follows on the next lines); ``timed`` says a timestamp came with the label.
+    """
+
+    speaker: str
+    start_time: float | None
+    text_offset: int
+    timed: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class _Lexicon:
+    """The data files, loaded once: role words and the words that guard against false labels."""
+
+    roles: dict[str, Role]
+    metadata_keys: frozenset[str]
+    not_speakers: frozenset[str]
+    reporting_suffixes: tuple[str, ...]
+    reporting_words: frozenset[str]
+    question: re.Pattern[str]
+
+
+def split_speaker_label(line: str) -> SpeakerLabel | None:
+    """The speaker label at the start of ``line`` (one line, no ``\\n``), or ``None``.
+
+    Purely about this line: whether the label counts also depends on the rest of the
+    transcript (see the module docstring and :func:`detect_turns`).
+    """
+    if _LABEL_HINT.search(line) is None:
+        return None
+    prefix = _PREFIX.match(line)
+    assert prefix is not None  # every group in the prefix is optional
+    time_text = prefix["time"] or prefix["bare_time"]
+    bold = bool(prefix["bold"] or prefix["bold_after_time"])
+    position = prefix.end()
+    label = _bracket_label(line, position) or _colon_label(line, position)
+    if label is None and (time_text or bold):
+        label = _bare_label(line, position, needs_close=not time_text)
+    if label is None:
+        return None if time_text else _timed_name_line(line)
+    speaker, text_offset = label
+    start_time = parse_clock_time(time_text) if time_text else None
+    if time_text and start_time is None:
+        return None
+    return SpeakerLabel(speaker, start_time, text_offset, timed=start_time is not None)
+
+
+def parse_clock_time(value: str) -> float | None:
+    """Seconds from ``h:mm:ss``, ``mm:ss`` (fractions after ``.`` or ``,``), else ``None``.
+
+    Minutes and seconds must be below 60, so "3:75" is not a time.
+    """
+    if _CLOCK_TIME.fullmatch(value) is None:
+        return None
+    whole, _, fraction = value.replace(",", ".").partition(".")
+    parts = [int(part) for part in whole.split(":")]
+    if any(part >= 60 for part in parts[1:]):
+        return None
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds + (float(f"0.{fraction}") if fraction else 0.0)
+
+
+def role_for_label(label: str) -> Role | None:
+    """The role a label names by the lexicon ("采访者", "Respondent 2"), else ``None``."""
+    roles = _lexicon().roles
+    key = _speaker_key(label)
+    if key in roles:
+        return roles[key]
+    numbered = _ROLE_SUFFIX.match(key)
+    return roles.get(numbered["base"].strip()) if numbered else None
+
+
+def detect_turns(text: str) -> list[Turn]:
+    """The turns of a free-text transcript, in order, without roles (see the module docstring)."""
+    lines = text.split("\n")
+    line_starts = _line_starts(lines)
+    candidates: list[tuple[int, SpeakerLabel]] = []
+    for index, line in enumerate(lines):
+        label = split_speaker_label(line)
+        if label is not None:
+            candidates.append((index, label))
+    labels = confirmed_speaker_labels(candidates)
+    if not labels:
+        return _unlabelled_turns(text, lines, line_starts)
+    turns = _line_turns(text, lines, line_starts, range(labels[0][0]), is_header=True)
+    for position, (index, label) in enumerate(labels):
+        start = line_starts[index] + label.text_offset
+        end = line_starts[labels[position + 1][0]] if position + 1 < len(labels) else len(text)
+        span = _stripped_span(text, start, end)
+        if span is not None:
+            turns.append(Turn(*span, speaker=label.speaker, start_time=label.start_time))
+    return turns
+
+
+def assign_roles(turns: list[Turn], text: str) -> list[Turn]:
+    """The same turns with ``role`` set per speaker where it can be told.
+
+    A role already on a turn (from a turn table's role column) is kept. Otherwise a speaker
+    whose label is a role word gets that role. The other named speakers: if some speaker is
+    an interviewer by role word, they are respondents; if not, and there are at least two of
+    them, the one with the clearly largest share of question turns (containing ？/? or a
+    question word from ``layout_words.yml``: at least one half, and 0.3 more than anyone
+    else) is the interviewer and the others respondents. An unclear signal leaves the role
+    ``None``: a wrong role would silently skew every respondent-only analysis.
+    """
+    roles: dict[str, Role] = {}
+    unknown: set[str] = set()
+    for turn in turns:
+        if turn.speaker is None or turn.is_header or turn.role is not None:
+            continue
+        key = _speaker_key(turn.speaker)
+        role = role_for_label(turn.speaker)
+        if role is not None:
+            roles[key] = role
+        else:
+            unknown.add(key)
+    unknown -= roles.keys()
+    if unknown:
+        roles.update(_roles_of_named_speakers(turns, text, unknown, roles))
+    return [
+        dataclasses.replace(turn, role=roles[_speaker_key(turn.speaker)])
+        if turn.role is None
+        and not turn.is_header
+        and turn.speaker is not None
+        and _speaker_key(turn.speaker) in roles
+        else turn
+        for turn in turns
+    ]
+
+
+def _roles_of_named_speakers(
+    turns: Sequence[Turn], text: str, names: set[str], known: dict[str, Role]
+) -> dict[str, Role]:
+    """Roles for speakers whose labels are names, by the rule in :func:`assign_roles`."""
+    if "interviewer" in known.values():
+        return dict.fromkeys(names, "respondent")
+    interviewer = _clear_questioner(turns, text, names)
+    if interviewer is None:
+        return {}
+    return {name: "interviewer" if name == interviewer else "respondent" for name in names}
+
+
+def _clear_questioner(turns: Sequence[Turn], text: str, names: set[str]) -> str | None:
+    """The speaker (key) among ``names`` who clearly asks most, or ``None``."""
+    if len(names) < 2:
+        return None
+    question = _lexicon().question
+    asked: Counter[str] = Counter()
+    spoken: Counter[str] = Counter()
+    for turn in turns:
+        key = _speaker_key(turn.speaker) if turn.speaker is not None else None
+        if key not in names or turn.is_header:
+            continue
+        assert key is not None
+        spoken[key] += 1
+        if question.search(text, turn.start_char, turn.end_char):
+            asked[key] += 1
+    shares = sorted(((asked[key] / spoken[key], key) for key in spoken), reverse=True)
+    if len(shares) < 2:
+        return None
+    (top_share, top), (second_share, _second) = shares[0], shares[1]
+    if top_share >= _MIN_QUESTION_SHARE and top_share - second_share >= _MIN_QUESTION_MARGIN:
+        return top
+    return None
+
+
+def confirmed_speaker_labels(
+    candidates: list[tuple[int, SpeakerLabel]],
+) -> list[tuple[int, SpeakerLabel]]:
+    """The candidates that count as labels, by the three rules of the module docstring.
+
+    ``candidates`` are ``(position, label)`` pairs from :func:`split_speaker_label` for every
+    line of one transcript (or first line of every subtitle cue), in order.
+    """
+    counts = Counter(_speaker_key(label.speaker) for _, label in candidates)
+    recurring = {key for key, count in counts.items() if count >= MIN_RECURRENCE}
+
+    def is_strong(label: SpeakerLabel) -> bool:
+        key = _speaker_key(label.speaker)
+        return role_for_label(label.speaker) is not None or (label.timed and key in recurring)
+
+    strong = {_speaker_key(label.speaker) for _, label in candidates if is_strong(label)}
+    conversation = len(strong | recurring) >= 2
+    return [
+        (index, label)
+        for index, label in candidates
+        if is_strong(label) or (conversation and _speaker_key(label.speaker) in recurring)
+    ]
+
+
+def _bracket_label(line: str, position: int) -> tuple[str, int] | None:
+    """``【访谈者】`` or ``[Interviewer]``, not a Markdown link ``[text](url)``."""
+    match = _BRACKET_LABEL.match(line, position)
+    if match is None or line[match.end() : match.end() + 1] in ("(", "["):
+        return None
+    name = match["name"].strip()
+    if not _is_plausible_name(name) or _CLOCK_TIME.fullmatch(name):
+        return None
+    return name, match.end()
+
+
+def _colon_label(line: str, position: int) -> tuple[str, int] | None:
+    """``Name: text`` / ``Name：text``, not a clock time ("10:30") or a URL ("http://")."""
+    match = _COLON_LABEL.match(line, position)
+    if match is None:
+        return None
+    name = match["name"].strip()
+    colon_at = match.start("colon")
+    before, after = line[colon_at - 1 : colon_at], line[colon_at + 1 : colon_at + 3]
+    if before.isdigit() and after[:1].isdigit():
+        return None
+    if after.startswith("//") or not _is_plausible_name(name):
+        return None
+    return name, match.end()
+
+
+def _bare_label(line: str, position: int, *, needs_close: bool) -> tuple[str, int] | None:
+    """A label alone on its line after a timestamp or in bold: the text follows below."""
+    match = _BARE_LABEL.match(line, position)
+    if match is None or (needs_close and not match["close"]):
+        return None
+    name = match["name"].strip()
+    return (name, len(line)) if _is_plausible_name(name) else None
+
+
+def _timed_name_line(line: str) -> SpeakerLabel | None:
+    """``说话人 1 00:00`` or ``Jane Doe  12:34``: a speaker and a time, the text below."""
+    match = _TIMED_NAME_LINE.match(line)
+    if match is None:
+        return None
+    name = match["name"].strip()
+    start_time = parse_clock_time(match["time"])
+    if start_time is None or not _is_plausible_name(name):
+        return None
+    return SpeakerLabel(name, start_time, len(line), timed=True)
+
+
+def _is_plausible_name(name: str) -> bool:
+    """Short, with a letter, no sentence punctuation, and not a word that is never a speaker."""
+    if not name or len(name) > MAX_LABEL_CHARS or _HAS_LETTER.search(name) is None:
+        return False
+    if any(character in _BAD_NAME_CHARACTERS for character in name):
+        return False
+    lexicon = _lexicon()
+    key = _speaker_key(name)
+    if key in lexicon.roles:
+        return True
+    if key in lexicon.metadata_keys or key in lexicon.not_speakers:
+        return False
+    if key.endswith(lexicon.reporting_suffixes):
+        return False
+    return key.split()[-1] not in lexicon.reporting_words
+
+
+def _unlabelled_turns(text: str, lines: list[str], line_starts: list[int]) -> list[Turn]:
+    """Paragraphs (or lines, when no blank line separates any) as turns without speakers."""
+    blocks = _blocks(lines)
+    turns: list[Turn] = []
+    in_header = True
+    for first, last in blocks:
+        in_header = in_header and all(_is_metadata_line(lines[i]) for i in range(first, last + 1))
+        span = _stripped_span(text, line_starts[first], line_starts[last] + len(lines[last]))
+        if span is not None:
+            turns.append(Turn(*span, is_header=in_header))
+    return turns
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """``(first, last)`` line indexes of paragraphs; single lines if no blank line separates."""
+    blocks: list[tuple[int, int]] = []
+    first: int | None = None
+    for index, line in enumerate(lines):
+        if line.strip():
+            if first is None:
+                first = index
+        elif first is not None:
+            blocks.append((first, index - 1))
+            first = None
+    if first is not None:
+        blocks.append((first, len(lines) - 1))
+    if len(blocks) == 1:
+        first, last = blocks[0]
+        blocks = [(index, index) for index in range(first, last + 1) if lines[index].strip()]
+    return blocks
+
+
+def _is_metadata_line(line: str) -> bool:
+    """``关键词：网格化`` or ``Date: 2020-03-01``: a header field, by ``layout_words.yml``."""
+    prefix = _PREFIX.match(line)
+    assert prefix is not None
+    match = _COLON_LABEL.match(line, prefix.end())
+    return match is not None and _speaker_key(match["name"]) in _lexicon().metadata_keys
+
+
+def _line_turns(
+    text: str, lines: list[str], line_starts: list[int], indexes: range, *, is_header: bool
+) -> list[Turn]:
+    """One turn per non-blank line among ``indexes``."""
+    turns: list[Turn] = []
+    for index in indexes:
+        span = _stripped_span(text, line_starts[index], line_starts[index] + len(lines[index]))
+        if span is not None:
+            turns.append(Turn(*span, is_header=is_header))
+    return turns
+
+
+def _line_starts(lines: list[str]) -> list[int]:
+    starts: list[int] = []
+    offset = 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line) + 1
+    return starts
+
+
+def _stripped_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """``(start, end)`` narrowed to exclude surrounding whitespace; ``None`` if nothing is left."""
+    piece = text[start:end]
+    stripped = piece.strip()
+    if not stripped:
+        return None
+    new_start = start + len(piece) - len(piece.lstrip())
+    return new_start, new_start + len(stripped)
+
+
+def _speaker_key(speaker: str) -> str:
+    """What makes two labels the same speaker: case (Latin) and spacing do not count."""
+    return " ".join(speaker.split()).casefold()
+
+
+@functools.cache
+def _lexicon() -> _Lexicon:
+    """Load ``speaker_roles.yml`` and ``layout_words.yml`` from the package, once."""
+    role_words = _load_word_lists("speaker_roles.yml")
+    words = _load_word_lists("layout_words.yml")
+    roles: dict[str, Role] = {}
+    role_names: tuple[Role, ...] = ("interviewer", "respondent")
+    for role in role_names:
+        for word in role_words[role]:
+            roles[_speaker_key(word)] = role
+    markers = [
+        rf"\b{re.escape(word)}\b" if word.isascii() else re.escape(word)
+        for word in words["question_markers"]
+    ]
+    return _Lexicon(
+        roles=roles,
+        metadata_keys=frozenset(_speaker_key(word) for word in words["metadata_keys"]),
+        not_speakers=frozenset(_speaker_key(word) for word in words["not_speakers"]),
+        reporting_suffixes=tuple(words["reporting_suffixes"]),
+        reporting_words=frozenset(_speaker_key(word) for word in words["reporting_words"]),
+        question=re.compile("|".join(["[?？]", *markers]), re.IGNORECASE),
+    )
+
+
+def _load_word_lists(file_name: str) -> dict[str, list[str]]:
+    """A data file of named word lists; a malformed file is a packaging bug, hence ValueError."""
+    raw = (resources.files("qualcode") / "data" / file_name).read_text(encoding="utf-8")
+    loaded: Any = yaml.safe_load(raw)
+    if not isinstance(loaded, dict) or not all(
+        isinstance(words, list) and all(isinstance(word, str) for word in words)
+        for words in loaded.values()
+    ):
+        raise ValueError(f"qualcode/data/{file_name} must map names to lists of words")
+    return cast(dict[str, list[str]], loaded)
