@@ -1,0 +1,370 @@
+"""Agreement between coders, read from one project or from two (``--other``).
+
+What is compared
+    Each coder's current codings (any origin; automatic codings have the coder ``auto``). At the
+    segment level a coder "applied" a code to a segment when any of their codings of that code
+    lies in it, whatever its span. At the character level (``unit="char"``) every character of
+    a compared segment is a unit, and a coder applied a code to it when one of their codings
+    of that code covers it.
+
+Which units
+    By default the segments that every compared coder coded with anything: a segment nobody
+    looked at says nothing about agreement. With ``all_segments=True``, every segment. The
+    report says which (``unit_basis``).
+
+Rows
+    One row per code that any compared coder applied on the units (in codebook order), then a
+    pooled row (``code == "(all codes)"``) whose units are all (segment, code) pairs of those
+    codes. With ``variable=PARENT`` a single row instead: the sub-codes of PARENT are the values
+    of one nominal variable (a coding of a deeper descendant counts as its sub-code); a unit a
+    coder left without any of them is missing for that coder, and giving one unit two of them
+    is an error that names the coder and the segments.
+
+Second project
+    With ``other=PATH`` each coder is read from this project if it has codings by that coder,
+    else from the other file. Documents are matched by content hash and segments by document and
+    ``start_char``/``end_char``; only segments present in both projects are units. The other
+    file is opened read-only and never migrated or written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, Literal
+
+from qualcode.agreement import statistics
+from qualcode.errors import ConflictError, NotFoundError, ProjectError, UsageError
+from qualcode.project import Project
+
+UnitKind = Literal["segment", "char"]
+UNIT_KINDS: tuple[UnitKind, ...] = ("segment", "char")
+POOLED = "(all codes)"
+BASIS_CODED = "segments coded by every compared coder"
+BASIS_ALL = "all segments"
+
+#: A segment as both projects know it: (document content hash, start_char, end_char).
+SegmentKey = tuple[str, int, int]
+#: One coder's codings in one segment: (code_id, start_char, end_char).
+Span = tuple[str, int, int]
+Pattern = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class AgreementOptions:
+    """What ``qualcode agree`` compares and how."""
+
+    coders: tuple[str, ...]
+    all_segments: bool = False
+    unit: UnitKind = "segment"
+    variable: str | None = None
+    bootstrap: int = 0
+    seed: int = 0
+    other: Path | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.coders) < 2:
+            raise UsageError("compare at least two coders, e.g. --coders li,wang")
+        if len(set(self.coders)) != len(self.coders):
+            raise UsageError(f"a coder is named twice in --coders {','.join(self.coders)}")
+        if self.unit not in UNIT_KINDS:
+            raise UsageError(f"unknown unit {self.unit!r}: use segment or char")
+        if self.bootstrap < 0:
+            raise UsageError("--bootstrap must be a positive number of samples")
+        if self.bootstrap and self.unit == "char":
+            raise UsageError("--bootstrap resamples independent units: use it with --unit segment")
+
+
+@dataclass
+class AgreementReport:
+    """Agreement rows and what they were computed on."""
+
+    coders: tuple[str, ...]
+    unit: UnitKind
+    unit_basis: str
+    segments: int
+    sources: dict[str, str]
+    documents_matched: int | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def open_other_project(path: Path) -> Project:
+    """Open another coder's project file read-only, after checking that it is one.
+
+    Read-only on purpose: comparing must never migrate or change a colleague's file, nor turn
+    an unrelated SQLite database into a project (which :func:`qualcode.project.open_project`
+    would do by applying migrations).
+    """
+    if not path.is_file():
+        raise ProjectError(f"{path}: no such project file (--other)")
+    with path.open("rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            raise ProjectError(f"{path}: not a qualcode project (not an SQLite file)")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise ProjectError(f"{path}: not a usable qualcode project ({error})") from error
+    if not {"documents", "segments", "codings", "codes"} <= tables:
+        conn.close()
+        raise ProjectError(f"{path}: not a qualcode project (no documents, segments and codings)")
+    return Project(path=path, conn=conn)
+
+
+def known_coders(project: Project) -> list[str]:
+    """Coders with current codings in the project, sorted."""
+    return [
+        row[0]
+        for row in project.conn.execute(
+            "SELECT DISTINCT coder FROM codings WHERE superseded_by_run IS NULL ORDER BY coder"
+        )
+    ]
+
+
+def _segment_ids(project: Project) -> dict[SegmentKey, int]:
+    rows = project.conn.execute(
+        "SELECT d.content_hash, s.start_char, s.end_char, s.segment_id FROM segments s "
+        "JOIN documents d ON d.document_id = s.document_id"
+    )
+    return {(row[0], row[1], row[2]): row[3] for row in rows}
+
+
+def coder_spans(project: Project, coder: str) -> dict[SegmentKey, list[Span]]:
+    """A coder's current codings, grouped by segment."""
+    spans: dict[SegmentKey, list[Span]] = defaultdict(list)
+    rows = project.conn.execute(
+        "SELECT d.content_hash, s.start_char, s.end_char, c.code_id, c.start_char, c.end_char "
+        "FROM codings c JOIN segments s ON s.segment_id = c.segment_id "
+        "JOIN documents d ON d.document_id = s.document_id "
+        "WHERE c.coder = ? AND c.superseded_by_run IS NULL",
+        (coder,),
+    )
+    for row in rows:
+        spans[row[0], row[1], row[2]].append((row[3], row[4], row[5]))
+    return spans
+
+
+def _code_order(project: Project) -> dict[str, int]:
+    rows = project.conn.execute("SELECT code_id FROM codes ORDER BY active DESC, ordinal")
+    return {row[0]: position for position, row in enumerate(rows)}
+
+
+def _describe_coders(project: Project, other: Project | None) -> str:
+    here = ", ".join(known_coders(project)) or "none"
+    text = f"coders in this project: {here}"
+    if other is not None:
+        text += f"; in {other.path}: {', '.join(known_coders(other)) or 'none'}"
+    return text
+
+
+def _load_coders(
+    project: Project, other: Project | None, coders: Sequence[str]
+) -> tuple[list[dict[SegmentKey, list[Span]]], dict[str, str]]:
+    here = set(known_coders(project))
+    there = set(known_coders(other)) if other is not None else set()
+    decisions, sources = [], {}
+    for coder in coders:
+        if coder in here:
+            decisions.append(coder_spans(project, coder))
+            sources[coder] = str(project.path)
+        elif other is not None and coder in there:
+            decisions.append(coder_spans(other, coder))
+            sources[coder] = str(other.path)
+        else:
+            raise NotFoundError(
+                f"no codings by coder '{coder}' ({_describe_coders(project, other)})"
+            )
+    return decisions, sources
+
+
+def _pieces(
+    unit: UnitKind, key: SegmentKey, per_coder: Sequence[Sequence[Span]]
+) -> Iterator[tuple[tuple[frozenset[str], ...], int]]:
+    """The units inside one segment: each coder's set of codes on it, and how many units."""
+    if unit == "segment":
+        yield tuple(frozenset(code for code, _, _ in spans) for spans in per_coder), 1
+        return
+    _, seg_start, seg_end = key
+    points = {seg_start, seg_end}
+    for spans in per_coder:
+        for _, start, end in spans:
+            points.update((min(max(start, seg_start), seg_end), min(max(end, seg_start), seg_end)))
+    for low, high in pairwise(sorted(points)):
+        labels = tuple(
+            frozenset(code for code, start, end in spans if start <= low and end >= high)
+            for spans in per_coder
+        )
+        yield labels, high - low
+
+
+def compare_coders(project: Project, options: AgreementOptions) -> AgreementReport:
+    """Agreement between ``options.coders`` per code and pooled, or for one variable."""
+    other = open_other_project(options.other) if options.other is not None else None
+    try:
+        return _compare(project, other, options)
+    finally:
+        if other is not None:
+            other.close()
+
+
+def _compare(project: Project, other: Project | None, options: AgreementOptions) -> AgreementReport:
+    values_of = _variable_values(project, options.variable) if options.variable else None
+    decisions, sources = _load_coders(project, other, options.coders)
+    segment_ids = _segment_ids(project)
+    universe = set(segment_ids)
+    matched = None
+    if other is not None:
+        universe &= set(_segment_ids(other))
+        matched = len({key[0] for key in universe})
+        if not matched:
+            raise NotFoundError(
+                f"no segment of {other.path} matches one in this project (documents are "
+                "matched by content hash, segments by start_char/end_char)"
+            )
+    if options.all_segments:
+        units = sorted(universe)
+        basis = BASIS_ALL
+    else:
+        units = sorted(key for key in universe if all(key in spans for spans in decisions))
+        basis = BASIS_CODED
+        if not units:
+            raise NotFoundError(
+                f"no segment is coded by all of {', '.join(options.coders)}: code some "
+                "segments in common, or pass --all-segments"
+            )
+    report = AgreementReport(
+        options.coders, options.unit, basis, len(units), sources, documents_matched=matched
+    )
+    pieces = [
+        (key, piece)
+        for key in units
+        for piece in _pieces(options.unit, key, [spans.get(key, []) for spans in decisions])
+    ]
+    if values_of is not None:
+        assert options.variable is not None
+        patterns = _variable_patterns(pieces, values_of, options, segment_ids)
+        report.rows.append(_row({"variable": options.variable}, patterns, options, basis))
+        return report
+    order = _code_order(project)
+    per_code = _code_patterns(pieces, len(options.coders))
+    pooled: Counter[Pattern] = Counter()
+    for code in sorted(per_code, key=lambda code: (order.get(code, len(order)), code)):
+        pooled.update(per_code[code])
+        report.rows.append(_row({"code": code}, per_code[code], options, basis))
+    if per_code:
+        report.rows.append(_row({"code": POOLED}, pooled, options, basis))
+    return report
+
+
+def _variable_values(project: Project, parent: str) -> dict[str, str]:
+    """Map each code below ``parent`` to the sub-code of ``parent`` it belongs to."""
+    from qualcode.codebook_store import current_codebook
+
+    codebook = current_codebook(project)
+    if parent not in codebook:
+        raise NotFoundError(
+            f"no code '{parent}' for --variable in the project's codebook "
+            "(see 'qualcode codebook show')"
+        )
+    children = codebook.children(parent)
+    if len(children) < 2:
+        raise UsageError(
+            f"--variable needs a code with at least two sub-codes; '{parent}' has {len(children)}"
+        )
+    values = {}
+    for child in children:
+        values[child.code_id] = child.code_id
+        for descendant in codebook.descendants(child.code_id):
+            values[descendant.code_id] = child.code_id
+    return values
+
+
+def _code_patterns(
+    pieces: Sequence[tuple[SegmentKey, tuple[tuple[frozenset[str], ...], int]]], coders: int
+) -> dict[str, Counter[Pattern]]:
+    """For each code, how many units had each 0/1 pattern across coders."""
+    per_code: dict[str, Counter[Pattern]] = defaultdict(Counter)
+    total = 0
+    for _, (labels, weight) in pieces:
+        total += weight
+        applied: set[str] = set()
+        for coded in labels:
+            applied |= coded
+        for code in applied:
+            per_code[code][tuple(int(code in coded) for coded in labels)] += weight
+    for counts in per_code.values():
+        counts[(0,) * coders] += total - sum(counts.values())
+    return per_code
+
+
+def _variable_patterns(
+    pieces: Sequence[tuple[SegmentKey, tuple[tuple[frozenset[str], ...], int]]],
+    values_of: dict[str, str],
+    options: AgreementOptions,
+    segment_ids: dict[SegmentKey, int],
+) -> Counter[Pattern]:
+    patterns: Counter[Pattern] = Counter()
+    conflicts: dict[str, list[int]] = defaultdict(list)
+    for key, (labels, weight) in pieces:
+        pattern: list[str | None] = []
+        for coder, coded in zip(options.coders, labels, strict=True):
+            values = sorted({values_of[code] for code in coded if code in values_of})
+            if len(values) > 1 and segment_ids[key] not in conflicts[coder]:
+                conflicts[coder].append(segment_ids[key])
+            pattern.append(values[0] if values else None)
+        patterns[tuple(pattern)] += weight
+    if any(conflicts.values()):
+        coder, segments = next((coder, ids) for coder, ids in conflicts.items() if ids)
+        shown = ", ".join(str(segment_id) for segment_id in segments[:10])
+        more = f" and {len(segments) - 10} more" if len(segments) > 10 else ""
+        raise ConflictError(
+            f"--variable {options.variable}: its sub-codes must exclude each other, but "
+            f"{coder} gave more than one of them to segment(s) {shown}{more}; "
+            "keep one per segment (see 'qualcode segments --code "
+            f"{options.variable}')"
+        )
+    return patterns
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _row(
+    label: dict[str, Any], patterns: Counter[Pattern], options: AgreementOptions, basis: str
+) -> dict[str, Any]:
+    units = list(patterns)
+    weights = [patterns[unit] for unit in units]
+    pairable = sum(
+        weight
+        for unit, weight in zip(units, weights, strict=True)
+        if sum(value is not None for value in unit) >= 2
+    )
+    row: dict[str, Any] = {
+        **label,
+        "coders": list(options.coders),
+        "unit": options.unit,
+        "units": pairable,
+        "unit_basis": basis,
+        "percent_agreement": _rounded(statistics.percent_agreement(units, weights)),
+    }
+    if len(options.coders) == 2:
+        row["cohen_kappa"] = _rounded(statistics.cohen_kappa(units, weights))
+    else:
+        row["fleiss_kappa"] = _rounded(statistics.fleiss_kappa(units, weights))
+    row["krippendorff_alpha"] = _rounded(statistics.krippendorff_alpha(units, "nominal", weights))
+    if options.bootstrap:
+        interval = statistics.bootstrap_alpha(
+            units, samples=options.bootstrap, seed=options.seed, weights=weights
+        )
+        row["krippendorff_alpha_low"] = _rounded(interval.low)
+        row["krippendorff_alpha_high"] = _rounded(interval.high)
+        row["bootstrap_samples"] = options.bootstrap
+        row["seed"] = options.seed
+    return row

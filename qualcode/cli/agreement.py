@@ -1,0 +1,227 @@
+"""``qualcode agree`` and ``qualcode sample``: reliability of the coding, for reviewers."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from qualcode.cli.context import open_cli_project
+from qualcode.cli.output import OutputFormat, emit_rows, message, write_json
+from qualcode.errors import UsageError
+
+if TYPE_CHECKING:
+    from qualcode.agreement.compare import AgreementReport
+    from qualcode.agreement.rules import RulesReport
+
+
+class AgreeFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+
+
+class UnitChoice(enum.StrEnum):
+    segment = "segment"
+    char = "char"
+
+
+def _coder_list(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def agree_command(
+    ctx: typer.Context,
+    coders: Annotated[
+        str, typer.Option("--coders", help="Coders to compare, comma-separated: li,wang[,zhao].")
+    ],
+    all_segments: Annotated[
+        bool,
+        typer.Option("--all-segments", help="Use every segment, not only those all coders coded."),
+    ] = False,
+    unit: Annotated[
+        UnitChoice, typer.Option("--unit", help="Units: whole segments or characters.")
+    ] = UnitChoice.segment,
+    variable: Annotated[
+        str | None,
+        typer.Option(
+            "--variable",
+            help="Treat the sub-codes of this code as values of one nominal variable.",
+        ),
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap samples for a 95% interval of alpha.")
+    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    rules: Annotated[
+        bool,
+        typer.Option("--rules", help="Measure the auto-coding rules against one coder."),
+    ] = False,
+    other: Annotated[
+        Path | None,
+        typer.Option("--other", help="Another coder's project file with the same documents."),
+    ] = None,
+    output_format: Annotated[AgreeFormat, typer.Option("--format")] = AgreeFormat.table,
+) -> None:
+    """Agreement between coders per code and pooled, or between the rules and a coder.
+
+    Percent agreement, Cohen's kappa (two coders), Fleiss' kappa (three or more) and
+    Krippendorff's alpha (nominal), on the segments every compared coder coded (or all
+    segments with --all-segments).
+
+    Example: qualcode agree --coders li,wang --bootstrap 1000 --seed 7 --format md
+    """
+    names = _coder_list(coders)
+    if rules:
+        if len(names) != 1 or other or variable or unit is UnitChoice.char or bootstrap:
+            raise UsageError(
+                "--rules compares the automatic codings with one coder: "
+                "qualcode agree --coders NAME --rules [--format ...]"
+            )
+        from qualcode.agreement.rules import compare_rules
+
+        with open_cli_project(ctx) as project:
+            _render_rules(compare_rules(project, names[0]), output_format)
+        return
+    from qualcode.agreement.compare import AgreementOptions, compare_coders
+
+    options = AgreementOptions(
+        coders=names, all_segments=all_segments, unit=unit.value, variable=variable,
+        bootstrap=bootstrap, seed=seed, other=other,
+    )  # fmt: skip
+    with open_cli_project(ctx) as project:
+        report = compare_coders(project, options)
+    _render_agreement(report, output_format)
+
+
+def _describe(report: AgreementReport) -> str:
+    units = "characters of " if report.unit == "char" else ""
+    text = f"{', '.join(report.coders)}: {units}{report.segments} {report.unit_basis}"
+    if report.documents_matched is not None:
+        sources = "; ".join(f"{coder} from {path}" for coder, path in report.sources.items())
+        text += f" ({report.documents_matched} documents matched by content; {sources})"
+    return text
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def _flat(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {key: ",".join(value) if isinstance(value, list) else value for key, value in row.items()}
+        for row in rows
+    ]
+
+
+def _emit(
+    rows: Sequence[dict[str, Any]],
+    output_format: AgreeFormat,
+    columns: Sequence[str],
+    title: str,
+) -> None:
+    if output_format is AgreeFormat.md:
+        sys.stdout.write(f"**{title}**\n\n" if title else "")
+        sys.stdout.write("| " + " | ".join(columns) + " |\n")
+        sys.stdout.write("|" + "---|" * len(columns) + "\n")
+        for row in rows:
+            cells = (_cell(row.get(name)).replace("|", "\\|") for name in columns)
+            sys.stdout.write("| " + " | ".join(cells) + " |\n")
+        sys.stdout.write("\n")
+    elif output_format is AgreeFormat.table:
+        shown = [{name: _cell(row.get(name)) for name in columns} for row in rows]
+        emit_rows(shown, OutputFormat.table, columns=columns, title=title)
+    else:
+        emit_rows(_flat(rows), OutputFormat(output_format.value))
+
+
+def _render_agreement(report: AgreementReport, output_format: AgreeFormat) -> None:
+    description = _describe(report)
+    if output_format is AgreeFormat.json:
+        write_json(report.rows)
+        message(description)
+        return
+    if output_format is AgreeFormat.csv:
+        _emit(report.rows, output_format, [], "")
+        message(description)
+        return
+    first = report.rows[0] if report.rows else {}
+    columns: list[str] = [name for name in ("variable", "code") if name in first]
+    columns += ["units", "percent_agreement"]
+    columns += [name for name in ("cohen_kappa", "fleiss_kappa") if name in first]
+    columns.append("krippendorff_alpha")
+    columns += [n for n in ("krippendorff_alpha_low", "krippendorff_alpha_high") if n in first]
+    _emit(report.rows, output_format, columns, description)
+
+
+_SCORE_COLUMNS = ("true_positives", "false_positives", "false_negatives", "precision", "recall",
+                  "f1")  # fmt: skip
+
+
+def _render_rules(report: RulesReport, output_format: AgreeFormat) -> None:
+    description = (
+        f"auto-coding against {report.coder}: {report.units} segments {report.coder} coded"
+    )
+    if output_format is AgreeFormat.json:
+        write_json(report.as_json())
+    elif output_format is AgreeFormat.csv:
+        rows = [{"level": "code", "rule_kind": "", "rule": "", **row} for row in report.codes]
+        rows += [{"level": "rule", "has_rules": True, **row} for row in report.rules]
+        columns = ["level", "code", "rule_kind", "rule", *_SCORE_COLUMNS]
+        emit_rows(rows, OutputFormat.csv, columns=columns)
+    else:
+        _emit(report.codes, output_format, ["code", *_SCORE_COLUMNS], description)
+        rule_columns = ["code", "rule_kind", "rule", *_SCORE_COLUMNS]
+        _emit(report.rules, output_format, rule_columns, "Per rule")
+        _emit(
+            report.false_positive_rules,
+            output_format,
+            ["rule", "code", "false_positives", "precision"],
+            "Rules with the most false positives",
+        )
+        _emit(
+            report.missed_codes,
+            output_format,
+            ["code", "false_negatives", "recall", "has_rules"],
+            "Codes with the most misses",
+        )
+    if output_format in (AgreeFormat.json, AgreeFormat.csv):
+        message(description)
+
+
+def sample_command(
+    ctx: typer.Context,
+    size: Annotated[int, typer.Option("--size", help="How many segments to draw.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed, the same sample.")] = 0,
+    coded_by: Annotated[
+        str | None,
+        typer.Option("--coded-by", help="Draw only from segments this coder coded."),
+    ] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Draw segments for double coding at random, stratified by case (community).
+
+    Example: qualcode sample --size 40 --seed 7 --coded-by li --format csv
+    """
+    from qualcode.agreement.rules import SAMPLE_FIELDS, draw_sample
+
+    with open_cli_project(ctx) as project:
+        rows = draw_sample(project, size, seed, coded_by=coded_by)
+    emit_rows(rows, output_format, columns=SAMPLE_FIELDS)
+    message(f"Drew {len(rows)} segments (seed {seed}), stratified by case")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("agree")(agree_command)
+    app.command("sample")(sample_command)
