@@ -71,6 +71,7 @@ def main_callback(
 
 def _register() -> None:
     from qualcode.cli import (
+        agreement,
         autocode,
         cases,
         codebook,
@@ -93,6 +94,7 @@ def _register() -> None:
     coding.register(app)
     autocode.register(app)
     quotes.register(app)
+    agreement.register(app)
     demo.register(app)
     review.register(app)
 
