@@ -1,55 +1,158 @@
-"""Quotes: one row per current coding, with the segment it belongs to.
+"""Quotes: one row per current coding, long format, streamed with flat memory.
 
-The rows are ``codings_view`` plus the speaker, role and full segment text, streamed from the
-database so that long listings use flat memory.
+A row carries everything a researcher filters or pivots on in a spreadsheet, R or pandas:
+the coding and segment ids, document, case, **every case attribute as its own column**,
+speaker, role, start and end time, the code id and name, **each level of the code path as its
+own column** (``level_1`` is the theme's name, ``level_2`` the next code's and so on, empty
+below the code's own depth), coder, origin, run and rule, the coded quote and the whole
+segment text. Which codings appear is decided by the shared
+:class:`~qualcode.analysis.query.CodingFilter` (the same as for matrices).
+
+Rows come straight from the database cursor (case attributes and code paths are looked up in
+small in-memory maps), so memory stays flat however many codings a project has.
+
+Column names: the fixed names below keep the names of ``codings_view`` (``code``, ``theme``,
+``quote`` ...). An attribute whose name clashes with a fixed column is prefixed ``case_``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from qualcode.analysis.query import (
+    CodingFilter,
+    attribute_names,
+    case_attribute_values,
+    filtered_codings_sql,
+)
+from qualcode.codebook import Language
 from qualcode.project import Project
 
-Origin = Literal["manual", "auto", "all"]
-
-QUOTE_FIELDS = (
-    "coding_id", "segment_id", "document", "case_name", "speaker", "role", "code", "theme",
+#: Columns before the case attributes.
+LEADING_FIELDS = ("coding_id", "segment_id", "document", "case_name")
+#: Columns between the attributes and the code path levels.
+MIDDLE_FIELDS = ("speaker", "role", "start_time", "end_time", "code", "code_name", "theme")
+#: Columns after the code path levels.
+TRAILING_FIELDS = (
     "coder", "origin", "run_id", "rule", "start_char", "end_char", "quote", "segment_text",
     "created_at",
 )  # fmt: skip
+#: The compact columns of the terminal table.
+TABLE_FIELDS = (
+    "coding_id", "segment_id", "case_name", "speaker", "code", "coder", "origin", "quote",
+)  # fmt: skip
 
 
-@dataclass
-class QuoteFilter:
-    code: str | None = None
-    case_name: str | None = None
-    coder: str | None = None
-    origin: Origin = "all"
+@dataclass(frozen=True)
+class QuoteColumns:
+    """The column names of a quotes table and where the attributes and levels come from."""
+
+    fields: tuple[str, ...]
+    attributes: tuple[tuple[str, str], ...]  # (column name, attribute name)
+    levels: int
 
 
-def iter_quotes(project: Project, filters: QuoteFilter) -> Iterator[dict[str, Any]]:
-    """Current codings matching ``filters`` in segment and span order."""
-    clauses: list[str] = []
-    parameters: list[Any] = []
-    if filters.code is not None:
-        clauses.append("(v.code = ? OR v.code LIKE ? ESCAPE '\\')")
-        parameters += [filters.code, filters.code.replace("_", "\\_") + ".%"]
-    for column, value in (("case_name", filters.case_name), ("coder", filters.coder)):
-        if value is not None:
-            clauses.append(f"v.{column} = ?")
-            parameters.append(value)
-    if filters.origin != "all":
-        clauses.append("v.origin = ?")
-        parameters.append(filters.origin)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    sql = (
-        "SELECT v.coding_id, v.segment_id, v.document, v.case_name, s.speaker, s.role, v.code, "
-        "v.theme, v.coder, v.origin, v.run_id, v.rule, v.start_char, v.end_char, v.quote, "
-        "s.text AS segment_text, v.created_at FROM codings_view v "
-        f"JOIN segments s ON s.segment_id = v.segment_id {where} "
-        "ORDER BY v.segment_id, v.start_char, v.code"
+def quote_columns(project: Project) -> QuoteColumns:
+    """Column names for this project's quotes: fixed ones, attributes, code path levels."""
+    conn = project.conn
+    fixed = set(LEADING_FIELDS + MIDDLE_FIELDS + TRAILING_FIELDS)
+    attributes = tuple(
+        (f"case_{name}" if name in fixed else name, name) for name in attribute_names(conn)
     )
-    for row in project.conn.execute(sql, parameters):
-        yield dict(row)
+    depth = conn.execute("SELECT coalesce(max(depth), 0) FROM codes").fetchone()[0]
+    levels = int(depth) + 1
+    fields = (
+        LEADING_FIELDS
+        + tuple(column for column, _ in attributes)
+        + MIDDLE_FIELDS
+        + tuple(f"level_{number}" for number in range(1, levels + 1))
+        + TRAILING_FIELDS
+    )
+    return QuoteColumns(fields, attributes, levels)
+
+
+def _code_names(project: Project, language: Language) -> dict[str, str]:
+    names = {}
+    for code_id, name_zh, name_en in project.conn.execute(
+        "SELECT code_id, name_zh, name_en FROM codes"
+    ):
+        first, second = (name_zh, name_en) if language == "zh" else (name_en, name_zh)
+        names[str(code_id)] = first or second or str(code_id)
+    return names
+
+
+def _path_names(code_id: str, names: dict[str, str], levels: int) -> list[str | None]:
+    parts = code_id.split(".")
+    path: list[str | None] = [
+        names.get(".".join(parts[: depth + 1]), parts[depth]) for depth in range(len(parts))
+    ]
+    return path + [None] * (levels - len(path))
+
+
+def iter_quotes(
+    project: Project,
+    filters: CodingFilter,
+    *,
+    columns: QuoteColumns | None = None,
+    language: Language = "zh",
+) -> Iterator[dict[str, Any]]:
+    """Rows (dicts keyed by ``columns.fields``) of the codings passing ``filters``.
+
+    Ordered by segment, then span start, then code. The filter is validated (unknown code or
+    case: NotFoundError) when this is called, before any row is produced, so a caller can
+    check first and open its output file afterwards.
+    """
+    conn = project.conn
+    columns = columns or quote_columns(project)
+    sql, parameters = filtered_codings_sql(conn, filters)
+    cursor = conn.execute(
+        f"WITH fc AS ({sql}) "
+        "SELECT fc.coding_id, fc.segment_id, d.name, fc.case_id, s.speaker, s.role, "
+        "s.start_time, s.end_time, fc.code_id, fc.coder, fc.origin, fc.run_id, fc.rule, "
+        "fc.start_char, fc.end_char, "
+        "substr(s.text, fc.start_char - s.start_char + 1, fc.end_char - fc.start_char), "
+        "s.text, fc.created_at "
+        "FROM fc JOIN segments s ON s.segment_id = fc.segment_id "
+        "JOIN documents d ON d.document_id = fc.document_id "
+        "ORDER BY fc.segment_id, fc.start_char, fc.code_id, fc.coding_id",
+        parameters,
+    )
+    return _quote_rows(project, cursor, columns, language)
+
+
+def _quote_rows(
+    project: Project, cursor: Iterable[Any], columns: QuoteColumns, language: Language
+) -> Iterator[dict[str, Any]]:
+    conn = project.conn
+    attributes = case_attribute_values(conn)
+    cases = {int(row[0]): str(row[1]) for row in conn.execute("SELECT case_id, name FROM cases")}
+    names = _code_names(project, language)
+    paths: dict[str, list[str | None]] = {}
+    level_fields = [f"level_{number}" for number in range(1, columns.levels + 1)]
+    for (coding_id, segment_id, document, case_id, speaker, role, start_time, end_time,
+         code_id, coder, origin, run_id, rule, start_char, end_char, quote, segment_text,
+         created_at) in cursor:  # fmt: skip
+        row: dict[str, Any] = {
+            "coding_id": coding_id,
+            "segment_id": segment_id,
+            "document": document,
+            "case_name": cases[case_id],
+        }
+        own = attributes.get(case_id, {})
+        for column, name in columns.attributes:
+            row[column] = own.get(name)
+        path = paths.get(code_id)
+        if path is None:
+            path = paths[code_id] = _path_names(code_id, names, columns.levels)
+        row.update(
+            speaker=speaker, role=role, start_time=start_time, end_time=end_time, code=code_id,
+            code_name=names.get(code_id, code_id), theme=code_id.partition(".")[0],
+        )  # fmt: skip
+        row.update(zip(level_fields, path, strict=True))
+        row.update(
+            coder=coder, origin=origin, run_id=run_id, rule=rule, start_char=start_char,
+            end_char=end_char, quote=quote, segment_text=segment_text, created_at=created_at,
+        )  # fmt: skip
+        yield row

@@ -1,0 +1,546 @@
+"""Theme matrices: cases (or values of a case attribute) x themes (or codes), with totals.
+
+:func:`build_matrix` computes a :class:`Matrix` from the codings that pass the options'
+:class:`~qualcode.analysis.query.CodingFilter` (the one query layer, so every output format
+shows the same numbers). Renderers (terminal table, CSV, XLSX, Markdown, JSON, heatmap, HTML)
+take the :class:`Matrix` as it is and never recompute anything.
+
+Decisions, so that a researcher can predict every number:
+
+- **Rows.** ``by="case"``: every case of the project (or those in ``filters.cases``), in the
+  order they were created (a cases CSV's row order). ``by=<attribute>``: one row per distinct
+  value of that case attribute among those cases, numbers first in numeric order, then text;
+  cases without the attribute form a last row labelled :data:`MISSING_LABEL`. Every segment
+  belongs to exactly one document, case and row, so rows never overlap.
+- **Columns.** ``level="theme"`` (default): the top-level themes, in codebook order. A theme
+  column counts codings of the theme and of every code below it. ``level="code"``: every code
+  below the themes, in codebook order, each column again including its own sub-codes (so a
+  parent's column contains its children's codings); ``depth=N`` keeps the codes at depth N
+  only (1 = the codes directly under the themes), so that no column contains another.
+  ``filters.codes`` keeps only the columns that the selected codes fall in.
+- **Empty rows and columns are kept** (all zeros), so that absence is visible.
+- **Measures** (a cell is one row x one column):
+
+  ``segments`` (default) distinct segments with at least one coding in the column;
+  ``count`` codings; ``presence`` 1 if the cell has any coded segment, else 0;
+  ``percent`` coded respondent segments as a percentage of the row's respondent segments
+  (every segment not marked ``interviewer`` is a respondent segment; numerator and
+  denominator both leave interviewer turns out, so the value is at most 100);
+  ``coverage`` coded characters (overlapping spans counted once) as a percentage of the
+  characters of the row's documents; ``respondents`` distinct documents (one interview is
+  one respondent) with a coded segment. ``percent`` and ``coverage`` are rounded to one
+  decimal; the others are integers.
+- **Totals.** A row total is the measure over the union of the row's columns (a segment coded
+  under two themes counts once, so a row total can be less than the sum of its cells). A
+  column total is the measure over all rows, which for counting measures equals the sum of
+  the column because rows never overlap. For ``presence`` the totals count the cells that are
+  1 (how many themes a case mentions, how many cases mention a theme). ``grand_total`` is the
+  measure over the whole table (for presence: the number of cells that are 1).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from qualcode.analysis.query import (
+    CodingFilter,
+    attribute_names,
+    case_attribute_values,
+    case_ids,
+    expand_codes,
+    filtered_codings_sql,
+    load_temp_map,
+)
+from qualcode.codebook import Code, Language
+from qualcode.codebook_store import current_codebook
+from qualcode.errors import UsageError
+from qualcode.project import Project
+
+Measure = Literal["segments", "count", "presence", "percent", "coverage", "respondents"]
+MEASURES: tuple[Measure, ...] = (
+    "segments", "count", "presence", "percent", "coverage", "respondents",
+)  # fmt: skip
+Level = Literal["theme", "code"]
+LEVELS: tuple[Level, ...] = ("theme", "code")
+#: Row label of the cases that do not have the ``by`` attribute.
+MISSING_LABEL = "(none)"
+
+Number = int | float
+
+_ROWS = "qc_matrix_rows"
+_COLUMNS = "qc_matrix_columns"
+
+
+@dataclass(frozen=True)
+class MatrixOptions:
+    """What :func:`build_matrix` computes; see the module docstring for the semantics."""
+
+    by: str = "case"
+    level: Level = "theme"
+    depth: int | None = None
+    measure: Measure = "segments"
+    filters: CodingFilter = field(default_factory=CodingFilter)
+    #: Up to this many representative quotes per cell (0: none).
+    quotes: int = 0
+    #: Language of the column labels (code names); the other is the fallback.
+    language: Language = "zh"
+
+    def __post_init__(self) -> None:
+        if self.measure not in MEASURES:
+            raise UsageError(f"unknown measure {self.measure!r}: use {', '.join(MEASURES)}")
+        if self.level not in LEVELS:
+            raise UsageError(f"unknown level {self.level!r}: use theme or code")
+        if self.depth is not None and self.depth < 0:
+            raise UsageError("depth must be 0 (themes) or more")
+        if self.quotes < 0:
+            raise UsageError("the number of quotes per cell cannot be negative")
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    """One representative quote of a matrix cell: a whole coded segment."""
+
+    segment_id: int
+    document: str
+    case_name: str
+    speaker: str | None
+    role: str | None
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "segment_id": self.segment_id,
+            "document": self.document,
+            "case_name": self.case_name,
+            "speaker": self.speaker,
+            "role": self.role,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A finished theme matrix: labels, cell values, totals and optional quotes.
+
+    Index conventions: ``cells[i][j]`` is row ``i`` x column ``j``; every per-row list has
+    ``len(row_labels)`` entries and every per-column list ``len(column_ids)``.
+
+    Attributes:
+        measure: which measure the numbers are (see the module docstring).
+        by: ``"case"`` or the case attribute the rows group by.
+        level: ``"theme"`` or ``"code"``; ``depth`` the code depth when one was chosen.
+        row_labels: case names, or attribute values as text (:data:`MISSING_LABEL` for cases
+            without the attribute).
+        row_cases: for each row, the names of the cases in it (one name when ``by="case"``).
+        column_ids: full dotted code ids (``grid``, ``grid.checkpoints``) in codebook order.
+        column_labels: display names of those codes (in ``language``, else the other, else id).
+        cells: the values; ``int`` for segments/count/presence/respondents, ``float`` rounded
+            to one decimal for percent/coverage. Empty rows and columns are all zeros.
+        row_totals, column_totals, grand_total: see "Totals" in the module docstring.
+        row_bases: the denominators of ``percent`` (respondent segments of the row) or of
+            ``coverage`` (characters of the row's documents); for the other measures the
+            number of segments in the row's documents. Useful as an "N" column.
+        quotes: ``{(i, j): [QuoteRow, ...]}`` for cells with quotes when ``options.quotes``
+            was set: up to that many distinct coded segments per cell, respondent turns first,
+            then in document order. Cells without quotes have no key.
+        options: the options the matrix was built with (filters included).
+        codebook_name: the name of the codebook the columns come from.
+    """
+
+    measure: Measure
+    by: str
+    level: Level
+    depth: int | None
+    row_labels: list[str]
+    row_cases: list[list[str]]
+    column_ids: list[str]
+    column_labels: list[str]
+    cells: list[list[Number]]
+    row_totals: list[Number]
+    column_totals: list[Number]
+    grand_total: Number
+    row_bases: list[int]
+    quotes: dict[tuple[int, int], list[QuoteRow]]
+    options: MatrixOptions
+    codebook_name: str
+
+    @property
+    def max_cell(self) -> Number:
+        """The largest cell value (0 for an empty matrix): the top of a colour scale."""
+        return max((value for row in self.cells for value in row), default=0)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per row: ``row`` label, one key per column id, then ``total``.
+
+        The shape of the CSV, Markdown and terminal table bodies (without the totals row).
+        """
+        return [
+            {"row": label, **dict(zip(self.column_ids, values, strict=True)), "total": total}
+            for label, values, total in zip(
+                self.row_labels, self.cells, self.row_totals, strict=True
+            )
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready description of the whole matrix (the ``--format json`` output)."""
+        return {
+            "measure": self.measure,
+            "by": self.by,
+            "level": self.level,
+            "depth": self.depth,
+            "codebook": self.codebook_name,
+            "filters": {
+                "coder": self.options.filters.coder,
+                "origin": self.options.filters.origin,
+                "codes": list(self.options.filters.codes),
+                "cases": list(self.options.filters.cases),
+            },
+            "columns": [
+                {"id": code_id, "label": label, "total": total}
+                for code_id, label, total in zip(
+                    self.column_ids, self.column_labels, self.column_totals, strict=True
+                )
+            ],
+            "rows": [
+                {
+                    "label": label,
+                    "cases": cases,
+                    "base": base,
+                    "cells": values,
+                    "total": total,
+                    "quotes": {
+                        self.column_ids[j]: [quote.as_dict() for quote in quotes]
+                        for (i, j), quotes in sorted(self.quotes.items())
+                        if i == row_index
+                    },
+                }
+                for row_index, (label, cases, base, values, total) in enumerate(
+                    zip(
+                        self.row_labels,
+                        self.row_cases,
+                        self.row_bases,
+                        self.cells,
+                        self.row_totals,
+                        strict=True,
+                    )
+                )
+            ],
+            "grand_total": self.grand_total,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Rows and columns
+
+
+def _sort_key(value: Any) -> tuple[int, float, str]:
+    if isinstance(value, int | float):
+        return (0, float(value), "")
+    return (1, 0.0, str(value))
+
+
+def _label(value: Any) -> str:
+    return str(value)
+
+
+def _rows(
+    project: Project, options: MatrixOptions
+) -> tuple[list[str], list[list[int]], dict[int, str]]:
+    """Row labels, the case ids in each row, and ``{case_id: case_name}``."""
+    conn = project.conn
+    names = {int(row[0]): str(row[1]) for row in conn.execute("SELECT case_id, name FROM cases")}
+    if options.filters.cases:
+        chosen = set(case_ids(conn, options.filters.cases))
+        ordered = [case_id for case_id in sorted(names) if case_id in chosen]
+    else:
+        ordered = sorted(names)
+    if options.by == "case":
+        return [names[case_id] for case_id in ordered], [[case_id] for case_id in ordered], names
+    known = attribute_names(conn)
+    if options.by not in known:
+        listing = ", ".join(["case", *known])
+        raise UsageError(f"unknown case attribute '{options.by}' for --by: use one of {listing}")
+    values = case_attribute_values(conn)
+    groups: dict[Any, list[int]] = defaultdict(list)
+    missing: list[int] = []
+    for case_id in ordered:
+        own = values.get(case_id, {})
+        if options.by in own and own[options.by] is not None:
+            groups[own[options.by]].append(case_id)
+        else:
+            missing.append(case_id)
+    keys = sorted(groups, key=_sort_key)
+    labels = [_label(key) for key in keys]
+    members = [groups[key] for key in keys]
+    if missing:
+        labels.append(MISSING_LABEL)
+        members.append(missing)
+    return labels, members, names
+
+
+def select_columns(
+    project: Project, level: Level, depth: int | None, codes: tuple[str, ...] = ()
+) -> tuple[list[Code], list[tuple[str, int]]]:
+    """The column codes for ``level``/``depth`` (see the module docstring), in codebook order,
+    and the ``(code_id, column)`` pairs that map every code (retired ones too) to the columns
+    it counts in. ``codes`` (a filter) keeps the columns the selected codes fall in.
+    """
+    codebook = current_codebook(project)
+    conn = project.conn
+    if level == "theme" or depth == 0:
+        columns = codebook.themes()
+    elif depth is None:
+        columns = [code for code in codebook if not code.is_theme]
+    else:
+        columns = [code for code in codebook if code.depth == depth]
+    if codes:
+        selected = set(expand_codes(conn, codes))
+        columns = [
+            code
+            for code in columns
+            if any(
+                chosen == code.code_id or chosen.startswith(code.code_id + ".")
+                or code.code_id.startswith(chosen + ".")
+                for chosen in selected
+            )
+        ]  # fmt: skip
+    all_codes = [str(row[0]) for row in conn.execute("SELECT code_id FROM codes")]
+    pairs = [
+        (code_id, index)
+        for index, column in enumerate(columns)
+        for code_id in all_codes
+        if code_id == column.code_id or code_id.startswith(column.code_id + ".")
+    ]
+    return columns, pairs
+
+
+# --------------------------------------------------------------------------------------------
+# Counting
+
+
+@dataclass
+class _Tally:
+    """Numerators of one cell or one row total."""
+
+    segments: int = 0
+    codings: int = 0
+    documents: int = 0
+    respondent_segments: int = 0
+    characters: int = 0
+
+
+def _tallies(
+    project: Project, options: MatrixOptions
+) -> tuple[dict[tuple[int, int], _Tally], dict[int, _Tally]]:
+    conn = project.conn
+    sql, parameters = filtered_codings_sql(conn, options.filters)
+    pairs_sql = (
+        f"WITH fc AS ({sql}), pairs AS ("
+        "SELECT r.slot AS row, m.slot AS col, fc.segment_id, fc.document_id, "
+        "fc.role IS NOT 'interviewer' AS respondent, count(*) AS codings "
+        f"FROM fc JOIN temp.{_COLUMNS} m ON m.key = fc.code_id "
+        f"JOIN temp.{_ROWS} r ON r.key = fc.case_id "
+        "GROUP BY fc.segment_id, m.slot) "
+    )
+    cells: dict[tuple[int, int], _Tally] = {}
+    for row, col, segments, codings, documents, respondent in conn.execute(
+        pairs_sql + "SELECT row, col, count(*), sum(codings), count(DISTINCT document_id), "
+        "sum(respondent) FROM pairs GROUP BY row, col",
+        parameters,
+    ):
+        cells[(row, col)] = _Tally(segments, codings, documents, respondent)
+    totals: dict[int, _Tally] = {}
+    for row, segments, codings, documents, respondent in conn.execute(
+        f"WITH fc AS ({sql}) SELECT r.slot, count(DISTINCT fc.segment_id), count(*), "
+        "count(DISTINCT fc.document_id), "
+        "count(DISTINCT CASE WHEN fc.role IS NOT 'interviewer' THEN fc.segment_id END) "
+        f"FROM fc JOIN temp.{_ROWS} r ON r.key = fc.case_id "
+        f"WHERE fc.code_id IN (SELECT key FROM temp.{_COLUMNS}) GROUP BY r.slot",
+        parameters,
+    ):
+        totals[row] = _Tally(segments, codings, documents, respondent)
+    if options.measure == "coverage":
+        _add_coverage(project, sql, parameters, cells, totals)
+    return cells, totals
+
+
+def _union_length(spans: Iterable[tuple[int, int]]) -> int:
+    """Characters covered by sorted ``(start, end)`` spans, overlaps counted once."""
+    total = 0
+    current_start = current_end = -1
+    for start, end in spans:
+        if start > current_end:
+            total += current_end - current_start
+            current_start, current_end = start, end
+        elif end > current_end:
+            current_end = end
+    return total + current_end - current_start
+
+
+def _add_coverage(
+    project: Project,
+    sql: str,
+    parameters: list[Any],
+    cells: dict[tuple[int, int], _Tally],
+    totals: dict[int, _Tally],
+) -> None:
+    spans_by_cell: dict[tuple[int, int, int], list[tuple[int, int]]] = defaultdict(list)
+    spans_by_row: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for row, col, document_id, start, end in project.conn.execute(
+        f"WITH fc AS ({sql}) SELECT DISTINCT r.slot, m.slot, fc.document_id, fc.start_char, "
+        f"fc.end_char FROM fc JOIN temp.{_COLUMNS} m ON m.key = fc.code_id "
+        f"JOIN temp.{_ROWS} r ON r.key = fc.case_id",
+        parameters,
+    ):
+        spans_by_cell[(row, col, document_id)].append((start, end))
+        spans_by_row[(row, document_id)].append((start, end))
+    for (row, col, _document), spans in spans_by_cell.items():
+        cells[(row, col)].characters += _union_length(sorted(spans))
+    for (row, _document), spans in spans_by_row.items():
+        totals[row].characters += _union_length(sorted(set(spans)))
+
+
+def _bases(project: Project, members: list[list[int]], measure: Measure) -> list[int]:
+    conn = project.conn
+    if measure == "coverage":
+        sql = "SELECT case_id, sum(length(text)) FROM documents GROUP BY case_id"
+    else:
+        role = "WHERE s.role IS NOT 'interviewer' " if measure == "percent" else ""
+        sql = (
+            "SELECT d.case_id, count(*) FROM segments s "
+            f"JOIN documents d ON d.document_id = s.document_id {role}GROUP BY d.case_id"
+        )
+    per_case = {int(case_id): int(value) for case_id, value in conn.execute(sql)}
+    return [sum(per_case.get(case_id, 0) for case_id in cases) for cases in members]
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def _value(tally: _Tally | None, measure: Measure, base: int) -> Number:
+    if tally is None:
+        return 0.0 if measure in ("percent", "coverage") else 0
+    if measure == "segments":
+        return tally.segments
+    if measure == "count":
+        return tally.codings
+    if measure == "presence":
+        return 1 if tally.segments else 0
+    if measure == "respondents":
+        return tally.documents
+    if measure == "percent":
+        return _percent(tally.respondent_segments, base)
+    return _percent(tally.characters, base)
+
+
+def _sum_tallies(tallies: Iterable[_Tally | None]) -> _Tally:
+    total = _Tally()
+    for tally in tallies:
+        if tally is not None:
+            total.segments += tally.segments
+            total.codings += tally.codings
+            total.documents += tally.documents
+            total.respondent_segments += tally.respondent_segments
+            total.characters += tally.characters
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# Quotes
+
+
+def _cell_quotes(
+    project: Project, options: MatrixOptions, names: dict[int, str]
+) -> dict[tuple[int, int], list[QuoteRow]]:
+    conn = project.conn
+    sql, parameters = filtered_codings_sql(conn, options.filters)
+    quotes: dict[tuple[int, int], list[QuoteRow]] = {}
+    for row, col, segment_id, document, case_id, speaker, role, text in conn.execute(
+        f"WITH fc AS ({sql}), pairs AS ("
+        "SELECT DISTINCT r.slot AS row, m.slot AS col, fc.segment_id, fc.role "
+        f"FROM fc JOIN temp.{_COLUMNS} m ON m.key = fc.code_id "
+        f"JOIN temp.{_ROWS} r ON r.key = fc.case_id), "
+        "ranked AS (SELECT row, col, segment_id, row_number() OVER (PARTITION BY row, col "
+        "ORDER BY role IS 'interviewer', segment_id) AS rank FROM pairs) "
+        "SELECT ranked.row, ranked.col, s.segment_id, d.name, d.case_id, s.speaker, s.role, "
+        "s.text FROM ranked JOIN segments s ON s.segment_id = ranked.segment_id "
+        "JOIN documents d ON d.document_id = s.document_id WHERE ranked.rank <= ? "
+        "ORDER BY ranked.row, ranked.col, ranked.rank",
+        [*parameters, options.quotes],
+    ):
+        quotes.setdefault((row, col), []).append(
+            QuoteRow(segment_id, document, names[int(case_id)], speaker, role, text)
+        )
+    return quotes
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
+    """Compute the matrix ``options`` describe (read-only; see the module docstring).
+
+    Raises :class:`~qualcode.errors.UsageError` for an unknown ``by`` attribute and
+    :class:`~qualcode.errors.NotFoundError` for an unknown code or case in the filters, or a
+    project without a codebook.
+    """
+    conn = project.conn
+    labels, members, names = _rows(project, options)
+    columns, column_pairs = select_columns(
+        project, options.level, options.depth, options.filters.codes
+    )
+    load_temp_map(
+        conn, _ROWS, "INTEGER", ((c, i) for i, cases in enumerate(members) for c in cases)
+    )
+    load_temp_map(conn, _COLUMNS, "TEXT", column_pairs)
+    try:
+        cell_tallies, row_tallies = _tallies(project, options)
+        quotes = _cell_quotes(project, options, names) if options.quotes else {}
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_ROWS}")
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_COLUMNS}")
+    measure = options.measure
+    bases = _bases(project, members, measure)
+    cells = [
+        [_value(cell_tallies.get((i, j)), measure, bases[i]) for j in range(len(columns))]
+        for i in range(len(labels))
+    ]
+    base_sum = sum(bases)
+    if measure == "presence":
+        row_totals: list[Number] = [sum(row) for row in cells]
+        column_totals: list[Number] = [
+            sum(int(cells[i][j]) for i in range(len(labels))) for j in range(len(columns))
+        ]
+        grand_total: Number = sum(int(value) for value in row_totals)
+    else:
+        row_totals = [_value(row_tallies.get(i), measure, bases[i]) for i in range(len(labels))]
+        column_totals = [
+            _value(
+                _sum_tallies(cell_tallies.get((i, j)) for i in range(len(labels))), measure,
+                base_sum,
+            )
+            for j in range(len(columns))
+        ]  # fmt: skip
+        grand_total = _value(_sum_tallies(row_tallies.values()), measure, base_sum)
+    return Matrix(
+        measure=measure,
+        by=options.by,
+        level=options.level,
+        depth=options.depth,
+        row_labels=labels,
+        row_cases=[[names[case_id] for case_id in cases] for cases in members],
+        column_ids=[code.code_id for code in columns],
+        column_labels=[code.display_name(options.language) for code in columns],
+        cells=cells,
+        row_totals=row_totals,
+        column_totals=column_totals,
+        grand_total=grand_total,
+        row_bases=bases,
+        quotes=quotes,
+        options=options,
+        codebook_name=current_codebook(project).name,
+    )

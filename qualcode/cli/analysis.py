@@ -1,0 +1,154 @@
+"""``qualcode matrix`` and ``qualcode cooccur``: theme matrices and code co-occurrence."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import typer
+
+from qualcode.cli.context import open_cli_project
+from qualcode.cli.output import message, stdout_console
+from qualcode.cli.quotes import (
+    CaseOption,
+    CoderOption,
+    CodesOption,
+    ExcelOption,
+    FormatOption,
+    LanguageChoice,
+    LanguageOption,
+    OriginChoice,
+    OriginOption,
+    OutputOption,
+    coding_filter,
+)
+from qualcode.exporting.tables import ExportFormat
+
+
+class LevelChoice(enum.StrEnum):
+    theme = "theme"
+    code = "code"
+
+
+class MeasureChoice(enum.StrEnum):
+    segments = "segments"
+    count = "count"  # type: ignore[assignment]
+    presence = "presence"
+    percent = "percent"
+    coverage = "coverage"
+    respondents = "respondents"
+
+
+class ScopeChoice(enum.StrEnum):
+    segment = "segment"
+    document = "document"
+
+
+DepthOption = Annotated[
+    int | None,
+    typer.Option("--depth", min=0, help="With --level code: only codes at this depth (1 = "
+                 "directly under the themes)."),
+]  # fmt: skip
+
+
+def matrix_command(
+    ctx: typer.Context,
+    by: Annotated[
+        str, typer.Option("--by", help="Rows: 'case' or any case attribute (district, ...).")
+    ] = "case",
+    level: Annotated[LevelChoice, typer.Option("--level", help="Columns.")] = LevelChoice.theme,
+    depth: DepthOption = None,
+    measure: Annotated[
+        MeasureChoice, typer.Option("--measure", help="What a cell counts.")
+    ] = MeasureChoice.segments,
+    quotes: Annotated[
+        int, typer.Option("--quotes", min=0, help="Up to N quotes per cell (xlsx, json).")
+    ] = 0,
+    codes: CodesOption = None,
+    case: CaseOption = None,
+    coder: CoderOption = None,
+    origin: OriginOption = OriginChoice.all,
+    output_format: FormatOption = ExportFormat.table,
+    output: OutputOption = None,
+    excel: ExcelOption = False,
+    language: LanguageOption = LanguageChoice.zh,
+) -> None:
+    """Theme matrix: cases (or a case attribute's values) x themes (or codes), with totals.
+
+    Empty rows and columns are kept. Measures: segments (distinct coded segments), count
+    (codings), presence (0/1), percent (of the row's respondent segments), coverage (% of
+    the row's characters), respondents (documents).
+
+    Example: qualcode matrix --by district --level code --measure percent --format csv -o m.csv
+    """
+    from qualcode.analysis.matrix import MatrixOptions, build_matrix
+    from qualcode.codebook_store import current_codebook
+    from qualcode.exporting.matrix import export_matrix, matrix_table
+    from qualcode.exporting.tables import require_output_path
+
+    require_output_path(output_format, output)
+    options = MatrixOptions(
+        by=by, level=level.value, depth=depth, measure=measure.value, quotes=quotes,
+        filters=coding_filter(codes, case, coder, origin), language=language.value,
+    )  # fmt: skip
+    with open_cli_project(ctx) as project:
+        matrix = build_matrix(project, options)
+        codebook = current_codebook(project)
+    if output_format is ExportFormat.table:
+        stdout_console().print(matrix_table(matrix))
+        return
+    export_matrix(matrix, output_format, output, excel=excel, codebook=codebook)
+    if output is not None:
+        message(f"Wrote {output} ({len(matrix.row_labels)} rows x {len(matrix.column_ids)} "
+                "columns)")  # fmt: skip
+
+
+def cooccur_command(
+    ctx: typer.Context,
+    scope: Annotated[
+        ScopeChoice, typer.Option("--scope", help="Count shared segments or documents.")
+    ] = ScopeChoice.segment,
+    jaccard: Annotated[
+        bool, typer.Option("--jaccard", help="Jaccard index instead of counts.")
+    ] = False,
+    level: Annotated[LevelChoice, typer.Option("--level", help="Codes to compare.")] = (
+        LevelChoice.code
+    ),
+    depth: DepthOption = None,
+    codes: CodesOption = None,
+    case: CaseOption = None,
+    coder: CoderOption = None,
+    origin: OriginOption = OriginChoice.all,
+    output_format: FormatOption = ExportFormat.table,
+    output: OutputOption = None,
+    excel: ExcelOption = False,
+    language: LanguageOption = LanguageChoice.zh,
+) -> None:
+    """Code x code co-occurrence: segments (or documents) coded with both codes.
+
+    The diagonal is the number of segments with the code. A code includes its sub-codes.
+
+    Example: qualcode cooccur --depth 1 --jaccard --format csv -o cooccur.csv
+    """
+    from qualcode.analysis.cooccur import CooccurOptions, build_cooccurrence
+    from qualcode.exporting.cooccur import cooccur_table, export_cooccur
+    from qualcode.exporting.tables import require_output_path
+
+    require_output_path(output_format, output)
+    options = CooccurOptions(
+        scope=scope.value, level=level.value, depth=depth, language=language.value,
+        filters=coding_filter(codes, case, coder, origin),
+    )  # fmt: skip
+    with open_cli_project(ctx) as project:
+        table = build_cooccurrence(project, options)
+    if output_format is ExportFormat.table:
+        stdout_console().print(cooccur_table(table, jaccard=jaccard))
+        return
+    export_cooccur(table, output_format, output, jaccard=jaccard, excel=excel)
+    if output is not None:
+        message(f"Wrote {output} ({len(table.code_ids)} codes)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("matrix")(matrix_command)
+    app.command("cooccur")(cooccur_command)

@@ -1,0 +1,124 @@
+"""Writing a :class:`~qualcode.analysis.cooccur.Cooccurrence` table.
+
+The square grid has the code labels as header and first column; cells are the counts of units
+coded with both codes, or the Jaccard indices with ``jaccard=True`` (three decimals). JSON
+carries both, plus the long list of pairs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from qualcode.analysis.cooccur import Cooccurrence
+from qualcode.exporting.tables import (
+    ExportFormat,
+    open_output,
+    require_output_path,
+    save_workbook,
+    write_csv,
+    write_markdown,
+)
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+def cooccur_grid(
+    table: Cooccurrence, *, jaccard: bool = False
+) -> tuple[list[str], list[list[Any]]]:
+    """Header (``code`` then labels) and one row per code."""
+    header = ["code", *table.labels]
+    rows: list[list[Any]] = (
+        [[label, *(f"{value:.3f}" for value in row)]
+         for label, row in zip(table.labels, table.jaccard, strict=True)]
+        if jaccard
+        else [[label, *row] for label, row in zip(table.labels, table.counts, strict=True)]
+    )  # fmt: skip
+    return header, rows
+
+
+def write_cooccur_csv(table: Cooccurrence, stream: TextIO, *, jaccard: bool = False) -> None:
+    write_csv(stream, *cooccur_grid(table, jaccard=jaccard))
+
+
+def write_cooccur_markdown(table: Cooccurrence, stream: TextIO, *, jaccard: bool = False) -> None:
+    header, rows = cooccur_grid(table, jaccard=jaccard)
+    what = "Jaccard index" if jaccard else f"{table.scope}s coded with both"
+    stream.write(f"Co-occurrence: {what}\n\n")
+    write_markdown(stream, header, rows, numeric=[False] + [True] * (len(header) - 1))
+
+
+def write_cooccur_json(table: Cooccurrence, stream: TextIO) -> None:
+    data = {
+        "scope": table.scope,
+        "codes": [{"id": code_id, "label": label}
+                  for code_id, label in zip(table.code_ids, table.labels, strict=True)],
+        "counts": table.counts,
+        "jaccard": table.jaccard,
+        "pairs": table.pairs(),
+    }  # fmt: skip
+    json.dump(data, stream, ensure_ascii=False, indent=2)
+    stream.write("\n")
+
+
+def write_cooccur_xlsx(table: Cooccurrence, path: Path) -> None:
+    """Sheets ``counts``, ``jaccard`` and ``pairs``, headers frozen."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    counts = workbook.active
+    counts.title = "counts"
+    grids: list[tuple[Any, Sequence[Sequence[float]]]] = [
+        (counts, table.counts),
+        (workbook.create_sheet("jaccard"), table.jaccard),
+    ]
+    for sheet, grid in grids:
+        sheet.append(["code", *table.labels])
+        for label, row in zip(table.labels, grid, strict=True):
+            sheet.append([label, *row])
+        sheet.freeze_panes = "B2"
+    pairs = workbook.create_sheet("pairs")
+    fields = ["code_a", "code_b", "a", "b", "both", "jaccard"]
+    pairs.append(fields)
+    for pair in table.pairs():
+        pairs.append([pair[name] for name in fields])
+    pairs.freeze_panes = "A2"
+    save_workbook(workbook, path)
+
+
+def cooccur_table(table: Cooccurrence, *, jaccard: bool = False) -> Table:
+    from rich.table import Table
+
+    header, rows = cooccur_grid(table, jaccard=jaccard)
+    what = "Jaccard index" if jaccard else f"{table.scope}s coded with both"
+    result = Table(title=f"Co-occurrence: {what}", header_style="bold")
+    result.add_column(header[0], overflow="fold")
+    for name in header[1:]:
+        result.add_column(name, justify="right", overflow="fold")
+    for row in rows:
+        result.add_row(*(str(value) for value in row))
+    return result
+
+
+def export_cooccur(
+    table: Cooccurrence,
+    output_format: ExportFormat,
+    path: Path | None,
+    *,
+    jaccard: bool = False,
+    excel: bool = False,
+) -> None:
+    """Write ``table`` as CSV, Markdown, JSON (to ``path`` or stdout) or XLSX (to ``path``)."""
+    if output_format is ExportFormat.xlsx:
+        write_cooccur_xlsx(table, require_output_path(output_format, path) or Path())
+        return
+    with open_output(path, excel=excel and output_format is ExportFormat.csv) as stream:
+        if output_format is ExportFormat.csv:
+            write_cooccur_csv(table, stream, jaccard=jaccard)
+        elif output_format is ExportFormat.md:
+            write_cooccur_markdown(table, stream, jaccard=jaccard)
+        else:
+            write_cooccur_json(table, stream)

@@ -1,0 +1,212 @@
+"""Writing a :class:`~qualcode.analysis.matrix.Matrix`: CSV, Markdown, JSON, XLSX, terminal.
+
+Every format has the same grid (:func:`matrix_grid`): a header with the ``by`` name, the
+column labels and ``total``; one line per row with its row total; a last ``total`` line with
+the column totals and the grand total. Numbers are written by
+:func:`qualcode.exporting.tables.format_number` in text formats and as numbers in XLSX and JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from qualcode.analysis.matrix import Matrix, Number
+from qualcode.exporting.tables import (
+    ExportFormat,
+    format_number,
+    open_output,
+    require_output_path,
+    save_workbook,
+    write_csv,
+    write_markdown,
+)
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from qualcode.codebook import Codebook
+
+TOTAL_LABEL = "total"
+#: Colour scale (low, high) shared by the XLSX sheet and the terminal table.
+LOW_RGB = (255, 255, 255)
+HIGH_RGB = (49, 110, 171)
+
+MEASURE_NOTES = {
+    "segments": "distinct coded segments",
+    "count": "codings",
+    "presence": "1 = the theme occurs",
+    "percent": "% of the row's respondent segments",
+    "coverage": "% of the row's characters",
+    "respondents": "documents (respondents) with a coded segment",
+}
+
+
+def matrix_grid(matrix: Matrix) -> tuple[list[str], list[list[Any]]]:
+    """The header and the rows (totals line last) that every format writes."""
+    header = [matrix.by, *matrix.column_labels, TOTAL_LABEL]
+    rows: list[list[Any]] = [
+        [label, *values, total]
+        for label, values, total in zip(
+            matrix.row_labels, matrix.cells, matrix.row_totals, strict=True
+        )
+    ]
+    rows.append([TOTAL_LABEL, *matrix.column_totals, matrix.grand_total])
+    return header, rows
+
+
+def caption(matrix: Matrix) -> str:
+    """A one-line description: measure, grouping and filters."""
+    filters = matrix.options.filters
+    parts = [f"{matrix.measure} ({MEASURE_NOTES[matrix.measure]})", f"by {matrix.by}"]
+    parts.append(f"level {matrix.level}" + (f", depth {matrix.depth}" if matrix.depth else ""))
+    if filters.origin != "all":
+        parts.append(f"origin {filters.origin}")
+    if filters.coder:
+        parts.append(f"coder {filters.coder}")
+    if filters.codes:
+        parts.append("codes " + ", ".join(filters.codes))
+    if filters.cases:
+        parts.append("cases " + ", ".join(filters.cases))
+    return "; ".join(parts)
+
+
+def write_matrix_csv(matrix: Matrix, stream: TextIO) -> None:
+    header, rows = matrix_grid(matrix)
+    write_csv(stream, header, rows)
+
+
+def write_matrix_markdown(matrix: Matrix, stream: TextIO) -> None:
+    header, rows = matrix_grid(matrix)
+    stream.write(f"Theme matrix: {caption(matrix)}\n\n")
+    write_markdown(stream, header, rows, numeric=[False] + [True] * (len(header) - 1))
+
+
+def write_matrix_json(matrix: Matrix, stream: TextIO) -> None:
+    json.dump(matrix.as_dict(), stream, ensure_ascii=False, indent=2)
+    stream.write("\n")
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "".join(f"{part:02X}" for part in rgb)
+
+
+def write_matrix_xlsx(matrix: Matrix, path: Path, codebook: Codebook | None = None) -> None:
+    """A workbook with sheets ``matrix`` (colour scale, frozen headers), ``quotes`` (the
+    matrix's cell quotes, if any were asked for) and ``codebook`` (when given)."""
+    from openpyxl import Workbook
+    from openpyxl.formatting.rule import ColorScaleRule
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "matrix"
+    header, rows = matrix_grid(matrix)
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    bold = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = bold
+    for cell in sheet[len(rows) + 1]:
+        cell.font = bold
+    sheet.freeze_panes = "B2"
+    sheet.column_dimensions["A"].width = max(12, *(len(str(row[0])) * 2 for row in rows))
+    if matrix.row_labels and matrix.column_ids:
+        last = get_column_letter(len(matrix.column_ids) + 1)
+        sheet.conditional_formatting.add(
+            f"B2:{last}{len(matrix.row_labels) + 1}",
+            ColorScaleRule(
+                start_type="num", start_value=0, start_color=_hex(LOW_RGB),
+                end_type="max", end_color=_hex(HIGH_RGB),
+            ),
+        )  # fmt: skip
+    sheet.cell(row=len(rows) + 3, column=1, value=caption(matrix))
+
+    quotes = workbook.create_sheet("quotes")
+    quotes.append(["row", "column_id", "column", "segment_id", "document", "case_name",
+                   "speaker", "role", "text"])  # fmt: skip
+    for (i, j), cell_quotes in sorted(matrix.quotes.items()):
+        for quote in cell_quotes:
+            quotes.append([
+                matrix.row_labels[i], matrix.column_ids[j], matrix.column_labels[j],
+                quote.segment_id, quote.document, quote.case_name, quote.speaker, quote.role,
+                quote.text,
+            ])  # fmt: skip
+    quotes.freeze_panes = "A2"
+    for cell in quotes[1]:
+        cell.font = bold
+
+    if codebook is not None:
+        codes = workbook.create_sheet("codebook")
+        codes.append(["code_id", "parent_id", "depth", "name_zh", "name_en", "description_zh",
+                      "description_en"])  # fmt: skip
+        for code in codebook:
+            codes.append([code.code_id, code.parent_id, code.depth, code.name_zh, code.name_en,
+                          code.description_zh, code.description_en])  # fmt: skip
+        codes.freeze_panes = "A2"
+        for cell in codes[1]:
+            cell.font = bold
+    save_workbook(workbook, path)
+
+
+def _shade(value: Number, top: Number) -> tuple[str, str]:
+    """Background and text colour for a value on the shared colour scale."""
+    share = float(value) / float(top) if top else 0.0
+    rgb = tuple(
+        round(low + (high - low) * share) for low, high in zip(LOW_RGB, HIGH_RGB, strict=True)
+    )
+    background = "#" + _hex(rgb).lower()  # type: ignore[arg-type]
+    return background, ("white" if share > 0.55 else "black")
+
+
+def matrix_table(matrix: Matrix) -> Table:
+    """A rich table of the matrix with cells shaded by value (totals unshaded, bold)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    header, rows = matrix_grid(matrix)
+    table = Table(title=f"Theme matrix: {caption(matrix)}", header_style="bold",
+                  show_footer=False)  # fmt: skip
+    table.add_column(header[0], overflow="fold")
+    for name in header[1:]:
+        table.add_column(name, justify="right", overflow="fold")
+    top = matrix.max_cell
+    for index, row in enumerate(rows):
+        is_total = index == len(rows) - 1
+        cells: list[Text | str] = [Text(str(row[0]), style="bold" if is_total else "")]
+        for position, value in enumerate(row[1:]):
+            text = format_number(value)
+            if is_total or position == len(row) - 2:
+                cells.append(Text(text, style="bold"))
+            else:
+                background, foreground = _shade(value, top)
+                cells.append(Text(f" {text} ", style=f"{foreground} on {background}"))
+        table.add_row(*cells, end_section=index == len(rows) - 2)
+    return table
+
+
+def export_matrix(
+    matrix: Matrix,
+    output_format: ExportFormat,
+    path: Path | None,
+    *,
+    excel: bool = False,
+    codebook: Codebook | None = None,
+) -> None:
+    """Write ``matrix`` as CSV, Markdown or JSON (to ``path`` or stdout) or XLSX (to ``path``).
+
+    The terminal table is :func:`matrix_table`; the CLI prints it.
+    """
+    if output_format is ExportFormat.xlsx:
+        write_matrix_xlsx(matrix, require_output_path(output_format, path) or Path(), codebook)
+        return
+    writers = {
+        ExportFormat.csv: write_matrix_csv,
+        ExportFormat.md: write_matrix_markdown,
+        ExportFormat.json: write_matrix_json,
+    }
+    with open_output(path, excel=excel and output_format is ExportFormat.csv) as stream:
+        writers[output_format](matrix, stream)

@@ -1,0 +1,90 @@
+"""Writing quote rows (long format) as CSV, JSON, Markdown or XLSX, streaming.
+
+Rows are consumed one at a time and written straight out, so memory stays flat however many
+codings there are: CSV, JSON and Markdown to a text stream, XLSX through openpyxl's
+write-only mode.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from qualcode.exporting.tables import (
+    ExportFormat,
+    open_output,
+    require_output_path,
+    save_workbook,
+    write_csv,
+    write_markdown,
+)
+
+
+def _values(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> Iterable[list[Any]]:
+    for row in rows:
+        yield [row.get(name) for name in fields]
+
+
+def write_quotes(
+    rows: Iterable[dict[str, Any]],
+    fields: Sequence[str],
+    output_format: ExportFormat,
+    stream: TextIO,
+) -> int:
+    """Write ``rows`` as CSV, JSON (an array of objects) or Markdown; return the row count."""
+    if output_format is ExportFormat.csv:
+        return write_csv(stream, fields, _values(rows, fields))
+    if output_format is ExportFormat.md:
+        return write_markdown(stream, fields, _values(rows, fields))
+    if output_format is ExportFormat.json:
+        count = 0
+        stream.write("[")
+        for row in rows:
+            stream.write(",\n  " if count else "\n  ")
+            stream.write(json.dumps({name: row.get(name) for name in fields},
+                                    ensure_ascii=False))  # fmt: skip
+            count += 1
+        stream.write("\n]\n" if count else "]\n")
+        return count
+    raise ValueError(f"write_quotes cannot write {output_format}")
+
+
+def write_quotes_xlsx(rows: Iterable[dict[str, Any]], fields: Sequence[str], path: Path) -> int:
+    """One ``quotes`` sheet with a frozen, bold header row; written in streaming mode."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("quotes")
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for name in fields:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for values in _values(rows, fields):
+        sheet.append(values)
+        count += 1
+    save_workbook(workbook, path)
+    return count
+
+
+def export_quotes(
+    rows: Iterable[dict[str, Any]],
+    fields: Sequence[str],
+    output_format: ExportFormat,
+    path: Path | None,
+    *,
+    excel: bool = False,
+) -> int:
+    """Write quote rows to ``path`` (or stdout; XLSX needs a path); return the row count."""
+    if output_format is ExportFormat.xlsx:
+        return write_quotes_xlsx(rows, fields, require_output_path(output_format, path) or Path())
+    with open_output(path, excel=excel and output_format is ExportFormat.csv) as stream:
+        return write_quotes(rows, fields, output_format, stream)
