@@ -72,6 +72,7 @@ def main_callback(
 def _register() -> None:
     from qualcode.cli import (
         agreement,
+        analysis,
         autocode,
         cases,
         codebook,
@@ -94,6 +95,7 @@ def _register() -> None:
     coding.register(app)
     autocode.register(app)
     quotes.register(app)
+    analysis.register(app)
     agreement.register(app)
     demo.register(app)
     review.register(app)
