@@ -120,7 +120,7 @@ def test_two_coders_per_code_and_pooled(cli: Cli, study: Project) -> None:
     assert pooled["cohen_kappa"] == pytest.approx(0.4921, abs=1e-4)
     assert pooled["krippendorff_alpha"] == pytest.approx(1 - 31 * 8 / 504, abs=1e-4)
     assert "fleiss_kappa" not in pooled
-    assert result.stderr == "li, wang: 8 segments coded by every compared coder\n"
+    assert result.stderr == "li, wang: segments coded by every compared coder (8 segments)\n"
 
 
 def test_all_segments(cli: Cli, study: Project) -> None:
@@ -201,7 +201,7 @@ def test_formats(cli: Cli, study: Project) -> None:
     assert "segments coded by every compared coder" in table.stdout
     assert A in table.stdout and "0.750" in table.stdout and "0.500" in table.stdout
     markdown = cli("agree", "--coders", "li,wang", "--format", "md").stdout
-    assert "| code | units | percent_agreement | cohen_kappa | krippendorff_alpha |" in markdown
+    assert "| code | units | agreement | Cohen's kappa | Krippendorff's alpha |" in markdown
     assert f"| {A} | 8 | 0.750 | 0.500 | 0.531 |" in markdown
     text = cli("agree", "--coders", "li,wang", "--format", "csv").stdout
     records = list(csv.DictReader(io.StringIO(text)))

@@ -321,7 +321,7 @@ def _variable_patterns(
         patterns[tuple(pattern)] += weight
     if any(conflicts.values()):
         coder, segments = next((coder, ids) for coder, ids in conflicts.items() if ids)
-        shown = ", ".join(str(segment_id) for segment_id in segments[:10])
+        shown = ", ".join(str(segment_id) for segment_id in sorted(segments)[:10])
         more = f" and {len(segments) - 10} more" if len(segments) > 10 else ""
         raise ConflictError(
             f"--variable {options.variable}: its sub-codes must exclude each other, but "

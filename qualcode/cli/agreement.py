@@ -101,7 +101,7 @@ def agree_command(
 
 def _describe(report: AgreementReport) -> str:
     units = "characters of " if report.unit == "char" else ""
-    text = f"{', '.join(report.coders)}: {units}{report.segments} {report.unit_basis}"
+    text = f"{', '.join(report.coders)}: {units}{report.unit_basis} ({report.segments} segments)"
     if report.documents_matched is not None:
         sources = "; ".join(f"{coder} from {path}" for coder, path in report.sources.items())
         text += f" ({report.documents_matched} documents matched by content; {sources})"
@@ -118,6 +118,28 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+#: Column headings for people (table and Markdown); CSV and JSON keep the field names.
+_HEADERS = {
+    "percent_agreement": "agreement",
+    "cohen_kappa": "Cohen's kappa",
+    "fleiss_kappa": "Fleiss' kappa",
+    "krippendorff_alpha": "Krippendorff's alpha",
+    "alpha_interval": "alpha 95% CI",
+    "true_positives": "TP",
+    "false_positives": "FP",
+    "false_negatives": "FN",
+    "rule_kind": "kind",
+    "has_rules": "has rules",
+}
+
+
+def _display(row: dict[str, Any], name: str) -> str:
+    if name == "alpha_interval":
+        low, high = row.get("krippendorff_alpha_low"), row.get("krippendorff_alpha_high")
+        return "n/a" if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
+    return _cell(row.get(name))
+
+
 def _flat(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {key: ",".join(value) if isinstance(value, list) else value for key, value in row.items()}
@@ -131,17 +153,21 @@ def _emit(
     columns: Sequence[str],
     title: str,
 ) -> None:
+    headers = [_HEADERS.get(name, name) for name in columns]
+    shown = [
+        {header: _display(row, name) for header, name in zip(headers, columns, strict=True)}
+        for row in rows
+    ]
     if output_format is AgreeFormat.md:
         sys.stdout.write(f"**{title}**\n\n" if title else "")
-        sys.stdout.write("| " + " | ".join(columns) + " |\n")
-        sys.stdout.write("|" + "---|" * len(columns) + "\n")
-        for row in rows:
-            cells = (_cell(row.get(name)).replace("|", "\\|") for name in columns)
+        sys.stdout.write("| " + " | ".join(headers) + " |\n")
+        sys.stdout.write("|" + "---|" * len(headers) + "\n")
+        for display in shown:
+            cells = (display[header].replace("|", "\\|") for header in headers)
             sys.stdout.write("| " + " | ".join(cells) + " |\n")
         sys.stdout.write("\n")
     elif output_format is AgreeFormat.table:
-        shown = [{name: _cell(row.get(name)) for name in columns} for row in rows]
-        emit_rows(shown, OutputFormat.table, columns=columns, title=title)
+        emit_rows(shown, OutputFormat.table, columns=headers, title=title)
     else:
         emit_rows(_flat(rows), OutputFormat(output_format.value))
 
@@ -161,7 +187,8 @@ def _render_agreement(report: AgreementReport, output_format: AgreeFormat) -> No
     columns += ["units", "percent_agreement"]
     columns += [name for name in ("cohen_kappa", "fleiss_kappa") if name in first]
     columns.append("krippendorff_alpha")
-    columns += [n for n in ("krippendorff_alpha_low", "krippendorff_alpha_high") if n in first]
+    if "krippendorff_alpha_low" in first:
+        columns.append("alpha_interval")
     _emit(report.rows, output_format, columns, description)
 
 
