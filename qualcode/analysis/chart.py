@@ -1,0 +1,149 @@
+"""Heatmap of a theme matrix as PNG, SVG or PDF, with readable Chinese labels.
+
+The figure shows a :class:`~qualcode.analysis.matrix.Matrix` exactly as built by the query
+layer: every number printed in a cell is ``matrix.cells[i][j]``; nothing is recomputed here.
+
+matplotlib is imported inside :func:`render_heatmap` only (``qualcode --help`` stays fast) and
+draws through its Agg/SVG canvases directly, without pyplot, so no GUI backend or global figure
+state is involved. Chinese labels need a font with CJK glyphs: :func:`find_cjk_font` looks for
+one among the fonts matplotlib knows (Debian's ``fonts-noto-cjk`` provides Noto Sans CJK). When
+none is installed the chart is still drawn, and :class:`ChartResult` says so, so that the
+command line can warn that Chinese labels may show as empty boxes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qualcode.errors import UsageError
+
+if TYPE_CHECKING:
+    from qualcode.analysis.matrix import Matrix, Number
+
+#: Output formats by file suffix.
+CHART_SUFFIXES = (".png", ".svg", ".pdf")
+
+#: CJK-capable font families, best first: simplified-Chinese faces before other CJK faces.
+CJK_FONT_PREFERENCE = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "SimHei",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK JP",
+    "Noto Serif CJK SC",
+    "AR PL UMing CN",
+)
+
+#: Family used for everything the CJK font lacks (matplotlib falls back glyph by glyph).
+FALLBACK_FONT = "DejaVu Sans"
+
+
+@dataclass(frozen=True)
+class ChartResult:
+    """What was written: the file, its format and the CJK font used (``None``: none found)."""
+
+    path: Path
+    file_format: str
+    cjk_font: str | None
+
+
+def format_number(value: Number) -> str:
+    """A cell value as text: integers as they are, percentages with one decimal."""
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def find_cjk_font() -> str | None:
+    """The family name of an installed CJK-capable font matplotlib can use, or ``None``.
+
+    Prefers :data:`CJK_FONT_PREFERENCE`; otherwise any family whose name says CJK, SC, Hei,
+    Song or Ming. matplotlib's font cache is built once per machine.
+    """
+    from matplotlib import font_manager
+
+    available = {entry.name for entry in font_manager.fontManager.ttflist}
+    for name in CJK_FONT_PREFERENCE:
+        if name in available:
+            return name
+    hints = ("CJK", " SC", " CN", "Hei", "Song", "Ming", "Kai")
+    candidates = sorted(name for name in available if any(hint in name for hint in hints))
+    return candidates[0] if candidates else None
+
+
+def chart_format(path: Path) -> str:
+    """``png``, ``svg`` or ``pdf`` from the suffix of ``path``; anything else is a UsageError."""
+    suffix = path.suffix.lower()
+    if suffix not in CHART_SUFFIXES:
+        raise UsageError(
+            f"{path}: cannot tell the chart format from '{suffix or 'no suffix'}': "
+            f"use {', '.join(CHART_SUFFIXES)}"
+        )
+    return suffix[1:]
+
+
+def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
+    """Draw ``matrix`` as a heatmap into ``path`` (format from the suffix) and return a result.
+
+    Rows are the matrix rows, columns its columns, both in the matrix's order; each cell is
+    shaded on one colour scale from 0 to the largest cell and labelled with its value. Row and
+    column totals are printed in the tick labels (``label (total)``) rather than shaded, so
+    that a large total does not wash out the scale.
+    """
+    file_format = chart_format(path)
+    if not matrix.row_labels or not matrix.column_ids:
+        raise UsageError("the matrix has no rows or no columns: there is nothing to draw")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    cjk_font = find_cjk_font()
+    families = [cjk_font, FALLBACK_FONT] if cjk_font else [FALLBACK_FONT]
+    rows, columns = len(matrix.row_labels), len(matrix.column_ids)
+    width = min(4.0 + 0.9 * columns, 40.0)
+    height = min(2.5 + 0.45 * rows, 40.0)
+    with matplotlib.rc_context({"font.family": families, "axes.unicode_minus": False}):
+        figure = Figure(figsize=(width, height), layout="constrained")
+        FigureCanvasAgg(figure)
+        axes = figure.subplots()
+        top = float(matrix.max_cell) or 1.0
+        image = axes.imshow(
+            [[float(value) for value in row] for row in matrix.cells],
+            cmap="Blues", vmin=0.0, vmax=top, aspect="auto",
+        )  # fmt: skip
+        for i, row in enumerate(matrix.cells):
+            for j, value in enumerate(row):
+                colour = "white" if float(value) > 0.6 * top else "black"
+                axes.text(j, i, format_number(value), ha="center", va="center", color=colour)
+        axes.set_xticks(
+            range(columns),
+            labels=[
+                f"{label} ({format_number(total)})"
+                for label, total in zip(matrix.column_labels, matrix.column_totals, strict=True)
+            ],
+            rotation=40, ha="right", rotation_mode="anchor",
+        )  # fmt: skip
+        axes.set_yticks(
+            range(rows),
+            labels=[
+                f"{label} ({format_number(total)})"
+                for label, total in zip(matrix.row_labels, matrix.row_totals, strict=True)
+            ],
+        )
+        axes.set_title(f"{matrix.codebook_name}: {matrix.measure} by {matrix.by}")
+        axes.set_ylabel(matrix.by)
+        axes.set_xlabel(matrix.level if matrix.depth is None else f"code, depth {matrix.depth}")
+        colorbar = figure.colorbar(image, ax=axes)
+        colorbar.set_label(matrix.measure)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, format=file_format, dpi=150)
+    return ChartResult(path=path, file_format=file_format, cjk_font=cjk_font)

@@ -1,0 +1,199 @@
+"""``qualcode freq``, ``qualcode chart matrix`` and ``qualcode report``: words and figures."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from qualcode.cli.context import open_cli_project
+from qualcode.cli.output import OutputFormat, emit_rows, message
+
+if TYPE_CHECKING:
+    from qualcode.analysis.matrix import MatrixOptions
+
+chart_app = typer.Typer(
+    help="Figures drawn from the project's codings.\n\n"
+    "Example: qualcode chart matrix -o heatmap.png",
+    no_args_is_help=True,
+)
+
+
+class SpeakersChoice(enum.StrEnum):
+    respondent = "respondent"
+    all = "all"
+    interviewer = "interviewer"
+
+
+class OriginChoice(enum.StrEnum):
+    all = "all"
+    manual = "manual"
+    auto = "auto"
+
+
+class LevelChoice(enum.StrEnum):
+    theme = "theme"
+    code = "code"
+
+
+class MeasureChoice(enum.StrEnum):
+    segments = "segments"
+    count_ = "count"  # "count" itself would shadow str.count
+    presence = "presence"
+    percent = "percent"
+    coverage = "coverage"
+    respondents = "respondents"
+
+
+class LanguageChoice(enum.StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+ByOption = Annotated[
+    str, typer.Option("--by", help="Rows: 'case' or a case attribute such as district.")
+]
+LevelOption = Annotated[LevelChoice, typer.Option("--level", help="Columns: themes or codes.")]
+DepthOption = Annotated[
+    int | None, typer.Option("--depth", help="With --level code: only codes at this depth.")
+]
+MeasureOption = Annotated[MeasureChoice, typer.Option("--measure", help="What a cell counts.")]
+CoderOption = Annotated[str | None, typer.Option("--coder", help="Only this coder's codings.")]
+OriginOption = Annotated[OriginChoice, typer.Option("--origin", help="manual, auto or all.")]
+CodesOption = Annotated[
+    str | None, typer.Option("--codes", help="Comma-separated code ids (with sub-codes).")
+]
+CaseOption = Annotated[
+    list[str] | None, typer.Option("--case", help="Only this case (repeatable).")
+]
+LanguageOption = Annotated[
+    LanguageChoice, typer.Option("--lang", help="Language of the code names.")
+]
+OutputOption = Annotated[Path, typer.Option("-o", "--output", help="File to write.")]
+
+
+def _matrix_options(
+    by: str, level: LevelChoice, depth: int | None, measure: MeasureChoice, coder: str | None,
+    origin: OriginChoice, codes: str | None, case: list[str] | None, language: LanguageChoice,
+    quotes: int = 0,
+) -> MatrixOptions:  # fmt: skip
+    from qualcode.analysis.matrix import MatrixOptions
+    from qualcode.analysis.query import CodingFilter
+
+    selection = tuple(code.strip() for code in (codes or "").split(",") if code.strip())
+    filters = CodingFilter(
+        coder=coder, origin=origin.value, codes=selection, cases=tuple(case or ())
+    )
+    return MatrixOptions(
+        by=by, level=level.value, depth=depth, measure=measure.value, filters=filters,
+        quotes=quotes, language=language.value,
+    )  # fmt: skip
+
+
+def freq_command(
+    ctx: typer.Context,
+    by: Annotated[
+        str, typer.Option("--by", help="Groups: 'theme', 'case' or a case attribute.")
+    ] = "theme",
+    top: Annotated[int, typer.Option("--top", help="Words per group.")] = 20,
+    keyness: Annotated[
+        bool,
+        typer.Option("--keyness", help="Rank by log-likelihood against the rest (over-use)."),
+    ] = False,
+    speakers: Annotated[
+        SpeakersChoice, typer.Option("--speakers", help="Whose segments count.")
+    ] = SpeakersChoice.respondent,
+    min_count: Annotated[
+        int, typer.Option("--min-count", help="Leave out words rarer than this in a group.")
+    ] = 1,
+    coder: CoderOption = None,
+    origin: OriginOption = OriginChoice.all,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Top words per theme, case or case attribute, with keyness (signed log-likelihood G2).
+
+    Chinese words via jieba (codebook keywords kept whole), English words as spaCy lemmas.
+
+    Keyness compares a group with all other segments in scope: positive means over-use.
+
+    Example: qualcode freq --by district --top 30 --keyness --format csv
+    """
+    from qualcode.analysis.freq import FREQ_FIELDS, FreqOptions, word_frequencies
+
+    options = FreqOptions(
+        by=by, top=top, speakers=speakers.value, keyness=keyness, min_count=min_count,
+        coder=coder, origin=origin.value,
+    )  # fmt: skip
+    with open_cli_project(ctx) as project:
+        rows = word_frequencies(project, options)
+    emit_rows(rows, output_format, columns=FREQ_FIELDS)
+
+
+@chart_app.command("matrix")
+def chart_matrix_command(
+    ctx: typer.Context,
+    output: OutputOption,
+    by: ByOption = "case",
+    level: LevelOption = LevelChoice.theme,
+    depth: DepthOption = None,
+    measure: MeasureOption = MeasureChoice.segments,
+    coder: CoderOption = None,
+    origin: OriginOption = OriginChoice.all,
+    codes: CodesOption = None,
+    case: CaseOption = None,
+    language: LanguageOption = LanguageChoice.zh,
+) -> None:
+    """Draw the theme matrix as a heatmap; PNG, SVG or PDF by the file's suffix.
+
+    Example: qualcode chart matrix --by district --measure percent -o heatmap.png
+    """
+    from qualcode.analysis.chart import render_heatmap
+    from qualcode.analysis.matrix import build_matrix
+
+    options = _matrix_options(by, level, depth, measure, coder, origin, codes, case, language)
+    with open_cli_project(ctx) as project:
+        matrix = build_matrix(project, options)
+    result = render_heatmap(matrix, output)
+    if result.cjk_font is None:
+        message(
+            "Warning: no CJK font found (install fonts-noto-cjk); Chinese labels may show as boxes."
+        )
+    message(f"Wrote {result.path} ({len(matrix.row_labels)} x {len(matrix.column_ids)}).")
+
+
+def report_command(
+    ctx: typer.Context,
+    output: OutputOption,
+    by: ByOption = "case",
+    level: LevelOption = LevelChoice.theme,
+    depth: DepthOption = None,
+    measure: MeasureOption = MeasureChoice.segments,
+    quotes: Annotated[int, typer.Option("--quotes", help="Quotes per matrix cell.")] = 5,
+    coder: CoderOption = None,
+    origin: OriginOption = OriginChoice.all,
+    codes: CodesOption = None,
+    case: CaseOption = None,
+    language: LanguageOption = LanguageChoice.zh,
+) -> None:
+    """Write one self-contained HTML report: summary, codebook, matrix and quotes per cell.
+
+    The file needs no network: open it in any browser, mail it, archive it.
+
+    Example: qualcode report --by community_type --quotes 3 -o report.html
+    """
+    from qualcode.analysis.report import write_report
+
+    options = _matrix_options(
+        by, level, depth, measure, coder, origin, codes, case, language, quotes
+    )
+    with open_cli_project(ctx) as project:
+        result = write_report(project, options, output)
+    message(f"Wrote {result.path}.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("freq")(freq_command)
+    app.add_typer(chart_app, name="chart")
+    app.command("report")(report_command)
