@@ -104,9 +104,12 @@ def _check_filters(conn: sqlite3.Connection, filters: SuggestionFilter) -> None:
         ).fetchone()
         is None
     ):
-        raise NotFoundError(
-            f"no code '{filters.code}' in the project's codebook (see 'qualcode codebook show')"
-        )
+        import difflib
+
+        known = [row[0] for row in conn.execute("SELECT code_id FROM codes ORDER BY ordinal")]
+        close = difflib.get_close_matches(filters.code, known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else " (see 'qualcode codebook show')"
+        raise NotFoundError(f"no code '{filters.code}' in the project's codebook{hint}")
     if (
         filters.case_name is not None
         and conn.execute("SELECT 1 FROM cases WHERE name = ?", (filters.case_name,)).fetchone()

@@ -260,3 +260,16 @@ def test_scripted_review_from_a_file_and_from_stdin(
     assert len(EXPECTED) == len(rows)
     nothing = cli("review", "--input", "-", "--code", "grid", input="a")
     assert (nothing.exit_code, nothing.stderr) == (0, "No pending suggestions in this selection.\n")
+
+
+def test_review_reports_a_missing_keys_file_and_an_unknown_code(
+    cli: Cli, cli_project: int, tmp_path: Path
+) -> None:
+    missing = cli("review", "--input", str(tmp_path / "nope.txt"))
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith(f"Error: {tmp_path / 'nope.txt'}: cannot read keys")
+    unknown = cli("review", "--input", "-", "--code", "gird", input="q")
+    assert unknown.exit_code == 1
+    assert (
+        unknown.stderr == "Error: no code 'gird' in the project's codebook; did you mean 'grid'?\n"
+    )
