@@ -79,6 +79,7 @@ def _register() -> None:
         coding,
         demo,
         docs,
+        figures,
         importing,
         project,
         quotes,
@@ -95,6 +96,7 @@ def _register() -> None:
     coding.register(app)
     autocode.register(app)
     quotes.register(app)
+    figures.register(app)
     analysis.register(app)
     agreement.register(app)
     demo.register(app)
