@@ -92,9 +92,15 @@ _BRACKET_LABEL = re.compile(
     rf"[【\[](?P<name>[^\]】\n]{{1,40}})[】\]]{_SPACE}*{_BOLD}?{_SPACE}*"
     rf"(?:[:：]{_SPACE}*{_BOLD}?)?{_SPACE}*"
 )
-_COLON_LABEL = re.compile(
-    rf"(?P<name>[^:：\n]{{1,40}}?){_SPACE}*{_BOLD}?{_SPACE}*(?P<colon>[:：]){_SPACE}*{_BOLD}?{_SPACE}*"
-)
+#: What may follow the colon of a label before the spoken text: spaces and a closing ``**``.
+_AFTER_COLON = re.compile(rf"{_SPACE}*{_BOLD}?{_SPACE}*")
+#: The first characters a label prefix (indentation, bold, timestamp) can start with; any
+#: other first character means there is no prefix, which skips a regular expression per line.
+_PREFIX_STARTERS = frozenset(" \t\u3000*_[(（【0123456789")
+#: How far into a line the colon of a label may be: the longest name plus bold and spaces.
+_COLON_SCAN = 2 * MAX_LABEL_CHARS
+#: How far into a line a label's mark (colon, bracket, bold) may be, timestamps included.
+_HINT_SCAN = _COLON_SCAN + 24
 _BARE_LABEL = re.compile(rf"(?P<name>[^:：\n*]{{1,40}}?){_SPACE}*(?P<close>{_BOLD})?\s*$")
 _TIMED_NAME_LINE = re.compile(
     rf"\s*{_BOLD}?(?P<name>[^:：\n*]{{1,40}}?){_BOLD}?{_SPACE}+"
@@ -141,13 +147,17 @@ def split_speaker_label(line: str) -> SpeakerLabel | None:
     Purely about this line: whether the label counts also depends on the rest of the
     transcript (see the module docstring and :func:`detect_turns`).
     """
-    if _LABEL_HINT.search(line) is None:
+    if _LABEL_HINT.search(line, 0, _HINT_SCAN) is None:
         return None
-    prefix = _PREFIX.match(line)
-    assert prefix is not None  # every group in the prefix is optional
-    time_text = prefix["time"] or prefix["bare_time"]
-    bold = bool(prefix["bold"] or prefix["bold_after_time"])
-    position = prefix.end()
+    time_text: str | None = None
+    bold = False
+    position = 0
+    if line[:1] in _PREFIX_STARTERS:
+        prefix = _PREFIX.match(line)
+        assert prefix is not None  # every group in the prefix is optional
+        time_text = prefix["time"] or prefix["bare_time"]
+        bold = bool(prefix["bold"] or prefix["bold_after_time"])
+        position = prefix.end()
     label = _bracket_label(line, position) or _colon_label(line, position)
     if label is None and (time_text or bold):
         label = _bare_label(line, position, needs_close=not time_text)
@@ -177,6 +187,7 @@ def parse_clock_time(value: str) -> float | None:
     return seconds + (float(f"0.{fraction}") if fraction else 0.0)
 
 
+@functools.lru_cache(maxsize=4096)
 def role_for_label(label: str) -> Role | None:
     """The role a label names by the lexicon ("采访者", "Respondent 2"), else ``None``."""
     roles = _lexicon().roles
@@ -222,27 +233,33 @@ def assign_roles(turns: list[Turn], text: str) -> list[Turn]:
     """
     roles: dict[str, Role] = {}
     unknown: set[str] = set()
-    for turn in turns:
-        if turn.speaker is None or turn.is_header or turn.role is not None:
+    for speaker in {turn.speaker for turn in turns if turn.role is None and not turn.is_header}:
+        if speaker is None:
             continue
-        key = _speaker_key(turn.speaker)
-        role = role_for_label(turn.speaker)
+        role = role_for_label(speaker)
         if role is not None:
-            roles[key] = role
+            roles[_speaker_key(speaker)] = role
         else:
-            unknown.add(key)
+            unknown.add(_speaker_key(speaker))
     unknown -= roles.keys()
     if unknown:
         roles.update(_roles_of_named_speakers(turns, text, unknown, roles))
+    by_label = {
+        speaker: roles.get(_speaker_key(speaker))
+        for speaker in {turn.speaker for turn in turns}
+        if speaker is not None
+    }
+    if not any(by_label.values()):
+        return list(turns)
     return [
-        dataclasses.replace(turn, role=roles[_speaker_key(turn.speaker)])
-        if turn.role is None
-        and not turn.is_header
-        and turn.speaker is not None
-        and _speaker_key(turn.speaker) in roles
+        Turn(
+            turn.start_char, turn.end_char, turn.speaker, by_label[turn.speaker],
+            turn.start_time, turn.end_time, turn.is_header,
+        )
+        if turn.role is None and turn.speaker is not None and not turn.is_header
         else turn
         for turn in turns
-    ]
+    ]  # fmt: skip
 
 
 def _roles_of_named_speakers(
@@ -289,19 +306,15 @@ def confirmed_speaker_labels(
     ``candidates`` are ``(position, label)`` pairs from :func:`split_speaker_label` for every
     line of one transcript (or first line of every subtitle cue), in order.
     """
-    counts = Counter(_speaker_key(label.speaker) for _, label in candidates)
+    keys = [_speaker_key(label.speaker) for _, label in candidates]
+    counts = Counter(keys)
+    role_words = {key for key in counts if role_for_label(key) is not None}
     recurring = {key for key, count in counts.items() if count >= MIN_RECURRENCE}
-
-    def is_strong(label: SpeakerLabel) -> bool:
-        key = _speaker_key(label.speaker)
-        return role_for_label(label.speaker) is not None or (label.timed and key in recurring)
-
-    strong = {_speaker_key(label.speaker) for _, label in candidates if is_strong(label)}
-    conversation = len(strong | recurring) >= 2
+    conversation = len(role_words | recurring) >= 2
     return [
-        (index, label)
-        for index, label in candidates
-        if is_strong(label) or (conversation and _speaker_key(label.speaker) in recurring)
+        candidate
+        for key, candidate in zip(keys, candidates, strict=True)
+        if key in role_words or (key in recurring and (conversation or candidate[1].timed))
     ]
 
 
@@ -318,17 +331,35 @@ def _bracket_label(line: str, position: int) -> tuple[str, int] | None:
 
 def _colon_label(line: str, position: int) -> tuple[str, int] | None:
     """``Name: text`` / ``Name：text``, not a clock time ("10:30") or a URL ("http://")."""
-    match = _COLON_LABEL.match(line, position)
-    if match is None:
+    found = _colon_name(line, position)
+    if found is None:
         return None
-    name = match["name"].strip()
-    colon_at = match.start("colon")
+    name, colon_at = found
     before, after = line[colon_at - 1 : colon_at], line[colon_at + 1 : colon_at + 3]
     if before.isdigit() and after[:1].isdigit():
         return None
     if after.startswith("//") or not _is_plausible_name(name):
         return None
-    return name, match.end()
+    after_colon = _AFTER_COLON.match(line, colon_at + 1)
+    assert after_colon is not None  # everything in it is optional
+    return name, after_colon.end()
+
+
+def _colon_name(line: str, position: int) -> tuple[str, int] | None:
+    """The text before the first colon near ``position`` (without bold), and the colon's index.
+
+    Plain string searches rather than a regular expression: this runs on every line.
+    """
+    limit = position + _COLON_SCAN + 1
+    half_width, full_width = line.find(":", position, limit), line.find("：", position, limit)
+    if half_width < 0:
+        colon = full_width
+    else:
+        colon = half_width if full_width < 0 else min(half_width, full_width)
+    if colon <= position:
+        return None
+    name = line[position:colon].rstrip(" \t\u3000")
+    return name.removesuffix("**").removesuffix("__").strip(), colon
 
 
 def _bare_label(line: str, position: int, *, needs_close: bool) -> tuple[str, int] | None:
@@ -352,6 +383,7 @@ def _timed_name_line(line: str) -> SpeakerLabel | None:
     return SpeakerLabel(name, start_time, len(line), timed=True)
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_plausible_name(name: str) -> bool:
     """Short, with a letter, no sentence punctuation, and not a word that is never a speaker."""
     if not name or len(name) > MAX_LABEL_CHARS or _HAS_LETTER.search(name) is None:
@@ -404,9 +436,12 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
 def _is_metadata_line(line: str) -> bool:
     """``关键词：网格化`` or ``Date: 2020-03-01``: a header field, by ``layout_words.yml``."""
     prefix = _PREFIX.match(line)
-    assert prefix is not None
-    match = _COLON_LABEL.match(line, prefix.end())
-    return match is not None and _speaker_key(match["name"]) in _lexicon().metadata_keys
+    assert prefix is not None  # every group in the prefix is optional
+    found = _colon_name(line, prefix.end())
+    if found is None:
+        return False
+    field = found[0].lstrip("-*+>•· \t")  # a Markdown list item or quote: "- 日期：…"
+    return _speaker_key(field) in _lexicon().metadata_keys
 
 
 def _line_turns(
@@ -440,6 +475,7 @@ def _stripped_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     return new_start, new_start + len(stripped)
 
 
+@functools.lru_cache(maxsize=4096)
 def _speaker_key(speaker: str) -> str:
     """What makes two labels the same speaker: case (Latin) and spacing do not count."""
     return " ".join(speaker.split()).casefold()

@@ -1,0 +1,448 @@
+"""Speaker turns in free text: layouts, headers, false labels, roles and the offset invariant."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qualcode.layout import (
+    MAX_LABEL_CHARS,
+    SpeakerLabel,
+    assign_roles,
+    detect_turns,
+    parse_clock_time,
+    role_for_label,
+    split_speaker_label,
+)
+from qualcode.models import Turn
+from tests.conftest import REPOSITORY
+
+INTERVIEW = (
+    "柴机社区访谈（示例）\n"
+    "关键词：网格化；疫情防控\n"
+    "访谈对象：柴机社区党委书记\n"
+    "\n"
+    "采访者：您好，请问社区是怎么划分网格的？\n"
+    "受访者：我们一共划了八个网格。\n"
+    "采访者：卡口是怎么设置的？\n"
+    "受访者：小区只留一个出入口。\n"
+)
+
+
+def turns_of(text: str) -> list[Turn]:
+    return assign_roles(detect_turns(text), text)
+
+
+def spoken(text: str) -> list[tuple[str | None, str | None, str]]:
+    """(speaker, role, spoken text) of every turn that is not a header."""
+    return [
+        (turn.speaker, turn.role, text[turn.start_char : turn.end_char])
+        for turn in turns_of(text)
+        if not turn.is_header
+    ]
+
+
+def headers(text: str) -> list[str]:
+    return [text[turn.start_char : turn.end_char] for turn in turns_of(text) if turn.is_header]
+
+
+def check_invariants(text: str, turns: list[Turn]) -> None:
+    """Turns in order, inside the text, not overlapping, non-empty and stripped."""
+    previous_end = 0
+    for turn in turns:
+        assert previous_end <= turn.start_char < turn.end_char <= len(text)
+        piece = text[turn.start_char : turn.end_char]
+        assert piece == piece.strip()
+        previous_end = turn.end_char
+
+
+# Layouts ------------------------------------------------------------------------------------
+
+
+def test_chinese_role_labels_with_header_block() -> None:
+    assert spoken(INTERVIEW) == [
+        ("采访者", "interviewer", "您好，请问社区是怎么划分网格的？"),
+        ("受访者", "respondent", "我们一共划了八个网格。"),
+        ("采访者", "interviewer", "卡口是怎么设置的？"),
+        ("受访者", "respondent", "小区只留一个出入口。"),
+    ]
+    assert headers(INTERVIEW) == [
+        "柴机社区访谈（示例）",
+        "关键词：网格化；疫情防控",
+        "访谈对象：柴机社区党委书记",
+    ]
+    check_invariants(INTERVIEW, turns_of(INTERVIEW))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Q: How many staff?\nA: Nine.\n", [("Q", "interviewer"), ("A", "respondent")]),
+        ("问：有多少人？\n答：九个。\n", [("问", "interviewer"), ("答", "respondent")]),
+        ("问:有多少人？\n答:九个。\n", [("问", "interviewer"), ("答", "respondent")]),
+        (
+            "interviewer: how many?\nRESPONDENT: nine\n",
+            [("interviewer", "interviewer"), ("RESPONDENT", "respondent")],
+        ),
+        (
+            "主持人：大家好？\n受访者1：我先说。\n受访者2：我补充。\n",
+            [("主持人", "interviewer"), ("受访者1", "respondent"), ("受访者2", "respondent")],
+        ),
+        (
+            "Moderator: Go ahead?\nRespondent B: Fine.\nInterviewee (Li): Yes.\n",
+            [
+                ("Moderator", "interviewer"),
+                ("Respondent B", "respondent"),
+                ("Interviewee (Li)", "respondent"),
+            ],
+        ),
+    ],
+)
+def test_role_word_labels(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(speaker, role) for speaker, role, _ in spoken(text)] == expected
+
+
+def test_timestamp_then_label() -> None:
+    text = "[00:00:01.750] 采访者：您好？\n[00:01:02] 受访者：好的。\n"
+    turns = [turn for turn in turns_of(text) if not turn.is_header]
+    assert [(turn.speaker, turn.start_time) for turn in turns] == [
+        ("采访者", 1.75),
+        ("受访者", 62.0),
+    ]
+    assert [text[turn.start_char : turn.end_char] for turn in turns] == ["您好？", "好的。"]
+
+
+def test_markdown_bold_labels_with_text_on_the_same_line() -> None:
+    text = (
+        "# 访谈\n\n**[00:00:05] 采访者：** 书记您好。\n\n**受访者**：您好。\n\n**采访者：**谢谢。\n"
+    )
+    assert spoken(text) == [
+        ("采访者", "interviewer", "书记您好。"),
+        ("受访者", "respondent", "您好。"),
+        ("采访者", "interviewer", "谢谢。"),
+    ]
+    assert turns_of(text)[1].start_time == 5.0
+
+
+def test_bold_label_with_text_in_following_paragraphs() -> None:
+    text = (
+        "**[00:01] 采访者**\n\n您好，先介绍一下？\n\n"
+        "**[00:09] 受访者**\n\n第一段回答。\n\n第二段回答。\n"
+    )
+    assert spoken(text) == [
+        ("采访者", "interviewer", "您好，先介绍一下？"),
+        ("受访者", "respondent", "第一段回答。\n\n第二段回答。"),
+    ]
+    assert [turn.start_time for turn in turns_of(text)] == [1.0, 9.0]
+
+
+def test_label_alone_on_its_line() -> None:
+    text = "采访者：\n您好？\n受访者：\n好的，\n我说两点。\n"
+    assert spoken(text) == [
+        ("采访者", "interviewer", "您好？"),
+        ("受访者", "respondent", "好的，\n我说两点。"),
+    ]
+
+
+def test_speaker_line_with_time_then_text() -> None:
+    text = (
+        "说话人 1 00:00\n您好，请先介绍一下社区的情况？\n\n"
+        "说话人 2 00:08\n社区在新吴区，常住人口一万多。\n\n"
+        "说话人 1 00:45\n疫情期间最重要的工作是什么？\n\n"
+        "说话人 2 01:02:03\n排查返锡人员。\n"
+    )
+    turns = turns_of(text)
+    assert [(turn.speaker, turn.role, turn.start_time) for turn in turns] == [
+        ("说话人 1", "interviewer", 0.0),
+        ("说话人 2", "respondent", 8.0),
+        ("说话人 1", "interviewer", 45.0),
+        ("说话人 2", "respondent", 3723.0),
+    ]
+    assert text[turns[3].start_char : turns[3].end_char] == "排查返锡人员。"
+
+
+def test_english_names_with_times_roles_by_questions() -> None:
+    text = (
+        "Jane Doe  12:34\nHow did the grid work?\n\n"
+        "Li Wei  12:40\nEvery grid had a worker.\n\n"
+        "Jane Doe  13:02\nAnd who paid for the masks?\n\n"
+        "Li Wei  13:10\nThe street office did.\n"
+    )
+    assert spoken(text) == [
+        ("Jane Doe", "interviewer", "How did the grid work?"),
+        ("Li Wei", "respondent", "Every grid had a worker."),
+        ("Jane Doe", "interviewer", "And who paid for the masks?"),
+        ("Li Wei", "respondent", "The street office did."),
+    ]
+    assert turns_of(text)[0].start_time == 754.0
+
+
+def test_bracket_labels() -> None:
+    text = "安溪社区访谈\n社区\t安溪\n【访谈者】社区怎么组织应急队伍？\n【受访者】我们靠党员。\n"
+    assert spoken(text) == [
+        ("访谈者", "interviewer", "社区怎么组织应急队伍？"),
+        ("受访者", "respondent", "我们靠党员。"),
+    ]
+    assert headers(text) == ["安溪社区访谈", "社区\t安溪"]
+    english = "[Interviewer] Who helped?\n[Respondent] Volunteers.\n"
+    assert spoken(english) == [
+        ("Interviewer", "interviewer", "Who helped?"),
+        ("Respondent", "respondent", "Volunteers."),
+    ]
+
+
+def test_turn_runs_until_the_next_label_across_blank_lines() -> None:
+    text = "采访者：第一问？\n\n受访者：第一段。\n\n第二段，没有标签。\n\n采访者：第二问？\n"
+    assert spoken(text)[1] == ("受访者", "respondent", "第一段。\n\n第二段，没有标签。")
+
+
+# Without labels -------------------------------------------------------------------------------
+
+
+def test_no_labels_paragraphs_are_turns() -> None:
+    text = "第一段第一行\n第一段第二行\n\n  第二段  \n\n\n第三段\n"
+    assert spoken(text) == [
+        (None, None, "第一段第一行\n第一段第二行"),
+        (None, None, "第二段"),
+        (None, None, "第三段"),
+    ]
+
+
+def test_no_labels_and_no_blank_lines_each_line_is_a_turn() -> None:
+    text = "第一行。\n第二行。\n\n"
+    assert spoken(text) == [(None, None, "第一行。"), (None, None, "第二行。")]
+
+
+def test_no_labels_leading_metadata_lines_are_the_header() -> None:
+    text = "关键词：网格\n- 日期：2021年3月\nDate: 2021-03-01\n\n正文第一段。\n\n时间：下午再说。\n"
+    assert headers(text) == ["关键词：网格\n- 日期：2021年3月\nDate: 2021-03-01"]
+    assert [piece for _, _, piece in spoken(text)] == ["正文第一段。", "时间：下午再说。"]
+
+
+def test_empty_and_blank_text() -> None:
+    assert detect_turns("") == []
+    assert detect_turns(" \n\u3000\n") == []
+
+
+# False labels -----------------------------------------------------------------------------------
+
+
+def test_reported_speech_is_not_a_speaker() -> None:
+    text = (
+        "采访者：居民配合吗？\n"
+        "受访者：一开始不配合。开会的时候我说：大家要戴口罩。\n"
+        "我说：大家要戴口罩。\n"
+        "他说：好的。\n"
+        "我说：再说一遍。\n"
+    )
+    turns = spoken(text)
+    assert [speaker for speaker, _, _ in turns] == ["采访者", "受访者"]
+    assert turns[1][2].endswith("我说：再说一遍。")
+
+
+def test_remark_openers_are_not_speakers_even_when_they_recur() -> None:
+    text = "注意：出门戴口罩。\n今天开会。\n注意：回家洗手。\n"
+    assert [speaker for speaker, _, _ in spoken(text)] == [None, None, None]
+    labelled = "采访者：要注意什么？\n受访者：两点。\n注意：戴口罩。\n注意：洗手。\n"
+    assert [speaker for speaker, _, _ in spoken(labelled)] == ["采访者", "受访者"]
+
+
+def test_a_name_label_seen_once_is_text() -> None:
+    text = "我们的看法是：居民要参与。\n第二行。\n"
+    assert [speaker for speaker, _, _ in spoken(text)] == [None, None]
+
+
+def test_a_name_that_recurs_alone_is_not_a_conversation() -> None:
+    text = "小结：第一点。\n中间一段话。\n小结：第二点。\n"
+    assert [speaker for speaker, _, _ in spoken(text)] == [None, None, None]
+
+
+def test_recurring_names_in_a_conversation_are_speakers() -> None:
+    text = (
+        "王记者：社区有多少网格员？\n张书记：八个。\n"
+        "王记者：够用吗？\n张书记：不够用，还要靠志愿者。\n"
+    )
+    assert spoken(text) == [
+        ("王记者", "interviewer", "社区有多少网格员？"),
+        ("张书记", "respondent", "八个。"),
+        ("王记者", "interviewer", "够用吗？"),
+        ("张书记", "respondent", "不够用，还要靠志愿者。"),
+    ]
+
+
+def test_names_next_to_a_role_word_interviewer_are_respondents() -> None:
+    text = "记者：网格员多吗？\n张书记：不多。\n记者：怎么办？\n张书记：靠志愿者。\n"
+    assert [(speaker, role) for speaker, role, _ in spoken(text)] == [
+        ("记者", "interviewer"), ("张书记", "respondent"),
+        ("记者", "interviewer"), ("张书记", "respondent"),
+    ]  # fmt: skip
+
+
+def test_no_clear_questioner_leaves_roles_unknown() -> None:
+    text = "Alice: I think so?\nBob: Why?\nAlice: Because.\nBob: Fine.\n"
+    assert [(speaker, role) for speaker, role, _ in spoken(text)] == [
+        ("Alice", None), ("Bob", None), ("Alice", None), ("Bob", None),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "10:30 大家到会议室开会",
+        "下午3:30开会",
+        "http://example.com/a 是通知的链接",
+        "好的，我说：大家要戴口罩",
+        "他们问：为什么要排查？",
+        "我们社区当时遇到的最大的一个困难方面就是人手：九个人。",
+        "My neighbour said: wear a mask.",
+        "Note: this is a remark.",
+        "关键词：网格",
+        "[1] 参见附件",
+        "[link](http://example.com) text",
+        "2021: a year of change",
+        "",
+        "没有冒号的普通一句话",
+        "**重点**后面还有内容",
+    ],
+)
+def test_lines_that_are_not_labels(line: str) -> None:
+    label = split_speaker_label(line)
+    assert label is None or (line.startswith("10:30") and label.speaker == "大家到会议室开会")
+
+
+def test_a_timestamped_phrase_is_a_label_only_when_it_recurs() -> None:
+    text = "10:30 大家到会议室开会\n然后讨论。\n"
+    assert [speaker for speaker, _, _ in spoken(text)] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("采访者：您好", SpeakerLabel("采访者", None, 4, False)),
+        ("Interviewer:  Hello", SpeakerLabel("Interviewer", None, 14, False)),
+        ("  受访者 ： 好的", SpeakerLabel("受访者", None, 8, False)),
+        ("[00:00:01.750] 采访者：您好", SpeakerLabel("采访者", 1.75, 19, True)),
+        ("00:01:02 Speaker 1: text", SpeakerLabel("Speaker 1", 62.0, 20, True)),
+        ("**采访者：**您好", SpeakerLabel("采访者", None, 8, False)),
+        ("**采访者**：您好", SpeakerLabel("采访者", None, 8, False)),
+        ("**[00:01] 采访者**", SpeakerLabel("采访者", 1.0, 15, True)),
+        ("[00:01] **采访者**：您好", SpeakerLabel("采访者", 1.0, 16, True)),
+        ("说话人 1 00:00", SpeakerLabel("说话人 1", 0.0, 11, True)),
+        ("Jane Doe  12:34", SpeakerLabel("Jane Doe", 754.0, 15, True)),
+        ("【访谈者】社区", SpeakerLabel("访谈者", None, 5, False)),
+        ("【受访者】：社区", SpeakerLabel("受访者", None, 6, False)),
+        ("[Interviewer] Hi", SpeakerLabel("Interviewer", None, 14, False)),
+        ("Q: Hi", SpeakerLabel("Q", None, 3, False)),
+        ("王书记（社区党委）：好", SpeakerLabel("王书记（社区党委）", None, 10, False)),
+    ],
+)
+def test_split_speaker_label(line: str, expected: SpeakerLabel) -> None:
+    assert split_speaker_label(line) == expected
+
+
+def test_label_length_limit() -> None:
+    assert split_speaker_label("甲" * MAX_LABEL_CHARS + "：好") is not None
+    assert split_speaker_label("甲" * (MAX_LABEL_CHARS + 1) + "：好") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("00:00:01.750", 1.75), ("00:00:01,5", 1.5), ("12:34", 754.0), ("1:02:03", 3723.0),
+     ("3:75", None), ("1:60:00", None), ("abc", None), ("12", None)],
+)  # fmt: skip
+def test_parse_clock_time(value: str, seconds: float | None) -> None:
+    assert parse_clock_time(value) == seconds
+
+
+def test_role_for_label() -> None:
+    assert role_for_label("受访者A") == "respondent"
+    assert role_for_label("respondent 2") == "respondent"
+    assert role_for_label("INTERVIEWER") == "interviewer"
+    assert role_for_label("王书记") is None
+    assert role_for_label("QA") is None
+
+
+def test_explicit_roles_are_kept() -> None:
+    text = "甲：问题？\n乙：回答。\n"
+    turns = [Turn(2, 5, "甲", "respondent"), Turn(8, 11, "乙")]
+    assert [turn.role for turn in assign_roles(turns, text)] == ["respondent", None]
+
+
+# Data files -------------------------------------------------------------------------------------
+
+
+def test_data_files_ship_with_the_package() -> None:
+    data = resources.files("qualcode") / "data"
+    for name in ("speaker_roles.yml", "layout_words.yml", "turn_table_columns.yml"):
+        assert (data / name).is_file()
+    pyproject = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = pyproject["tool"]["setuptools"]["package-data"]["qualcode"]
+    assert any(pattern in ("data/*", "data/*.yml") for pattern in package_data)
+
+
+# Offsets with emoji, CJK extension B and combining marks ------------------------------------------
+
+
+def test_offsets_are_code_points_with_astral_characters() -> None:
+    text = "𠀀标题👍🏽\n采访者：😀你好𠀁？\n受访者：👍🏽好的，𪚥。\n"
+    assert spoken(text) == [
+        ("采访者", "interviewer", "😀你好𠀁？"),
+        ("受访者", "respondent", "👍🏽好的，𪚥。"),
+    ]
+
+
+_SPOKEN_CHARACTERS = st.one_of(
+    st.sampled_from(
+        "社区网格员志愿者居民的了是不在有人这中我说注意吗呢😀👍🏽𠀀𠀁𪚥 ，。？！：:【】[]*abcXYZ"
+    ),
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
+)
+_LABELS = st.sampled_from(
+    ["采访者：", "受访者：", "Q: ", "A: ", "【访谈者】", "[Interviewer] ", "**受访者：**",
+     "[00:00:01.750] 采访者：", "注意：", "我说：", "10:30 ", "王书记：", "Jane: ", ""]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _LABELS, st.text(_SPOKEN_CHARACTERS, max_size=30), st.sampled_from(["\n", "\n\n"])
+        ),
+        max_size=12,
+    )
+)
+def test_any_text_keeps_the_offset_invariant(lines: list[tuple[str, str, str]]) -> None:
+    text = "".join(label + body + end for label, body, end in lines)
+    turns = turns_of(text)
+    check_invariants(text, turns)
+
+
+_PLAIN_SPOKEN = st.text(
+    st.sampled_from("社区网格员志愿者居民好的吗。，？😀👍🏽𠀀𠀁𪚥abc XYZ"), min_size=1, max_size=40
+).filter(lambda body: body.strip() != "")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["采访者", "受访者", "问", "答", "Interviewer"]), _PLAIN_SPOKEN),
+        min_size=1,
+        max_size=15,
+    ),
+    st.sampled_from(["：", ": ", "：\n", ":  \n\n"]),
+)
+def test_labelled_transcripts_give_back_every_turn(
+    turns: list[tuple[str, str]], separator: str
+) -> None:
+    text = "标题\n关键词：测试\n\n" + "".join(
+        f"{speaker}{separator}{body}\n" for speaker, body in turns
+    )
+    assert [(speaker, body) for speaker, _role, body in spoken(text)] == [
+        (speaker, body.strip()) for speaker, body in turns
+    ]
+    assert headers(text) == ["标题", "关键词：测试"]
