@@ -37,6 +37,32 @@ CHINESE_PHRASES = (
     "外来务工人员流动性大",
     "封闭管理那段时间",
 )
+#: Talk around the topic: what most of an answer is made of. A sentence draws a topical phrase
+#: with probability ``TOPICAL_SHARE``, so that a turn has about as many codebook keywords as
+#: the shipped sample interviews (one to three per respondent turn), not one in every phrase.
+FILLER_PHRASES = (
+    "那个时候大家都很紧张",
+    "我印象特别深",
+    "说起来也不容易",
+    "我们开了好几次会",
+    "基本上每天都是这样",
+    "晚上十一二点才回家",
+    "后来慢慢就好了",
+    "老百姓也能理解",
+    "具体的情况比较复杂",
+    "这个要分两方面来讲",
+    "我举个例子",
+    "当时也没有经验",
+    "大家一起想办法",
+    "一开始确实比较乱",
+    "现在回想起来",
+    "领导也很重视",
+    "前前后后差不多两个月",
+    "我们这边情况特殊",
+    "有的人一开始不配合",
+    "后来通过沟通解决了",
+)
+TOPICAL_SHARE = 0.3
 ENGLISH_PHRASES = (
     "the grid workers went door to door",
     "volunteers staffed the checkpoint",
@@ -54,7 +80,10 @@ def make_sentence(rng: random.Random, english_share: float = 0.1) -> str:
     if rng.random() < english_share:
         words = rng.sample(ENGLISH_PHRASES, k=rng.randint(1, 2))
         return (", ".join(words)).capitalize() + "."
-    parts = rng.sample(CHINESE_PHRASES, k=rng.randint(2, 4))
+    parts = [
+        rng.choice(CHINESE_PHRASES if rng.random() < TOPICAL_SHARE else FILLER_PHRASES)
+        for _ in range(rng.randint(2, 4))
+    ]
     return "，".join(parts) + rng.choice("。。。！？")
 
 

@@ -190,9 +190,9 @@ def _match_batch(
 ) -> list[Hit]:
     hits: list[Hit] = []
     per_code = report.per_code
-    for segment_id, role, start_char, text in batch:
-        matches: list[Match] = matcher.match(text)
-        report.segments_processed += 1
+    report.segments_processed += len(batch)
+    all_matches: Iterator[list[Match]] = matcher.match_many(row[3] for row in batch)
+    for (segment_id, role, start_char, _text), matches in zip(batch, all_matches, strict=True):
         if not matches:
             continue
         fired: set[str] = set()

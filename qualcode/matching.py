@@ -43,6 +43,7 @@ as word characters for the whole-word rule.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -152,6 +153,7 @@ class _CharacterTables:
     """
 
     special: re.Pattern[str]
+    special_set: frozenset[str]
     simple: dict[str, str]
     interacting: frozenset[str]
 
@@ -237,6 +239,7 @@ def _character_tables() -> _CharacterTables:
             simple[character] = normalised
     return _CharacterTables(
         special=re.compile(f"[{_character_class(_ranges_of(special))}]"),
+        special_set=frozenset(special),
         simple=simple,
         interacting=frozenset(interacting),
     )
@@ -245,8 +248,10 @@ def _character_tables() -> _CharacterTables:
 def normalise_with_origins(text: str) -> NormalisedText:
     """``normalise(text)``, with a map from its offsets back to ``text``.
 
-    Fast for the common case: ASCII text is only lower-cased; other text is scanned once for
-    characters that case folding alone does not normalise, and those that map to one
+    Fast for the common case: ASCII text is only lower-cased; for other text the set of its
+    characters is intersected with those that case folding alone does not normalise (a set
+    operation in C, many times faster than a regular expression with thousands of ranges),
+    and those that map to one
     character (full-width punctuation, letters and digits) are replaced in place, which keeps
     offsets. Only texts with expanding or combining characters (``……``, ``ß``, ``㈱``, ``é``
     written as two code points) take the slower path that builds an offset map.
@@ -254,13 +259,13 @@ def normalise_with_origins(text: str) -> NormalisedText:
     if text.isascii():
         return NormalisedText(text.lower(), None)
     tables = _character_tables()
-    special_characters = tables.special.findall(text)
+    special_characters = tables.special_set.intersection(text)
     if not special_characters:
         return NormalisedText(text.casefold(), None)
     replaced = text
     has_complex = False
     simple = tables.simple
-    for character in set(special_characters):
+    for character in special_characters:
         replacement = simple.get(character)
         if replacement is None:
             has_complex = True
@@ -382,6 +387,7 @@ class _LiteralSet:
         self.literals: list[str] = []
         self.targets: list[list[Target]] = []
         self.edge_checks: list[tuple[bool, bool]] = []
+        self.needs_check: list[bool] = []
         self._index: dict[str, int] = {}
         self.longest: ahocorasick_rs.AhoCorasick | None = None
         self.overlapping: ahocorasick_rs.AhoCorasick | None = None
@@ -396,6 +402,7 @@ class _LiteralSet:
             self.literals.append(literal)
             self.targets.append([])
             self.edge_checks.append(_edge_checks(literal))
+            self.needs_check.append(any(self.edge_checks[-1]))
         if all(existing[0] != target[0] for existing in self.targets[index]):
             self.targets[index].append(target)
 
@@ -430,6 +437,11 @@ class _CompiledPattern:
     targets: tuple[Target, ...]
 
 
+#: How many characters :meth:`Matcher.match_many` joins into one search (about 1 MB of text).
+_CHUNK_CHARACTERS = 262_144
+#: What joins texts in a chunk: a word boundary that no keyword contains.
+_SEPARATOR = "\n"
+
 #: Syntax that refers to a group by number or name; such a pattern cannot be joined into the
 #: combined prefilter, where the numbers of its groups would shift.
 _GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
@@ -458,6 +470,10 @@ class Matcher:
         self.code_count = sum(1 for code in rules if code.keywords or code.patterns or code.lemmas)
         self._add_literals(rules)
         self._add_patterns(rules)
+        self._literals_span_lines = any(
+            _SEPARATOR in literal
+            for literal in (*self._literals.literals, *self._exclusions.literals)
+        )
         self._codes_with_exclusions = frozenset(code.code_id for code in rules if code.exclude)
         self._excludable_literals = frozenset(
             index
@@ -532,14 +548,7 @@ class Matcher:
         fire several times; the caller decides how to aggregate.
         """
         normalised = normalise_with_origins(text)
-        hits: list[_Hit] = []
-        literal_hits = (
-            self._literals.longest.find_matches_as_indexes(normalised.text)
-            if self._literals.longest is not None
-            else None
-        )
-        if literal_hits:
-            hits = self._resolve_literal_hits(normalised, literal_hits)
+        hits = self._literal_hits(normalised)
         if self._patterns:
             pattern_hits = self._pattern_hits(normalised)
             if pattern_hits:
@@ -549,10 +558,77 @@ class Matcher:
         return _to_matches(normalised, hits)
 
     def match_many(self, texts: Iterable[str]) -> Iterator[list[Match]]:
-        """:meth:`match` for each text, in order."""
-        match = self.match
+        """:meth:`match` for each text, in order, with the same results, faster.
+
+        Texts are matched in chunks: a chunk's normalised texts are joined with newlines and
+        searched for keywords and lemmas in one automaton pass, so the per-call cost of the
+        automaton is paid once per chunk instead of once per text. A newline occurs in no
+        keyword, so no hit spans two texts, and leftmost-longest search restarts after each
+        hit, so every text gets the hits :meth:`match` finds. Patterns are searched text by
+        text, since anchors and lookarounds see the edges of the text they are given.
+        """
+        if self._literals_span_lines:
+            yield from map(self.match, texts)
+            return
+        chunk: list[str] = []
+        size = 0
         for text in texts:
-            yield match(text)
+            chunk.append(text)
+            size += len(text) + 1
+            if size >= _CHUNK_CHARACTERS:
+                yield from self._match_chunk(chunk)
+                chunk, size = [], 0
+        if chunk:
+            yield from self._match_chunk(chunk)
+
+    def _match_chunk(self, texts: list[str]) -> list[list[Match]]:
+        """:meth:`match` for each of ``texts``, with one automaton search for all of them.
+
+        Each text is normalised on its own and the normalised texts are joined; the hits of
+        the joined search are handed back to their texts, where whole-word checks, vetoes
+        and the rare rerun of the longest-match contest happen exactly as in :meth:`match`.
+        """
+        normalised_texts = [normalise_with_origins(text) for text in texts]
+        results: list[list[Match]] = [[] for _ in texts]
+        longest = self._literals.longest
+        if longest is not None:
+            starts: list[int] = []
+            position = 0
+            for normalised in normalised_texts:
+                starts.append(position)
+                position += len(normalised.text) + 1
+            joined = _SEPARATOR.join(normalised.text for normalised in normalised_texts)
+            hits_by_text: dict[int, list[tuple[int, int, int]]] = {}
+            for literal_index, start, end in longest.find_matches_as_indexes(joined):
+                text_index = bisect.bisect_right(starts, start) - 1
+                offset = starts[text_index]
+                hits_by_text.setdefault(text_index, []).append(
+                    (literal_index, start - offset, end - offset)
+                )
+            for text_index, literal_hits in hits_by_text.items():
+                normalised = normalised_texts[text_index]
+                hits = self._resolve_literal_hits(normalised, literal_hits)
+                if hits:
+                    results[text_index] = _to_matches(normalised, hits)
+        if self._patterns:
+            for text_index, normalised in enumerate(normalised_texts):
+                pattern_hits = self._pattern_hits(normalised)
+                if pattern_hits:
+                    matches = results[text_index]
+                    matches.extend(
+                        _to_matches(normalised, self._without_vetoed(normalised, pattern_hits))
+                    )
+                    matches.sort(key=_match_order)
+        return results
+
+    def _literal_hits(self, normalised: NormalisedText) -> list[_Hit]:
+        """Keyword and lemma hits that fire in ``normalised`` (see ``_resolve_literal_hits``)."""
+        if self._literals.longest is None:
+            return []
+        literal_hits = self._literals.longest.find_matches_as_indexes(normalised.text)
+        if not literal_hits:
+            return []
+        return self._resolve_literal_hits(normalised, literal_hits)
 
     # ----------------------------------------------------------------------------------------
 
@@ -568,12 +644,22 @@ class Matcher:
         """
         literals = self._literals
         vetoes = self._vetoes_if_needed(normalised, literal_hits)
+        targets_of, needs_check = literals.targets, literals.needs_check
+        always_check = normalised.origins is not None
         hits: list[_Hit] = []
         for literal_index, start, end in literal_hits:
-            targets = _surviving_targets(literals.targets[literal_index], start, end, vetoes)
-            if not targets or not literals.is_valid(normalised, literal_index, start, end):
+            targets = targets_of[literal_index]
+            if vetoes:
+                targets = _surviving_targets(targets, start, end, vetoes)
+            if not targets or (
+                (always_check or needs_check[literal_index])
+                and not literals.is_valid(normalised, literal_index, start, end)
+            ):
                 return self._rerun_contest(normalised, vetoes)
-            hits.extend((start, end, target) for target in targets)
+            if len(targets) == 1:
+                hits.append((start, end, targets[0]))
+            else:
+                hits.extend((start, end, target) for target in targets)
         return hits
 
     def _rerun_contest(
@@ -677,16 +763,13 @@ def _to_matches(normalised: NormalisedText, hits: list[_Hit]) -> list[Match]:
         span = normalised.original_span(start, end)
         if span is not None:
             matches.append(Match(code_id, rule_kind, rule, span[0], span[1]))
-    matches.sort(
-        key=lambda match: (
-            match.start_char,
-            match.code_id,
-            match.end_char,
-            match.rule_kind,
-            match.rule,
-        )
-    )
+    matches.sort(key=_match_order)
     return matches
+
+
+def _match_order(match: Match) -> tuple[int, str, int, str, str]:
+    """The order :meth:`Matcher.match` returns matches in: by start, then code."""
+    return (match.start_char, match.code_id, match.end_char, match.rule_kind, match.rule)
 
 
 def compile_matcher(rules: Sequence[CodeRules]) -> Matcher:

@@ -7,7 +7,7 @@ text (DESIGN.md section 3): for every span, ``text[start_char:end_char]`` is the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Role = Literal["interviewer", "respondent"]
 Unit = Literal["turn", "sentence", "paragraph"]
@@ -86,9 +86,12 @@ class CodeRules:
     scope: Scope = "respondent"
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One rule firing inside a text: offsets into the original (not normalised) text."""
+class Match(NamedTuple):
+    """One rule firing inside a text: offsets into the original (not normalised) text.
+
+    A named tuple rather than a dataclass: an auto-coding run creates one per hit, millions
+    per run, and a tuple is built about three times faster than a frozen dataclass.
+    """
 
     code_id: str
     rule_kind: Literal["keyword", "pattern", "lemma"]

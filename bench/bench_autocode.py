@@ -1,0 +1,131 @@
+"""Auto-coding speed and peak memory: 1,000,000 stored segments, a 500-keyword codebook.
+
+Run:  .venv/bin/python bench/bench_autocode.py --segments 1000000 --keywords 500
+
+It builds a project of generated segments (stored with the library, one transaction per
+document, outside the timing), writes a generated codebook of mixed Chinese and English
+keywords, and times ``run_autocode`` in apply mode: reading every segment, matching all rules,
+and writing every coding with its run in one transaction, as ``qualcode autocode`` does. The
+naive way, a loop over the keywords per segment with ``str.find``, is measured in the same
+run on the first ``--naive-segments`` segments and its rate is given next to ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import time
+from pathlib import Path
+
+from generate import make_turn_text
+
+from qualcode.autocode import AutocodeOptions, run_autocode
+from qualcode.codebook import load_codebook
+from qualcode.codebook_store import load_into_project
+from qualcode.documents import PreparedDocument, store_document
+from qualcode.models import Segment
+from qualcode.project import Project, open_project
+
+SEGMENTS_PER_DOCUMENT = 2_000
+SHIPPED_CODEBOOK = Path(__file__).resolve().parent.parent / "codebooks" / "community_governance.yml"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build_project(project: Project, segments: int, seed: int = 11) -> None:
+    """Store ``segments`` generated turns, alternating interviewer and respondent."""
+    rng = random.Random(seed)
+    for number in range(segments // SEGMENTS_PER_DOCUMENT):
+        parts, spans, offset = [], [], 0
+        for ordinal in range(SEGMENTS_PER_DOCUMENT):
+            text = make_turn_text(rng)
+            parts.append(text)
+            spans.append(
+                Segment(ordinal, offset, offset + len(text),
+                        role="interviewer" if ordinal % 2 == 0 else "respondent")
+            )  # fmt: skip
+            offset += len(text) + 1
+        document = PreparedDocument(
+            name=f"generated_{number:05d}.txt", source_path="", text="\n".join(parts),
+            encoding="utf-8", source_format="txt", language="zh", unit="turn", segments=spans,
+        )  # fmt: skip
+        store_document(project, document, case_name=f"case_{number % 200:03d}")
+
+
+def keyword_pool(rng: random.Random, size: int) -> list[str]:
+    """``size`` keywords drawn from the shipped codebook (Chinese and English, as written)."""
+    codebook = load_codebook(SHIPPED_CODEBOOK)
+    keywords = sorted({keyword for rules in codebook.rules() for keyword in rules.keywords})
+    return rng.sample(keywords, k=min(size, len(keywords)))
+
+
+def write_codebook(path: Path, keywords: list[str], per_code: int = 5) -> None:
+    lines = ["name: generated", 'version: "1"', "codes:"]
+    for start in range(0, len(keywords), per_code):
+        lines.append(f"  - id: code{start // per_code:03d}")
+        lines.append(f"    name: generated code {start // per_code}")
+        quoted = ", ".join(f'"{keyword}"' for keyword in keywords[start : start + per_code])
+        lines.append(f"    keywords: [{quoted}]")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def naive_autocode(project: Project, keywords: list[str], limit: int) -> tuple[int, int, float]:
+    """Per keyword, per segment: casefold and ``str.find`` every occurrence."""
+    started = time.perf_counter()
+    rows = project.conn.execute(
+        "SELECT segment_id, text FROM segments ORDER BY segment_id LIMIT ?", (limit,)
+    ).fetchall()
+    folded = [(segment_id, text.casefold()) for segment_id, text in rows]
+    hits = 0
+    for keyword in keywords:
+        needle = keyword.casefold()
+        for _segment_id, text in folded:
+            position = text.find(needle)
+            while position != -1:
+                hits += 1
+                position = text.find(needle, position + len(needle))
+    return len(rows), hits, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--segments", type=int, default=1_000_000)
+    parser.add_argument("--keywords", type=int, default=500)
+    parser.add_argument("--naive-segments", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    arguments = parser.parse_args()
+    arguments.out.mkdir(parents=True, exist_ok=True)
+
+    db_path = arguments.out / f"autocode_{arguments.segments}.db"
+    fresh = not db_path.exists()
+    with open_project(db_path, create=True) as project:
+        if fresh:
+            started = time.perf_counter()
+            build_project(project, arguments.segments)
+            print(f"built {arguments.segments} segments in {time.perf_counter() - started:.1f} s")
+        project.conn.execute("DELETE FROM codings")
+        keywords = keyword_pool(random.Random(5), arguments.keywords)
+        codebook_path = arguments.out / f"codebook_{arguments.keywords}.yml"
+        write_codebook(codebook_path, keywords)
+        load_into_project(project, codebook_path)
+
+        started = time.perf_counter()
+        report = run_autocode(project, AutocodeOptions(run_by="bench"))
+        ours = time.perf_counter() - started
+        rate = report.segments_processed / ours
+        print(f"qualcode autocode: {report.segments_processed} segments, {report.codings} "
+              f"codings in {ours:.2f} s ({rate:,.0f} segments/s), peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
+
+        count, hits, naive = naive_autocode(project, keywords, arguments.naive_segments)
+        naive_rate = count / naive
+        print(f"naive per-keyword loop (match only, no writes): {count} segments, {hits} hits "
+              f"in {naive:.2f} s ({naive_rate:,.0f} segments/s; "
+              f"{arguments.segments / naive_rate:.1f} s projected for {arguments.segments})")  # fmt: skip
+        print(f"speed-up: {rate / naive_rate:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
