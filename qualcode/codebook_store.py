@@ -273,11 +273,19 @@ def relocate_code(project: Project, old_id: str, new_id: str) -> list[str]:
     return moved
 
 
-def merge_codes(project: Project, source_id: str, target_id: str) -> int:
+@dataclass(frozen=True)
+class MergeReport:
+    """What :func:`merge_codes` did: codings moved, and duplicates dropped instead of moved."""
+
+    moved: int
+    duplicates: int
+
+
+def merge_codes(project: Project, source_id: str, target_id: str) -> MergeReport:
     """Move every coding of ``source_id`` onto ``target_id`` and retire ``source_id``.
 
-    A manual coding the target already has (same segment, coder and span) is not duplicated.
-    Returns the number of codings moved.
+    A manual coding the target already has (same segment, coder and span) is not duplicated:
+    the source's copy is dropped and counted in ``duplicates``.
     """
     with project.transaction() as conn:
         require_code(conn, source_id)
@@ -291,7 +299,7 @@ def merge_codes(project: Project, source_id: str, target_id: str) -> int:
             raise ConflictError(
                 f"code '{source_id}' has {children} sub-codes: merge or move them first"
             )
-        conn.execute(
+        duplicates = conn.execute(
             """
             DELETE FROM codings WHERE code_id = ? AND origin = 'manual' AND EXISTS (
                 SELECT 1 FROM codings t WHERE t.code_id = ? AND t.origin = 'manual'
@@ -299,10 +307,10 @@ def merge_codes(project: Project, source_id: str, target_id: str) -> int:
                 AND t.start_char = codings.start_char AND t.end_char = codings.end_char)
             """,
             (source_id, target_id),
-        )
+        ).rowcount
         moved = conn.execute(
             "UPDATE codings SET code_id = ? WHERE code_id = ?", (target_id, source_id)
         ).rowcount
         conn.execute("UPDATE suggestions SET code_id = ? WHERE code_id = ?", (target_id, source_id))
         conn.execute("UPDATE codes SET active = 0 WHERE code_id = ?", (source_id,))
-    return int(moved)
+    return MergeReport(moved=int(moved), duplicates=int(duplicates))

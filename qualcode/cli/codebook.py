@@ -171,5 +171,8 @@ def merge_command(
     from qualcode.codebook_store import merge_codes
 
     with open_cli_project(ctx) as project:
-        moved = merge_codes(project, source, target)
-    message(f"Merged {source} into {target} ({moved} codings moved).")
+        report = merge_codes(project, source, target)
+    message(
+        f"Merged {source} into {target} ({report.moved} codings moved, "
+        f"{report.duplicates} duplicates dropped)."
+    )
