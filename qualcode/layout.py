@@ -94,6 +94,7 @@ _BRACKET_LABEL = re.compile(
 )
 #: What may follow the colon of a label before the spoken text: spaces and a closing ``**``.
 _AFTER_COLON = re.compile(rf"{_SPACE}*{_BOLD}?{_SPACE}*")
+_AFTER_COLON_STARTERS = frozenset(" \t\u3000*_")
 #: The first characters a label prefix (indentation, bold, timestamp) can start with; any
 #: other first character means there is no prefix, which skips a regular expression per line.
 _PREFIX_STARTERS = frozenset(" \t\u3000*_[(（【0123456789")
@@ -101,6 +102,10 @@ _PREFIX_STARTERS = frozenset(" \t\u3000*_[(（【0123456789")
 _COLON_SCAN = 2 * MAX_LABEL_CHARS
 #: How far into a line a label's mark (colon, bracket, bold) may be, timestamps included.
 _HINT_SCAN = _COLON_SCAN + 24
+#: The longest line ``说话人 1 00:00`` / ``Jane Doe  12:34`` can be: name, bold, spaces, time.
+_TIMED_LINE_LIMIT = 72
+#: The last character of such a line: the time's last digit, a closing bracket or bold.
+_TIMED_LINE_ENDINGS = frozenset("0123456789])）*_")
 _BARE_LABEL = re.compile(rf"(?P<name>[^:：\n*]{{1,40}}?){_SPACE}*(?P<close>{_BOLD})?\s*$")
 _TIMED_NAME_LINE = re.compile(
     rf"\s*{_BOLD}?(?P<name>[^:：\n*]{{1,40}}?){_BOLD}?{_SPACE}+"
@@ -147,19 +152,21 @@ def split_speaker_label(line: str) -> SpeakerLabel | None:
     Purely about this line: whether the label counts also depends on the rest of the
     transcript (see the module docstring and :func:`detect_turns`).
     """
+    if line[:1] not in _PREFIX_STARTERS:  # the common case, kept short: it runs on every line
+        found = _colon_label(line, 0)
+        if found is not None:
+            return SpeakerLabel(found[0], None, found[1], False)
+        if len(line) > _TIMED_LINE_LIMIT or line.rstrip()[-1:] not in _TIMED_LINE_ENDINGS:
+            return None
+        return _timed_name_line(line)
     if _LABEL_HINT.search(line, 0, _HINT_SCAN) is None:
         return None
-    time_text: str | None = None
-    bold = False
-    position = 0
-    if line[:1] in _PREFIX_STARTERS:
-        prefix = _PREFIX.match(line)
-        assert prefix is not None  # every group in the prefix is optional
-        time_text = prefix["time"] or prefix["bare_time"]
-        bold = bool(prefix["bold"] or prefix["bold_after_time"])
-        position = prefix.end()
+    prefix = _PREFIX.match(line)
+    assert prefix is not None  # every group in the prefix is optional
+    time_text = prefix["time"] or prefix["bare_time"]
+    position = prefix.end()
     label = _bracket_label(line, position) or _colon_label(line, position)
-    if label is None and (time_text or bold):
+    if label is None and (time_text or prefix["bold"] or prefix["bold_after_time"]):
         label = _bare_label(line, position, needs_close=not time_text)
     if label is None:
         return None if time_text else _timed_name_line(line)
@@ -167,7 +174,7 @@ def split_speaker_label(line: str) -> SpeakerLabel | None:
     start_time = parse_clock_time(time_text) if time_text else None
     if time_text and start_time is None:
         return None
-    return SpeakerLabel(speaker, start_time, text_offset, timed=start_time is not None)
+    return SpeakerLabel(speaker, start_time, text_offset, start_time is not None)
 
 
 def parse_clock_time(value: str) -> float | None:
@@ -223,18 +230,22 @@ def detect_turns(text: str) -> list[Turn]:
 def assign_roles(turns: list[Turn], text: str) -> list[Turn]:
     """The same turns with ``role`` set per speaker where it can be told.
 
-    A role already on a turn (from a turn table's role column) is kept. Otherwise a speaker
-    whose label is a role word gets that role. The other named speakers: if some speaker is
-    an interviewer by role word, they are respondents; if not, and there are at least two of
-    them, the one with the clearly largest share of question turns (containing ？/? or a
-    question word from ``layout_words.yml``: at least one half, and 0.3 more than anyone
-    else) is the interviewer and the others respondents. An unclear signal leaves the role
-    ``None``: a wrong role would silently skew every respondent-only analysis.
+    A role already on a turn (from a turn table's role column) is kept, and given to the
+    speaker's other turns too. Otherwise a speaker whose label is a role word gets that role.
+    The other named speakers: if some speaker is an interviewer (by role word or given role),
+    they are respondents; if not, and there are at least two of them, the one with the
+    clearly largest share of question turns (containing ？/? or a question word from
+    ``layout_words.yml``: at least one half, and 0.3 more than anyone else) is the
+    interviewer and the others respondents. An unclear signal leaves the role ``None``: a
+    wrong role would silently skew every respondent-only analysis.
     """
     roles: dict[str, Role] = {}
+    for turn in turns:
+        if turn.role is not None and turn.speaker is not None:
+            roles.setdefault(_speaker_key(turn.speaker), turn.role)
     unknown: set[str] = set()
-    for speaker in {turn.speaker for turn in turns if turn.role is None and not turn.is_header}:
-        if speaker is None:
+    for speaker in {turn.speaker for turn in turns if not turn.is_header}:
+        if speaker is None or _speaker_key(speaker) in roles:
             continue
         role = role_for_label(speaker)
         if role is not None:
@@ -335,11 +346,13 @@ def _colon_label(line: str, position: int) -> tuple[str, int] | None:
     if found is None:
         return None
     name, colon_at = found
-    before, after = line[colon_at - 1 : colon_at], line[colon_at + 1 : colon_at + 3]
-    if before.isdigit() and after[:1].isdigit():
+    following = line[colon_at + 1 : colon_at + 3]
+    if following[:1].isdigit() and line[colon_at - 1].isdigit():
         return None
-    if after.startswith("//") or not _is_plausible_name(name):
+    if following == "//" or not _is_plausible_name(name):
         return None
+    if following[:1] not in _AFTER_COLON_STARTERS:
+        return name, colon_at + 1
     after_colon = _AFTER_COLON.match(line, colon_at + 1)
     assert after_colon is not None  # everything in it is optional
     return name, after_colon.end()
