@@ -150,7 +150,9 @@ def test_report_is_self_contained_and_escaped(cli: Cli, study: Project, tmp_path
     percent = tmp_path / "percent.html"
     assert cli("report", "--measure", "percent", "-o", str(percent)).exit_code == 0
     # 柴机 has 2 respondent segments, one coded under each theme.
-    assert read_report(percent.read_text("utf-8")).cells[("柴机", "grid")] == "50.0"
+    percent_page = percent.read_text("utf-8")
+    assert read_report(percent_page).cells[("柴机", "grid")] == "50.0"
+    assert '<td class="base" data-row="柴机">2</td>' in percent_page
 
 
 @pytest.mark.skipif(

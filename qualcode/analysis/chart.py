@@ -46,6 +46,10 @@ CJK_FONT_PREFERENCE = (
 #: Family used for everything the CJK font lacks (matplotlib falls back glyph by glyph).
 FALLBACK_FONT = "DejaVu Sans"
 
+#: Above this many cells the numbers are left out of the cells (they would be unreadable);
+#: the colours and the totals in the labels remain.
+MAX_LABELLED_CELLS = 900
+
 
 @dataclass(frozen=True)
 class ChartResult:
@@ -95,7 +99,9 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
     Rows are the matrix rows, columns its columns, both in the matrix's order; each cell is
     shaded on one colour scale from 0 to the largest cell and labelled with its value. Row and
     column totals are printed in the tick labels (``label (total)``) rather than shaded, so
-    that a large total does not wash out the scale.
+    that a large total does not wash out the scale. Large matrices get smaller labels and,
+    beyond :data:`MAX_LABELLED_CELLS`, no numbers in the cells. The file is written under a
+    temporary name and renamed into place, so an interrupted run leaves no half-written chart.
     """
     file_format = chart_format(path)
     if not matrix.row_labels or not matrix.column_ids:
@@ -105,12 +111,15 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
     matplotlib.use("Agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     cjk_font = find_cjk_font()
     families = [cjk_font, FALLBACK_FONT] if cjk_font else [FALLBACK_FONT]
     rows, columns = len(matrix.row_labels), len(matrix.column_ids)
     width = min(4.0 + 0.9 * columns, 40.0)
     height = min(2.5 + 0.45 * rows, 40.0)
+    largest = max(rows, columns)
+    label_size = 10.0 if largest <= 40 else max(3.0, 400.0 / largest)
     with matplotlib.rc_context({"font.family": families, "axes.unicode_minus": False}):
         figure = Figure(figsize=(width, height), layout="constrained")
         FigureCanvasAgg(figure)
@@ -118,19 +127,23 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
         top = float(matrix.max_cell) or 1.0
         image = axes.imshow(
             [[float(value) for value in row] for row in matrix.cells],
-            cmap="Blues", vmin=0.0, vmax=top, aspect="auto",
+            cmap="Blues", vmin=0.0, vmax=top, aspect="auto", interpolation="nearest",
         )  # fmt: skip
-        for i, row in enumerate(matrix.cells):
-            for j, value in enumerate(row):
-                colour = "white" if float(value) > 0.6 * top else "black"
-                axes.text(j, i, format_number(value), ha="center", va="center", color=colour)
+        if rows * columns <= MAX_LABELLED_CELLS:
+            for i, row in enumerate(matrix.cells):
+                for j, value in enumerate(row):
+                    colour = "white" if float(value) > 0.6 * top else "black"
+                    axes.text(
+                        j, i, format_number(value), ha="center", va="center", color=colour,
+                        fontsize=label_size,
+                    )  # fmt: skip
         axes.set_xticks(
             range(columns),
             labels=[
                 f"{label} ({format_number(total)})"
                 for label, total in zip(matrix.column_labels, matrix.column_totals, strict=True)
             ],
-            rotation=40, ha="right", rotation_mode="anchor",
+            rotation=40, ha="right", rotation_mode="anchor", fontsize=label_size,
         )  # fmt: skip
         axes.set_yticks(
             range(rows),
@@ -138,12 +151,19 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
                 f"{label} ({format_number(total)})"
                 for label, total in zip(matrix.row_labels, matrix.row_totals, strict=True)
             ],
+            fontsize=label_size,
         )
         axes.set_title(f"{matrix.codebook_name}: {matrix.measure} by {matrix.by}")
         axes.set_ylabel(matrix.by)
         axes.set_xlabel(matrix.level if matrix.depth is None else f"code, depth {matrix.depth}")
         colorbar = figure.colorbar(image, ax=axes)
         colorbar.set_label(matrix.measure)
+        if matrix.measure not in ("percent", "coverage"):
+            colorbar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, format=file_format, dpi=150)
+        partial = path.with_name(path.name + ".partial")
+        # 150 dpi, but at most about 4,000 pixels a side: huge matrices stay quick to write.
+        dpi = min(150.0, 4000.0 / max(width, height))
+        figure.savefig(partial, format=file_format, dpi=dpi)
+        partial.replace(path)
     return ChartResult(path=path, file_format=file_format, cjk_font=cjk_font)

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from qualcode.analysis.matrix import Matrix, MatrixOptions
     from qualcode.codebook import Codebook
 
+#: What the matrix's row bases count, per measure (shown as the "N" column).
+_BASE_NAMES = {"percent": "respondent segments", "coverage": "characters"}
+
 #: Colour of the matrix shading (a blue close to matplotlib's "Blues" map used by the chart).
 CELL_RGB = (33, 102, 172)
 
@@ -142,9 +145,11 @@ def _matrix_html(matrix: Matrix) -> str:
             f'<span class="id">{_e(code_id)}</span></th>'
         )
     head.append('<th class="total">Total</th>')
+    base = _BASE_NAMES.get(matrix.measure, "segments")
+    head.append(f'<th class="base" title="{_e(base)} in the row">N ({_e(base)})</th>')
     body = []
-    for i, (label, values, total) in enumerate(
-        zip(matrix.row_labels, matrix.cells, matrix.row_totals, strict=True)
+    for i, (label, values, total, row_base) in enumerate(
+        zip(matrix.row_labels, matrix.cells, matrix.row_totals, matrix.row_bases, strict=True)
     ):
         cells = [f'<th class="row" scope="row">{_e(label)}</th>']
         for j, value in enumerate(values):
@@ -157,11 +162,13 @@ def _matrix_html(matrix: Matrix) -> str:
                 f"{text}</td>"
             )
         cells.append(f'<td class="total" data-row="{_e(label)}">{format_number(total)}</td>')
+        cells.append(f'<td class="base" data-row="{_e(label)}">{row_base}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
     footer = ['<th class="total" scope="row">Total</th>']
     for code_id, total in zip(matrix.column_ids, matrix.column_totals, strict=True):
         footer.append(f'<td class="total" data-column="{_e(code_id)}">{format_number(total)}</td>')
     footer.append(f'<td class="total grand">{format_number(matrix.grand_total)}</td>')
+    footer.append('<td class="base"></td>')
     return (
         '<table class="matrix">'
         f"<thead><tr>{''.join(head)}</tr></thead>"

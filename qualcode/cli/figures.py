@@ -117,6 +117,7 @@ def freq_command(
     Chinese words via jieba (codebook keywords kept whole), English words as spaCy lemmas.
 
     Keyness compares a group with all other segments in scope: positive means over-use.
+    --coder and --origin choose the codings that put a segment under a theme (--by theme).
 
     Example: qualcode freq --by district --top 30 --keyness --format csv
     """
