@@ -104,6 +104,10 @@ def test_fleiss_kappa_wikipedia() -> None:
         tuple(category for category, n in enumerate(row) for _ in range(n)) for row in FLEISS_COUNTS
     ]
     assert fleiss_kappa(units) == pytest.approx(kappa)
+    # A row standing for several identical subjects counts as that many.
+    doubled = fleiss_kappa_from_counts(FLEISS_COUNTS + FLEISS_COUNTS[:3])
+    weighted = fleiss_kappa_from_counts(FLEISS_COUNTS, [2, 2, 2, 1, 1, 1, 1, 1, 1, 1])
+    assert weighted == pytest.approx(doubled)
 
 
 def test_fleiss_kappa_uses_complete_units_only() -> None:

@@ -88,23 +88,37 @@ def cohen_kappa(units: Iterable[Unit], weights: Iterable[int] | None = None) -> 
     return (observed - expected) / (1 - expected)
 
 
-def fleiss_kappa_from_counts(counts: Sequence[Sequence[int]]) -> float | None:
+def fleiss_kappa_from_counts(
+    counts: Sequence[Sequence[int]], weights: Sequence[int] | None = None
+) -> float | None:
     """Fleiss' kappa from a subjects x categories table of how many raters chose each.
 
-    Every subject must have the same number of ratings (at least two).
+    Every subject must have the same number of ratings (at least two); ``weights[i]`` says
+    how many identical subjects row ``i`` stands for.
     """
-    rows = [list(row) for row in counts if sum(row)]
+    rows = [
+        (list(row), weight)
+        for row, weight in zip(counts, weights or [1] * len(counts), strict=True)
+        if sum(row) and weight
+    ]
     if not rows:
         return None
-    raters = sum(rows[0])
-    if raters < 2 or any(sum(row) != raters for row in rows):
+    raters = sum(rows[0][0])
+    if raters < 2 or any(sum(row) != raters for row, _ in rows):
         raise ValueError("Fleiss' kappa needs the same number (>= 2) of ratings per subject")
-    subjects = len(rows)
+    subjects = sum(weight for _, weight in rows)
     agreement = (
-        sum((sum(n * n for n in row) - raters) / (raters * (raters - 1)) for row in rows) / subjects
+        sum(
+            weight * (sum(n * n for n in row) - raters) / (raters * (raters - 1))
+            for row, weight in rows
+        )
+        / subjects
     )
-    categories = len(rows[0])
-    shares = [sum(row[j] for row in rows) / (subjects * raters) for j in range(categories)]
+    categories = len(rows[0][0])
+    shares = [
+        sum(row[j] * weight for row, weight in rows) / (subjects * raters)
+        for j in range(categories)
+    ]
     expected = sum(share * share for share in shares)
     if expected >= 1:
         return None
@@ -119,12 +133,12 @@ def fleiss_kappa(units: Iterable[Unit], weights: Iterable[int] | None = None) ->
     categories = sorted({value for unit, _ in complete for value in unit}, key=repr)
     index = {value: position for position, value in enumerate(categories)}
     counts: list[list[int]] = []
-    for unit, weight in complete:
+    for unit, _ in complete:
         row = [0] * len(categories)
         for value in unit:
             row[index[value]] += 1
-        counts.extend([row] * weight)
-    return fleiss_kappa_from_counts(counts)
+        counts.append(row)
+    return fleiss_kappa_from_counts(counts, [weight for _, weight in complete])
 
 
 @dataclass(frozen=True)
