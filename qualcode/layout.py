@@ -19,7 +19,9 @@ Layouts recognised at the start of a line, Chinese and English:
 
 A turn runs from its label to the next label line, across blank lines. Lines before the first
 label (title, keywords, a list of who was interviewed, a date) are header turns
-(``is_header=True``): kept in the text, but not evidence, so they give no segments. Without
+(``is_header=True``): kept in the text, but not evidence, so they give no segments. A header
+is short (at most :data:`MAX_HEADER_LINES` non-blank lines and :data:`MAX_HEADER_CHARS`
+characters); anything longer before the first label is unlabelled talk, split as below. Without
 any label, each paragraph (blank-line separated; each line when the text has no blank lines)
 is a turn with speaker ``None``, except leading lines of metadata fields (``关键词：…``,
 ``Date: …``), which are the header.
@@ -37,8 +39,8 @@ word listed as metadata or as a remark opener (``关键词``, ``注意``, ``Note
    A, Interviewer...), even once: these words say they are labels;
 2. a label with a timestamp whose speaker starts at least :data:`MIN_RECURRENCE` lines;
 3. any other label whose speaker starts at least :data:`MIN_RECURRENCE` lines, provided the
-   transcript is a conversation: at least two distinct speakers are accepted under these
-   rules. A name that recurs alone ("注意：" twice in an essay) is not a dialogue.
+   transcript is a conversation: at least two distinct speakers are role words or recur. A
+   name that recurs alone ("小结：" twice in an essay) is not a dialogue.
 
 A prefix seen once that is neither a role word nor part of a recurring conversation stays
 text. The price is that a named speaker who speaks only once is not recognised (their line
@@ -68,6 +70,10 @@ from qualcode.models import Role, Turn
 #: The longest speaker label, in code points ("社区党委书记王建国" is 9, "Interviewer (Jane)"
 #: 18). A longer prefix before a colon is a sentence, not a label.
 MAX_LABEL_CHARS = 20
+#: The largest header block before the first label: more non-blank lines or characters than
+#: this, and what comes before the first label is unlabelled talk, not a header.
+MAX_HEADER_LINES = 15
+MAX_HEADER_CHARS = 1000
 #: How many lines a name label must start before it counts (see the module docstring).
 MIN_RECURRENCE = 2
 #: With names as labels, the interviewer must have at least this share of question turns...
@@ -217,7 +223,11 @@ def detect_turns(text: str) -> list[Turn]:
     labels = confirmed_speaker_labels(candidates)
     if not labels:
         return _unlabelled_turns(text, lines, line_starts)
-    turns = _line_turns(text, lines, line_starts, range(labels[0][0]), is_header=True)
+    first_label = labels[0][0]
+    if _is_header_sized(lines[:first_label]):
+        turns = _line_turns(text, lines, line_starts, range(first_label), is_header=True)
+    else:
+        turns = _unlabelled_turns(text, lines[:first_label], line_starts[:first_label])
     for position, (index, label) in enumerate(labels):
         start = line_starts[index] + label.text_offset
         end = line_starts[labels[position + 1][0]] if position + 1 < len(labels) else len(text)
@@ -412,6 +422,20 @@ def _is_plausible_name(name: str) -> bool:
     if key.endswith(lexicon.reporting_suffixes):
         return False
     return key.split()[-1] not in lexicon.reporting_words
+
+
+def _is_header_sized(lines: list[str]) -> bool:
+    """Whether the lines before the first label are short enough to be a header block.
+
+    A title, keywords, a date and who was interviewed take a few lines. Pages of text before
+    the first label are talk that was not labelled (or a label-like line deep inside an
+    unlabelled text), and must not vanish from the evidence as a "header".
+    """
+    non_blank = [line for line in lines if line.strip()]
+    return (
+        len(non_blank) <= MAX_HEADER_LINES
+        and sum(len(line) for line in non_blank) <= MAX_HEADER_CHARS
+    )
 
 
 def _unlabelled_turns(text: str, lines: list[str], line_starts: list[int]) -> list[Turn]:

@@ -200,6 +200,15 @@ def test_turn_runs_until_the_next_label_across_blank_lines() -> None:
     assert spoken(text)[1] == ("受访者", "respondent", "第一段。\n\n第二段，没有标签。")
 
 
+def test_long_unlabelled_talk_before_the_first_label_is_not_a_header() -> None:
+    paragraphs = [f"第{number}段没有标签的谈话，网格员上门排查。" for number in range(20)]
+    text = "关键词：网格\n\n" + "\n\n".join(paragraphs) + "\n\n问：还有吗？\n"
+    assert headers(text) == ["关键词：网格"]
+    assert spoken(text)[0] == (None, None, paragraphs[0])
+    assert spoken(text)[-1] == ("问", "interviewer", "还有吗？")
+    assert len(spoken(text)) == 21
+
+
 # Without labels -------------------------------------------------------------------------------
 
 

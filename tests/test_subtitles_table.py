@@ -230,6 +230,7 @@ def test_vtt_prefix_speakers() -> None:
     [
         ("00:01.000 --> 00:02.000\nhi\n", 1, "first line must be 'WEBVTT'"),
         ("WEBVTT\n\nintro\nhi\n", 4, "expected a timing line"),
+        ("WEBVTT\n00:01.000 --> 00:02.000\nhi\n", 2, "followed by a blank line"),
         ("WEBVTT\n\n00:01.000 --> 00:0x.000\nhi\n", 3, "malformed timing line"),
         ("WEBVTT\n\nNOTE only a note\n", None, "no subtitle cues found"),
     ],

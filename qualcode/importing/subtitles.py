@@ -133,7 +133,10 @@ def _srt_cues(path: Path, lines: list[str]) -> Iterator[_Cue]:
 def _vtt_cues(path: Path, lines: list[str]) -> Iterator[_Cue]:
     """Cues of a WebVTT file: the header block, NOTE, STYLE and REGION blocks are skipped."""
     for index, (first_line, block) in enumerate(_blocks(lines)):
-        if index == 0 or block[0].split(maxsplit=1)[0] in _VTT_SKIPPED_BLOCKS:
+        if index == 0:
+            _check_vtt_header(path, block, first_line)
+            continue
+        if block[0].split(maxsplit=1)[0] in _VTT_SKIPPED_BLOCKS:
             continue
         timing_index = 0 if "-->" in block[0] else 1
         if timing_index == 1 and (len(block) == 1 or "-->" not in block[1]):
@@ -144,6 +147,17 @@ def _vtt_cues(path: Path, lines: list[str]) -> Iterator[_Cue]:
                 line=first_line + 1,
             )
         yield _cue(path, block, timing_index, first_line, "vtt")
+
+
+def _check_vtt_header(path: Path, block: list[str], first_line: int) -> None:
+    """The header block must not run into the first cue: a blank line separates them."""
+    for offset, line in enumerate(block):
+        if "-->" in line:
+            raise InputError(
+                path,
+                "the WEBVTT header must be followed by a blank line before the first cue",
+                line=first_line + offset,
+            )
 
 
 def _cue(path: Path, block: list[str], timing_index: int, first_line: int, kind: str) -> _Cue:
