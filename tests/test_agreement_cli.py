@@ -323,3 +323,24 @@ def test_sample_is_stratified_and_seeded(cli: Cli, study: Project) -> None:
     assert (cases.count("东林"), cases.count("南湖")) == (3, 2)  # 6 and 4 segments
     coded = rows_of(cli("sample", "--size", "20", "--coded-by", "wang", "--format", "json"))
     assert sorted(row["segment_id"] for row in coded) == list(range(1, 9))
+
+
+def test_coder_against_automatic_codings(cli: Cli, study: Project) -> None:
+    rows = by_code(rows_of(cli("agree", "--coders", "li,auto", "--format", "json")))
+    # Segments both coded: 1-5 and 7-9. A: both on 1, 2, 7; li only on 3 and 9; neither 4, 5, 8.
+    assert rows[A]["units"] == 8
+    assert rows[A]["percent_agreement"] == 0.75
+
+
+def test_option_combinations_that_make_no_sense(cli: Cli, study: Project) -> None:
+    char = cli("agree", "--coders", "li,wang", "--unit", "char", "--bootstrap", "100")
+    assert (char.exit_code, char.stderr) == (
+        2, "Error: --bootstrap resamples independent units: use it with --unit segment\n"
+    )  # fmt: skip
+    twice = cli("agree", "--coders", "li,li")
+    assert twice.stderr == "Error: a coder is named twice in --coders li,li\n"
+    empty = cli("sample", "--size", "3", "--coded-by", "nobody")
+    assert (empty.exit_code, empty.stderr) == (
+        1, "Error: no segments coded by 'nobody' to sample from\n"
+    )  # fmt: skip
+    assert cli("sample", "--size", "0").stderr == "Error: --size must be at least 1\n"
