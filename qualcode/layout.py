@@ -117,6 +117,12 @@ _TIMED_NAME_LINE = re.compile(
     rf"\s*{_BOLD}?(?P<name>[^:：\n*]{{1,40}}?){_BOLD}?{_SPACE}+"
     rf"[\[(（]?(?P<time>{CLOCK_TIME})[\])）]?{_SPACE}*{_BOLD}?\s*$"
 )
+#: ``采访者 [00:00:05]：text``, ``Speaker 1 (0:03): text``: a name, a time, then a colon.
+_NAME_TIME_COLON = re.compile(
+    rf"\s*{_BOLD}?(?P<name>[^:：\n*\[(（【]{{1,40}}?)(?:{_SPACE}+[\[(（【]?|[\[(（【])"
+    rf"(?P<time>{CLOCK_TIME})[\])）】]?{_SPACE}*{_BOLD}?{_SPACE}*[:：]"
+    rf"{_SPACE}*{_BOLD}?{_SPACE}*"
+)
 #: Lines without any of these characters cannot hold a label: the fast path for long texts.
 _LABEL_HINT = re.compile(r"[:：\]】*_]")
 _BAD_NAME_CHARACTERS = frozenset('。，,；;！!？?、“”"《》#*<>|/\\=@&%$^~`{}')
@@ -162,9 +168,7 @@ def split_speaker_label(line: str) -> SpeakerLabel | None:
         found = _colon_label(line, 0)
         if found is not None:
             return SpeakerLabel(found[0], None, found[1], False)
-        if len(line) > _TIMED_LINE_LIMIT or line.rstrip()[-1:] not in _TIMED_LINE_ENDINGS:
-            return None
-        return _timed_name_line(line)
+        return _label_with_time_after_name(line)
     if _LABEL_HINT.search(line, 0, _HINT_SCAN) is None:
         return None
     prefix = _PREFIX.match(line)
@@ -175,7 +179,7 @@ def split_speaker_label(line: str) -> SpeakerLabel | None:
     if label is None and (time_text or prefix["bold"] or prefix["bold_after_time"]):
         label = _bare_label(line, position, needs_close=not time_text)
     if label is None:
-        return None if time_text else _timed_name_line(line)
+        return None if time_text else _label_with_time_after_name(line)
     speaker, text_offset = label
     start_time = parse_clock_time(time_text) if time_text else None
     if time_text and start_time is None:
@@ -232,6 +236,8 @@ def detect_turns(text: str) -> list[Turn]:
         start = line_starts[index] + label.text_offset
         end = line_starts[labels[position + 1][0]] if position + 1 < len(labels) else len(text)
         span = _stripped_span(text, start, end)
+        if span is not None:
+            span = _without_closing_bold(text, *span)
         if span is not None:
             turns.append(Turn(*span, speaker=label.speaker, start_time=label.start_time))
     return turns
@@ -394,6 +400,28 @@ def _bare_label(line: str, position: int, *, needs_close: bool) -> tuple[str, in
     return (name, len(line)) if _is_plausible_name(name) else None
 
 
+def _label_with_time_after_name(line: str) -> SpeakerLabel | None:
+    """``Jane Doe  12:34`` (the text below) or ``采访者 [00:00:05]：text``.
+
+    Cheap tests first: both need a half-width colon near the start (the time's), and the
+    first needs a short line ending like a time.
+    """
+    if line.find(":", 0, _HINT_SCAN) < 0:
+        return None
+    if len(line) <= _TIMED_LINE_LIMIT and line.rstrip()[-1:] in _TIMED_LINE_ENDINGS:
+        label = _timed_name_line(line)
+        if label is not None:
+            return label
+    match = _NAME_TIME_COLON.match(line)
+    if match is None:
+        return None
+    name = match["name"].strip()
+    start_time = parse_clock_time(match["time"])
+    if start_time is None or not _is_plausible_name(name):
+        return None
+    return SpeakerLabel(name, start_time, match.end(), True)
+
+
 def _timed_name_line(line: str) -> SpeakerLabel | None:
     """``说话人 1 00:00`` or ``Jane Doe  12:34``: a speaker and a time, the text below."""
     match = _TIMED_NAME_LINE.match(line)
@@ -510,6 +538,14 @@ def _stripped_span(text: str, start: int, end: int) -> tuple[int, int] | None:
         return None
     new_start = start + len(piece) - len(piece.lstrip())
     return new_start, new_start + len(stripped)
+
+
+def _without_closing_bold(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """A span without the ``**`` that closes bold opened before it (``**采访者：您好**``)."""
+    closing = text[end - 2 : end]
+    if closing not in ("**", "__") or text.count(closing, start, end) % 2 == 0:
+        return start, end
+    return _stripped_span(text, start, end - 2)
 
 
 @functools.lru_cache(maxsize=4096)

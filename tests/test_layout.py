@@ -140,6 +140,14 @@ def test_bold_label_with_text_in_following_paragraphs() -> None:
     assert [turn.start_time for turn in turns_of(text)] == [1.0, 9.0]
 
 
+def test_bold_around_label_and_text() -> None:
+    text = "**采访者：您好？**\n**受访者：好的，**很好**。**\n"
+    assert spoken(text) == [
+        ("采访者", "interviewer", "您好？"),
+        ("受访者", "respondent", "好的，**很好**。"),
+    ]
+
+
 def test_label_alone_on_its_line() -> None:
     text = "采访者：\n您好？\n受访者：\n好的，\n我说两点。\n"
     assert spoken(text) == [
@@ -316,6 +324,7 @@ def test_no_clear_questioner_leaves_roles_unknown() -> None:
         "",
         "没有冒号的普通一句话",
         "**重点**后面还有内容",
+        "下午3:30：开会",
     ],
 )
 def test_lines_that_are_not_labels(line: str) -> None:
@@ -347,6 +356,8 @@ def test_a_timestamped_phrase_is_a_label_only_when_it_recurs() -> None:
         ("[Interviewer] Hi", SpeakerLabel("Interviewer", None, 14, False)),
         ("Q: Hi", SpeakerLabel("Q", None, 3, False)),
         ("王书记（社区党委）：好", SpeakerLabel("王书记（社区党委）", None, 10, False)),
+        ("采访者 [00:00:05]：您好", SpeakerLabel("采访者", 5.0, 15, True)),
+        ("Speaker 1 (0:03): Hi", SpeakerLabel("Speaker 1", 3.0, 18, True)),
     ],
 )
 def test_split_speaker_label(line: str, expected: SpeakerLabel) -> None:
