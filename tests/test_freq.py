@@ -59,7 +59,7 @@ RIVERSIDE: list[Turn] = [
     ("Resident", "respondent", "The volunteers were checking the checkpoints every day."),
     ("Resident", "respondent", "Volunteers delivered food; we didn't have enough masks."),
 ]
-HILLSIDE: list[Turn] = [("Resident", "respondent", "Food prices went up.")]
+HILLSIDE: list[Turn] = [("Resident", "respondent", "Food prices went up, volunteers said.")]
 
 
 def add_document(
@@ -117,11 +117,11 @@ def counts(rows: list[dict[str, object]], group: str) -> dict[object, object]:
 
 
 def test_words_chinese_and_english_without_stop_words() -> None:
-    # 很 (adverb) and punctuation are not words; 网格员 stays whole as a codebook term (jieba
-    # alone splits it into 网格 + 员).
+    # 很 (adverb), punctuation and the numeral 二十四 are not words; 网格员 stays whole as a
+    # codebook term (jieba alone splits it into 网格 + 员).
     assert words_of("网格员") == ["网格", "员"]
     assert words_of("网格员二十四小时值守，网格员很辛苦。", frozenset({"网格员"})) == [
-        "网格员", "二十四", "小时", "值守", "网格员", "辛苦",
+        "网格员", "小时", "值守", "网格员", "辛苦",
     ]  # fmt: skip
     assert words_of("菜价涨了，我们马上辟谣。") == ["菜价", "涨", "辟谣"]
     # English: lemmas, lower case; the, were, we, didn't, have, enough, every are stop words.
@@ -131,7 +131,7 @@ def test_words_chinese_and_english_without_stop_words() -> None:
     assert words_of("Volunteers delivered food; we didn't have enough masks.") == [
         "volunteer", "deliver", "food", "mask",
     ]  # fmt: skip
-    assert words_of("2020年, 3 times!") == ["time"]
+    assert words_of("2020年, 二〇二〇年, 3 times!") == ["time"]
     # Mixed text: Chinese words first, then English ones.
     assert words_of("我们用APP登记 volunteers") == ["用", "登记", "app", "volunteer"]
 
@@ -147,18 +147,18 @@ def test_stop_word_lists_are_shipped_data() -> None:
 def test_frequencies_by_case_count_respondent_words(study: Project) -> None:
     rows = word_frequencies(study, FreqOptions(by="case"))
     assert counts(rows, "柴机") == {
-        "网格员": 2, "二十四": 1, "值守": 1, "小时": 1, "涨": 1, "菜价": 1, "辛苦": 1, "辟谣": 1,
+        "网格员": 2, "值守": 1, "小时": 1, "涨": 1, "菜价": 1, "辛苦": 1, "辟谣": 1,
     }  # fmt: skip
     assert counts(rows, "Riverside") == {
         "volunteer": 2, "check": 1, "checkpoint": 1, "day": 1, "deliver": 1, "food": 1, "mask": 1,
     }  # fmt: skip
-    assert counts(rows, "Hillside") == {"food": 1, "price": 1}
+    assert counts(rows, "Hillside") == {"food": 1, "price": 1, "volunteer": 1}
     first = rows[0]
     assert first == {
         "group": "柴机", "label": "柴机", "rank": 1, "word": "网格员", "count": 2,
-        "per_10k": round(2 * 10_000 / 9, 2), "rest_count": 0, "keyness": first["keyness"],
+        "per_10k": 2500.0, "rest_count": 0, "keyness": first["keyness"],
     }  # fmt: skip
-    # The interviewer's 社区 and 做 count only when asked for.
+    # The interviewer's 社区 counts only when asked for.
     everyone = word_frequencies(study, FreqOptions(by="case", speakers="all"))
     assert counts(everyone, "柴机")["社区"] == 1
     assert counts(everyone, "Riverside")["volunteer"] == 3
@@ -179,6 +179,8 @@ def test_frequencies_by_theme_and_by_attribute(study: Project) -> None:
     assert [(row["group"], row["word"], row["count"]) for row in by_district] == [
         ("新吴", "volunteer", 2), ("梁溪", "网格员", 2), ("(none)", "food", 1),
     ]  # fmt: skip
+    only_wang = word_frequencies(study, FreqOptions(by="theme", coder="wang"))
+    assert only_wang == []
 
 
 def test_keyness_is_the_hand_computed_log_likelihood(study: Project) -> None:
@@ -189,15 +191,15 @@ def test_keyness_is_the_hand_computed_log_likelihood(study: Project) -> None:
     assert log_likelihood(3, 0, 10, 0) == 0.0
     rows = word_frequencies(study, FreqOptions(by="theme", keyness=True, top=20))
     grid = {row["word"]: row for row in rows if row["group"] == "grid"}
-    # The grid theme has 10 counted words (网格员 x2, 二十四, 小时, 值守, 辛苦, volunteer, check,
-    # checkpoint, day); the rest of the respondent text 9 (菜价 涨 辟谣 | volunteer deliver food
-    # mask | food price). 网格员: a=2, b=0, c=10, d=9: E1 = 10*2/19, G2 = 2*2*ln(2/E1) = 4 ln 1.9.
-    assert grid["网格员"]["keyness"] == round(4 * math.log(1.9), 3) == 2.567
-    # volunteer: a=1, b=1; the group uses it less (1/10 < 1/9), so G2 is negative:
-    # E1 = 20/19, E2 = 18/19, G2 = 2 (ln(19/20) + ln(19/18)) = 0.0021...
-    expected = 2 * (math.log(19 / 20) + math.log(19 / 18))
-    assert grid["volunteer"]["keyness"] == -round(expected, 3)
-    assert grid["volunteer"]["rest_count"] == 1
+    # The grid theme's segments have 9 counted words (网格员 x2, 小时, 值守, 辛苦 | volunteer,
+    # check, checkpoint, day); the rest of the respondent text 10 (菜价 涨 辟谣 | volunteer
+    # deliver food mask | food price volunteer).
+    # 网格员: a=2, b=0, c=9, d=10. E1 = 9*2/19 = 18/19, G2 = 2*2*ln(2/E1) = 4 ln(19/9) = 2.989.
+    assert grid["网格员"]["keyness"] == round(4 * math.log(19 / 9), 3) == 2.989
+    # volunteer: a=1, b=2. The group uses it less (1/9 < 2/10), so G2 is negative:
+    # E1 = 27/19, E2 = 30/19, G2 = 2 (ln(19/27) + 2 ln(38/30)) = 0.243.
+    assert grid["volunteer"]["keyness"] == -0.243
+    assert grid["volunteer"]["rest_count"] == 2
     # Ranked by keyness: 网格员 first, volunteer (under-used) last.
     ordered = [row["word"] for row in rows if row["group"] == "grid"]
     assert ordered[0] == "网格员" and ordered[-1] == "volunteer"
@@ -207,8 +209,9 @@ def test_freq_command(cli: Cli, study: Project) -> None:
     result = cli("freq", "--by", "case", "--top", "2", "--format", "json")
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
+    # Ties are ordered by the word's code points: 值 (U+503C) before 小 (U+5C0F).
     assert [(row["group"], row["word"], row["count"]) for row in rows] == [
-        ("柴机", "网格员", 2), ("柴机", "二十四", 1),
+        ("柴机", "网格员", 2), ("柴机", "值守", 1),
         ("Riverside", "volunteer", 2), ("Riverside", "check", 1),
         ("Hillside", "food", 1), ("Hillside", "price", 1),
     ]  # fmt: skip

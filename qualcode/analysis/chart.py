@@ -108,7 +108,8 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
         raise UsageError("the matrix has no rows or no columns: there is nothing to draw")
     import matplotlib
 
-    matplotlib.use("Agg")
+    # The Agg canvas is used directly instead of matplotlib.use("Agg"): switching the global
+    # backend would change the plots of a notebook that calls this function.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator

@@ -4,12 +4,13 @@ What is counted, so that a researcher can predict the numbers:
 
 - **Words.** Han runs of a segment are split into words by jieba, which is also told the
   Chinese keywords of the project's codebook so that the researcher's own terms (网格员) stay
-  whole; the rest of the text by spaCy's blank English tokenizer, each token reduced
-  to its lookup lemma (:func:`qualcode.language.english_lemmatizer`) and lower-cased, so
+  whole; the rest of the text by spaCy's blank English tokenizer, each token reduced to its
+  lookup lemma (:func:`qualcode.language.english_lemmatizer`) and lower-cased, so
   "Volunteers" and "volunteer" are one word. Tokens without a Han character or a Latin letter
-  (numbers, punctuation) are not words. Stop words come from the shipped data files
-  ``qualcode/data/stopwords_zh.txt`` and ``stopwords_en.txt``; an English token is dropped when
-  either its lower-case form or its lemma is listed.
+  (numbers, punctuation) and words made of Chinese numerals only (二十四) are not words. Stop
+  words come from the shipped data files ``qualcode/data/stopwords_zh.txt`` and
+  ``stopwords_en.txt``; an English token is dropped when either its lower-case form or its
+  lemma is listed.
 - **Which segments.** By default respondent segments only (``speakers="respondent"``: every
   segment that is not an interviewer turn, the same rule as the codebook's ``scope``), because
   the interviewer's questions would otherwise put their words into every group.
@@ -57,6 +58,9 @@ FREQ_FIELDS = (
 
 _HAN_RUN = re.compile(f"[{HAN_CHARACTER_CLASS}]+")
 _LATIN_LETTER = re.compile(f"[{LATIN_CHARACTER_CLASS}]")
+#: Words made only of Chinese numerals (二十四, 二〇二〇) are numbers, not words; this also
+#: drops the rare adverbs spelled with numerals only (万一, 千万).
+_CHINESE_NUMBER = re.compile("[〇零一二三四五六七八九十百千万亿两]+")
 
 
 @dataclass(frozen=True)
@@ -108,11 +112,11 @@ def _chinese_tokenizer(user_words: frozenset[str]) -> Any:
     codebook's Chinese keywords keeps the researcher's own terms whole. A separate
     ``jieba.Tokenizer`` is used so that the shared default one is left unchanged.
     """
+    import logging
+
     import jieba
 
-    from qualcode.language import chinese_words
-
-    chinese_words("")  # silences jieba's logger and builds its dictionary cache once
+    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" chatter on stderr
     tokenizer = jieba.Tokenizer()
     for word in sorted(user_words):
         tokenizer.add_word(word)
@@ -154,7 +158,11 @@ def words_of(text: str, user_words: frozenset[str] = frozenset()) -> list[str]:
             if tokenizer is None
             else [word for word, _, _ in tokenizer.tokenize(run.group())]
         )
-        words += [word for word in pieces if word not in chinese_stop]
+        words += [
+            word
+            for word in pieces
+            if word not in chinese_stop and not _CHINESE_NUMBER.fullmatch(word)
+        ]
     rest.append(text[position:])
     english = " ".join(piece for piece in rest if _LATIN_LETTER.search(piece))
     if english:

@@ -129,7 +129,12 @@ def freq_command(
     )  # fmt: skip
     with open_cli_project(ctx) as project:
         rows = word_frequencies(project, options)
-    emit_rows(rows, output_format, columns=FREQ_FIELDS)
+    columns = (
+        ("label", "rank", "word", "count", "per_10k", "keyness")
+        if output_format is OutputFormat.table
+        else FREQ_FIELDS
+    )
+    emit_rows(rows, output_format, columns=columns)
 
 
 @chart_app.command("matrix")
