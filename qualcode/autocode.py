@@ -20,6 +20,7 @@ from qualcode.cases import now_utc
 from qualcode.codebook import Codebook
 from qualcode.codebook_store import current_codebook, current_version_id
 from qualcode.errors import NotFoundError, UsageError
+from qualcode.journal import journaled
 from qualcode.models import CodeRules, Match
 from qualcode.project import Project
 
@@ -149,7 +150,8 @@ def run_autocode(project: Project, options: AutocodeOptions) -> AutocodeReport:
         "codes": list(options.codes),
         "after_segment_id": after,
     }
-    with project.transaction() as conn:
+    summary = f"autocode {options.mode}" + (f" {','.join(options.codes)}" if options.codes else "")
+    with journaled(project, "autocode", summary, compact_runs=True) as conn:
         run_id = int(
             conn.execute(
                 "INSERT INTO autocode_runs (version_id, codebook_hash, mode, parameters, "

@@ -17,6 +17,7 @@ from typing import Any
 from qualcode.cases import now_utc
 from qualcode.codebook import Code, Codebook, codebook_to_yaml, load_codebook
 from qualcode.errors import ConflictError, NotFoundError, UsageError
+from qualcode.journal import journaled
 from qualcode.models import CodeRules
 from qualcode.project import Project
 
@@ -37,7 +38,7 @@ class LoadReport:
 def load_into_project(project: Project, path: Path) -> LoadReport:
     """Validate ``path`` and make it the project's current codebook (one transaction)."""
     codebook = load_codebook(path)
-    with project.transaction() as conn:
+    with journaled(project, "codebook-load", f"load codebook {codebook.name} from {path}") as conn:
         latest = conn.execute(
             "SELECT version_id, content_hash FROM codebook_versions ORDER BY version_id DESC "
             "LIMIT 1"
@@ -236,7 +237,7 @@ def relocate_code(project: Project, old_id: str, new_id: str) -> list[str]:
 
     if not all(re.fullmatch(r"[a-z0-9_]+", part) for part in new_id.split(".")):
         raise UsageError(f"bad code id '{new_id}': use [a-z0-9_] slugs joined by dots")
-    with project.transaction() as conn:
+    with journaled(project, "codebook-rename", f"rename code {old_id} to {new_id}") as conn:
         require_code(conn, old_id)
         if new_id == old_id or new_id.startswith(old_id + "."):
             raise UsageError(f"cannot move '{old_id}' to '{new_id}' (inside itself)")
@@ -287,7 +288,7 @@ def merge_codes(project: Project, source_id: str, target_id: str) -> MergeReport
     A manual coding the target already has (same segment, coder and span) is not duplicated:
     the source's copy is dropped and counted in ``duplicates``.
     """
-    with project.transaction() as conn:
+    with journaled(project, "codebook-merge", f"merge code {source_id} into {target_id}") as conn:
         require_code(conn, source_id)
         require_code(conn, target_id)
         if source_id == target_id:

@@ -16,6 +16,7 @@ from typing import Literal
 from qualcode.cases import now_utc
 from qualcode.codebook_store import require_code
 from qualcode.errors import NotFoundError, UsageError
+from qualcode.journal import journaled
 from qualcode.project import Project
 
 CODER_ENV = "QUALCODE_CODER"
@@ -110,7 +111,8 @@ def code_segment(
     Coding the same span with the same code again by the same coder changes nothing.
     ``run_id``/``rule`` keep the provenance of an accepted suggestion.
     """
-    with project.transaction() as conn:
+    summary = f"code segment {segment_id} {code_id} ({coder})"
+    with journaled(project, "code", summary) as conn:
         return code_in_transaction(
             conn, segment_id, code_id, coder=coder, span=span, memo=memo, run_id=run_id,
             rule=rule, rule_kind=rule_kind,
@@ -158,7 +160,7 @@ def uncode_segment(
     Without a span every such coding on the segment goes; with one, only that span's.
     Automatic codings are never removed here (reject them in review instead).
     """
-    with project.transaction() as conn:
+    with journaled(project, "uncode", f"uncode segment {segment_id} {code_id} ({coder})") as conn:
         segment = get_segment(conn, segment_id)
         require_code(conn, code_id)
         sql = (
@@ -185,7 +187,7 @@ def add_memo(
     """Attach a memo to a segment (by id), a code (by id) or a document (by name)."""
     if not text.strip():
         raise UsageError("the memo is empty")
-    with project.transaction() as conn:
+    with journaled(project, "memo", f"memo on {target_kind} {target} ({coder})") as conn:
         if target_kind == "segment":
             if not target.isdigit():
                 raise UsageError(f"segment id must be a number, got {target!r}")

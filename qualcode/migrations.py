@@ -212,3 +212,87 @@ def m002_codebook_codings_runs(db: Database) -> None:
         WHERE c.superseded_by_run IS NULL;
         """
     )
+
+
+#: Tables whose rows are coding state, journaled for ``qualcode undo`` (see qualcode.journal).
+JOURNALED_TABLES = (
+    "codebook_versions", "codes", "autocode_runs", "codings", "suggestions", "memos",
+)  # fmt: skip
+#: Rows an auto-coding run writes in bulk; a compact entry journals them as one 'run' change.
+RUN_ROW_TABLES = ("codings", "suggestions")
+
+
+def create_journal_triggers(db: Database, table: str) -> None:
+    """(Re)create the AFTER INSERT/UPDATE/DELETE triggers that journal ``table``.
+
+    The old row is stored as a JSON object of every column, read from the table as it is now,
+    so a later migration that changes a journaled table must call this again for it.
+    """
+    columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()]
+    old_row = "json_object(" + ", ".join(f"'{name}', OLD.{name}" for name in columns) + ")"
+    # Triggers in the main schema cannot see temp tables, so the active entry lives in
+    # journal_state; with no active entry the WHEN clause is false and nothing is recorded.
+    if table in RUN_ROW_TABLES:
+        when = "(SELECT compact_runs FROM journal_state WHERE entry_id IS NOT NULL) = 0"
+    else:
+        when = "(SELECT entry_id FROM journal_state) IS NOT NULL"
+    for operation, event, row_id, old in (
+        ("insert", "INSERT", "NEW.rowid", "NULL"),
+        ("update", "UPDATE", "OLD.rowid", old_row),
+        ("delete", "DELETE", "OLD.rowid", old_row),
+    ):
+        db.execute(f"DROP TRIGGER IF EXISTS journal_{table}_{operation}")
+        db.execute(
+            f"""
+            CREATE TRIGGER journal_{table}_{operation} AFTER {event} ON {table}
+            WHEN {when}
+            BEGIN
+                INSERT INTO journal_changes (entry_id, table_name, operation, row_id, old_row)
+                SELECT entry_id, '{table}', '{operation}', {row_id}, {old}
+                FROM journal_state;
+            END
+            """
+        )
+
+
+@migrations()
+def m003_journal(db: Database) -> None:
+    """The journal behind ``qualcode history`` and ``qualcode undo`` (see qualcode.journal).
+
+    An entry is one journaled operation; its changes are the row changes the triggers saw while
+    it was the active entry in ``journal_state`` (one row, set and cleared inside the
+    operation's transaction, so it is never left set after a commit or a rollback).
+    """
+    db.executescript(
+        """
+        CREATE TABLE journal_entries (
+            entry_id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            undone_at TEXT
+        );
+
+        -- old_row: the row before an update or delete, as a JSON object of its columns.
+        -- 'run': an auto-coding run journaled compactly; row_id is its run_id (undo deletes the
+        -- run's codings and suggestions and clears the superseded_by_run marks it set).
+        CREATE TABLE journal_changes (
+            change_id INTEGER PRIMARY KEY,
+            entry_id INTEGER NOT NULL REFERENCES journal_entries(entry_id),
+            table_name TEXT NOT NULL,
+            operation TEXT NOT NULL CHECK (operation IN ('insert', 'update', 'delete', 'run')),
+            row_id INTEGER NOT NULL,
+            old_row TEXT
+        );
+        CREATE INDEX journal_changes_entry ON journal_changes(entry_id, change_id);
+
+        CREATE TABLE journal_state (
+            state_id INTEGER PRIMARY KEY CHECK (state_id = 1),
+            entry_id INTEGER REFERENCES journal_entries(entry_id),
+            compact_runs INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO journal_state (state_id) VALUES (1);
+        """
+    )
+    for table in JOURNALED_TABLES:
+        create_journal_triggers(db, table)

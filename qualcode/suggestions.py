@@ -33,6 +33,7 @@ from typing import Any, Literal
 from qualcode.cases import now_utc
 from qualcode.coding import Span, code_in_transaction
 from qualcode.errors import ConflictError, NotFoundError, UsageError
+from qualcode.journal import journaled
 from qualcode.project import Project
 
 Status = Literal["pending", "accepted", "rejected"]
@@ -270,13 +271,13 @@ def accept_suggestion(
     project: Project, suggestion_id: int, *, coder: str, memo: str | None = None
 ) -> Decision:
     """Accept a pending suggestion as ``coder``'s coding of its span (one transaction)."""
-    with project.transaction() as conn:
+    with journaled(project, "accept", f"accept suggestion {suggestion_id} ({coder})") as conn:
         return _accept(conn, suggestion_id, coder, memo)
 
 
 def reject_suggestion(project: Project, suggestion_id: int, *, coder: str) -> Decision:
     """Reject a pending suggestion (one transaction); no coding is made."""
-    with project.transaction() as conn:
+    with journaled(project, "reject", f"reject suggestion {suggestion_id} ({coder})") as conn:
         return _reject(conn, suggestion_id, coder)
 
 
@@ -288,7 +289,8 @@ def accept_suggestions(
     project: Project, suggestion_ids: Sequence[int], *, coder: str
 ) -> list[Decision]:
     """Accept several suggestions in one transaction: all of them, or (on any error) none."""
-    with project.transaction() as conn:
+    ids = _unique(suggestion_ids)
+    with journaled(project, "accept", f"accept {len(ids)} suggestions ({coder})") as conn:
         return [
             _accept(conn, suggestion_id, coder, None) for suggestion_id in _unique(suggestion_ids)
         ]
@@ -298,7 +300,8 @@ def reject_suggestions(
     project: Project, suggestion_ids: Sequence[int], *, coder: str
 ) -> list[Decision]:
     """Reject several suggestions in one transaction: all of them, or (on any error) none."""
-    with project.transaction() as conn:
+    ids = _unique(suggestion_ids)
+    with journaled(project, "reject", f"reject {len(ids)} suggestions ({coder})") as conn:
         return [_reject(conn, suggestion_id, coder) for suggestion_id in _unique(suggestion_ids)]
 
 
@@ -316,7 +319,8 @@ def reopen_suggestion(project: Project, decision: Decision) -> None:
     Refuses (:class:`ConflictError`) if the suggestion's state is no longer what the decision
     left, e.g. someone else reopened or decided it meanwhile.
     """
-    with project.transaction() as conn:
+    summary = f"reopen suggestion {decision.suggestion_id} ({decision.status} before)"
+    with journaled(project, "reopen", summary) as conn:
         row = conn.execute(
             "SELECT status, coding_id FROM suggestions WHERE suggestion_id = ?",
             (decision.suggestion_id,),
@@ -339,7 +343,7 @@ def reopen_suggestion(project: Project, decision: Decision) -> None:
 
 def remove_coding(project: Project, coding_id: int) -> None:
     """Delete one manual coding by id (the undo of coding a segment in review)."""
-    with project.transaction() as conn:
+    with journaled(project, "uncode", f"remove coding {coding_id}") as conn:
         _delete_manual_coding(conn, coding_id)
 
 
@@ -353,7 +357,7 @@ def _delete_manual_coding(conn: sqlite3.Connection, coding_id: int) -> None:
 
 def remove_memo(project: Project, memo_id: int) -> None:
     """Delete one memo by id (the undo of writing a memo in review)."""
-    with project.transaction() as conn:
+    with journaled(project, "memo-delete", f"remove memo {memo_id}") as conn:
         if not conn.execute("DELETE FROM memos WHERE memo_id = ?", (memo_id,)).rowcount:
             raise NotFoundError(f"no memo {memo_id}")
 
