@@ -50,7 +50,7 @@ _EXAMPLE_TIMING = {"srt": "00:00:01,000 --> 00:00:04,000", "vtt": "00:00:01.000 
 
 @dataclass(frozen=True, slots=True)
 class _Cue:
-    """One cue: its text (tags removed, normalised), times, voice-tag speaker and line."""
+    """One cue: its text (tags removed, normalised), its times and its voice-tag speaker."""
 
     text: str
     start_time: float

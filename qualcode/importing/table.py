@@ -73,6 +73,14 @@ def read_turn_table(path: Path, data: bytes) -> ReadResult:
         raise InputError(path, "has no header row")
     header_line, header = first
     columns = _find_columns(path, header, header_line)
+    document, turns = _lay_out(path, rows, columns)
+    return ReadResult(document, encoding, "csv", assign_roles(turns, document))
+
+
+def _lay_out(
+    path: Path, rows: Iterator[tuple[int, list[str]]], columns: _Columns
+) -> tuple[str, list[Turn]]:
+    """The document text (one ``Speaker：text`` line per row with text) and its turns."""
     pieces: list[str] = []
     turns: list[Turn] = []
     offset = 0
@@ -95,13 +103,12 @@ def read_turn_table(path: Path, data: bytes) -> ReadResult:
         offset += len(pieces[-1]) + 1
     if not turns:
         raise InputError(path, f"no row has text in column {columns.names[columns.text]!r}")
-    document = "\n".join(pieces)
-    return ReadResult(document, encoding, "csv", assign_roles(turns, document))
+    return "\n".join(pieces), turns
 
 
 def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
     """Non-blank rows with the one-based line each starts on; the first is the header."""
-    first_line = text.split("\n", 1)[0]
+    first_line = next((line for line in text.split("\n") if line.strip()), "")
     try:
         delimiter = csv.Sniffer().sniff(first_line, delimiters=",\t;").delimiter
     except csv.Error:
