@@ -65,6 +65,13 @@ def format_number(value: Number) -> str:
     return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
+def _label_width(label: str) -> float:
+    """Approximate width of ``label`` in ems: wide (CJK) characters 1, others 0.6."""
+    import unicodedata
+
+    return sum(1.0 if unicodedata.east_asian_width(char) in "WF" else 0.6 for char in label)
+
+
 def find_cjk_font() -> str | None:
     """The family name of an installed CJK-capable font matplotlib can use, or ``None``.
 
@@ -117,10 +124,15 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
     cjk_font = find_cjk_font()
     families = [cjk_font, FALLBACK_FONT] if cjk_font else [FALLBACK_FONT]
     rows, columns = len(matrix.row_labels), len(matrix.column_ids)
-    width = min(4.0 + 0.9 * columns, 40.0)
-    height = min(2.5 + 0.45 * rows, 40.0)
     largest = max(rows, columns)
     label_size = 10.0 if largest <= 40 else max(3.0, 400.0 / largest)
+    # Room for the labels: a CJK character is about one em wide (label_size points); column
+    # labels are turned 40 degrees, so they take about 0.65 of their length in height.
+    em = label_size / 72.0
+    row_label = max(_label_width(label) for label in matrix.row_labels) + 6
+    column_label = max(_label_width(label) for label in matrix.column_labels) + 6
+    width = min(2.5 + 0.6 * columns + em * row_label, 40.0)
+    height = min(1.5 + 0.4 * rows + 0.65 * em * column_label, 40.0)
     with matplotlib.rc_context({"font.family": families, "axes.unicode_minus": False}):
         figure = Figure(figsize=(width, height), layout="constrained")
         FigureCanvasAgg(figure)
