@@ -223,3 +223,19 @@ def test_freq_command(cli: Cli, study: Project) -> None:
     assert bad.stderr.startswith("Error: unknown case attribute 'distrct'")
     assert cli("freq", "--top", "0").exit_code == 2
     assert "Example: qualcode freq" in cli("freq", "--help").stdout
+
+
+def test_freq_by_theme_needs_a_codebook(cli: Cli, project: Project) -> None:
+    add_document(project, "hillside.txt", HILLSIDE, "Hillside")
+    result = cli("freq")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: the project has no codebook: load one with 'qualcode codebook load FILE'\n"
+    )
+    by_case = cli("freq", "--by", "case", "--format", "csv")
+    assert by_case.exit_code == 0, by_case.stderr
+    assert by_case.stdout.splitlines()[1:] == [
+        "Hillside,Hillside,1,food,1,3333.33,0,0.0",
+        "Hillside,Hillside,2,price,1,3333.33,0,0.0",
+        "Hillside,Hillside,3,volunteer,1,3333.33,0,0.0",
+    ]

@@ -227,6 +227,9 @@ def _speaker_clause(speakers: Speakers) -> str:
 
 
 def _theme_groups(project: Project, options: FreqOptions) -> _Groups:
+    from qualcode.codebook_store import current_version_id
+
+    current_version_id(project)  # NotFoundError, with what to do, when there is no codebook
     conn = project.conn
     filtered, parameters = filtered_codings_sql(
         conn, CodingFilter(coder=options.coder, origin=options.origin)
