@@ -153,6 +153,11 @@ def test_report_is_self_contained_and_escaped(cli: Cli, study: Project, tmp_path
     percent_page = percent.read_text("utf-8")
     assert read_report(percent_page).cells[("柴机", "grid")] == "50.0"
     assert '<td class="base" data-row="柴机">2</td>' in percent_page
+    none = tmp_path / "none.html"
+    assert cli("report", "--quotes", "0", "--lang", "en", "-o", str(none)).exit_code == 0
+    none_page = none.read_text("utf-8")
+    assert '<html lang="en">' in none_page and "<details" not in none_page
+    assert "Grid governance" in none_page
 
 
 @pytest.mark.skipif(

@@ -178,8 +178,10 @@ def _matrix_html(matrix: Matrix) -> str:
 
 
 def _quotes_html(matrix: Matrix) -> str:
+    if matrix.options.quotes == 0:
+        return '<p class="note">No quotes were asked for (quotes per cell: 0).</p>'
     if not matrix.quotes:
-        return '<p class="note">No quotes (the matrix has no coded segments).</p>'
+        return '<p class="note">No quotes: no cell of the matrix has a coded segment.</p>'
     blocks = []
     for j, (code_id, column_label) in enumerate(
         zip(matrix.column_ids, matrix.column_labels, strict=True)
@@ -237,6 +239,7 @@ def render_report(project: Project, matrix: Matrix, *, generated_at: str | None 
         resources.files("qualcode").joinpath("data", "report.html").read_text("utf-8")
     )
     return template.substitute(
+        language=_e(options.language),
         version=_e(__version__),
         title=_e(f"qualcode report: {project.path.name}"),
         meta=_e(f"Codebook {matrix.codebook_name} · generated {stamp} by qualcode {__version__}"),
