@@ -114,6 +114,15 @@ def _finish_entry(conn: sqlite3.Connection, entry_id: int, summary: str, compact
         conn.execute("DELETE FROM journal_entries WHERE entry_id = ?", (entry_id,))
 
 
+def set_summary(conn: sqlite3.Connection, summary: str) -> None:
+    """Replace the summary of the active entry (for operations that know it only at the end)."""
+    conn.execute(
+        "UPDATE journal_entries SET summary = ? "
+        "WHERE entry_id = (SELECT entry_id FROM journal_state)",
+        (summary,),
+    )
+
+
 def history(project: Project, limit: int | None = None) -> list[dict[str, Any]]:
     """Journal entries, newest first (fields :data:`HISTORY_FIELDS`)."""
     if limit is not None and limit < 1:
