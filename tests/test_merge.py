@@ -106,9 +106,10 @@ def test_merge_brings_codings_and_memos_in_once(db_path: Path, li: list[int], wa
         assert (result.codings_added, result.codings_present) == (2, 0)
         assert (result.memos_added, result.memos_present) == (2, 0)
         assert result.auto_skipped > 0
+        turn = "我们在小区门口设了卡口，网格员二十四小时值守。"
         assert codings(project) == [
-            (li[1], "grid.checkpoints", "li", "manual", "我们在小区门口设了卡口，网格员二十四小时值守。"),
-            (li[1], "grid.checkpoints", "wang", "manual", "我们在小区门口设了卡口，网格员二十四小时值守。"),
+            (li[1], "grid.checkpoints", "li", "manual", turn),
+            (li[1], "grid.checkpoints", "wang", "manual", turn),
             (li[3], "opinion.rumours", "wang", "manual", "辟谣"),
         ]  # fmt: skip
         memos = project.conn.execute(
