@@ -49,7 +49,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import ahocorasick_rs
 
@@ -276,6 +276,116 @@ def normalise_with_origins(text: str) -> NormalisedText:
     return _normalise_in_clusters(text, replaced, tables)
 
 
+@functools.cache
+def _character_masks() -> tuple[Any, Any]:
+    """Two boolean arrays over every code point: special characters, and complex ones.
+
+    "Special" and "complex" as in :class:`_CharacterTables`. With them a whole chunk of
+    text is classified in a few vectorised numpy operations instead of a hash lookup per
+    character.
+    """
+    import numpy
+
+    tables = _character_tables()
+    special = numpy.zeros(0x110000, dtype=bool)
+    complex_ = numpy.zeros(0x110000, dtype=bool)
+    for character in tables.special_set:
+        special[ord(character)] = True
+        if character not in tables.simple:
+            complex_[ord(character)] = True
+    return special, complex_
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedChunk:
+    """Many texts normalised at once: what :meth:`Matcher.match_many` searches.
+
+    ``text`` is the normalised texts joined by ``_SEPARATOR``; ``starts[i]`` is where text
+    ``i`` begins in it. ``own[i]`` is the text's own :class:`NormalisedText` when it holds a
+    character that changes length (it has an offset map), else ``None``: then its normalised
+    form is the slice of ``text`` of its original length, with the same offsets.
+    """
+
+    text: str
+    starts: list[int]
+    lengths: list[int]
+    own: list[NormalisedText | None]
+
+    def text_at(self, index: int) -> NormalisedText:
+        own = self.own[index]
+        if own is not None:
+            return own
+        start = self.starts[index]
+        return NormalisedText(self.text[start : start + self.lengths[index]], None)
+
+    def index_of(self, position: int) -> int:
+        """The text that a position of the joined text falls in."""
+        return bisect.bisect_right(self.starts, position) - 1
+
+
+def normalise_many(texts: Sequence[str]) -> NormalisedChunk:
+    """:func:`normalise_with_origins` for each of ``texts``, done mostly once for all of them.
+
+    The joined text is classified with numpy masks; characters that normalise to one
+    character are replaced across the whole chunk with one ``str.replace`` each, and case
+    folding runs once. Only texts holding a complex character (``……``, ``ß``, a combining
+    mark) are normalised on their own, to get their offset maps.
+    """
+    import numpy
+
+    lengths = [len(text) for text in texts]
+    original_starts: list[int] = []
+    position = 0
+    for length in lengths:
+        original_starts.append(position)
+        position += length + 1
+    joined = _SEPARATOR.join(texts)
+    own: list[NormalisedText | None] = [None] * len(texts)
+    if joined.isascii():
+        return NormalisedChunk(joined.lower(), original_starts, lengths, own)
+    special_mask, complex_mask = _character_masks()
+    code_points = numpy.frombuffer(joined.encode("utf-32-le"), dtype=numpy.uint32)
+    positions = numpy.flatnonzero(special_mask[code_points])
+    if positions.size == 0:
+        return NormalisedChunk(joined.casefold(), original_starts, lengths, own)
+    simple = _character_tables().simple
+    replaced = joined
+    complex_present: list[str] = []
+    for code_point in numpy.unique(code_points[positions]).tolist():
+        character = chr(code_point)
+        replacement = simple.get(character)
+        if replacement is None:
+            complex_present.append(character)
+        else:
+            replaced = replaced.replace(character, replacement)
+    if not complex_present:
+        return NormalisedChunk(replaced.casefold(), original_starts, lengths, own)
+    # Texts with a complex character are normalised on their own; blanking those characters
+    # keeps the chunk-wide case folding one character per character for the other texts.
+    complex_positions = positions[complex_mask[code_points[positions]]]
+    complex_texts = set(
+        (numpy.searchsorted(original_starts, complex_positions, side="right") - 1).tolist()
+    )
+    for character in complex_present:
+        replaced = replaced.replace(character, "\x00")
+    folded = replaced.casefold()
+    pieces: list[str] = []
+    starts: list[int] = []
+    position = 0
+    for index, text in enumerate(texts):
+        if index in complex_texts:
+            normalised = own[index] = normalise_with_origins(text)
+            piece = normalised.text
+        else:
+            start = original_starts[index]
+            piece = folded[start : start + lengths[index]]
+        starts.append(position)
+        pieces.append(piece)
+        position += len(piece) + 1
+    lengths = [len(piece) for piece in pieces]
+    return NormalisedChunk(_SEPARATOR.join(pieces), starts, lengths, own)
+
+
 def _complex_clusters(text: str, tables: _CharacterTables) -> Iterator[tuple[int, int]]:
     """Spans of ``text`` that must be normalised together, in order, not overlapping.
 
@@ -410,6 +520,8 @@ class _LiteralSet:
         """Compile the automata; call once, after the last :meth:`add`."""
         if not self.literals:
             return
+        for targets in self.targets:
+            targets.sort(key=lambda target: (target[0], target[1], target[2]))
         self.longest = ahocorasick_rs.AhoCorasick(
             self.literals, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
         )
@@ -445,6 +557,9 @@ _SEPARATOR = "\n"
 #: Syntax that refers to a group by number or name; such a pattern cannot be joined into the
 #: combined prefilter, where the numbers of its groups would shift.
 _GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+#: Syntax whose match depends on what lies outside the matched text (anchors, lookarounds,
+#: word boundaries). Conservative: ``[^...]`` also counts, and sends the patterns text by text.
+_NON_LOCAL_SYNTAX = re.compile(r"\^|\$|\\[AZbBG]|\(\?<?[=!]")
 #: Inline flags at the start of a pattern apply to the whole pattern and cannot be joined.
 _GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
 
@@ -462,6 +577,7 @@ class Matcher:
         self._exclusions = _LiteralSet()
         self._patterns: list[_CompiledPattern] = []
         self._prefilter: re.Pattern[str] | None = None
+        self._chunk_prefilter: re.Pattern[str] | None = None
         self._prefiltered_patterns: list[_CompiledPattern] = []
         self._unfiltered_patterns: list[_CompiledPattern] = []
         self.keyword_count = sum(len(code.keywords) for code in rules)
@@ -518,6 +634,15 @@ class Matcher:
             else:
                 self._prefiltered_patterns.append(compiled)
         self._prefilter = self._combined_prefilter()
+        self._chunk_prefilter = (
+            self._prefilter
+            if not self._unfiltered_patterns
+            and all(
+                _NON_LOCAL_SYNTAX.search(compiled.regex.pattern) is None
+                for compiled in self._prefiltered_patterns
+            )
+            else None
+        )
 
     def _combined_prefilter(self) -> re.Pattern[str] | None:
         """One regex that matches somewhere exactly when one of the joinable patterns does.
@@ -582,36 +707,49 @@ class Matcher:
             yield from self._match_chunk(chunk)
 
     def _match_chunk(self, texts: list[str]) -> list[list[Match]]:
-        """:meth:`match` for each of ``texts``, with one automaton search for all of them.
+        """:meth:`match` for each of ``texts``, with one normalisation and search for all.
 
-        Each text is normalised on its own and the normalised texts are joined; the hits of
-        the joined search are handed back to their texts, where whole-word checks, vetoes
-        and the rare rerun of the longest-match contest happen exactly as in :meth:`match`.
+        The hits of the joined search are handed back to their texts, where whole-word
+        checks, vetoes and the rare rerun of the longest-match contest happen exactly as in
+        :meth:`match`. Patterns run only on the texts the chunk-wide prefilter points at.
         """
-        normalised_texts = [normalise_with_origins(text) for text in texts]
+        chunk = normalise_many(texts)
         results: list[list[Match]] = [[] for _ in texts]
         longest = self._literals.longest
         if longest is not None:
-            starts: list[int] = []
-            position = 0
-            for normalised in normalised_texts:
-                starts.append(position)
-                position += len(normalised.text) + 1
-            joined = _SEPARATOR.join(normalised.text for normalised in normalised_texts)
             hits_by_text: dict[int, list[tuple[int, int, int]]] = {}
-            for literal_index, start, end in longest.find_matches_as_indexes(joined):
+            starts = chunk.starts
+            for literal_index, start, end in longest.find_matches_as_indexes(chunk.text):
                 text_index = bisect.bisect_right(starts, start) - 1
                 offset = starts[text_index]
                 hits_by_text.setdefault(text_index, []).append(
                     (literal_index, start - offset, end - offset)
                 )
+            with_exclusions = self._texts_with_exclusions(chunk)
+            targets_of, needs_check = self._literals.targets, self._literals.needs_check
             for text_index, literal_hits in hits_by_text.items():
-                normalised = normalised_texts[text_index]
-                hits = self._resolve_literal_hits(normalised, literal_hits)
+                if (
+                    chunk.own[text_index] is None
+                    and text_index not in with_exclusions
+                    and not any(needs_check[hit[0]] for hit in literal_hits)
+                ):
+                    # The common case, inline: offsets are the normalised ones, nothing to
+                    # check or veto, and hits come sorted (targets are kept in match order).
+                    results[text_index] = [
+                        Match(code_id, rule_kind, rule, start, end)
+                        for literal_index, start, end in literal_hits
+                        for code_id, rule_kind, rule in targets_of[literal_index]
+                    ]
+                    continue
+                normalised = chunk.text_at(text_index)
+                hits = self._resolve_literal_hits(
+                    normalised, literal_hits, text_index in with_exclusions
+                )
                 if hits:
                     results[text_index] = _to_matches(normalised, hits)
         if self._patterns:
-            for text_index, normalised in enumerate(normalised_texts):
+            for text_index in self._pattern_candidates(chunk):
+                normalised = chunk.text_at(text_index)
                 pattern_hits = self._pattern_hits(normalised)
                 if pattern_hits:
                     matches = results[text_index]
@@ -620,6 +758,34 @@ class Matcher:
                     )
                     matches.sort(key=_match_order)
         return results
+
+    def _texts_with_exclusions(self, chunk: NormalisedChunk) -> set[int]:
+        """Texts of ``chunk`` holding some exclusion phrase (one search for the chunk)."""
+        automaton = self._exclusions.overlapping
+        if automaton is None:
+            return set()
+        return {
+            chunk.index_of(start)
+            for _index, start, _end in automaton.find_matches_as_indexes(
+                chunk.text, overlapping=True
+            )
+        }
+
+    def _pattern_candidates(self, chunk: NormalisedChunk) -> Iterable[int]:
+        """Texts of ``chunk`` in which some pattern may match: all, unless all are local.
+
+        A local pattern (no anchors, lookarounds or word boundaries) that matches inside a
+        text also matches at the same place in the joined text, so a scan of the joined text
+        finds a match overlapping every such text; the texts it overlaps are the candidates.
+        """
+        if self._chunk_prefilter is None:
+            return range(len(chunk.starts))
+        candidates: set[int] = set()
+        for found in self._chunk_prefilter.finditer(chunk.text):
+            first = chunk.index_of(found.start())
+            last = chunk.index_of(max(found.start(), found.end() - 1))
+            candidates.update(range(first, last + 1))
+        return sorted(candidates)
 
     def _literal_hits(self, normalised: NormalisedText) -> list[_Hit]:
         """Keyword and lemma hits that fire in ``normalised`` (see ``_resolve_literal_hits``)."""
@@ -633,17 +799,21 @@ class Matcher:
     # ----------------------------------------------------------------------------------------
 
     def _resolve_literal_hits(
-        self, normalised: NormalisedText, literal_hits: list[tuple[int, int, int]]
+        self,
+        normalised: NormalisedText,
+        literal_hits: list[tuple[int, int, int]],
+        may_have_exclusions: bool = True,
     ) -> list[_Hit]:
         """The keyword and lemma hits that fire, from the leftmost-longest search.
 
         When every leftmost-longest hit is a whole word and not vetoed, they are the answer.
         Otherwise a thrown-away hit may have hidden a shorter or later one that is good
         (``bold man`` hides ``man`` behind ``old man``), so the contest is rerun over all
-        overlapping occurrences, after throwing away the bad ones.
+        overlapping occurrences, after throwing away the bad ones. ``may_have_exclusions``
+        false (the caller knows the text holds no exclusion phrase) skips the veto search.
         """
         literals = self._literals
-        vetoes = self._vetoes_if_needed(normalised, literal_hits)
+        vetoes = self._vetoes_if_needed(normalised, literal_hits) if may_have_exclusions else None
         targets_of, needs_check = literals.targets, literals.needs_check
         always_check = normalised.origins is not None
         hits: list[_Hit] = []

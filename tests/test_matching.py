@@ -152,3 +152,23 @@ def _occurrences(text: str, keyword: str) -> list[int]:
         starts.append(start)
         start = text.find(keyword, start + len(keyword))
     return starts
+
+
+MANY_ALPHABET = st.sampled_from(
+    [*"网格员卡口社区，。 ", "……", "ß", "e\u0301", "㈱", "ＡＢ", "😷", "𠀋", "grid", "Grid", "\n", "Ω"]
+)
+MANY_RULES = [
+    CodeRules("a", keywords=("网格员", "grid", "ss", "卡口"), exclude=("网格员工",)),
+    CodeRules("b", keywords=("网格", "...", "é", "ab"), patterns=(r"卡口.{0,3}社区",)),
+    CodeRules("c", patterns=(r"^网格", r"社区$")),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(MANY_ALPHABET, max_size=12).map("".join), max_size=30))
+def test_matching_many_texts_at_once_gives_what_one_at_a_time_gives(texts: list[str]) -> None:
+    """``match_many`` (used by auto-coding runs) is exactly ``match`` per text."""
+    matcher = compile_matcher(MANY_RULES)
+    assert list(matcher.match_many(texts)) == [matcher.match(text) for text in texts]
+    local_only = compile_matcher(MANY_RULES[:2])
+    assert list(local_only.match_many(texts)) == [local_only.match(text) for text in texts]
