@@ -333,35 +333,46 @@ class _Tally:
 
 
 def _tallies(
-    project: Project, options: MatrixOptions
+    project: Project, options: MatrixOptions, nested: bool
 ) -> tuple[dict[tuple[int, int], _Tally], dict[int, _Tally]]:
+    """Numerators per cell and per row, from one pass over the filtered codings.
+
+    The codings are first reduced to distinct (segment, column) pairs, from which both the
+    cells and the row totals are counted. Only when columns nest (``level="code"`` without a
+    depth) does the row total of codings need a second pass, to count each coding once.
+    """
     conn = project.conn
     sql, parameters = filtered_codings_sql(conn, options.filters)
     pairs_sql = (
-        f"WITH fc AS ({sql}), pairs AS ("
+        f"WITH fc AS ({sql}), pairs AS MATERIALIZED ("
         "SELECT r.slot AS row, m.slot AS col, fc.segment_id, fc.document_id, "
         "fc.role IS NOT 'interviewer' AS respondent, count(*) AS codings "
-        f"FROM fc JOIN temp.{_COLUMNS} m ON m.key = fc.code_id "
-        f"JOIN temp.{_ROWS} r ON r.key = fc.case_id "
+        f"FROM fc CROSS JOIN temp.{_COLUMNS} m ON m.key = fc.code_id "
+        f"CROSS JOIN temp.{_ROWS} r ON r.key = fc.case_id "
         "GROUP BY fc.segment_id, m.slot) "
     )
     cells: dict[tuple[int, int], _Tally] = {}
+    totals: dict[int, _Tally] = {}
     for row, col, segments, codings, documents, respondent in conn.execute(
         pairs_sql + "SELECT row, col, count(*), sum(codings), count(DISTINCT document_id), "
-        "sum(respondent) FROM pairs GROUP BY row, col",
+        "sum(respondent) FROM pairs GROUP BY row, col "
+        "UNION ALL SELECT row, -1, count(DISTINCT segment_id), sum(codings), "
+        "count(DISTINCT document_id), count(DISTINCT CASE WHEN respondent THEN segment_id END) "
+        "FROM pairs GROUP BY row",
         parameters,
     ):
-        cells[(row, col)] = _Tally(segments, codings, documents, respondent)
-    totals: dict[int, _Tally] = {}
-    for row, segments, codings, documents, respondent in conn.execute(
-        f"WITH fc AS ({sql}) SELECT r.slot, count(DISTINCT fc.segment_id), count(*), "
-        "count(DISTINCT fc.document_id), "
-        "count(DISTINCT CASE WHEN fc.role IS NOT 'interviewer' THEN fc.segment_id END) "
-        f"FROM fc JOIN temp.{_ROWS} r ON r.key = fc.case_id "
-        f"WHERE fc.code_id IN (SELECT key FROM temp.{_COLUMNS}) GROUP BY r.slot",
-        parameters,
-    ):
-        totals[row] = _Tally(segments, codings, documents, respondent)
+        if col < 0:
+            totals[row] = _Tally(segments, codings, documents, respondent)
+        else:
+            cells[(row, col)] = _Tally(segments, codings, documents, respondent)
+    if nested:
+        for row, codings in conn.execute(
+            f"WITH fc AS ({sql}) SELECT r.slot, count(*) "
+            f"FROM fc CROSS JOIN temp.{_ROWS} r ON r.key = fc.case_id "
+            f"WHERE fc.code_id IN (SELECT key FROM temp.{_COLUMNS}) GROUP BY r.slot",
+            parameters,
+        ):
+            totals[row].codings = codings
     if options.measure == "coverage":
         _add_coverage(project, sql, parameters, cells, totals)
     return cells, totals
@@ -498,7 +509,8 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
     )
     load_temp_map(conn, _COLUMNS, "TEXT", column_pairs)
     try:
-        cell_tallies, row_tallies = _tallies(project, options)
+        nested = len({code_id for code_id, _ in column_pairs}) < len(column_pairs)
+        cell_tallies, row_tallies = _tallies(project, options, nested)
         quotes = _cell_quotes(project, options, names) if options.quotes else {}
     finally:
         conn.execute(f"DROP TABLE IF EXISTS temp.{_ROWS}")

@@ -17,6 +17,13 @@ Filter semantics, so that a researcher can predict the numbers:
 - ``cases`` keeps codings in documents of those cases; ``coder`` the codings by that coder
   (automatic codings have the coder ``auto``).
 
+Query plan: the relation scans the ``codings`` table in storage order (``NOT INDEXED``) and
+looks segments and documents up by primary key in that order (``CROSS JOIN`` fixes the join
+order). Autocode runs and review sessions write codings in segment order, so the lookups walk
+the segments table sequentially. Left to itself SQLite's planner reads the codings table
+through ``codings_segment`` or ``codings_code`` in random order, which at a million codings is
+about ten times slower (``bench/bench_matrix.py``).
+
 Unknown codes and cases are :class:`~qualcode.errors.NotFoundError` with a hint, so a typo
 never produces an empty table that looks like a finding.
 """
@@ -124,8 +131,8 @@ def filtered_codings_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tup
     sql = (
         "SELECT c.coding_id, c.segment_id, s.document_id, d.case_id, c.code_id, c.coder, "
         "c.origin, c.start_char, c.end_char, s.role, c.run_id, c.rule, c.created_at "
-        "FROM codings c JOIN segments s ON s.segment_id = c.segment_id "
-        "JOIN documents d ON d.document_id = s.document_id "
+        "FROM codings c NOT INDEXED CROSS JOIN segments s ON s.segment_id = c.segment_id "
+        "CROSS JOIN documents d ON d.document_id = s.document_id "
         f"WHERE {' AND '.join(clauses)}"
     )
     return sql, parameters
