@@ -44,6 +44,7 @@ def test_import_text_with_speaker_labels(cli: Cli, tmp_path: Path) -> None:
     result = cli("import", str(path))
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines() == [
+        f"Created project {cli.db_path}.",
         f"added    {path}  case chaiji, 4 segments",
         "1 added, 0 replaced, 0 skipped, 0 failed",
     ]
@@ -129,7 +130,7 @@ def test_folder_import_skips_readme_and_cases_table(cli: Cli, tmp_path: Path) ->
     write(folder / ".hidden.txt", INTERVIEW + "x")
     result = cli("import", str(folder))
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.splitlines() == [
+    assert result.stderr.splitlines()[1:] == [
         f"skipped  {folder / 'communities.csv'}: case attribute table, not a transcript",
         f"added    {folder / 'chaiji.txt'}  case chaiji, 4 segments",
         "1 added, 0 replaced, 1 skipped, 0 failed",
