@@ -183,15 +183,15 @@ def import_cases(project: Project, path: Path) -> CasesImport:
         parsed.append((case_name, file_name or None, attributes))
     attribute_count = 0
     with project.transaction() as conn:
-        for case_name, file_name, attributes in parsed:
+        for case_name, mapped_file_name, attributes in parsed:
             case_id = ensure_case(conn, case_name)
             write_attributes(conn, case_id, attributes)
             attribute_count += len(attributes)
-            if file_name:
+            if mapped_file_name:
                 conn.execute(
                     "INSERT INTO case_files (file_name, case_id) VALUES (?, ?) "
                     "ON CONFLICT (file_name) DO UPDATE SET case_id = excluded.case_id",
-                    (file_name, case_id),
+                    (mapped_file_name, case_id),
                 )
     return CasesImport(
         path=str(path),

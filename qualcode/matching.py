@@ -459,7 +459,7 @@ def _english_lemma_table() -> dict[str, list[str]]:
         raise QualcodeError(
             "English lemma lookup table not found: install the spacy-lookups-data package"
         )
-    lookup: dict[str, str] = load_language_data(registry.lookups.get("en")["lemma_lookup"])
+    lookup: dict[str, str] = dict(load_language_data(registry.lookups.get("en")["lemma_lookup"]))
     forms_by_lemma: dict[str, list[str]] = {}
     for form, lemma in lookup.items():
         forms_by_lemma.setdefault(normalise(lemma), []).append(normalise(form))
