@@ -44,6 +44,18 @@ def test_longest_keyword_wins_across_codes() -> None:
     assert hits(rules, "推行网格化管理") == [("grid.management", "网格化管理", "网格化管理")]
 
 
+def test_indonesia_is_not_india() -> None:
+    """印度尼西亚 (Indonesia) contains 印度 (India): the longer keyword takes the place."""
+    rules = [
+        CodeRules("india", keywords=("印度",)),
+        CodeRules("indonesia", keywords=("印度尼西亚",)),
+    ]
+    assert hits(rules, "从印度尼西亚回来的人，还有印度的") == [
+        ("indonesia", "印度尼西亚", "印度尼西亚"),
+        ("india", "印度", "印度"),
+    ]
+
+
 def test_same_keyword_in_two_codes_fires_both() -> None:
     rules = [
         CodeRules("opinion.wechat", keywords=("微信群",)),
@@ -155,7 +167,20 @@ def _occurrences(text: str, keyword: str) -> list[int]:
 
 
 MANY_ALPHABET = st.sampled_from(
-    [*"网格员卡口社区，。 ", "……", "ß", "e\u0301", "㈱", "ＡＢ", "😷", "𠀋", "grid", "Grid", "\n", "Ω"]
+    [
+        *"网格员卡口社区，。 ",
+        "……",
+        "ß",
+        "e\u0301",
+        "㈱",
+        "ＡＢ",
+        "😷",
+        "𠀋",
+        "grid",
+        "Grid",
+        "\n",
+        "Ω",
+    ]
 )
 MANY_RULES = [
     CodeRules("a", keywords=("网格员", "grid", "ss", "卡口"), exclude=("网格员工",)),
