@@ -77,6 +77,7 @@ def _register() -> None:
         cases,
         codebook,
         coding,
+        codings,
         demo,
         docs,
         figures,
@@ -94,6 +95,7 @@ def _register() -> None:
     reading.register(app)
     app.add_typer(codebook.app, name="codebook")
     coding.register(app)
+    app.add_typer(codings.app, name="codings")
     autocode.register(app)
     quotes.register(app)
     figures.register(app)

@@ -1,0 +1,389 @@
+"""Manual codings from a spreadsheet: ``qualcode codings import FILE.csv``.
+
+Teams often code in Excel: one row per coding, naming the document, the code, the coder and
+where the coding is. This module reads such a table (CSV in any encoding
+:func:`~qualcode.importing.decoding.decode_bytes` accepts, so Excel's UTF-8 with BOM and GBK
+exports both work; comma, tab or semicolon separated), checks every row against the project
+and only then writes all codings in one journaled transaction through
+:func:`qualcode.coding.code_in_transaction`, so the rows become ordinary manual codings.
+
+Columns (header names compared without case, spaces, underscores or hyphens; aliases in
+:data:`COLUMNS`, Chinese ones included):
+
+- ``document``: the document name as stored (``qualcode docs list``), e.g. ``chaiji.md``;
+- ``code``: the code id; ``coder``: who made the coding;
+- where the coding is, one of:
+
+  - ``quote``: text that occurs in exactly one segment of the document; the coding spans the
+    quote. If it occurs several times, ``occurrence`` (1-based, in document order) picks one.
+    With ``segment_ordinal`` as well, the quote is looked for in that segment only;
+  - ``segment_ordinal``: the whole segment with that ordinal (as ``qualcode segments`` shows);
+  - ``start_char`` and ``end_char``: document offsets that lie inside one segment;
+
+- ``memo`` (optional): a memo on the coding.
+
+Every problem in the file is reported, each as ``FILE:LINE: problem``, and then nothing is
+written. Importing the same file again adds nothing: a manual coding is unique by segment,
+code, coder and span, and rows already present are counted, not duplicated.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import csv
+import difflib
+import io
+import sqlite3
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from qualcode.codebook_store import require_code
+from qualcode.coding import Span, code_in_transaction
+from qualcode.errors import InputError, NotFoundError
+from qualcode.importing.decoding import decode_bytes
+from qualcode.journal import journaled
+from qualcode.project import Project
+
+#: Accepted header names per column, compared by :func:`_header_key`.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "document": ("document", "doc", "document_name", "file", "file_name", "filename",
+                 "文档", "文档名", "文件", "文件名", "访谈"),
+    "code": ("code", "code_id", "编码", "代码", "码"),
+    "coder": ("coder", "编码员", "编码者", "编码人"),
+    "quote": ("quote", "text", "引文", "引语", "原文", "文本"),
+    "occurrence": ("occurrence", "第几处", "出现次序", "次序"),
+    "segment_ordinal": ("segment_ordinal", "ordinal", "segment", "段落序号", "片段序号", "序号",
+                        "片段", "段落"),
+    "start_char": ("start_char", "start", "起始", "起点", "开始"),
+    "end_char": ("end_char", "end", "结束", "终点"),
+    "memo": ("memo", "note", "notes", "备忘", "备忘录", "备注"),
+}  # fmt: skip
+REQUIRED_COLUMNS = ("document", "code", "coder")
+#: At most this many problems are listed; the rest are counted.
+MAX_LISTED_PROBLEMS = 20
+
+
+class CodingsFileError(InputError):
+    """A codings table with problems on several lines; ``problems`` holds each one."""
+
+    def __init__(self, path: str | Path, problems: Sequence[InputError]) -> None:
+        self.problems = list(problems)
+        listed = [str(problem) for problem in self.problems[:MAX_LISTED_PROBLEMS]]
+        if len(self.problems) > MAX_LISTED_PROBLEMS:
+            listed.append(f"... and {len(self.problems) - MAX_LISTED_PROBLEMS} more problems")
+        super().__init__(
+            path, f"{len(self.problems)} problems, nothing imported:\n" + "\n".join(listed)
+        )
+
+
+@dataclass(frozen=True)
+class PlannedCoding:
+    """One checked row: the segment and the span (relative to the segment text) to code."""
+
+    line: int
+    document: str
+    segment_id: int
+    code_id: str
+    coder: str
+    start: int
+    end: int
+    memo: str | None
+
+
+@dataclass
+class CodingsImport:
+    """What :func:`import_codings` did: rows read, codings added and rows already present."""
+
+    path: str
+    rows: int
+    added: int
+    already_present: int
+
+    def summary(self) -> str:
+        """``"160 rows, 160 added, 0 already present"``: what the CLI and the demo report."""
+        return f"{self.rows} rows, {self.added} added, {self.already_present} already present"
+
+
+def import_codings(project: Project, path: Path) -> CodingsImport:
+    """Check every row of the codings table ``path``, then write them all in one transaction.
+
+    Raises :class:`InputError` (one problem) or :class:`CodingsFileError` (several) before
+    anything is written.
+    """
+    planned = plan_codings(project.conn, path)
+    added = 0
+    summary = f"import {len(planned)} codings from {path}"
+    # The journal has no "import-codings" kind (yet): an import is journaled as coding.
+    with journaled(project, "code", summary) as conn:
+        for row in planned:
+            result = code_in_transaction(
+                conn, row.segment_id, row.code_id, coder=row.coder,
+                span=Span(start=row.start, end=row.end), memo=row.memo,
+            )  # fmt: skip
+            added += result.created
+    return CodingsImport(str(path), len(planned), added, len(planned) - added)
+
+
+def plan_codings(conn: sqlite3.Connection, path: Path) -> list[PlannedCoding]:
+    """Read and check the codings table ``path`` against the project; write nothing."""
+    header, rows = read_table(path)
+    columns = {name: _find_column(header, aliases) for name, aliases in COLUMNS.items()}
+    missing = [name for name in REQUIRED_COLUMNS if columns[name] is None]
+    if missing:
+        raise InputError(path, _missing_columns(missing, header), line=1)
+    if (
+        columns["quote"] is None
+        and columns["segment_ordinal"] is None
+        and (columns["start_char"] is None or columns["end_char"] is None)
+    ):
+        raise InputError(
+            path,
+            "no location column: need quote, segment_ordinal or start_char and end_char; "
+            f"header is {', '.join(header)}",
+            line=1,
+        )
+    resolver = _Resolver(conn)
+    planned: list[PlannedCoding] = []
+    problems: list[InputError] = []
+    for line, cells in rows:
+        values = {
+            name: cells[index].strip()
+            for name, index in columns.items()
+            if index is not None and index < len(cells) and cells[index].strip()
+        }
+        try:
+            planned.append(resolver.plan(line, values))
+        except _RowProblem as problem:
+            problems.append(InputError(path, str(problem), line=line))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise CodingsFileError(path, problems)
+    return planned
+
+
+def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the non-blank rows of a CSV, each row with its line number in the file.
+
+    Line numbers count physical lines, so a memo cell spanning several lines keeps the
+    numbers of later rows right (what a spreadsheet user sees when opening the CSV as text).
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(path, f"cannot read: {error.strerror or error}") from error
+    text, _encoding = decode_bytes(data, path)
+    if not text.strip():
+        raise InputError(path, "is empty")
+    delimiter = ","  # kept for a one-column header, where sniffing fails
+    with contextlib.suppress(csv.Error):
+        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",\t;").delimiter
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                if header is None:
+                    header = [name.strip() for name in row]
+                else:
+                    rows.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise InputError(path, f"not a readable CSV table: {error}", line=line) from error
+    assert header is not None  # the text is not blank, so some row has a non-blank cell
+    return header, rows
+
+
+def _header_key(name: str) -> str:
+    """``" Segment Ordinal"`` and ``"segment_ordinal"`` compare equal."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(character for character in folded if character not in " _-\t\u3000")
+
+
+def _find_column(header: list[str], aliases: tuple[str, ...]) -> int | None:
+    keys = [_header_key(name) for name in header]
+    for alias in aliases:
+        if _header_key(alias) in keys:
+            return keys.index(_header_key(alias))
+    return None
+
+
+def _missing_columns(missing: list[str], header: list[str]) -> str:
+    names = ", ".join(missing)
+    noun = "column" if len(missing) == 1 else "columns"
+    return f"missing {noun} {names}; header is {', '.join(header)}"
+
+
+class _RowProblem(Exception):
+    """A problem with one row; :func:`plan_codings` adds the file and line."""
+
+
+@dataclass(frozen=True)
+class _SegmentRow:
+    segment_id: int
+    ordinal: int
+    start_char: int
+    end_char: int
+    text: str
+
+
+@dataclass
+class _Document:
+    name: str
+    text: str
+    segments: list[_SegmentRow]  # in document order
+    starts: list[int]  # segment start offsets, for bisect
+
+
+class _Resolver:
+    """Turns rows into planned codings, caching documents and codes already looked at."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.names = [str(row[0]) for row in conn.execute("SELECT name FROM documents")]
+        self.documents: dict[str, _Document] = {}
+        self.codes: dict[str, str | None] = {}  # code id -> problem, or None if known
+
+    def plan(self, line: int, values: dict[str, str]) -> PlannedCoding:
+        problems = []
+        document_name, code_id, coder = (values.get(name, "") for name in REQUIRED_COLUMNS)
+        for column, value in (("document", document_name), ("code", code_id), ("coder", coder)):
+            if not value:
+                problems.append(f"empty {column}")
+        code_problem = self._code_problem(code_id) if code_id else None
+        if code_problem:
+            problems.append(code_problem)
+        document = self._document(document_name) if document_name else None
+        if document_name and document is None:
+            problems.append(self._unknown_document(document_name))
+        if problems:
+            raise _RowProblem("; ".join(problems))
+        assert document is not None
+        segment, start, end = self._locate(document, values)
+        offset = segment.start_char
+        return PlannedCoding(
+            line, document.name, segment.segment_id, code_id, coder, start - offset,
+            end - offset, values.get("memo"),
+        )  # fmt: skip
+
+    def _code_problem(self, code_id: str) -> str | None:
+        if code_id not in self.codes:
+            try:
+                require_code(self.conn, code_id)
+                self.codes[code_id] = None
+            except NotFoundError as error:
+                self.codes[code_id] = str(error)
+        return self.codes[code_id]
+
+    def _document(self, name: str) -> _Document | None:
+        if name in self.documents:
+            return self.documents[name]
+        row = self.conn.execute(
+            "SELECT document_id, text FROM documents WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            return None
+        segments = [
+            _SegmentRow(int(s[0]), int(s[1]), int(s[2]), int(s[3]), str(s[4]))
+            for s in self.conn.execute(
+                "SELECT segment_id, ordinal, start_char, end_char, text FROM segments "
+                "WHERE document_id = ? ORDER BY start_char, ordinal",
+                (row[0],),
+            )
+        ]
+        document = _Document(name, str(row[1]), segments, [s.start_char for s in segments])
+        self.documents[name] = document
+        return document
+
+    def _unknown_document(self, name: str) -> str:
+        close = difflib.get_close_matches(name, self.names, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else " (see 'qualcode docs list')"
+        return f"no document named '{name}' in the project{hint}"
+
+    def _locate(self, document: _Document, values: dict[str, str]) -> tuple[_SegmentRow, int, int]:
+        """The segment and the document offsets a row's location columns name."""
+        quote, ordinal, start, end = (
+            values.get(name, "") for name in ("quote", "segment_ordinal", "start_char", "end_char")
+        )
+        if (start or end) and (quote or ordinal):
+            raise _RowProblem("give either start_char/end_char or quote/segment_ordinal, not both")
+        if start or end:
+            return self._by_offsets(document, start, end)
+        segment = self._by_ordinal(document, ordinal) if ordinal else None
+        if quote:
+            return self._by_quote(document, quote, values.get("occurrence", ""), segment)
+        if segment is not None:
+            return segment, segment.start_char, segment.end_char
+        raise _RowProblem("no location: give quote, segment_ordinal or start_char and end_char")
+
+    def _by_ordinal(self, document: _Document, value: str) -> _SegmentRow:
+        ordinal = _integer(value, "segment_ordinal")
+        for segment in document.segments:
+            if segment.ordinal == ordinal:
+                return segment
+        ordinals = [segment.ordinal for segment in document.segments]
+        known = f"ordinals {min(ordinals)}-{max(ordinals)}" if ordinals else "no segments"
+        raise _RowProblem(f"{document.name} has no segment {ordinal} ({known})")
+
+    def _by_offsets(
+        self, document: _Document, start_text: str, end_text: str
+    ) -> tuple[_SegmentRow, int, int]:
+        if not start_text or not end_text:
+            raise _RowProblem("give both start_char and end_char")
+        start, end = _integer(start_text, "start_char"), _integer(end_text, "end_char")
+        if start >= end:
+            raise _RowProblem(f"start_char {start} is not before end_char {end}")
+        index = bisect.bisect_right(document.starts, start) - 1
+        if index >= 0:
+            segment = document.segments[index]
+            if end <= segment.end_char:
+                return segment, start, end
+        raise _RowProblem(f"offsets {start}:{end} do not lie inside one segment of {document.name}")
+
+    def _by_quote(
+        self, document: _Document, raw_quote: str, occurrence_text: str, within: _SegmentRow | None
+    ) -> tuple[_SegmentRow, int, int]:
+        quote = unicodedata.normalize("NFC", raw_quote.replace("\r\n", "\n").replace("\r", "\n"))
+        segments = document.segments if within is None else [within]
+        hits: list[tuple[_SegmentRow, int]] = []
+        for segment in segments:
+            position = segment.text.find(quote)
+            while position != -1:
+                hits.append((segment, segment.start_char + position))
+                position = segment.text.find(quote, position + 1)
+        where = document.name if within is None else f"segment {within.ordinal} of {document.name}"
+        shown = quote if len(quote) <= 30 else quote[:30] + "…"
+        if not hits:
+            raise _RowProblem(f"quote '{shown}' not found in {where}")
+        if occurrence_text:
+            occurrence = _integer(occurrence_text, "occurrence")
+            if not 1 <= occurrence <= len(hits):
+                raise _RowProblem(
+                    f"occurrence {occurrence} of quote '{shown}': it occurs {len(hits)} "
+                    f"time{'s' if len(hits) > 1 else ''} in {where}"
+                )
+            segment, start = hits[occurrence - 1]
+        elif len(hits) > 1:
+            ordinals = ", ".join(dict.fromkeys(str(segment.ordinal) for segment, _ in hits))
+            raise _RowProblem(
+                f"quote '{shown}' occurs {len(hits)} times in {where} (segments {ordinals}): "
+                "add an occurrence column (1-based) or a segment_ordinal"
+            )
+        else:
+            segment, start = hits[0]
+        return segment, start, start + len(quote)
+
+
+def _integer(value: str, column: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise _RowProblem(f"{column} must be a whole number, got '{value}'") from None
+    if number < 0:
+        raise _RowProblem(f"{column} must not be negative, got {number}")
+    return number
