@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -340,6 +342,25 @@ def test_turn_table_line_numbers_count_multi_line_cells() -> None:
     with pytest.raises(InputError) as raised:
         read_turn_table(Path("bad.csv"), table.encode())
     assert raised.value.line == 4
+
+
+_CELL = st.text(st.sampled_from('社区网格员，。？😀👍🏽𠀀𪚥abc XYZ：:,;"\t\n'), max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_CELL, _CELL), min_size=1, max_size=10))
+def test_any_table_gives_back_every_text_cell(rows: list[tuple[str, str]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["Speaker", "Text"])
+    writer.writerows(rows)
+    expected = [(speaker.strip() or None, text.strip()) for speaker, text in rows if text.strip()]
+    try:
+        result = read_turn_table(Path("p.csv"), buffer.getvalue().encode("utf-8"))
+    except InputError as error:
+        assert not expected and "no row has text" in error.problem
+        return
+    assert [(row[0], row[4]) for row in turn_rows(result)] == expected
 
 
 # Through the importer --------------------------------------------------------------------------
