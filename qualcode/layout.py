@@ -250,10 +250,11 @@ def assign_roles(turns: list[Turn], text: str) -> list[Turn]:
     speaker's other turns too. Otherwise a speaker whose label is a role word gets that role.
     The other named speakers: if some speaker is an interviewer (by role word or given role),
     they are respondents; if not, and there are at least two of them, the one with the
-    clearly largest share of question turns (containing ？/? or a question word from
-    ``layout_words.yml``: at least one half, and 0.3 more than anyone else) is the
-    interviewer and the others respondents. An unclear signal leaves the role ``None``: a
-    wrong role would silently skew every respondent-only analysis.
+    clearly largest share of questions is the interviewer and the others respondents. A
+    question is a turn containing ？ or ?, ending with a particle such as 吗 or 呢, or opening
+    with a question word (both lists in ``layout_words.yml``); "clearly" means at least half
+    of the speaker's turns, and a share 0.3 above anyone else's. An unclear signal leaves the
+    role ``None``: a wrong role would silently skew every respondent-only analysis.
     """
     roles: dict[str, Role] = {}
     for turn in turns:
@@ -314,7 +315,7 @@ def _clear_questioner(turns: Sequence[Turn], text: str, names: set[str]) -> str 
             continue
         assert key is not None
         spoken[key] += 1
-        if question.search(text, turn.start_char, turn.end_char):
+        if question.search(text[turn.start_char : turn.end_char]):
             asked[key] += 1
     shares = sorted(((asked[key] / spoken[key], key) for key in spoken), reverse=True)
     if len(shares) < 2:
@@ -564,17 +565,19 @@ def _lexicon() -> _Lexicon:
     for role in role_names:
         for word in role_words[role]:
             roles[_speaker_key(word)] = role
-    markers = [
-        rf"\b{re.escape(word)}\b" if word.isascii() else re.escape(word)
-        for word in words["question_markers"]
-    ]
+    endings = "|".join(re.escape(word) for word in words["question_endings"])
+    openings = "|".join(
+        rf"{re.escape(word)}\b" if word.isascii() else re.escape(word)
+        for word in words["question_openings"]
+    )
+    question = rf"[?？]|(?:{endings})[\s。.!！…~～]*$|^\s*(?:{openings})"
     return _Lexicon(
         roles=roles,
         metadata_keys=frozenset(_speaker_key(word) for word in words["metadata_keys"]),
         not_speakers=frozenset(_speaker_key(word) for word in words["not_speakers"]),
         reporting_suffixes=tuple(words["reporting_suffixes"]),
         reporting_words=frozenset(_speaker_key(word) for word in words["reporting_words"]),
-        question=re.compile("|".join(["[?？]", *markers]), re.IGNORECASE),
+        question=re.compile(question, re.IGNORECASE),
     )
 
 

@@ -299,6 +299,24 @@ def test_names_next_to_a_role_word_interviewer_are_respondents() -> None:
     ]  # fmt: skip
 
 
+def test_questions_without_question_marks() -> None:
+    text = (
+        "老王：社区有多少网格员吗。\n小李：八个，怎么说呢，不够用。\n"
+        "老王：请问志愿者从哪里来\n小李：党员带头，什么人都有。\n"
+    )
+    assert [(speaker, role) for speaker, role, _ in spoken(text)] == [
+        ("老王", "interviewer"), ("小李", "respondent"),
+        ("老王", "interviewer"), ("小李", "respondent"),
+    ]  # fmt: skip
+    english = (
+        "Ann: How did the grid start\nBo: When the first case came, people who lived here helped.\n"
+        "Ann: Tell me about the volunteers\nBo: Which ones came first, I cannot say.\n"
+    )
+    assert [role for _, role, _ in spoken(english)] == [
+        "interviewer", "respondent", "interviewer", "respondent",
+    ]  # fmt: skip
+
+
 def test_no_clear_questioner_leaves_roles_unknown() -> None:
     text = "Alice: I think so?\nBob: Why?\nAlice: Because.\nBob: Fine.\n"
     assert [(speaker, role) for speaker, role, _ in spoken(text)] == [
