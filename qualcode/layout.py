@@ -10,7 +10,9 @@ Layouts recognised at the start of a line, Chinese and English:
 
 - ``Name: text`` and ``Name：text`` (full-width colon), ``Q:``/``A:``, ``问：``/``答：``;
 - a timestamp, then a label: ``[00:00:01.750] 采访者：text``, ``00:01:02 Speaker 1: text``;
-- the same in Markdown bold: ``**采访者：**text``, ``**采访者**：text``, ``**[00:01] 采访者**``;
+  or a label, then a timestamp: ``采访者 [00:00:05]：text``, ``Speaker 1 (0:03): text``;
+- the same in Markdown bold: ``**采访者：**text``, ``**采访者**：text``, ``**[00:01] 采访者**``,
+  also bold around the whole turn (``**采访者：text**``: the closing ``**`` stays outside);
 - a label alone on its line, the text in the following line(s) or paragraph(s):
   ``采访者：``, ``**Jane Doe**``, ``[00:01] 采访者``;
 - a speaker line with a time, the text on the following lines: ``说话人 1 00:00``,
