@@ -326,3 +326,56 @@ def test_cli_help_shows_examples(cli: Cli) -> None:
         result = cli(command, "--help")
         assert result.exit_code == 0
         assert "Example" in result.stdout, command
+
+
+def test_cli_matrix_without_codebook_is_one_error_line(cli: Cli, project: Project) -> None:
+    result = cli("matrix")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: the project has no codebook: load one with 'qualcode codebook load FILE'\n"
+    )
+
+
+def test_empty_matrix_renders_in_every_format(cli: Cli, project: Project, tmp_path: Path) -> None:
+    load_into_project(project, write(tmp_path / "mini.yml", CODEBOOK))
+    matrix = build_matrix(project, MatrixOptions())
+    assert (matrix.row_labels, matrix.cells, matrix.column_totals) == ([], [], [0, 0, 0])
+    assert cli("matrix", "--format", "csv").stdout == (
+        "case,网格化治理,舆情引导,治理短板,total\ntotal,0,0,0,0\n"
+    )
+    assert cli("matrix").exit_code == 0
+    assert cli("matrix", "--format", "xlsx", "-o", str(tmp_path / "m.xlsx")).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        CodingFilter(),
+        CodingFilter(origin="manual"),
+        CodingFilter(origin="auto", codes=("opinion",)),
+        CodingFilter(coder="wang", cases=("华庄社区",)),
+        CodingFilter(codes=("grid.checkpoints", "shortfalls"), cases=("柴机社区", "清名社区")),
+    ],
+)
+def test_bulk_arrays_select_what_the_sql_relation_selects(
+    project: Project, study: dict[str, list[int]], filters: CodingFilter
+) -> None:
+    """The matrix counts from coding_chunks + segment_arrays; quotes, coverage and cooccur
+    read filtered_codings_sql. Both must select exactly the same codings."""
+    from qualcode.analysis.query import coding_chunks, filtered_codings_sql, segment_arrays
+
+    conn = project.conn
+    sql, parameters = filtered_codings_sql(conn, filters)
+    expected = sorted(
+        (row[0], row[1]) for row in conn.execute(f"SELECT segment_id, code_id FROM ({sql})",
+                                                 parameters)
+    )  # fmt: skip
+    selected_segments = set(segment_arrays(conn, filters).segment_ids)
+    bulk = sorted(
+        (segment_id, code_id)
+        for segment_ids, code_ids in coding_chunks(conn, filters, chunk=3)
+        for segment_id, code_id in zip(segment_ids, code_ids, strict=True)
+        if segment_id in selected_segments
+    )
+    assert bulk == expected
+    assert expected  # every case of the parametrisation selects something

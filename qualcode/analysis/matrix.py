@@ -40,9 +40,13 @@ Decisions, so that a researcher can predict every number:
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import add, floordiv, mul
 from typing import Any, Literal
 
 from qualcode.analysis.query import (
@@ -50,9 +54,11 @@ from qualcode.analysis.query import (
     attribute_names,
     case_attribute_values,
     case_ids,
+    coding_chunks,
     expand_codes,
     filtered_codings_sql,
     load_temp_map,
+    segment_arrays,
 )
 from qualcode.codebook import Code, Language
 from qualcode.codebook_store import current_codebook
@@ -332,50 +338,137 @@ class _Tally:
     characters: int = 0
 
 
-def _tallies(
-    project: Project, options: MatrixOptions, nested: bool
-) -> tuple[dict[tuple[int, int], _Tally], dict[int, _Tally]]:
-    """Numerators per cell and per row, from one pass over the filtered codings.
+def _layers(columns: list[Code], pairs: list[tuple[str, int]]) -> list[dict[str, int]]:
+    """``code_id -> column`` maps, one per depth of the columns: within one depth no column
+    contains another, so each code counts in at most one column per layer."""
+    by_depth: dict[int, dict[str, int]] = defaultdict(dict)
+    for code_id, column in pairs:
+        by_depth[columns[column].depth][code_id] = column
+    return [by_depth[depth] for depth in sorted(by_depth)]
 
-    The codings are first reduced to distinct (segment, column) pairs, from which both the
-    cells and the row totals are counted. Only when columns nest (``level="code"`` without a
-    depth) does the row total of codings need a second pass, to count each coding once.
+
+def _tallies(
+    project: Project,
+    options: MatrixOptions,
+    case_rows: dict[int, int],
+    row_count: int,
+    layers: list[dict[str, int]],
+    column_count: int,
+) -> tuple[dict[tuple[int, int], _Tally], dict[int, _Tally]]:
+    """Numerators per cell and per row, counted in bulk from the query layer's arrays.
+
+    Cells are numbered ``row * width + column`` with one extra row and column that collect
+    codings outside the table (other cases, codes outside the columns) and are dropped at the
+    end. Distinct segments and documents per cell are the distinct keys of dicts keyed by
+    ``segment * width + column``. Every step is a C-level builtin (``map``, ``zip``, ``dict``,
+    ``Counter``), which is what makes a million codings take well under a second.
     """
     conn = project.conn
-    sql, parameters = filtered_codings_sql(conn, options.filters)
-    pairs_sql = (
-        f"WITH fc AS ({sql}), pairs AS MATERIALIZED ("
-        "SELECT r.slot AS row, m.slot AS col, fc.segment_id, fc.document_id, "
-        "fc.role IS NOT 'interviewer' AS respondent, count(*) AS codings "
-        f"FROM fc CROSS JOIN temp.{_COLUMNS} m ON m.key = fc.code_id "
-        f"CROSS JOIN temp.{_ROWS} r ON r.key = fc.case_id "
-        "GROUP BY fc.segment_id, m.slot) "
-    )
-    cells: dict[tuple[int, int], _Tally] = {}
-    totals: dict[int, _Tally] = {}
-    for row, col, segments, codings, documents, respondent in conn.execute(
-        pairs_sql + "SELECT row, col, count(*), sum(codings), count(DISTINCT document_id), "
-        "sum(respondent) FROM pairs GROUP BY row, col "
-        "UNION ALL SELECT row, -1, count(DISTINCT segment_id), sum(codings), "
-        "count(DISTINCT document_id), count(DISTINCT CASE WHEN respondent THEN segment_id END) "
-        "FROM pairs GROUP BY row",
-        parameters,
+    filters = options.filters
+    width = column_count + 1
+    segments = segment_arrays(conn, filters)
+    document_rows = {
+        int(document_id): case_rows.get(int(case_id), row_count)
+        for document_id, case_id in conn.execute("SELECT document_id, case_id FROM documents")
+    }
+    size = int(conn.execute("SELECT coalesce(max(segment_id), 0) FROM segments").fetchone()[0]) + 1
+    segment_row = [row_count] * size
+    segment_document = [0] * size
+    respondent = [False] * size
+    for segment_id, document_id, is_respondent in zip(
+        segments.segment_ids, segments.document_ids, segments.respondent, strict=True
     ):
-        if col < 0:
-            totals[row] = _Tally(segments, codings, documents, respondent)
+        segment_row[segment_id] = document_rows[document_id]
+        segment_document[segment_id] = document_id
+        respondent[segment_id] = is_respondent
+    mapped = {code_id for layer in layers for code_id in layer}
+    measure = options.measure
+    # Only what the measure needs is counted: each pass over a million codings costs.
+    by_codings = measure == "count"
+    by_documents = measure == "respondents"
+    by_segments = not (by_codings or by_documents)
+    cell_codings: Counter[int] = Counter()
+    cell_of_pair: dict[int, int] = {}
+    row_codings: Counter[int] = Counter()
+    row_of_pair: dict[int, int] = {}
+    for segment_ids, code_ids in coding_chunks(conn, filters):
+        # Codings of segments outside the filter's cases land in the extra row.
+        rows = list(map(segment_row.__getitem__, segment_ids))
+        units = (
+            list(map(segment_document.__getitem__, segment_ids)) if by_documents else segment_ids
+        )
+        keep = list(map(mapped.__contains__, code_ids))
+        kept_rows = list(compress(rows, keep))
+        if by_codings:
+            row_codings.update(kept_rows)
         else:
-            cells[(row, col)] = _Tally(segments, codings, documents, respondent)
-    if nested:
-        for row, codings in conn.execute(
-            f"WITH fc AS ({sql}) SELECT r.slot, count(*) "
-            f"FROM fc CROSS JOIN temp.{_ROWS} r ON r.key = fc.case_id "
-            f"WHERE fc.code_id IN (SELECT key FROM temp.{_COLUMNS}) GROUP BY r.slot",
-            parameters,
-        ):
-            totals[row].codings = codings
+            row_of_pair.update(zip(compress(units, keep), kept_rows, strict=True))
+        row_offsets = list(map(mul, rows, repeat(width)))
+        unit_offsets = list(map(mul, units, repeat(width))) if not by_codings else []
+        for layer in layers:
+            columns = list(map(layer.get, code_ids, repeat(column_count)))
+            numbers = map(add, row_offsets, columns)
+            if by_codings:
+                cell_codings.update(numbers)
+            else:
+                cell_of_pair.update(zip(map(add, unit_offsets, columns), numbers, strict=True))
+    if not by_codings:
+        # Distinct (segment or document, column) pairs per cell; distinct units per row.
+        cell_codings = Counter(cell_of_pair.values())
+        row_codings = Counter(row_of_pair.values())
+    cell_respondent: Counter[int] = Counter()
+    row_respondent: Counter[int] = Counter()
+    if measure == "percent":
+        cell_respondent = Counter(
+            compress(
+                cell_of_pair.values(),
+                map(respondent.__getitem__, map(floordiv, cell_of_pair.keys(), repeat(width))),
+            )
+        )
+        row_respondent = Counter(
+            compress(row_of_pair.values(), map(respondent.__getitem__, row_of_pair.keys()))
+        )
+    cells: dict[tuple[int, int], _Tally] = {}
+    for cell, count in cell_codings.items():
+        row, column = divmod(cell, width)
+        if row < row_count and column < column_count:
+            cells[(row, column)] = _tally(count, cell_respondent[cell], by_segments, by_documents)
+    totals = {
+        row: _tally(count, row_respondent[row], by_segments, by_documents)
+        for row, count in row_codings.items()
+        if row < row_count
+    }
     if options.measure == "coverage":
-        _add_coverage(project, sql, parameters, cells, totals)
+        for row in range(row_count):
+            totals.setdefault(row, _Tally())
+        column_pairs = [(code_id, column) for layer in layers for code_id, column in layer.items()]
+        with _temp_maps(conn, case_rows, column_pairs):
+            sql, parameters = filtered_codings_sql(conn, filters)
+            _add_coverage(project, sql, parameters, cells, totals)
     return cells, totals
+
+
+@contextmanager
+def _temp_maps(
+    conn: sqlite3.Connection, case_rows: dict[int, int], column_pairs: list[tuple[str, int]]
+) -> Iterator[None]:
+    """Case -> row and code -> column maps as temporary tables, for the SQL-side queries."""
+    load_temp_map(conn, _ROWS, "INTEGER", case_rows.items())
+    load_temp_map(conn, _COLUMNS, "TEXT", column_pairs)
+    try:
+        yield
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_ROWS}")
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_COLUMNS}")
+
+
+def _tally(count: int, respondent: int, by_segments: bool, by_documents: bool) -> _Tally:
+    """A tally holding ``count`` as the numerator the measure reads."""
+    if by_segments:
+        return _Tally(segments=count, respondent_segments=respondent)
+    if by_documents:
+        return _Tally(documents=count)
+    return _Tally(codings=count)
 
 
 def _union_length(spans: Iterable[tuple[int, int]]) -> int:
@@ -504,17 +597,15 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
     columns, column_pairs = select_columns(
         project, options.level, options.depth, options.filters.codes
     )
-    load_temp_map(
-        conn, _ROWS, "INTEGER", ((c, i) for i, cases in enumerate(members) for c in cases)
+    case_rows = {case_id: i for i, cases in enumerate(members) for case_id in cases}
+    layers = _layers(columns, column_pairs)
+    cell_tallies, row_tallies = _tallies(
+        project, options, case_rows, len(labels), layers, len(columns)
     )
-    load_temp_map(conn, _COLUMNS, "TEXT", column_pairs)
-    try:
-        nested = len({code_id for code_id, _ in column_pairs}) < len(column_pairs)
-        cell_tallies, row_tallies = _tallies(project, options, nested)
-        quotes = _cell_quotes(project, options, names) if options.quotes else {}
-    finally:
-        conn.execute(f"DROP TABLE IF EXISTS temp.{_ROWS}")
-        conn.execute(f"DROP TABLE IF EXISTS temp.{_COLUMNS}")
+    quotes: dict[tuple[int, int], list[QuoteRow]] = {}
+    if options.quotes:
+        with _temp_maps(conn, case_rows, column_pairs):
+            quotes = _cell_quotes(project, options, names)
     measure = options.measure
     bases = _bases(project, members, measure)
     cells = [

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import difflib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -169,3 +169,75 @@ def load_temp_map(
         "PRIMARY KEY (key, slot)) WITHOUT ROWID"
     )
     conn.executemany(f"INSERT INTO temp.{table} VALUES (?, ?)", pairs)
+
+
+def _codings_where(conn: sqlite3.Connection, filters: CodingFilter) -> tuple[str, list[Any]]:
+    """The filter's conditions on the ``codings`` table alone (cases are not among them)."""
+    clauses = ["superseded_by_run IS NULL"]
+    parameters: list[Any] = []
+    if filters.codes:
+        codes = expand_codes(conn, filters.codes)
+        clauses.append(f"code_id IN ({', '.join('?' * len(codes))})")
+        parameters += codes
+    if filters.coder is not None:
+        clauses.append("coder = ?")
+        parameters.append(filters.coder)
+    if filters.origin != "all":
+        clauses.append("origin = ?")
+        parameters.append(filters.origin)
+    return " AND ".join(clauses), parameters
+
+
+@dataclass(frozen=True)
+class SegmentArrays:
+    """Every segment of the filter's cases as parallel lists, for counting in bulk."""
+
+    segment_ids: list[int]
+    document_ids: list[int]
+    respondent: list[bool]  # role is not 'interviewer'
+
+
+def segment_arrays(conn: sqlite3.Connection, filters: CodingFilter) -> SegmentArrays:
+    """The segments whose codings pass the filter's case condition (all cases by default)."""
+    import json
+
+    where, parameters = "", []
+    if filters.cases:
+        ids = case_ids(conn, filters.cases)
+        where = f"WHERE d.case_id IN ({', '.join('?' * len(ids))})"
+        parameters = list(ids)
+    segment_ids, document_ids, respondent = conn.execute(
+        "SELECT json_group_array(s.segment_id), json_group_array(s.document_id), "
+        "json_group_array(s.role IS NOT 'interviewer') FROM segments s "
+        f"JOIN documents d ON d.document_id = s.document_id {where}",
+        parameters,
+    ).fetchone()
+    return SegmentArrays(
+        json.loads(segment_ids), json.loads(document_ids), [bool(x) for x in json.loads(respondent)]
+    )
+
+
+def coding_chunks(
+    conn: sqlite3.Connection, filters: CodingFilter, chunk: int = 250_000
+) -> Iterator[tuple[list[int], list[str]]]:
+    """``(segment_ids, code_ids)`` of the current codings passing the filter's coder, origin
+    and code conditions, as parallel lists of at most ``chunk`` codings.
+
+    Together with :func:`segment_arrays` (which applies the case condition) this is the same
+    selection as :func:`filtered_codings_sql`, in a shape that can be counted with C-speed
+    builtins: a million codings cost two JSON arrays per chunk instead of a million rows.
+    """
+    import json
+
+    where, parameters = _codings_where(conn, filters)
+    top = int(conn.execute("SELECT coalesce(max(coding_id), 0) FROM codings").fetchone()[0])
+    lower = 0
+    while lower < top:
+        upper = lower + chunk
+        segment_ids, code_ids = conn.execute(
+            "SELECT json_group_array(segment_id), json_group_array(code_id) FROM codings "
+            f"WHERE coding_id > ? AND coding_id <= ? AND {where}",
+            [lower, upper, *parameters],
+        ).fetchone()
+        lower = upper
+        yield json.loads(segment_ids), json.loads(code_ids)
