@@ -2,8 +2,8 @@
 
 Every operation that changes coding state runs inside :func:`journaled` instead of a bare
 :meth:`~qualcode.project.Project.transaction`: coding and uncoding, memos, accepting, rejecting
-and reopening suggestions, auto-coding runs, codebook loads, renames, moves and merges, and
-``qualcode merge``. Kinds are the values of :data:`KINDS`.
+and reopening suggestions, auto-coding runs, codebook loads, renames, moves and merges,
+``qualcode merge`` and imports of codings tables. Kinds are the values of :data:`KINDS`.
 
 How it works (schema in migration ``m003_journal``):
 
@@ -52,7 +52,7 @@ from qualcode.project import Project
 #: Journaled operations, by kind.
 KINDS = (
     "code", "uncode", "memo", "memo-delete", "accept", "reject", "reopen", "autocode",
-    "codebook-load", "codebook-rename", "codebook-merge", "merge",
+    "codebook-load", "codebook-rename", "codebook-merge", "merge", "codings-import",
 )  # fmt: skip
 
 #: Fields of one history row, as listed by ``qualcode history --format json``.
