@@ -165,6 +165,15 @@ def plan_codings(conn: sqlite3.Connection, path: Path) -> list[PlannedCoding]:
     return planned
 
 
+def looks_like_codings_table(header: list[str]) -> bool:
+    """A header :func:`import_codings` would accept: document, code and coder columns.
+
+    For the import pipeline, to pass over a codings table found among transcripts instead of
+    failing on it as a turn table.
+    """
+    return all(_find_column(header, COLUMNS[name]) is not None for name in REQUIRED_COLUMNS)
+
+
 def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the non-blank rows of a CSV, each row with its line number in the file.
 
