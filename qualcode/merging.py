@@ -104,7 +104,9 @@ class _Placer:
             str(row[0]): (int(row[1]), str(row[2]))
             for row in conn.execute("SELECT content_hash, document_id, name FROM documents")
         }
-        self.codes = {str(row[0]) for row in conn.execute("SELECT code_id FROM codes WHERE active")}
+        self.codes = {
+            str(row[0]): bool(row[1]) for row in conn.execute("SELECT code_id, active FROM codes")
+        }
         self.segment_ids: dict[int, dict[tuple[int, int], int]] = {}
         self.missing_documents: dict[str, Counter[str]] = defaultdict(Counter)
         self.missing_segments: dict[str, Counter[str]] = defaultdict(Counter)
@@ -148,7 +150,7 @@ class _Placer:
         return None
 
     def code(self, code_id: str, what: str) -> bool:
-        if code_id in self.codes:
+        if self.codes.get(code_id):
             return True
         self.missing_codes[code_id][what] += 1
         return False
@@ -166,7 +168,9 @@ class _Placer:
             for name, counts in self.missing_segments.items()
         ]
         lines += [
-            f"code {code_id!r} is not in this project's codebook: {_counts(counts)} not merged"
+            f"code {code_id!r} is "
+            + ("retired in" if code_id in self.codes else "not in")
+            + f" this project's codebook: {_counts(counts)} not merged"
             for code_id, counts in sorted(self.missing_codes.items())
         ]
         return lines

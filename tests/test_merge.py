@@ -183,3 +183,22 @@ def test_merge_refuses_itself_and_non_projects(
     assert (bad.exit_code, bad.stderr) == (
         1, f"Error: {text}: not a qualcode project (not an SQLite file)\n",
     )  # fmt: skip
+
+
+def test_merge_reports_a_code_retired_here(project: Project, tmp_path: Path) -> None:
+    from tests.test_journal import REVISED
+
+    segments = build_study(project, tmp_path)
+    load_into_project(project, write(tmp_path / "v2.yml", REVISED))  # retires opinion.prices
+    other_path = tmp_path / "zhao.db"
+    with open_project(other_path, create=True) as other:
+        build_study(other, tmp_path)
+        code_segment(other, segment_ids(other)[3], "opinion.prices", coder="zhao")
+    result = merge_project(project, other_path)
+    assert (result.codings_added, result.conflicts) == (
+        0, ["code 'opinion.prices' is retired in this project's codebook: 1 coding not merged"],
+    )  # fmt: skip
+    assert segments == segment_ids(project)
+    assert [row["kind"] for row in project.conn.execute("SELECT kind FROM journal_entries")] == [
+        "codebook-load", "codebook-load",
+    ]  # fmt: skip
