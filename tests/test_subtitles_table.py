@@ -87,9 +87,8 @@ def test_srt_cues_become_turns_with_times_and_prefix_speakers() -> None:
     )
     assert turn_rows(result) == [
         ("采访者", "interviewer", 2.0, 8.627, "书记您好，能先介绍一下社区吗？"),
-        ("受访者", "respondent", 9.467, 18.236,
-         "庄桥社区是一个老社区，\n最早的房子是九十年代初建的。"),
-        ("受访者", "respondent", 18.276, 23.95, "现在一千九百多户，老人多。"),
+        ("受访者", "respondent", 9.467, 23.95,
+         "庄桥社区是一个老社区，\n最早的房子是九十年代初建的。\n现在一千九百多户，老人多。"),
     ]  # fmt: skip
 
 
@@ -222,8 +221,7 @@ def test_vtt_prefix_speakers() -> None:
         (row[0], row[1], row[4]) for row in turn_rows(read_vtt(Path("q.vtt"), vtt.encode()))
     ] == [
         ("问", "interviewer", "多少人？"),
-        ("答", "respondent", "九个。"),
-        ("答", "respondent", "都是兼职。"),
+        ("答", "respondent", "九个。\n都是兼职。"),
     ]
 
 
@@ -400,3 +398,17 @@ def test_import_subtitles_and_table_through_the_cli(cli: Cli, tmp_path: Path) ->
         for row in segments:
             if row["document"] == name:
                 assert text[row["start_char"] : row["end_char"]] == row["text"]
+
+
+def test_consecutive_cues_of_one_speaker_are_one_turn_unless_the_label_repeats() -> None:
+    """A turn is what one speaker said without interruption; no label lies inside a span."""
+    srt = (
+        "1\n00:00:01,000 --> 00:00:02,000\n受访者：第一句，\n\n"
+        "2\n00:00:02,000 --> 00:00:03,000\n接着说。\n\n"
+        "3\n00:00:03,000 --> 00:00:04,000\n受访者：又一句。\n"
+    )
+    rows = turn_rows(read_srt(Path("r.srt"), srt.encode()))
+    assert [(row[2], row[3], row[4]) for row in rows] == [
+        (1.0, 3.0, "第一句，\n接着说。"),
+        (3.0, 4.0, "又一句。"),
+    ]

@@ -12,8 +12,11 @@ a turn with the cue's times in seconds. A speaker prefix stays in the text but o
 turn's span, as in free text, and is recognised by the same rules as there
 (:mod:`qualcode.layout`: a role word, or a name that recurs in a conversation). A cue without
 a prefix continues the speaker of the last prefixed cue, as a turn in free text runs until the
-next label; a voice tag names the speaker of its own cue only. Consecutive cues of one speaker
-stay separate turns, so each keeps its times.
+next label; a voice tag names the speaker of its own cue only. Consecutive cues of one named
+speaker are one turn (from the first cue's start to the last cue's end): subtitle tools cut
+cues every few seconds, often mid-sentence, and a turn is what a speaker said without
+interruption. A cue that repeats a prefix label starts a new turn, so that no label ever lies
+inside a turn's span; cues without any speaker stay one turn each.
 
 Bad input is one :class:`~qualcode.errors.InputError` naming the file and line: a malformed
 timing line, a cue number or identifier without a timing line, a cue that ends before it
@@ -214,10 +217,20 @@ def _result(path: Path, cues: list[_Cue], encoding: str, source_format: str) -> 
         start = offset + text_offset + len(body) - len(body.lstrip())
         end = offset + len(cue.text.rstrip())
         if end > start:
-            turns.append(
-                Turn(start, end, speaker=cue.voice or speaker,
-                     start_time=cue.start_time, end_time=cue.end_time)
-            )  # fmt: skip
+            turn = Turn(start, end, speaker=cue.voice or speaker,
+                        start_time=cue.start_time, end_time=cue.end_time)  # fmt: skip
+            previous = turns[-1] if turns else None
+            if (
+                previous is not None
+                and label is None
+                and turn.speaker is not None
+                and turn.speaker == previous.speaker
+            ):
+                turn = Turn(previous.start_char, end, speaker=turn.speaker,
+                            start_time=previous.start_time, end_time=cue.end_time)  # fmt: skip
+                turns[-1] = turn
+            else:
+                turns.append(turn)
         pieces.append(cue.text)
         offset += len(cue.text) + 1
     text = "\n".join(pieces)
