@@ -382,28 +382,34 @@ def _tallies(
         segment_document[segment_id] = document_id
         respondent[segment_id] = is_respondent
     mapped = {code_id for layer in layers for code_id in layer}
+    every_code_mapped = mapped.issuperset(
+        str(row[0]) for row in conn.execute("SELECT code_id FROM codes")
+    )
     measure = options.measure
     # Only what the measure needs is counted: each pass over a million codings costs.
     by_codings = measure == "count"
     by_documents = measure == "respondents"
     by_segments = not (by_codings or by_documents)
+    row_offset = list(map(mul, segment_row, repeat(width)))
     cell_codings: Counter[int] = Counter()
     cell_of_pair: dict[int, int] = {}
     row_codings: Counter[int] = Counter()
-    row_of_pair: dict[int, int] = {}
+    row_units: set[int] = set()
     for segment_ids, code_ids in coding_chunks(conn, filters):
         # Codings of segments outside the filter's cases land in the extra row.
-        rows = list(map(segment_row.__getitem__, segment_ids))
         units = (
             list(map(segment_document.__getitem__, segment_ids)) if by_documents else segment_ids
         )
-        keep = list(map(mapped.__contains__, code_ids))
-        kept_rows = list(compress(rows, keep))
         if by_codings:
-            row_codings.update(kept_rows)
+            rows = map(segment_row.__getitem__, segment_ids)
+            row_codings.update(
+                rows if every_code_mapped else compress(rows, map(mapped.__contains__, code_ids))
+            )
         else:
-            row_of_pair.update(zip(compress(units, keep), kept_rows, strict=True))
-        row_offsets = list(map(mul, rows, repeat(width)))
+            row_units.update(
+                units if every_code_mapped else compress(units, map(mapped.__contains__, code_ids))
+            )
+        row_offsets = list(map(row_offset.__getitem__, segment_ids))
         unit_offsets = list(map(mul, units, repeat(width))) if not by_codings else []
         for layer in layers:
             columns = list(map(layer.get, code_ids, repeat(column_count)))
@@ -415,7 +421,8 @@ def _tallies(
     if not by_codings:
         # Distinct (segment or document, column) pairs per cell; distinct units per row.
         cell_codings = Counter(cell_of_pair.values())
-        row_codings = Counter(row_of_pair.values())
+        unit_row = document_rows.__getitem__ if by_documents else segment_row.__getitem__
+        row_codings = Counter(map(unit_row, row_units))
     cell_respondent: Counter[int] = Counter()
     row_respondent: Counter[int] = Counter()
     if measure == "percent":
@@ -426,7 +433,7 @@ def _tallies(
             )
         )
         row_respondent = Counter(
-            compress(row_of_pair.values(), map(respondent.__getitem__, row_of_pair.keys()))
+            map(segment_row.__getitem__, filter(respondent.__getitem__, row_units))
         )
     cells: dict[tuple[int, int], _Tally] = {}
     for cell, count in cell_codings.items():
