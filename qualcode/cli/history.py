@@ -23,8 +23,10 @@ def history_command(
     """
     from qualcode.journal import HISTORY_FIELDS, history
 
+    # The table leaves out undone_at (the CSV and JSON have it) to stay readable in a terminal.
+    columns = HISTORY_FIELDS[:-1] if output_format is OutputFormat.table else HISTORY_FIELDS
     with open_cli_project(ctx) as project:
-        emit_rows(history(project, limit), output_format, columns=HISTORY_FIELDS, title="History")
+        emit_rows(history(project, limit), output_format, columns=columns, title="History")
 
 
 def undo_command(
