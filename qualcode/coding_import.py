@@ -103,7 +103,10 @@ class CodingsImport:
     already_present: int
 
     def summary(self) -> str:
-        """``"160 rows, 160 added, 0 already present"``: what the CLI and the demo report."""
+        """``"160 rows, 150 added, 10 already present"``, or ``"160 rows, all already present"``
+        when nothing was new: what the CLI and the demo report."""
+        if self.rows and not self.added:
+            return f"{self.rows} rows, all already present"
         return f"{self.rows} rows, {self.added} added, {self.already_present} already present"
 
 
