@@ -119,8 +119,7 @@ def import_codings(project: Project, path: Path) -> CodingsImport:
     planned = plan_codings(project.conn, path)
     added = 0
     summary = f"import {len(planned)} codings from {path}"
-    # The journal has no "import-codings" kind (yet): an import is journaled as coding.
-    with journaled(project, "code", summary) as conn:
+    with journaled(project, "codings-import", summary) as conn:
         for row in planned:
             result = code_in_transaction(
                 conn, row.segment_id, row.code_id, coder=row.coder,

@@ -121,7 +121,7 @@ def test_every_location_kind_becomes_a_manual_coding(study: Path, tmp_path: Path
          CHAIJI.index("菜价") + 6, None),
     ]  # fmt: skip
     assert [(entry["kind"], entry["summary"]) for entry in entries] == [
-        ("code", f"import 4 codings from {path}"),
+        ("codings-import", f"import 4 codings from {path}"),
         ("codebook-load", f"load codebook mini from {tmp_path / 'mini.yml'}"),
     ]
 
