@@ -18,16 +18,22 @@ For the two journaled ways it also times ``qualcode undo`` of the run. Each way 
 time, so that other processes on the machine disturb the comparison less). The triggers are
 restored as the migration made them before the script ends.
 
-Figures (2026-11-26, 200,000 segments, 500 keywords, 133,991 codings, best of 5, on a shared
-2-core machine under load, so wall times are loose):
+Figures (2026-11-26, 500 keywords, best by CPU time, on a shared 2-core machine under load,
+so wall times are loose and left out):
 
-    none      2.90 s CPU (1.00x)                                  0 journal rows
-    compact   3.14 s CPU (1.08x)  undo 0.41 s CPU                 3 journal rows
-    per-row   3.62 s CPU (1.25x)  undo 0.91 s CPU           133,993 journal rows
+    200,000 segments, 133,991 codings (best of 5)
+    none      2.75 s (1.00x)                          0 journal rows
+    compact   2.91 s (1.06x)  undo 0.29 s             3 journal rows
+    per-row   3.33 s (1.21x)  undo 0.88 s       133,993 journal rows
 
-Per row, journaling costs a quarter more time and one journal row (and index entry) per
-coding, a million for a million-coding run; compactly it costs the triggers' WHEN check per
-row and three journal rows per run, which is why runs are journaled compactly.
+    1,000,000 segments, 668,957 codings (best of 2)
+    none     14.87 s (1.00x)                          0 journal rows
+    compact  15.19 s (1.02x)  undo 1.57 s             3 journal rows
+    per-row  23.68 s (1.59x)  undo 10.20 s      668,959 journal rows
+
+Per row, journaling grows with the run (a fifth to three fifths more time, one journal row
+and index entry per coding, an undo six times slower); compactly it costs the triggers' WHEN
+check per row and three journal rows per run, which is why runs are journaled compactly.
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ def reset(conn: sqlite3.Connection) -> None:
     """No codings, runs or journal: every measured run starts from the same state."""
     for table in ("codings", "suggestions", "autocode_runs", "journal_changes", "journal_entries"):
         conn.execute(f"DELETE FROM {table}")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # no checkpoint debt from the last way
 
 
 Measure = tuple[float, float, int, int, float | None]
