@@ -81,6 +81,7 @@ def _register() -> None:
         demo,
         docs,
         figures,
+        history,
         importing,
         project,
         quotes,
@@ -98,11 +99,12 @@ def _register() -> None:
     app.add_typer(codings.app, name="codings")
     autocode.register(app)
     quotes.register(app)
-    figures.register(app)
     analysis.register(app)
+    figures.register(app)
     agreement.register(app)
     demo.register(app)
     review.register(app)
+    history.register(app)
 
 
 _register()
