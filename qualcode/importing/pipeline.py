@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from qualcode.cases import AttributeValue, case_for_file, looks_like_cases_table, read_cases_table
+from qualcode.coding_import import looks_like_codings_table
 from qualcode.documents import PreparedDocument, store_document
 from qualcode.errors import ConflictError, InputError, UsageError
 from qualcode.models import UNITS, Unit
@@ -79,11 +80,9 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]
                     continue
                 if not is_supported(candidate):
                     continue
-                if candidate.suffix.lower() == ".csv" and _is_cases_table(candidate):
-                    passed_over.append(
-                        FileOutcome(str(candidate), "skipped",
-                                    message="case attribute table, not a transcript")
-                    )  # fmt: skip
+                table = _table_kind(candidate) if candidate.suffix.lower() == ".csv" else None
+                if table is not None:
+                    passed_over.append(FileOutcome(str(candidate), "skipped", message=table))
                     continue
                 files.append(candidate)
         else:
@@ -91,12 +90,17 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]
     return files, passed_over
 
 
-def _is_cases_table(path: Path) -> bool:
+def _table_kind(path: Path) -> str | None:
+    """Why a folder scan passes over a CSV that is a cases or codings table, else ``None``."""
     try:
         header, _rows = read_cases_table(path)
     except InputError:
-        return False
-    return looks_like_cases_table(header)
+        return None
+    if looks_like_cases_table(header):
+        return "case attribute table, not a transcript"
+    if looks_like_codings_table(header):
+        return "codings table, not a transcript (see 'qualcode codings import')"
+    return None
 
 
 def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
