@@ -173,3 +173,33 @@ def test_cooccur_cli(cli: Cli, study: dict[str, list[int]], tmp_path: Path) -> N
     bad = cli("cooccur", "--codes", "nope")
     assert bad.exit_code == 1
     assert bad.stderr.startswith("Error: no code 'nope'")
+
+
+def test_quotes_excel_bom_and_comma_separated_codes(
+    cli: Cli, study: dict[str, list[int]], tmp_path: Path
+) -> None:
+    path = tmp_path / "q.csv"
+    result = cli("quotes", "--codes", "shortfalls,opinion.rumours", "--origin", "manual",
+                 "--format", "csv", "--excel", "-o", str(path))  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"Wrote {path} (2 quotes)\n"
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfcoding_id,")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [(row["code"], row["coder"]) for row in rows] == [
+        ("opinion.rumours", "li"), ("shortfalls.staff", "wang"),
+    ]  # fmt: skip
+
+
+def test_matrix_cli_code_level_depth_and_english(cli: Cli, study: dict[str, list[int]]) -> None:
+    result = cli("matrix", "--level", "code", "--depth", "1", "--lang", "en", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "case,Checkpoints,Grid workers,Rumours,Short of staff,total\n"
+        "柴机社区,2,1,2,0,4\n"
+        "华庄社区,0,1,1,1,2\n"
+        "清名社区,0,0,0,0,0\n"
+        "total,2,2,3,1,6\n"
+    )
+    bad_measure = cli("matrix", "--measure", "mean")
+    assert bad_measure.exit_code == 2
