@@ -11,8 +11,8 @@ superseded (kept for ``autocode diff``); a ``suggest`` run stores suggestions fo
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -102,13 +102,25 @@ def _seen_through(project: Project, codebook_hash: str, mode: Mode, codes: Seque
     return best
 
 
-def _segment_batches(project: Project, after: int, through: int) -> Iterator[list[Any]]:
+#: Which segments some rule can fire on, by the scopes of the selected codes: a run whose
+#: codes all take respondent turns only never reads the interviewer's questions.
+_SCOPE_CONDITIONS = {
+    frozenset({"respondent"}): " AND (role IS NULL OR role <> 'interviewer')",
+    frozenset({"interviewer"}): " AND role = 'interviewer'",
+}
+
+
+def _segment_batches(
+    project: Project, after: int, through: int, scopes: Iterable[str]
+) -> Iterator[list[Any]]:
+    """Segments ``after < segment_id <= through`` that some rule may code, in batches."""
     conn = project.conn
+    condition = _SCOPE_CONDITIONS.get(frozenset(scopes), "")
     lower = after
     while lower < through:
         rows = conn.execute(
             "SELECT segment_id, role, start_char, text FROM segments "
-            "WHERE segment_id > ? AND segment_id <= ? ORDER BY segment_id LIMIT ?",
+            f"WHERE segment_id > ? AND segment_id <= ?{condition} ORDER BY segment_id LIMIT ?",
             (lower, through, _BATCH),
         ).fetchall()
         if not rows:
@@ -136,10 +148,15 @@ def run_autocode(project: Project, options: AutocodeOptions) -> AutocodeReport:
         if options.only_new
         else 0
     )
-    report = AutocodeReport(None, options.mode, options.dry_run, 0, 0)
+    # Every segment in the range counts as processed, also those no selected rule can code
+    # (interviewer turns under respondent scope), which are not even read.
+    processed = project.conn.execute(
+        "SELECT count(*) FROM segments WHERE segment_id > ? AND segment_id <= ?", (after, through)
+    ).fetchone()[0]
+    report = AutocodeReport(None, options.mode, options.dry_run, int(processed), 0)
     hits_by_batch = (
         _match_batch(matcher, scopes, batch, report)
-        for batch in _segment_batches(project, after, through)
+        for batch in _segment_batches(project, after, through, scopes.values())
     )
     if options.dry_run:
         for rows in hits_by_batch:
@@ -190,27 +207,34 @@ Hit = tuple[int, str, str, str, int, int]  # segment_id, code_id, rule_kind, rul
 def _match_batch(
     matcher: Any, scopes: Mapping[str, str], batch: list[Any], report: AutocodeReport
 ) -> list[Hit]:
+    """The in-scope hits of one batch of segments, with document offsets; tallies the report."""
+    codes_for_role = {
+        role: frozenset(code_id for code_id, scope in scopes.items() if _in_scope(scope, role))
+        for role in (None, "interviewer", "respondent")
+    }
     hits: list[Hit] = []
-    per_code = report.per_code
-    report.segments_processed += len(batch)
     all_matches: Iterator[list[Match]] = matcher.match_many(row[3] for row in batch)
     for (segment_id, role, start_char, _text), matches in zip(batch, all_matches, strict=True):
         if not matches:
             continue
-        fired: set[str] = set()
-        for match in matches:
-            if not _in_scope(scopes[match.code_id], role):
-                continue
-            hits.append((segment_id, match.code_id, match.rule_kind, match.rule,
-                         start_char + match.start_char, start_char + match.end_char))  # fmt: skip
-            tally = per_code.get(match.code_id)
-            if tally is None:
-                tally = per_code[match.code_id] = CodeTally()
-            tally.hits += 1
-            if match.code_id not in fired:
-                fired.add(match.code_id)
-                tally.segments += 1
+        allowed = codes_for_role[role]
+        for code_id, rule_kind, rule, start, end in matches:
+            if code_id in allowed:
+                hits.append(
+                    (segment_id, code_id, rule_kind, rule, start_char + start, start_char + end)
+                )
+    _tally(report.per_code, hits)
     return hits
+
+
+def _tally(per_code: dict[str, CodeTally], hits: list[Hit]) -> None:
+    """Add hits and distinct coded segments per code to the report's tallies."""
+    for code_id, count in Counter(hit[1] for hit in hits).items():
+        per_code.setdefault(code_id, CodeTally()).hits += count
+    for code_id, count in Counter(
+        code_id for _segment, code_id in {hit[:2] for hit in hits}
+    ).items():
+        per_code[code_id].segments += count
 
 
 def _supersede(conn: Any, run_id: int, after: int, through: int, code_ids: list[str]) -> None:
