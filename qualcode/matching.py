@@ -715,38 +715,8 @@ class Matcher:
         """
         chunk = normalise_many(texts)
         results: list[list[Match]] = [[] for _ in texts]
-        longest = self._literals.longest
-        if longest is not None:
-            hits_by_text: dict[int, list[tuple[int, int, int]]] = {}
-            starts = chunk.starts
-            for literal_index, start, end in longest.find_matches_as_indexes(chunk.text):
-                text_index = bisect.bisect_right(starts, start) - 1
-                offset = starts[text_index]
-                hits_by_text.setdefault(text_index, []).append(
-                    (literal_index, start - offset, end - offset)
-                )
-            with_exclusions = self._texts_with_exclusions(chunk)
-            targets_of, needs_check = self._literals.targets, self._literals.needs_check
-            for text_index, literal_hits in hits_by_text.items():
-                if (
-                    chunk.own[text_index] is None
-                    and text_index not in with_exclusions
-                    and not any(needs_check[hit[0]] for hit in literal_hits)
-                ):
-                    # The common case, inline: offsets are the normalised ones, nothing to
-                    # check or veto, and hits come sorted (targets are kept in match order).
-                    results[text_index] = [
-                        Match(code_id, rule_kind, rule, start, end)
-                        for literal_index, start, end in literal_hits
-                        for code_id, rule_kind, rule in targets_of[literal_index]
-                    ]
-                    continue
-                normalised = chunk.text_at(text_index)
-                hits = self._resolve_literal_hits(
-                    normalised, literal_hits, text_index in with_exclusions
-                )
-                if hits:
-                    results[text_index] = _to_matches(normalised, hits)
+        if self._literals.longest is not None:
+            self._literal_matches_in_chunk(chunk, results)
         if self._patterns:
             for text_index in self._pattern_candidates(chunk):
                 normalised = chunk.text_at(text_index)
@@ -758,6 +728,52 @@ class Matcher:
                     )
                     matches.sort(key=_match_order)
         return results
+
+    def _literal_matches_in_chunk(self, chunk: NormalisedChunk, results: list[list[Match]]) -> None:
+        """Keyword and lemma matches of every text of ``chunk``, into ``results``.
+
+        One pass over the chunk's leftmost-longest hits. A hit that needs nothing checked (a
+        literal without whole-word edges, in a text without exclusion phrases, at offsets
+        that map back) becomes a match on the spot. Any other hit sends its text to the
+        per-text path of :meth:`match`, which redoes that text from scratch.
+        """
+        literals = self._literals
+        assert literals.longest is not None
+        starts, own = chunk.starts, chunk.own
+        last_text = len(starts) - 1
+        with_exclusions = self._texts_with_exclusions(chunk)
+        targets_of, needs_check = literals.targets, literals.needs_check
+        redo: set[int] = set()
+        text_index, text_start, next_start = -1, 0, -1
+        origins: list[int] | None = None
+        matches: list[Match] = []
+        for literal_index, start, end in literals.longest.find_matches_as_indexes(chunk.text):
+            if start >= next_start:
+                text_index = bisect.bisect_right(starts, start) - 1
+                text_start = starts[text_index]
+                next_start = starts[text_index + 1] if text_index < last_text else len(chunk.text)
+                normalised = own[text_index]
+                origins = normalised.origins if normalised is not None else None
+                matches = results[text_index]
+                if text_index in with_exclusions:
+                    redo.add(text_index)
+            if text_index in redo:
+                continue
+            if needs_check[literal_index]:
+                redo.add(text_index)
+                continue
+            start, end = start - text_start, end - text_start
+            if origins is not None:
+                start, end = origins[start], origins[end]
+                if start < 0 or end < 0:
+                    redo.add(text_index)
+                    continue
+            for code_id, rule_kind, rule in targets_of[literal_index]:
+                matches.append(Match(code_id, rule_kind, rule, start, end))
+        for index in redo:
+            normalised = chunk.text_at(index)
+            hits = self._literal_hits(normalised, index in with_exclusions)
+            results[index] = _to_matches(normalised, hits) if hits else []
 
     def _texts_with_exclusions(self, chunk: NormalisedChunk) -> set[int]:
         """Texts of ``chunk`` holding some exclusion phrase (one search for the chunk)."""
@@ -787,14 +803,16 @@ class Matcher:
             candidates.update(range(first, last + 1))
         return sorted(candidates)
 
-    def _literal_hits(self, normalised: NormalisedText) -> list[_Hit]:
+    def _literal_hits(
+        self, normalised: NormalisedText, may_have_exclusions: bool = True
+    ) -> list[_Hit]:
         """Keyword and lemma hits that fire in ``normalised`` (see ``_resolve_literal_hits``)."""
         if self._literals.longest is None:
             return []
         literal_hits = self._literals.longest.find_matches_as_indexes(normalised.text)
         if not literal_hits:
             return []
-        return self._resolve_literal_hits(normalised, literal_hits)
+        return self._resolve_literal_hits(normalised, literal_hits, may_have_exclusions)
 
     # ----------------------------------------------------------------------------------------
 
