@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -210,3 +211,25 @@ def test_every_automatic_coding_satisfies_the_offset_invariant(
     for start_char, end_char, quote, _rule, document_text in rows:
         assert document_text[start_char:end_char] == quote
         assert quote
+
+
+def test_bulk_run_rebuilds_the_indexes_and_codes_the_same(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large runs write with the codings indexes dropped; they come back exactly as before."""
+    prepare(cli, tmp_path)
+    indexes_sql = "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'codings' ORDER BY name"
+    with sqlite3.connect(cli.db_path) as conn:
+        indexes_before = conn.execute(indexes_sql).fetchall()
+    assert cli("autocode").exit_code == 0
+    normal = [(row["code"], row["start_char"], row["end_char"]) for row in quotes(cli)]
+    monkeypatch.setattr("qualcode.autocode.BULK_SEGMENTS", 1)
+    assert cli("autocode").exit_code == 0
+    bulk = [(row["code"], row["start_char"], row["end_char"]) for row in quotes(cli)]
+    assert bulk == normal
+    with sqlite3.connect(cli.db_path) as conn:
+        assert conn.execute(indexes_sql).fetchall() == indexes_before
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM codings WHERE segment_id = 1"
+        ).fetchall()
+    assert any("codings_segment" in str(step) for step in plan)
