@@ -527,15 +527,19 @@ class _LiteralSet:
         )
         self.overlapping = ahocorasick_rs.AhoCorasick(self.literals)
 
+    def is_whole_word(self, text: str, literal_index: int, start: int, end: int) -> bool:
+        """Whether a hit at ``[start, end)`` of normalised ``text`` touches no word character
+        at an edge that must be a word boundary (a newline between texts is a boundary)."""
+        check_start, check_end = self.edge_checks[literal_index]
+        if check_start and start > 0 and _WORD_CHARACTER.match(text, start - 1):
+            return False
+        return not (check_end and end < len(text) and _WORD_CHARACTER.match(text, end))
+
     def is_valid(
         self, normalised: NormalisedText, literal_index: int, start: int, end: int
     ) -> bool:
         """Whether a hit is a whole word where it must be, and maps back to original offsets."""
-        text = normalised.text
-        check_start, check_end = self.edge_checks[literal_index]
-        if check_start and start > 0 and _WORD_CHARACTER.match(text, start - 1):
-            return False
-        if check_end and end < len(text) and _WORD_CHARACTER.match(text, end):
+        if not self.is_whole_word(normalised.text, literal_index, start, end):
             return False
         origins = normalised.origins
         return origins is None or (origins[start] >= 0 and origins[end] >= 0)
@@ -732,10 +736,11 @@ class Matcher:
     def _literal_matches_in_chunk(self, chunk: NormalisedChunk, results: list[list[Match]]) -> None:
         """Keyword and lemma matches of every text of ``chunk``, into ``results``.
 
-        One pass over the chunk's leftmost-longest hits. A hit that needs nothing checked (a
-        literal without whole-word edges, in a text without exclusion phrases, at offsets
-        that map back) becomes a match on the spot. Any other hit sends its text to the
-        per-text path of :meth:`match`, which redoes that text from scratch.
+        One pass over the chunk's leftmost-longest hits. A hit that is a whole word where it
+        must be, in a text without exclusion phrases, at offsets that map back, becomes a
+        match on the spot. Any other hit sends its text to the per-text path of
+        :meth:`match`, which redoes that text from scratch (the longest-match contest may
+        have to be rerun there).
         """
         literals = self._literals
         assert literals.longest is not None
@@ -759,7 +764,9 @@ class Matcher:
                     redo.add(text_index)
             if text_index in redo:
                 continue
-            if needs_check[literal_index]:
+            if needs_check[literal_index] and not literals.is_whole_word(
+                chunk.text, literal_index, start, end
+            ):
                 redo.add(text_index)
                 continue
             start, end = start - text_start, end - text_start

@@ -216,7 +216,8 @@ def test_every_automatic_coding_satisfies_the_offset_invariant(
 def test_bulk_run_rebuilds_the_indexes_and_codes_the_same(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Large runs write with the codings indexes dropped; they come back exactly as before."""
+    """Large runs write with the codings indexes and triggers dropped; they come back exactly
+    as before, and the run can still be undone."""
     prepare(cli, tmp_path)
     indexes_sql = "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'codings' ORDER BY name"
     with sqlite3.connect(cli.db_path) as conn:
@@ -233,3 +234,5 @@ def test_bulk_run_rebuilds_the_indexes_and_codes_the_same(
             "EXPLAIN QUERY PLAN SELECT * FROM codings WHERE segment_id = 1"
         ).fetchall()
     assert any("codings_segment" in str(step) for step in plan)
+    assert cli("undo").exit_code == 0
+    assert [(row["code"], row["start_char"], row["end_char"]) for row in quotes(cli)] == normal
