@@ -25,6 +25,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_worker_rss_mb() -> float:
+    """The largest peak RSS of a finished worker process (documents are prepared in workers)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def naive_import(folder: Path, limit_segments: int) -> tuple[int, float]:
     """Per-segment INSERT + COMMIT, the way a straightforward loop writes; stops at a limit."""
     db_path = Path(tempfile.mkdtemp()) / "naive.db"
@@ -83,7 +88,11 @@ def main() -> None:
         f"qualcode import: {segments:,} segments in {elapsed:.2f} s = "
         f"{segments / elapsed:,.0f} segments/s (read, detect turns, segment, store)"
     )
-    print(f"peak RSS: {peak_rss_mb():.0f} MB; database {db_path.stat().st_size / 1e6:.0f} MB")
+    print(
+        f"peak RSS: {peak_rss_mb():.0f} MB (importing process), "
+        f"{peak_worker_rss_mb():.0f} MB (largest worker); "
+        f"database {db_path.stat().st_size / 1e6:.0f} MB"
+    )
 
     conn = sqlite3.connect(db_path)
     started = time.perf_counter()

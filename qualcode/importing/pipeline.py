@@ -3,11 +3,21 @@
 Every file is handled on its own: a bad file is reported (one line naming it) and the others
 still import; each document is stored in its own transaction, so an interruption keeps every
 document already written and never leaves a partial one.
+
+Reading, finding turns and segmenting (the CPU-heavy part) run in worker processes when there
+are many files, while this process stores the documents in order: SQLite has one writer, and
+preparing a document costs more than storing it. Workers ignore Ctrl-C; the importing process
+handles it, so an interruption prints one line, not a traceback per worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,6 +32,12 @@ from qualcode.project import Project
 Language = Literal["auto", "zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("auto", "zh", "en")
 FileStatus = Literal["added", "replaced", "skipped", "failed"]
+
+#: From this many files on, documents are prepared in worker processes (starting the workers
+#: costs more than it saves for a few files).
+PARALLEL_FILES = 8
+#: Documents prepared ahead of the store, per worker: bounds memory when workers outpace it.
+_AHEAD_PER_WORKER = 2
 
 #: File names a folder scan passes over: project documentation, not interviews.
 _NOT_TRANSCRIPTS = ("readme", "license", "licence", "changelog")
@@ -132,10 +148,69 @@ def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
     )
 
 
+#: A prepared document, or why the file could not be prepared (the message of its InputError).
+Prepared = PreparedDocument | str
+
+
+def _prepare_or_explain(path: Path, options: ImportOptions) -> Prepared:
+    """:func:`prepare_document`, with bad input turned into its message (picklable)."""
+    try:
+        return prepare_document(path, options)
+    except InputError as error:
+        return str(error)
+
+
+def _init_worker() -> None:
+    """Worker initializer: Ctrl-C is the importing process's to handle, and a worker must not
+    outlive it. On Linux the kernel kills the worker when the importing process dies (even by
+    SIGKILL), so no orphan keeps the terminal's pipes open; elsewhere the pool's own shutdown
+    is all there is."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        import ctypes
+
+        set_parent_death_signal = 1  # PR_SET_PDEATHSIG in <sys/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGKILL)
+
+
+def _prepared_in_order(files: list[Path], options: ImportOptions) -> Iterator[Prepared]:
+    """Each file prepared, in order: in worker processes when there are many files."""
+    workers = min(os.cpu_count() or 1, 4)
+    if len(files) < PARALLEL_FILES or workers < 2:
+        for path in files:
+            yield _prepare_or_explain(path, options)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        pending: deque[Future[Prepared]] = deque()
+        remaining = iter(files)
+        try:
+            for path in remaining:
+                pending.append(pool.submit(_prepare_or_explain, path, options))
+                if len(pending) >= workers * _AHEAD_PER_WORKER:
+                    break
+            while pending:
+                result = pending.popleft().result()
+                next_path = next(remaining, None)
+                if next_path is not None:
+                    pending.append(pool.submit(_prepare_or_explain, next_path, options))
+                yield result
+        finally:
+            for future in pending:
+                future.cancel()
+
+
 def import_file(project: Project, path: Path, options: ImportOptions) -> FileOutcome:
     """Import one file; bad input and name conflicts become a ``failed`` outcome."""
+    return _store_prepared(project, path, _prepare_or_explain(path, options), options)
+
+
+def _store_prepared(
+    project: Project, path: Path, prepared: Prepared, options: ImportOptions
+) -> FileOutcome:
+    if isinstance(prepared, str):
+        return FileOutcome(str(path), "failed", message=prepared)
+    document = prepared
     try:
-        document = prepare_document(path, options)
         case_name = options.case_name or case_for_file(project.conn, path.name) or path.stem
         stored = store_document(
             project, document, case_name=case_name,
@@ -164,8 +239,8 @@ def import_paths(
     for skipped in outcomes:
         if on_file is not None:
             on_file(skipped)
-    for path in files:
-        outcome = import_file(project, path, options)
+    for path, prepared in zip(files, _prepared_in_order(files, options), strict=True):
+        outcome = _store_prepared(project, path, prepared, options)
         outcomes.append(outcome)
         if on_file is not None:
             on_file(outcome)
