@@ -192,3 +192,25 @@ def test_report_renders_matrix_and_quotes_in_chromium(
     }
     # The browser parsed the quote as text: no <b> element came from the project's data.
     assert "b" not in dom.tags
+
+
+def test_chart_and_report_take_codes_like_matrix(cli: Cli, study: Project, tmp_path: Path) -> None:
+    """``--codes`` / ``--code`` repeat (or take commas) in every command, with one set of enums."""
+    from qualcode.cli import analysis, figures, importing, options, quotes
+
+    assert figures.MeasureChoice is analysis.MeasureChoice is options.MeasureChoice
+    assert figures.LevelChoice is analysis.LevelChoice is options.LevelChoice
+    assert figures.OriginChoice is quotes.OriginChoice is options.OriginChoice
+    assert figures.LanguageChoice is quotes.LanguageChoice is options.LanguageChoice
+    assert importing.TextLanguageChoice is options.TextLanguageChoice
+    page = tmp_path / "report.html"
+    result = cli("report", "--code", "grid.checkpoints", "--code", "opinion", "-o", str(page))
+    assert result.exit_code == 0, result.stderr
+    assert "codes grid.checkpoints, opinion" in page.read_text("utf-8")
+    commas = tmp_path / "commas.html"
+    result = cli("report", "--codes", "grid.checkpoints,opinion", "-o", str(commas))
+    assert result.exit_code == 0, result.stderr
+    assert "codes grid.checkpoints, opinion" in commas.read_text("utf-8")
+    heat = tmp_path / "heat.png"
+    result = cli("chart", "matrix", "--code", "grid", "--code", "opinion", "-o", str(heat))
+    assert result.exit_code == 0, result.stderr

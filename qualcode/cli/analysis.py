@@ -8,35 +8,27 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.output import message, stdout_console
-from qualcode.cli.quotes import (
+from qualcode.cli.options import (
+    ByOption,
     CaseOption,
     CoderOption,
     CodesOption,
+    DepthOption,
     ExcelOption,
     FormatOption,
     LanguageChoice,
     LanguageOption,
+    LevelChoice,
+    LevelOption,
+    MeasureChoice,
+    MeasureOption,
     OriginChoice,
     OriginOption,
     OutputOption,
     coding_filter,
 )
+from qualcode.cli.output import message, stdout_console
 from qualcode.exporting.tables import ExportFormat
-
-
-class LevelChoice(enum.StrEnum):
-    theme = "theme"
-    code = "code"
-
-
-class MeasureChoice(enum.StrEnum):
-    segments = "segments"
-    count = "count"  # type: ignore[assignment]
-    presence = "presence"
-    percent = "percent"
-    coverage = "coverage"
-    respondents = "respondents"
 
 
 class ScopeChoice(enum.StrEnum):
@@ -44,23 +36,12 @@ class ScopeChoice(enum.StrEnum):
     document = "document"
 
 
-DepthOption = Annotated[
-    int | None,
-    typer.Option("--depth", min=0, help="With --level code: only codes at this depth (1 = "
-                 "directly under the themes)."),
-]  # fmt: skip
-
-
 def matrix_command(
     ctx: typer.Context,
-    by: Annotated[
-        str, typer.Option("--by", help="Rows: 'case' or any case attribute (district, ...).")
-    ] = "case",
-    level: Annotated[LevelChoice, typer.Option("--level", help="Columns.")] = LevelChoice.theme,
+    by: ByOption = "case",
+    level: LevelOption = LevelChoice.theme,
     depth: DepthOption = None,
-    measure: Annotated[
-        MeasureChoice, typer.Option("--measure", help="What a cell counts.")
-    ] = MeasureChoice.segments,
+    measure: MeasureOption = MeasureChoice.segments,
     quotes: Annotated[
         int, typer.Option("--quotes", min=0, help="Up to N quotes per cell (xlsx, json).")
     ] = 0,

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import enum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qualcode.cli.context import open_cli_project
+from qualcode.cli.options import (
+    ByOption,
+    CaseOption,
+    CoderOption,
+    CodesOption,
+    DepthOption,
+    FileOutputOption,
+    LanguageChoice,
+    LanguageOption,
+    LevelChoice,
+    LevelOption,
+    MeasureChoice,
+    MeasureOption,
+    OriginChoice,
+    OriginOption,
+    coding_filter,
+)
 from qualcode.cli.output import OutputFormat, emit_rows, message
 
 if TYPE_CHECKING:
@@ -27,65 +43,15 @@ class SpeakersChoice(enum.StrEnum):
     interviewer = "interviewer"
 
 
-class OriginChoice(enum.StrEnum):
-    all = "all"
-    manual = "manual"
-    auto = "auto"
-
-
-class LevelChoice(enum.StrEnum):
-    theme = "theme"
-    code = "code"
-
-
-class MeasureChoice(enum.StrEnum):
-    segments = "segments"
-    count_ = "count"  # "count" itself would shadow str.count
-    presence = "presence"
-    percent = "percent"
-    coverage = "coverage"
-    respondents = "respondents"
-
-
-class LanguageChoice(enum.StrEnum):
-    zh = "zh"
-    en = "en"
-
-
-ByOption = Annotated[
-    str, typer.Option("--by", help="Rows: 'case' or a case attribute such as district.")
-]
-LevelOption = Annotated[LevelChoice, typer.Option("--level", help="Columns: themes or codes.")]
-DepthOption = Annotated[
-    int | None, typer.Option("--depth", help="With --level code: only codes at this depth.")
-]
-MeasureOption = Annotated[MeasureChoice, typer.Option("--measure", help="What a cell counts.")]
-CoderOption = Annotated[str | None, typer.Option("--coder", help="Only this coder's codings.")]
-OriginOption = Annotated[OriginChoice, typer.Option("--origin", help="manual, auto or all.")]
-CodesOption = Annotated[
-    str | None, typer.Option("--codes", help="Comma-separated code ids (with sub-codes).")
-]
-CaseOption = Annotated[
-    list[str] | None, typer.Option("--case", help="Only this case (repeatable).")
-]
-LanguageOption = Annotated[
-    LanguageChoice, typer.Option("--lang", help="Language of the code names.")
-]
-OutputOption = Annotated[Path, typer.Option("-o", "--output", help="File to write.")]
-
-
 def _matrix_options(
     by: str, level: LevelChoice, depth: int | None, measure: MeasureChoice, coder: str | None,
-    origin: OriginChoice, codes: str | None, case: list[str] | None, language: LanguageChoice,
+    origin: OriginChoice, codes: list[str] | None, case: list[str] | None,
+    language: LanguageChoice,
     quotes: int = 0,
 ) -> MatrixOptions:  # fmt: skip
     from qualcode.analysis.matrix import MatrixOptions
-    from qualcode.analysis.query import CodingFilter
 
-    selection = tuple(code.strip() for code in (codes or "").split(",") if code.strip())
-    filters = CodingFilter(
-        coder=coder, origin=origin.value, codes=selection, cases=tuple(case or ())
-    )
+    filters = coding_filter(codes, case, coder, origin)
     return MatrixOptions(
         by=by, level=level.value, depth=depth, measure=measure.value, filters=filters,
         quotes=quotes, language=language.value,
@@ -140,7 +106,7 @@ def freq_command(
 @chart_app.command("matrix")
 def chart_matrix_command(
     ctx: typer.Context,
-    output: OutputOption,
+    output: FileOutputOption,
     by: ByOption = "case",
     level: LevelOption = LevelChoice.theme,
     depth: DepthOption = None,
@@ -171,7 +137,7 @@ def chart_matrix_command(
 
 def report_command(
     ctx: typer.Context,
-    output: OutputOption,
+    output: FileOutputOption,
     by: ByOption = "case",
     level: LevelOption = LevelChoice.theme,
     depth: DepthOption = None,

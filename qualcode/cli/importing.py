@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qualcode.cli.context import db_path_of, open_cli_project
+from qualcode.cli.options import TextLanguageChoice
 from qualcode.cli.output import message, write_json
 
 if TYPE_CHECKING:
@@ -19,12 +20,6 @@ class UnitChoice(enum.StrEnum):
     turn = "turn"
     sentence = "sentence"
     paragraph = "paragraph"
-
-
-class LanguageChoice(enum.StrEnum):
-    auto = "auto"
-    zh = "zh"
-    en = "en"
 
 
 class ReportFormat(enum.StrEnum):
@@ -56,8 +51,8 @@ def import_command(
         ),
     ] = None,
     unit: Annotated[UnitChoice, typer.Option(help="Segment unit.")] = UnitChoice.turn,
-    lang: Annotated[LanguageChoice, typer.Option("--lang", help="Language.")] = (
-        LanguageChoice.auto
+    lang: Annotated[TextLanguageChoice, typer.Option("--lang", help="Language.")] = (
+        TextLanguageChoice.auto
     ),
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace a document of the same name.")

@@ -1,0 +1,109 @@
+"""Choices and options the commands share, declared once so they are spelled alike everywhere.
+
+``matrix``, ``cooccur``, ``quotes``, ``chart matrix`` and ``report`` take the same filters
+(``--codes``, ``--case``, ``--coder``, ``--origin``), the same ``--lang`` and, where they
+write tables, the same ``--format`` / ``-o`` / ``--excel``.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from qualcode.exporting.tables import ExportFormat
+
+if TYPE_CHECKING:
+    from qualcode.analysis.query import CodingFilter
+
+#: The largest integer SQLite stores; ids and counts above it are a usage error.
+MAX_INTEGER = 2**63 - 1
+
+
+class OriginChoice(enum.StrEnum):
+    all = "all"
+    manual = "manual"
+    auto = "auto"
+
+
+class LanguageChoice(enum.StrEnum):
+    """Language of code names in output."""
+
+    zh = "zh"
+    en = "en"
+
+
+class TextLanguageChoice(enum.StrEnum):
+    """Language of imported text: detected, Chinese or English."""
+
+    auto = "auto"
+    zh = "zh"
+    en = "en"
+
+
+class LevelChoice(enum.StrEnum):
+    theme = "theme"
+    code = "code"
+
+
+class MeasureChoice(enum.StrEnum):
+    segments = "segments"
+    count_ = "count"  # "count" itself would shadow str.count
+    presence = "presence"
+    percent = "percent"
+    coverage = "coverage"
+    respondents = "respondents"
+
+
+CodesOption = Annotated[
+    list[str] | None,
+    typer.Option("--codes", "--code", help="Only these codes, sub-codes included (repeat the "
+                 "option or separate ids with commas)."),
+]  # fmt: skip
+CaseOption = Annotated[
+    list[str] | None, typer.Option("--case", help="Only these cases (repeatable).")
+]
+CoderOption = Annotated[str | None, typer.Option("--coder", help="Only this coder's codings.")]
+OriginOption = Annotated[
+    OriginChoice,
+    typer.Option("--origin", help="manual (accepted suggestions included), auto or all."),
+]
+FormatOption = Annotated[ExportFormat, typer.Option("--format", help="Output format.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+]
+ExcelOption = Annotated[
+    bool, typer.Option("--excel", help="CSV with a BOM, so Excel opens Chinese correctly.")
+]
+LanguageOption = Annotated[LanguageChoice, typer.Option("--lang", help="Language of code names.")]
+ByOption = Annotated[
+    str, typer.Option("--by", help="Rows: 'case' or any case attribute (district, ...).")
+]
+DepthOption = Annotated[
+    int | None,
+    typer.Option("--depth", min=0, help="With --level code: only codes at this depth (1 = "
+                 "directly under the themes)."),
+]  # fmt: skip
+LevelOption = Annotated[LevelChoice, typer.Option("--level", help="Columns: themes or codes.")]
+FileOutputOption = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
+MeasureOption = Annotated[MeasureChoice, typer.Option("--measure", help="What a cell counts.")]
+
+
+def split_codes(values: list[str] | None) -> tuple[str, ...]:
+    """``["a,b", "c"]`` -> ``("a", "b", "c")``: repeated options and comma lists alike."""
+    return tuple(
+        part.strip() for value in values or () for part in value.split(",") if part.strip()
+    )
+
+
+def coding_filter(
+    codes: list[str] | None, cases: list[str] | None, coder: str | None, origin: OriginChoice
+) -> CodingFilter:
+    """The shared filter from the command-line options."""
+    from qualcode.analysis.query import CodingFilter
+
+    return CodingFilter(
+        coder=coder, origin=origin.value, codes=split_codes(codes), cases=tuple(cases or ())
+    )
