@@ -7,6 +7,7 @@ rest as text, so that matrices can group by them and sort them sensibly.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import sqlite3
@@ -123,16 +124,22 @@ def read_cases_table(path: Path) -> tuple[list[str], list[list[str]]]:
     text, _encoding = decode_bytes(data, path)
     if not text.strip():
         raise InputError(path, "is empty")
-    delimiter = ","
-    try:
+    delimiter = ","  # kept for a one-column header, where sniffing fails
+    with contextlib.suppress(csv.Error):
         delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",\t;").delimiter
-    except csv.Error:
-        pass  # a one-column header: the default comma is as good as any
-    rows = [
-        row
-        for row in csv.reader(io.StringIO(text), delimiter=delimiter)
-        if any(cell.strip() for cell in row)
-    ]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows: list[list[str]] = []
+    line = 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+            line = reader.line_num + 1
+    except csv.Error as error:
+        # A field over the csv module's size limit, a NUL byte, a stray quote ...
+        raise InputError(path, f"not a readable CSV table: {error}", line=line) from error
+    if not rows:
+        raise InputError(path, "has no row with text (only separators)")
     return [name.strip() for name in rows[0]], rows[1:]
 
 
