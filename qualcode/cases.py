@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,18 +35,25 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+#: Integers as people write them: no leading zero (``007``, ``0510`` are codes, kept as text),
+#: no digit separators, no exponent.
+_INTEGER = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
+#: Plain decimals (``3.5``, ``-0.25``); ``inf``, ``nan``, ``1e3`` and ``1_000.5`` stay text.
+_DECIMAL = re.compile(r"[+-]?(?:0|[1-9][0-9]*)\.[0-9]+")
+
+
 def typed_value(raw: str) -> AttributeValue:
-    """``"14"`` -> 14, ``"3.5"`` -> 3.5, anything else stays text (stripped)."""
+    """``"14"`` -> 14, ``"3.5"`` -> 3.5, anything else stays text (stripped).
+
+    Only plain numbers are converted, so that nothing is lost: a phone area code ``0510``, an
+    id ``007`` or ``-infinity`` keep their text.
+    """
     text = raw.strip()
-    try:
+    if _INTEGER.fullmatch(text):
         return int(text)
-    except ValueError:
-        pass
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return number if text.lower() not in ("nan", "inf", "-inf", "infinity") else text
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    return text
 
 
 def parse_attribute(option: str) -> tuple[str, AttributeValue]:

@@ -63,3 +63,26 @@ def test_a_table_of_separators_only_is_one_error(cli: Cli, tmp_path: Path) -> No
         1,
         f"Error: {table}: has no row with text (only separators)\n",
     )
+
+
+def test_only_plain_numbers_become_numbers() -> None:
+    from qualcode.cases import typed_value
+
+    numbers = {"14": 14, " -3 ": -3, "+2": 2, "0": 0, "3.5": 3.5, "-0.25": -0.25}
+    for raw, expected in numbers.items():
+        value = typed_value(raw)
+        assert (value, type(value)) == (expected, type(expected)), raw
+    for text in ("007", "0510", "1_000", "-infinity", "+nan", "inf", "1e3", "00.5", "1.",
+                 ".5", "１４", "3.5.1", "Liangxi", ""):  # fmt: skip
+        assert typed_value(text) == text.strip(), text
+
+
+def test_case_attributes_keep_an_area_code_as_text(cli: Cli, tmp_path: Path) -> None:
+    cli("init")
+    table = write(tmp_path / "communities.csv", "case,area_code,agent,staff\nChaiji,0510,007,12\n")
+    assert cli("cases", "import", str(table)).exit_code == 0
+    cli("cases", "set", "Chaiji", "--attr", "budget=1_000", "--attr", "ratio=-infinity")
+    [row] = json.loads(cli("cases", "list", "--format", "json").stdout)
+    assert {key: row[key] for key in ("area_code", "agent", "staff", "budget", "ratio")} == {
+        "area_code": "0510", "agent": "007", "staff": 12, "budget": "1_000", "ratio": "-infinity",
+    }  # fmt: skip
