@@ -178,3 +178,37 @@ def test_unwritable_output_is_one_error_line(cli: Cli, study: dict[str, list[int
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: cannot write missing/dir/m.csv")
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["matrix", "cooccur", "quotes"])
+def test_output_file_takes_its_format_from_the_suffix(
+    cli: Cli, study: dict[str, list[int]], tmp_path: Path, command: str
+) -> None:
+    """``-o FILE`` without ``--format`` writes FILE in the format its suffix names."""
+    expected = cli(command, "--format", "csv").stdout
+    csv_path = tmp_path / "out.csv"
+    result = cli(command, "-o", str(csv_path))
+    assert (result.exit_code, result.stdout) == (0, ""), result.stderr
+    assert csv_path.read_text("utf-8") == expected
+    json_path = tmp_path / "out.JSON"
+    assert cli(command, "-o", str(json_path)).exit_code == 0
+    assert json.loads(json_path.read_text("utf-8"))
+    md_path = tmp_path / "out.md"
+    assert cli(command, "-o", str(md_path)).exit_code == 0
+    assert "| ---" in md_path.read_text("utf-8")
+    xlsx_path = tmp_path / "out.xlsx"
+    assert cli(command, "-o", str(xlsx_path)).exit_code == 0
+    assert load_workbook(xlsx_path).sheetnames
+    unknown = cli(command, "-o", str(tmp_path / "out.txt"))
+    assert (unknown.exit_code, unknown.stderr) == (
+        2,
+        f"Error: cannot tell the format of {tmp_path / 'out.txt'} from its suffix: "
+        "use .csv, .xlsx, .md or .json, or give --format\n",
+    )
+    as_table = cli(command, "--format", "table", "-o", str(tmp_path / "table.csv"))
+    assert (as_table.exit_code, as_table.stderr) == (
+        2,
+        "Error: --format table prints to the terminal: drop -o, or use --format csv, xlsx, "
+        "md or json\n",
+    )
+    assert not (tmp_path / "out.txt").exists() and not (tmp_path / "table.csv").exists()

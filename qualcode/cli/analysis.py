@@ -49,7 +49,7 @@ def matrix_command(
     case: CaseOption = None,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
-    output_format: FormatOption = ExportFormat.table,
+    output_format: FormatOption = None,
     output: OutputOption = None,
     excel: ExcelOption = False,
     language: LanguageOption = LanguageChoice.zh,
@@ -65,9 +65,9 @@ def matrix_command(
     from qualcode.analysis.matrix import MatrixOptions, build_matrix
     from qualcode.codebook_store import current_codebook
     from qualcode.exporting.matrix import export_matrix, matrix_table
-    from qualcode.exporting.tables import require_output_path
+    from qualcode.exporting.tables import resolve_format
 
-    require_output_path(output_format, output)
+    output_format = resolve_format(output_format, output)
     options = MatrixOptions(
         by=by, level=level.value, depth=depth, measure=measure.value, quotes=quotes,
         filters=coding_filter(codes, case, coder, origin), language=language.value,
@@ -100,7 +100,7 @@ def cooccur_command(
     case: CaseOption = None,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
-    output_format: FormatOption = ExportFormat.table,
+    output_format: FormatOption = None,
     output: OutputOption = None,
     excel: ExcelOption = False,
     language: LanguageOption = LanguageChoice.zh,
@@ -113,9 +113,9 @@ def cooccur_command(
     """
     from qualcode.analysis.cooccur import CooccurOptions, build_cooccurrence
     from qualcode.exporting.cooccur import cooccur_table, export_cooccur
-    from qualcode.exporting.tables import require_output_path
+    from qualcode.exporting.tables import resolve_format
 
-    require_output_path(output_format, output)
+    output_format = resolve_format(output_format, output)
     options = CooccurOptions(
         scope=scope.value, level=level.value, depth=depth, language=language.value,
         filters=coding_filter(codes, case, coder, origin),

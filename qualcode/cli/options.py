@@ -70,7 +70,10 @@ OriginOption = Annotated[
     OriginChoice,
     typer.Option("--origin", help="manual (accepted suggestions included), auto or all."),
 ]
-FormatOption = Annotated[ExportFormat, typer.Option("--format", help="Output format.")]
+FormatOption = Annotated[
+    ExportFormat | None,
+    typer.Option("--format", help="Output format [default: from -o's suffix, else table]."),
+]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
 ]

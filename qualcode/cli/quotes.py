@@ -28,7 +28,7 @@ def quotes_command(
     case: CaseOption = None,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
-    output_format: FormatOption = ExportFormat.table,
+    output_format: FormatOption = None,
     output: OutputOption = None,
     excel: ExcelOption = False,
     language: LanguageOption = LanguageChoice.zh,
@@ -41,9 +41,9 @@ def quotes_command(
     """
     from qualcode.analysis.quotes import TABLE_FIELDS, iter_quotes, quote_columns
     from qualcode.exporting.quotes import export_quotes
-    from qualcode.exporting.tables import require_output_path
+    from qualcode.exporting.tables import resolve_format
 
-    require_output_path(output_format, output)
+    output_format = resolve_format(output_format, output)
     filters = coding_filter(codes, case, coder, origin)
     with open_cli_project(ctx) as project:
         columns = quote_columns(project)

@@ -99,6 +99,39 @@ def open_output(path: Path | None, *, excel: bool = False) -> Iterator[TextIO]:
         yield stream
 
 
+#: The format ``-o FILE`` implies when ``--format`` is not given.
+SUFFIX_FORMATS = {
+    ".csv": ExportFormat.csv,
+    ".xlsx": ExportFormat.xlsx,
+    ".md": ExportFormat.md,
+    ".json": ExportFormat.json,
+}
+
+
+def resolve_format(output_format: ExportFormat | None, path: Path | None) -> ExportFormat:
+    """The format to write: ``--format`` if given, else ``-o``'s suffix, else the table.
+
+    ``-o`` never goes unused: a suffix that names no format, or ``-o`` with ``--format
+    table`` (which only prints), is a ``UsageError``.
+    """
+    if output_format is None:
+        if path is None:
+            return ExportFormat.table
+        implied = SUFFIX_FORMATS.get(path.suffix.lower())
+        if implied is None:
+            raise UsageError(
+                f"cannot tell the format of {path} from its suffix: "
+                "use .csv, .xlsx, .md or .json, or give --format"
+            )
+        return implied
+    if output_format is ExportFormat.table and path is not None:
+        raise UsageError(
+            "--format table prints to the terminal: drop -o, or use --format csv, xlsx, md or json"
+        )
+    require_output_path(output_format, path)
+    return output_format
+
+
 def require_output_path(output_format: ExportFormat, path: Path | None) -> Path | None:
     """XLSX is binary: it goes to a file, never to the terminal."""
     if output_format is ExportFormat.xlsx and path is None:
