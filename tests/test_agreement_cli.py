@@ -344,3 +344,18 @@ def test_option_combinations_that_make_no_sense(cli: Cli, study: Project) -> Non
         1, "Error: no segments coded by 'nobody' to sample from\n"
     )  # fmt: skip
     assert cli("sample", "--size", "0").stderr == "Error: --size must be at least 1\n"
+
+
+def test_rules_compare_themes_through_the_code_tree() -> None:
+    """Coding grid.checkpoints says grid applies: a theme-level rule firing there is right."""
+    from qualcode.agreement.rules import _with_ancestors
+
+    parents = {
+        "grid": None,
+        "grid.checkpoints": "grid",
+        "grid.checkpoints.gate": "grid.checkpoints",
+    }
+    assert _with_ancestors({"grid.checkpoints.gate"}, parents) == {
+        "grid", "grid.checkpoints", "grid.checkpoints.gate",
+    }  # fmt: skip
+    assert _with_ancestors(set(), parents) == set()

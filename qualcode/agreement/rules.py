@@ -98,10 +98,38 @@ def _require_human(project: Project, coder: str) -> None:
         )
 
 
+def _parents(project: Project) -> dict[str, str | None]:
+    return {
+        str(code_id): parent_id
+        for code_id, parent_id in project.conn.execute("SELECT code_id, parent_id FROM codes")
+    }
+
+
+def _with_ancestors(codes: set[str], parents: dict[str, str | None]) -> set[str]:
+    """``codes`` and every code above them: coding ``grid.checkpoints`` says ``grid`` applies."""
+    closed = set(codes)
+    for code in codes:
+        parent = parents.get(code)
+        while parent is not None and parent not in closed:
+            closed.add(parent)
+            parent = parents.get(parent)
+    return closed
+
+
 def compare_rules(project: Project, coder: str) -> RulesReport:
-    """Auto-coding against ``coder`` on the segments ``coder`` coded."""
+    """Auto-coding against ``coder`` on the segments ``coder`` coded.
+
+    Both sides are closed upwards through the code tree before comparing: a coder who coded
+    ``grid.checkpoints`` has said that ``grid`` applies, so a rule of the theme ``grid`` that
+    fires there is right, and a theme-level row measures whether the rules found the theme
+    where the coder did (whichever of its codes either side chose).
+    """
     _require_human(project, coder)
-    human = _human_codes(project, coder)
+    parents = _parents(project)
+    human = {
+        segment_id: _with_ancestors(codes, parents)
+        for segment_id, codes in _human_codes(project, coder).items()
+    }
     auto_codes: dict[int, set[str]] = defaultdict(set)
     fired: dict[tuple[str, str, str], set[int]] = defaultdict(set)
     any_auto = False
@@ -120,7 +148,7 @@ def compare_rules(project: Project, coder: str) -> RulesReport:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     positives: dict[str, int] = defaultdict(int)
     for segment_id, reference in human.items():
-        predicted = auto_codes.get(segment_id, set())
+        predicted = _with_ancestors(auto_codes.get(segment_id, set()), parents)
         for code in reference | predicted:
             tally = counts[code]
             if code in reference:
@@ -147,8 +175,10 @@ def compare_rules(project: Project, coder: str) -> RulesReport:
         (row for row in report.rules if row["false_positives"]),
         key=lambda row: (-row["false_positives"], row["code"], row["rule"]),
     )[:TOP]
+    # Codes without rules of their own (themes above coded codes) are left out of the misses
+    # to fix: their misses are their codes' misses, listed already.
     report.missed_codes = sorted(
-        (row for row in report.codes if row["false_negatives"]),
+        (row for row in report.codes if row["false_negatives"] and row["has_rules"]),
         key=lambda row: (-row["false_negatives"], row["code"]),
     )[:TOP]
     return report
