@@ -31,7 +31,7 @@ from typing import Any
 
 from qualcode.errors import UsageError
 from qualcode.journal import journaled, set_summary
-from qualcode.project import Project
+from qualcode.project import Project, open_project_readonly
 
 
 @dataclass
@@ -60,9 +60,7 @@ class _Other:
 
 
 def _read_other(path: Path) -> _Other:
-    from qualcode.agreement.compare import open_other_project
-
-    other = open_other_project(path)
+    other = open_project_readonly(path)
     try:
         conn = other.conn
         return _Other(

@@ -61,17 +61,54 @@ def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so transactions are explicit.
     conn = sqlite3.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    """Pragmas of a writable project; WAL changes the file, so only once it is known ours."""
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
+
+
+def _is_empty(conn: sqlite3.Connection) -> bool:
+    """No table, index, view or trigger: a new (or zero-byte) file."""
+    return bool(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0)
+
+
+def _has_qualcode_migrations(conn: sqlite3.Connection) -> bool:
+    """Whether the database records having had qualcode's migrations applied."""
+    from qualcode.migrations import migrations
+
+    if (
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            (migrations.migrations_table,),
+        ).fetchone()
+        is None
+    ):
+        return False
+    row = conn.execute(
+        f"SELECT 1 FROM [{migrations.migrations_table}] WHERE migration_set = ? LIMIT 1",
+        (migrations.name,),
+    ).fetchone()
+    return row is not None
+
+
+def _not_a_project(db_path: Path) -> ProjectError:
+    return ProjectError(
+        f"{db_path} is a SQLite database but not a qualcode project (it was left unchanged)"
+    )
 
 
 def open_project(path: str | Path | None = None, *, create: bool = False) -> Project:
     """Open the project at ``path`` (default :func:`default_db_path`), migrating it to date.
 
     With ``create=False`` a missing file is an error that tells the user to run
-    ``qualcode init``; with ``create=True`` the file is created.
+    ``qualcode init``; with ``create=True`` the file is created. An empty database becomes a
+    project; a database with tables but no record of qualcode's migrations is refused before
+    anything is written, so that ``--db`` pointed at someone's own SQLite file never adds our
+    tables to it.
     """
     from sqlite_utils import Database
 
@@ -84,10 +121,56 @@ def open_project(path: str | Path | None = None, *, create: bool = False) -> Pro
         raise ProjectError(f"{db_path} is a directory, not a project file")
     try:
         conn = _connect(db_path)
-        database = Database(conn)
-        migrations.apply(database)
     except sqlite3.DatabaseError as error:
         raise ProjectError(f"{db_path}: not a usable qualcode project ({error})") from error
+    try:
+        if not _is_empty(conn) and not _has_qualcode_migrations(conn):
+            raise _not_a_project(db_path)
+        _configure(conn)
+        migrations.apply(Database(conn))
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise ProjectError(f"{db_path}: not a usable qualcode project ({error})") from error
+    except ProjectError:
+        conn.close()
+        raise
+    return Project(path=db_path, conn=conn)
+
+
+def open_project_readonly(path: str | Path) -> Project:
+    """Open an existing project read-only: never migrated, never changed, never created.
+
+    For another coder's file (``agree --other``, ``merge``): it must stay exactly as it is.
+    A file that is not SQLite, or an SQLite database without qualcode's migrations, is
+    refused with one line naming it; so is a project an older qualcode made and that still
+    needs migrating (opening it once with ``--db`` brings it up to date).
+    """
+    from sqlite_utils import Database
+
+    from qualcode.migrations import migrations
+
+    db_path = Path(path)
+    if not db_path.is_file():
+        raise ProjectError(f"{db_path}: no such project file")
+    with db_path.open("rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            raise ProjectError(f"{db_path}: not a qualcode project (not an SQLite file)")
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        if not _has_qualcode_migrations(conn):
+            raise _not_a_project(db_path)
+        if migrations.pending(Database(conn)):
+            raise ProjectError(
+                f"{db_path}: made by an older qualcode; run any qualcode command with "
+                f"--db {db_path} once to update it"
+            )
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise ProjectError(f"{db_path}: not a usable qualcode project ({error})") from error
+    except ProjectError:
+        conn.close()
+        raise
     return Project(path=db_path, conn=conn)
 
 

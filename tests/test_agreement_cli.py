@@ -245,7 +245,8 @@ def test_other_file_is_not_a_project(cli: Cli, study: Project, tmp_path: Path) -
     conn.close()
     result = cli("agree", "--coders", "li,wang", "--other", str(foreign))
     assert result.stderr == (
-        f"Error: {foreign}: not a qualcode project (no documents, segments and codings)\n"
+        f"Error: {foreign} is a SQLite database but not a qualcode project (it was left "
+        "unchanged)\n"
     )
     with sqlite3.connect(foreign) as conn:
         tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master")]

@@ -29,7 +29,6 @@ Second project
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from typing import Any, Literal
 
 from qualcode.agreement import statistics
 from qualcode.errors import ConflictError, NotFoundError, ProjectError, UsageError
-from qualcode.project import Project
+from qualcode.project import Project, open_project_readonly
 
 UnitKind = Literal["segment", "char"]
 UNIT_KINDS: tuple[UnitKind, ...] = ("segment", "char")
@@ -95,26 +94,13 @@ class AgreementReport:
 def open_other_project(path: Path) -> Project:
     """Open another coder's project file read-only, after checking that it is one.
 
-    Read-only on purpose: comparing must never migrate or change a colleague's file, nor turn
-    an unrelated SQLite database into a project (which :func:`qualcode.project.open_project`
-    would do by applying migrations).
+    Read-only on purpose (:func:`qualcode.project.open_project_readonly`): comparing must
+    never migrate or change a colleague's file, nor turn an unrelated SQLite database into a
+    project.
     """
     if not path.is_file():
         raise ProjectError(f"{path}: no such project file (--other)")
-    with path.open("rb") as handle:
-        if handle.read(16) != b"SQLite format 3\x00":
-            raise ProjectError(f"{path}: not a qualcode project (not an SQLite file)")
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError as error:
-        conn.close()
-        raise ProjectError(f"{path}: not a usable qualcode project ({error})") from error
-    if not {"documents", "segments", "codings", "codes"} <= tables:
-        conn.close()
-        raise ProjectError(f"{path}: not a qualcode project (no documents, segments and codings)")
-    return Project(path=path, conn=conn)
+    return open_project_readonly(path)
 
 
 def known_coders(project: Project) -> list[str]:
