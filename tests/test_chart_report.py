@@ -51,6 +51,7 @@ def cjk_font_installed() -> bool:
 
 def test_heatmap_png_and_svg(cli: Cli, study: Project, tmp_path: Path) -> None:
     png = tmp_path / "figures" / "heat.png"
+    png.parent.mkdir()
     result = cli("chart", "matrix", "-o", str(png))
     assert result.exit_code == 0, result.stderr
     data = png.read_bytes()
@@ -135,6 +136,7 @@ def read_report(text: str) -> ReportReader:
 
 def test_report_is_self_contained_and_escaped(cli: Cli, study: Project, tmp_path: Path) -> None:
     path = tmp_path / "out" / "report.html"
+    path.parent.mkdir()
     result = cli("report", "-o", str(path))
     assert result.exit_code == 0, result.stderr
     assert result.stderr == f"Wrote {path}.\n"

@@ -212,3 +212,59 @@ def test_output_file_takes_its_format_from_the_suffix(
         "md or json\n",
     )
     assert not (tmp_path / "out.txt").exists() and not (tmp_path / "table.csv").exists()
+
+
+UNWRITABLE_COMMANDS = {
+    "report": ["report"],
+    "chart": ["chart", "matrix"],
+    "codebook": ["codebook", "export"],
+    "quotes-xlsx": ["quotes", "--format", "xlsx"],
+    "matrix-csv": ["matrix", "--format", "csv"],
+    "matrix-xlsx": ["matrix", "--format", "xlsx"],
+    "cooccur-md": ["cooccur", "--format", "md"],
+}
+SUFFIXES = {"report": ".html", "chart": ".png", "codebook": ".yml", "quotes-xlsx": ".xlsx",
+            "matrix-csv": ".csv", "matrix-xlsx": ".xlsx", "cooccur-md": ".md"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(UNWRITABLE_COMMANDS))
+def test_a_folder_or_missing_folder_as_output_is_one_error_line(
+    cli: Cli, study: dict[str, list[int]], tmp_path: Path, name: str
+) -> None:
+    """Every file-writing command refuses a folder in the way and a missing folder alike."""
+    command = UNWRITABLE_COMMANDS[name]
+    work = tmp_path / "work"
+    folder = work / f"somedir{SUFFIXES[name]}"
+    folder.mkdir(parents=True)
+    result = cli(*command, "-o", str(folder))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot write {folder}: it is a folder\n",
+    )
+    missing = work / "missing" / f"out{SUFFIXES[name]}"
+    result = cli(*command, "-o", str(missing))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot write {missing}: folder {missing.parent} does not exist\n",
+    )
+    assert list(work.iterdir()) == [folder]
+    assert list(folder.iterdir()) == []
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path: Path) -> None:
+    from qualcode.errors import QualcodeError
+    from qualcode.exporting.tables import atomic_output_path, write_text_file
+
+    target = tmp_path / "out.csv"
+    with pytest.raises(RuntimeError), atomic_output_path(target) as partial:
+        partial.write_text("half", encoding="utf-8")
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+    write_text_file(target, "whole\n")
+    assert target.read_text("utf-8") == "whole\n"
+    full = f"cannot write {target}: No space left on device"
+    with pytest.raises(QualcodeError, match=full), atomic_output_path(target) as partial:
+        partial.write_text("half", encoding="utf-8")
+        raise OSError(28, "No space left on device")
+    assert list(tmp_path.iterdir()) == [target]
+    assert target.read_text("utf-8") == "whole\n"

@@ -110,7 +110,10 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
     beyond :data:`MAX_LABELLED_CELLS`, no numbers in the cells. The file is written under a
     temporary name and renamed into place, so an interrupted run leaves no half-written chart.
     """
+    from qualcode.exporting.tables import atomic_output_path, check_writable
+
     file_format = chart_format(path)
+    check_writable(path)  # before the drawing, not after it
     if not matrix.row_labels or not matrix.column_ids:
         raise UsageError("the matrix has no rows or no columns: there is nothing to draw")
     import matplotlib
@@ -173,10 +176,8 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
         colorbar.set_label(matrix.measure)
         if matrix.measure not in ("percent", "coverage"):
             colorbar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
         # 150 dpi, but at most about 4,000 pixels a side: huge matrices stay quick to write.
         dpi = min(150.0, 4000.0 / max(width, height))
-        figure.savefig(partial, format=file_format, dpi=dpi)
-        partial.replace(path)
+        with atomic_output_path(path) as partial:
+            figure.savefig(partial, format=file_format, dpi=dpi)
     return ChartResult(path=path, file_format=file_format, cjk_font=cjk_font)

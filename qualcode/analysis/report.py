@@ -262,14 +262,14 @@ def write_report(project: Project, options: MatrixOptions, path: Path) -> Report
     """Build the matrix ``options`` describe and write the report to ``path``.
 
     The file is written next to its final name and renamed into place, so an interrupted run
-    never leaves half a report behind.
+    never leaves half a report behind; an unwritable path (a folder, a missing folder) is one
+    ``QualcodeError``.
     """
     from qualcode.analysis.matrix import build_matrix
+    from qualcode.exporting.tables import check_writable, write_text_file
 
+    check_writable(path)  # before the matrix is built, not after
     matrix = build_matrix(project, options)
     page = render_report(project, matrix)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(path)
+    write_text_file(path, page)
     return ReportResult(path=path, matrix=matrix)

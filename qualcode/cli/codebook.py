@@ -89,6 +89,7 @@ def export_command(
     """
     from qualcode.codebook import codebook_to_csv, codebook_to_yaml
     from qualcode.codebook_store import current_codebook
+    from qualcode.exporting.tables import write_text_file
 
     with open_cli_project(ctx) as project:
         codebook = current_codebook(project)
@@ -100,7 +101,7 @@ def export_command(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_text_file(output, text)
         message(f"Wrote {output}.")
 
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from qualcode.exporting.tables import (
     ExportFormat,
+    check_writable,
     open_output,
     require_output_path,
     save_workbook,
@@ -52,11 +53,15 @@ def write_quotes(
 
 
 def write_quotes_xlsx(rows: Iterable[dict[str, Any]], fields: Sequence[str], path: Path) -> int:
-    """One ``quotes`` sheet with a frozen, bold header row; written in streaming mode."""
+    """One ``quotes`` sheet with a frozen, bold header row; written in streaming mode.
+
+    The path is checked first: a write-only sheet that is never saved breaks in lxml.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
+    check_writable(path)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("quotes")
     sheet.freeze_panes = "A2"

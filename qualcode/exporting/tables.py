@@ -6,7 +6,7 @@ import csv
 import enum
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -80,22 +80,58 @@ def write_markdown(
     return count
 
 
+def check_writable(path: Path) -> None:
+    """Refuse, before any work, an output path that is a folder or whose folder is missing."""
+    if path.is_dir():
+        raise QualcodeError(f"cannot write {path}: it is a folder")
+    if not path.parent.is_dir():
+        raise QualcodeError(f"cannot write {path}: folder {path.parent} does not exist")
+
+
+@contextmanager
+def atomic_output_path(path: Path) -> Iterator[Path]:
+    """A temporary path next to ``path``, renamed onto ``path`` when the block succeeds.
+
+    The one way qualcode writes an output file: a missing folder or a folder in the way is a
+    ``QualcodeError`` before anything is written, an ``OSError`` while writing or renaming
+    becomes one (``cannot write PATH: reason``), and on any failure the temporary file is
+    removed, so no half-written or stale ``.partial`` file is left behind.
+    """
+    check_writable(path)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        yield partial
+        partial.replace(path)
+    except OSError as error:
+        raise QualcodeError(f"cannot write {path}: {error.strerror or error}") from error
+    finally:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+
+
+def write_text_file(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through :func:`atomic_output_path`."""
+    with atomic_output_path(path) as partial:
+        partial.write_text(text, encoding="utf-8")
+
+
 @contextmanager
 def open_output(path: Path | None, *, excel: bool = False) -> Iterator[TextIO]:
     """A text stream to ``path`` (UTF-8, BOM first with ``excel``), or stdout for ``None``.
 
-    An unwritable path is one ``QualcodeError`` line naming it.
+    The file is written through :func:`atomic_output_path`: an unwritable path is one
+    ``QualcodeError`` line naming it, and a failed write leaves no file.
     """
     if path is None:
         if excel:
             sys.stdout.write(BOM)
         yield sys.stdout
         return
-    try:
-        stream = path.open("w", encoding="utf-8-sig" if excel else "utf-8", newline="")
-    except OSError as error:
-        raise QualcodeError(f"cannot write {path}: {error.strerror or error}") from error
-    with stream:
+    encoding = "utf-8-sig" if excel else "utf-8"
+    with (
+        atomic_output_path(path) as partial,
+        partial.open("w", encoding=encoding, newline="") as stream,
+    ):
         yield stream
 
 
@@ -140,8 +176,6 @@ def require_output_path(output_format: ExportFormat, path: Path | None) -> Path 
 
 
 def save_workbook(workbook: Any, path: Path) -> None:
-    """Save an openpyxl workbook; an unwritable path is one ``QualcodeError`` line."""
-    try:
-        workbook.save(path)
-    except OSError as error:
-        raise QualcodeError(f"cannot write {path}: {error.strerror or error}") from error
+    """Save an openpyxl workbook through :func:`atomic_output_path`."""
+    with atomic_output_path(path) as partial:
+        workbook.save(partial)
