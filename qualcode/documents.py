@@ -138,18 +138,42 @@ def _insert_document(
 def _refuse_if_coded(
     conn: sqlite3.Connection, document_id: int, document: PreparedDocument
 ) -> None:
-    """Replacing a coded document would silently drop its codings: refuse instead."""
-    coded = conn.execute(
-        "SELECT (SELECT count(*) FROM codings c JOIN segments s ON s.segment_id = c.segment_id "
-        "WHERE s.document_id = ?) + (SELECT count(*) FROM suggestions g JOIN segments s "
-        "ON s.segment_id = g.segment_id WHERE s.document_id = ?)",
-        (document_id, document_id),
-    ).fetchone()[0]
-    if coded:
+    """Replacing a coded or annotated document would silently drop that work: refuse instead.
+
+    Counted: codings and suggestions of its segments, memos on its segments (they point at
+    segment ids the replacement deletes) and memos on the document itself (written about the
+    text being replaced).
+    """
+    codings, suggestions, memos = conn.execute(
+        """
+        SELECT
+            (SELECT count(*) FROM codings c JOIN segments s ON s.segment_id = c.segment_id
+             WHERE s.document_id = :document_id),
+            (SELECT count(*) FROM suggestions g JOIN segments s ON s.segment_id = g.segment_id
+             WHERE s.document_id = :document_id),
+            (SELECT count(*) FROM memos m WHERE
+                (m.target_kind = 'segment' AND m.target IN (
+                    SELECT CAST(segment_id AS TEXT) FROM segments
+                    WHERE document_id = :document_id))
+                OR (m.target_kind = 'document' AND m.target = :name))
+        """,
+        {"document_id": document_id, "name": document.name},
+    ).fetchone()
+    counts = [
+        _count(number, noun)
+        for number, noun in ((codings, "coding"), (suggestions, "suggestion"), (memos, "memo"))
+        if number
+    ]
+    if counts:
+        listed = counts[0] if len(counts) == 1 else f"{', '.join(counts[:-1])} and {counts[-1]}"
         raise ConflictError(
-            f"{document.source_path}: {document.name!r} has {coded} codings or suggestions; "
-            "replacing it would lose them (import the new version under another name)"
+            f"{document.source_path}: {document.name!r} has {listed}; replacing it would lose "
+            "them (import the new version under another name)"
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _delete_document(conn: sqlite3.Connection, document_id: int) -> None:

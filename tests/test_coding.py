@@ -230,5 +230,5 @@ def test_replacing_a_coded_document_is_refused(
     path = write(tmp_path / "chaiji.txt", INTERVIEW + "受访者：补充一句。\n")
     result = cli("import", str(path), "--replace")
     assert result.exit_code == 1
-    assert "has 1 codings or suggestions; replacing it would lose them" in result.stderr
+    assert "has 1 coding; replacing it would lose them" in result.stderr
     assert len(codings(cli)) == 1

@@ -1,0 +1,77 @@
+"""Storing documents: replacing refuses to lose memos; a skipped file still sets case attributes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Cli, write
+from tests.test_import import INTERVIEW, table_dump
+
+
+def imported(cli: Cli, tmp_path: Path) -> list[dict[str, object]]:
+    """Import the sample interview; return its segments."""
+    assert cli("import", str(write(tmp_path / "chaiji.txt", INTERVIEW))).exit_code == 0
+    return list(json.loads(cli("segments", "--format", "json").stdout))
+
+
+def replace_result(cli: Cli, tmp_path: Path) -> tuple[Path, int, str]:
+    newer = write(tmp_path / "new" / "chaiji.txt", INTERVIEW + "受访者：补充一句。\n")
+    result = cli("import", str(newer), "--replace")
+    return newer, result.exit_code, result.stderr
+
+
+def test_replacing_a_document_with_segment_memos_is_refused(cli: Cli, tmp_path: Path) -> None:
+    segments = imported(cli, tmp_path)
+    segment_id = str(segments[1]["segment_id"])
+    cli("memo", segment_id, "Secretary contrasts 2020 and 2022", "--coder", "li")
+    before = table_dump(cli.db_path)
+    newer, exit_code, stderr = replace_result(cli, tmp_path)
+    assert exit_code == 1
+    assert stderr.splitlines()[0] == (
+        f"failed   {newer}: 'chaiji.txt' has 1 memo; replacing it would lose them (import the "
+        "new version under another name)"
+    )
+    assert table_dump(cli.db_path) == before
+
+
+def test_replacing_a_document_with_a_document_memo_is_refused(cli: Cli, tmp_path: Path) -> None:
+    imported(cli, tmp_path)
+    cli("memo", "chaiji.txt", "Recorded in the office", "--on", "document", "--coder", "li")
+    newer, exit_code, stderr = replace_result(cli, tmp_path)
+    assert exit_code == 1
+    assert f"failed   {newer}: 'chaiji.txt' has 1 memo; replacing" in stderr
+
+
+def test_the_refusal_counts_codings_and_memos(cli: Cli, tmp_path: Path) -> None:
+    segments = imported(cli, tmp_path)
+    first, second = str(segments[1]["segment_id"]), str(segments[3]["segment_id"])
+    cli("codebook", "load", str(write(tmp_path / "book.yml", CODEBOOK)))
+    cli("code", first, "grid", "--coder", "li")
+    cli("code", second, "grid", "--coder", "li")
+    cli("memo", first, "one", "--coder", "li")
+    cli("memo", second, "two", "--coder", "wang")
+    cli("memo", "chaiji.txt", "three", "--on", "document", "--coder", "li")
+    cli("memo", "grid", "about the code, not the document", "--on", "code", "--coder", "li")
+    _newer, exit_code, stderr = replace_result(cli, tmp_path)
+    assert exit_code == 1
+    assert "'chaiji.txt' has 2 codings and 3 memos; replacing it would lose them" in stderr
+
+
+def test_replacing_an_unannotated_document_still_works(cli: Cli, tmp_path: Path) -> None:
+    imported(cli, tmp_path)
+    write(tmp_path / "other.txt", INTERVIEW.replace("八", "九"))
+    cli("import", str(tmp_path / "other.txt"))
+    segments = json.loads(cli("segments", "--doc", "other.txt", "--format", "json").stdout)
+    cli("memo", str(segments[1]["segment_id"]), "on another document", "--coder", "li")
+    newer, exit_code, stderr = replace_result(cli, tmp_path)
+    assert exit_code == 0, stderr
+    assert stderr.splitlines()[0].startswith(f"replaced {newer}")
+
+
+CODEBOOK = """\
+name: Test codebook
+codes:
+  - id: grid
+    name: Grid management
+"""
