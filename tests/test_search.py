@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
 
 from tests.conftest import Cli, write
 
@@ -48,11 +52,44 @@ def test_english_is_case_insensitive(cli: Cli, tmp_path: Path) -> None:
 
 def test_keyword_in_context_lines(cli: Cli, tmp_path: Path) -> None:
     cli("import", str(write(tmp_path / "shuixiu.txt", TRANSCRIPT)))
-    result = cli("search", "卡口", "--width", "5")
+    result = cli("search", "卡口", "--width", "10")
     assert result.exit_code == 0
     (line,) = result.stdout.splitlines()
+    # --width counts terminal cells: five Chinese characters (or full-width commas) a side.
     assert line.split() == ["4", "shuixiu", "Respondent:", "…管三百户，卡口也缺人。"]
     assert result.stderr == "1 segments\n"
+    narrow = cli("search", "卡口", "--width", "5")
+    assert narrow.stdout.split()[-1] == "…户，卡口也缺…"
+
+
+LONG_TURN = (
+    "Respondent: " + "我们社区很大，" * 12 + "每个网格配一个网格员，" + "他们每天巡查，" * 12 + "\n"
+)
+
+
+def test_long_chinese_lines_keep_the_hit_when_piped(cli: Cli, tmp_path: Path) -> None:
+    """Piped output is not cropped at 80 columns: the hit and its context are all there."""
+    cli("import", str(write(tmp_path / "long.txt", LONG_TURN)))
+    result = cli("search", "网格员")
+    assert result.exit_code == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    # 30 cells of context: 15 Chinese characters on each side.
+    context = "…，我们社区很大，每个网格配一个网格员，他们每天巡查，他们每天巡查，…"
+    assert line.split() == ["1", "long", "Respondent:", context]
+
+
+def test_long_chinese_lines_fit_the_terminal_with_the_hit(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal the context shrinks so the line fits and the hit stays visible."""
+    cli("import", str(write(tmp_path / "long.txt", LONG_TURN)))
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "60")
+    result = cli("search", "网格员")
+    assert result.exit_code == 0, result.stderr
+    (line,) = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout).splitlines()
+    assert cell_len(line) <= 60
+    assert "一个网格员，" in line
 
 
 def test_index_catches_up_with_new_imports_and_filters(cli: Cli, tmp_path: Path) -> None:

@@ -57,16 +57,42 @@ def segments_command(
             emit_rows(rows, output_format)
 
 
-def _context_line(hit: SearchHit, width: int) -> tuple[str, str, str]:
-    """Left context, hit, right context around the first occurrence, on one line."""
+def _last_cells(text: str, cells: int) -> str:
+    """The longest end of ``text`` that takes at most ``cells`` terminal cells."""
+    from rich.cells import cell_len
+
+    taken, index = 0, len(text)
+    while index > 0 and taken + cell_len(text[index - 1]) <= cells:
+        index -= 1
+        taken += cell_len(text[index])
+    return text[index:]
+
+
+def _first_cells(text: str, cells: int) -> str:
+    """The longest start of ``text`` that takes at most ``cells`` terminal cells."""
+    from rich.cells import cell_len
+
+    taken, index = 0, 0
+    while index < len(text) and taken + cell_len(text[index]) <= cells:
+        taken += cell_len(text[index])
+        index += 1
+    return text[:index]
+
+
+def _context_line(hit: SearchHit, cells: int) -> tuple[str, str, str]:
+    """Left context, hit, right context around the first occurrence, on one line.
+
+    Context is measured in terminal cells, not characters: a Chinese character takes two, so
+    ``cells`` of context is as wide on screen in either language.
+    """
     text = hit.segment["text"].replace("\n", " ")
     start, end = hit.spans[0]
-    left = text[max(0, start - width) : start]
-    right = text[end : end + width]
+    left = _last_cells(text[:start], cells)
+    right = _first_cells(text[end:], cells)
     return (
-        ("…" if start > width else "") + left,
+        ("…" if len(left) < start else "") + left,
         text[start:end],
-        right + ("…" if end + width < len(text) else ""),
+        right + ("…" if end + len(right) < len(text) else ""),
     )
 
 
@@ -76,7 +102,14 @@ def search_command(
     doc: DocOption = None,
     case: CaseOption = None,
     speaker: SpeakerOption = None,
-    width: Annotated[int, typer.Option(help="Characters of context on each side.")] = 30,
+    width: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=10_000,
+            help="Context on each side, in terminal cells (a Chinese character takes two).",
+        ),
+    ] = 30,
     limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
@@ -101,21 +134,34 @@ def search_command(
 
 
 def _print_keyword_in_context(hits: Iterable[SearchHit], width: int) -> None:
+    """One line per hit. On a terminal the context shrinks to fit the line, so that the hit
+    itself is never cropped away; piped output is never cropped."""
+    from rich.cells import cell_len
     from rich.text import Text
 
     console = stdout_console()
+    terminal = console.is_terminal
     count = 0
     for hit in hits:
-        left, match, right = _context_line(hit, width)
-        line = Text()
         segment = hit.segment
+        line = Text()
         line.append(f"{segment['segment_id']:>7} ", style="cyan")
         line.append(f"{segment['case_name']} ", style="green")
         line.append(f"{segment['speaker'] or '-'}: ", style="dim")
+        cells = width
+        if terminal:
+            start, end = hit.spans[0]
+            hit_cells = cell_len(segment["text"][start:end])
+            room = console.width - line.cell_len - hit_cells - 2  # 2: the ellipses
+            cells = max(0, min(width, room // 2))
+        left, match, right = _context_line(hit, cells)
         line.append(left)
         line.append(match, style="bold reverse")
         line.append(right)
-        console.print(line, overflow="ellipsis", no_wrap=True)
+        if terminal:
+            console.print(line, overflow="ellipsis", no_wrap=True)
+        else:
+            console.print(line, soft_wrap=True)
         count += 1
     message(f"{count} segments")
 
