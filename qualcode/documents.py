@@ -68,24 +68,29 @@ def store_document(
 ) -> StoreResult:
     """Write ``document`` and its segments in one transaction, or skip it if already there.
 
-    Same content (by hash) under any name: skipped. Same name with different content:
+    Same content (by hash) under any name: skipped, though ``case_attributes`` are still set
+    on the existing document's case (in the same transaction). Same name with different content:
     :class:`ConflictError` unless ``replace``, which swaps the old document for the new one in
     the same transaction.
     """
     digest = document.content_hash
     with project.transaction() as conn:
         same_content = conn.execute(
-            "SELECT d.document_id, d.name, c.name FROM documents d "
+            "SELECT d.document_id, d.name, c.name, c.case_id FROM documents d "
             "JOIN cases c ON c.case_id = d.case_id WHERE d.content_hash = ?",
             (digest,),
         ).fetchone()
         if same_content is not None:
-            document_id, existing_name, existing_case = same_content
+            document_id, existing_name, existing_case, existing_case_id = same_content
             note = (
                 "already imported"
                 if existing_name == document.name
                 else (f"same content as {existing_name!r}, already imported")
             )
+            if case_attributes:
+                # The file is already here, but the attributes given with it are still news.
+                write_attributes(conn, int(existing_case_id), case_attributes)
+                note += f"; attributes set on case {existing_case!r}"
             return StoreResult("skipped", int(document_id), str(existing_case), note)
         same_name = conn.execute(
             "SELECT document_id FROM documents WHERE name = ?", (document.name,)

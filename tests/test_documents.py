@@ -75,3 +75,32 @@ codes:
   - id: grid
     name: Grid management
 """
+
+
+def test_attributes_given_with_a_skipped_file_are_set_on_its_case(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path / "chaiji.txt", INTERVIEW)
+    cli("import", str(path))
+    again = cli("import", str(path), "--attr", "district=Liangxi", "--attr", "staff=9")
+    assert again.exit_code == 0
+    assert again.stderr.splitlines()[0] == (
+        f"skipped  {path}: already imported; attributes set on case 'chaiji'"
+    )
+    [case] = json.loads(cli("cases", "list", "--format", "json").stdout)
+    assert (case["case_name"], case["district"], case["staff"]) == ("chaiji", "Liangxi", 9)
+    copy = write(tmp_path / "copy" / "again.txt", INTERVIEW)
+    renamed = cli("import", str(copy), "--case", "Elsewhere", "--attr", "district=Binhu")
+    assert renamed.stderr.splitlines()[0] == (
+        f"skipped  {copy}: same content as 'chaiji.txt', already imported; attributes set on "
+        "case 'chaiji'"
+    )
+    cases = json.loads(cli("cases", "list", "--format", "json").stdout)
+    assert [(row["case_name"], row["district"]) for row in cases] == [("chaiji", "Binhu")]
+
+
+def test_a_skipped_file_without_attributes_changes_nothing(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path / "chaiji.txt", INTERVIEW)
+    cli("import", str(path), "--attr", "district=Liangxi")
+    before = table_dump(cli.db_path)
+    again = cli("import", str(path))
+    assert again.stderr.splitlines()[0] == f"skipped  {path}: already imported"
+    assert table_dump(cli.db_path) == before
