@@ -574,7 +574,9 @@ def _check_pattern(entry: _Entry, report: _Reporter) -> None:
         return
     try:
         compiled = re.compile(entry.text)
-    except re.error as error:
+    except (re.error, OverflowError, RecursionError) as error:
+        # OverflowError: a repeat count too large (a{99999999999}); RecursionError: groups
+        # nested too deeply for the regex parser. Both are bad patterns, not crashes.
         report(entry.line, f"pattern '{entry.text}' is not a valid regular expression: {error}")
         return
     if compiled.match("") is not None:

@@ -526,6 +526,34 @@ def test_bad_regex_shows_the_re_error(tmp_path: Path) -> None:
     )
 
 
+def test_regex_the_parser_cannot_hold_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    huge_repeat = "codes:\n  - id: a\n    patterns: ['a{99999999999}']\n"
+    assert error_of(tmp_path, huge_repeat).endswith(
+        "book.yml:3: code 'a': pattern 'a{99999999999}' is not a valid regular expression: "
+        "the repetition number is too large"
+    )
+    nested = "(" * 5000 + "a" + ")" * 5000
+    message = error_of(tmp_path, f"codes:\n  - id: a\n    patterns: ['{nested}']\n")
+    assert (
+        f"book.yml:3: code 'a': pattern '{nested}' is not a valid regular expression: "
+        "maximum recursion depth exceeded"
+    ) in message
+
+
+def test_cli_codebook_load_reports_a_too_large_repeat(tmp_path: Path) -> None:
+    from tests.conftest import Cli
+
+    cli = Cli(tmp_path / "study.db")
+    cli("init")
+    path = write(tmp_path, "codes:\n  - id: a\n    patterns: ['x{4294967296}y']\n")
+    result = cli("codebook", "load", str(path))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {path}:3: code 'a': pattern 'x{{4294967296}}y' is not a valid regular "
+        "expression: the repetition number is too large\n",
+    )
+
+
 def test_pattern_that_matches_empty_text(tmp_path: Path) -> None:
     message = error_of(tmp_path, "codes:\n  - id: a\n    patterns: ['x*']\n")
     assert message.endswith("book.yml:3: code 'a': pattern 'x*' matches empty text")
