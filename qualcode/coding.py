@@ -17,6 +17,7 @@ from qualcode.cases import now_utc
 from qualcode.codebook_store import require_code
 from qualcode.errors import NotFoundError, UsageError
 from qualcode.journal import journaled
+from qualcode.models import MAX_ID
 from qualcode.project import Project
 
 CODER_ENV = "QUALCODE_CODER"
@@ -189,8 +190,8 @@ def add_memo(
         raise UsageError("the memo is empty")
     with journaled(project, "memo", f"memo on {target_kind} {target} ({coder})") as conn:
         if target_kind == "segment":
-            if not target.isdigit():
-                raise UsageError(f"segment id must be a number, got {target!r}")
+            if not (target.isascii() and target.isdigit()) or int(target) > MAX_ID:
+                raise UsageError(f"segment id must be a number from 1 to {MAX_ID}, got {target!r}")
             get_segment(conn, int(target))
         elif target_kind == "code":
             require_code(conn, target)

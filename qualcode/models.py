@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+#: The largest integer SQLite stores: ids and counts above it are refused as usage errors
+#: (``OverflowError`` otherwise).
+MAX_ID = 2**63 - 1
+
 Role = Literal["interviewer", "respondent"]
 Unit = Literal["turn", "sentence", "paragraph"]
 UNITS: tuple[Unit, ...] = ("turn", "sentence", "paragraph")

@@ -146,3 +146,46 @@ def test_cases_csv_without_case_column_names_file_and_line(cli: Cli, tmp_path: P
         "header is district, type\n"
     )
     assert json.loads(cli("cases", "list", "--format", "json").stdout) == []
+
+
+TOO_BIG = str(2**63)
+HUGE_INTEGER_COMMANDS = [
+    ["code", TOO_BIG, "grid"],
+    ["code", "1", "grid", "--start", TOO_BIG],
+    ["uncode", TOO_BIG, "grid"],
+    ["suggestions", "accept", TOO_BIG],
+    ["suggestions", "reject", "1", TOO_BIG],
+    ["suggestions", "list", "--run", TOO_BIG],
+    ["review", "--run", TOO_BIG],
+    ["autocode", "diff", "1", TOO_BIG],
+    ["segments", "--limit", TOO_BIG],
+    ["search", "grid", "--limit", TOO_BIG],
+    ["history", "--limit", TOO_BIG],
+    ["undo", TOO_BIG],
+    ["matrix", "--quotes", TOO_BIG],
+    ["matrix", "--level", "code", "--depth", TOO_BIG],
+    ["report", "--quotes", TOO_BIG, "-o", "r.html"],
+    ["freq", "--top", TOO_BIG],
+    ["sample", "--size", TOO_BIG],
+    ["agree", "--seed", TOO_BIG],
+]
+
+
+@pytest.mark.parametrize("command", HUGE_INTEGER_COMMANDS, ids=" ".join)
+def test_integers_beyond_sqlite_are_usage_errors(cli: Cli, command: list[str]) -> None:
+    """2**63 does not fit an SQLite INTEGER: typer refuses it instead of an OverflowError."""
+    cli("init")
+    result = cli(*command)
+    assert result.exit_code == 2, result.stderr
+    flat = " ".join(result.stderr.replace("│", " ").split())
+    assert "Invalid value" in flat and str(2**63 - 1) in flat
+
+
+def test_memo_on_a_huge_segment_id_is_a_usage_error(cli: Cli) -> None:
+    cli("init")
+    result = cli("memo", TOO_BIG, "a note")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: segment id must be a number from 1 to {2**63 - 1}, got '{TOO_BIG}'\n",
+    )
+    assert cli("memo", "²", "a note").exit_code == 2

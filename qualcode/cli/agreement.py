@@ -13,6 +13,7 @@ import typer
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import OutputFormat, emit_rows, message, write_json
 from qualcode.errors import UsageError
+from qualcode.models import MAX_ID
 
 if TYPE_CHECKING:
     from qualcode.agreement.compare import AgreementReport
@@ -55,9 +56,14 @@ def agree_command(
         ),
     ] = None,
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap samples for a 95% interval of alpha.")
+        int,
+        typer.Option(
+            "--bootstrap", min=0, max=MAX_ID, help="Bootstrap samples for a 95% interval of alpha."
+        ),
     ] = 0,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_ID, help="Seed of the bootstrap.")
+    ] = 0,
     rules: Annotated[
         bool,
         typer.Option("--rules", help="Measure the auto-coding rules against one coder."),
@@ -229,8 +235,10 @@ def _render_rules(report: RulesReport, output_format: AgreeFormat) -> None:
 
 def sample_command(
     ctx: typer.Context,
-    size: Annotated[int, typer.Option("--size", help="How many segments to draw.")],
-    seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed, the same sample.")] = 0,
+    size: Annotated[int, typer.Option("--size", max=MAX_ID, help="How many segments to draw.")],
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_ID, help="Seed: the same seed, the same sample.")
+    ] = 0,
     coded_by: Annotated[
         str | None,
         typer.Option("--coded-by", help="Draw only from segments this coder coded."),

@@ -29,6 +29,7 @@ from qualcode.cli.options import (
 )
 from qualcode.cli.output import message, stdout_console
 from qualcode.exporting.tables import ExportFormat
+from qualcode.models import MAX_ID
 
 
 class ScopeChoice(enum.StrEnum):
@@ -43,7 +44,8 @@ def matrix_command(
     depth: DepthOption = None,
     measure: MeasureOption = MeasureChoice.segments,
     quotes: Annotated[
-        int, typer.Option("--quotes", min=0, help="Up to N quotes per cell (xlsx, json).")
+        int,
+        typer.Option("--quotes", min=0, max=MAX_ID, help="Up to N quotes per cell (xlsx, json)."),
     ] = 0,
     codes: CodesOption = None,
     case: CaseOption = None,

@@ -10,6 +10,7 @@ import typer
 
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import OutputFormat, emit_rows, message
+from qualcode.models import MAX_ID
 
 app = typer.Typer(
     help="Apply the codebook's keyword and pattern rules to segments.",
@@ -87,8 +88,8 @@ def runs_command(
 @app.command("diff")
 def diff_command(
     ctx: typer.Context,
-    run_a: Annotated[int, typer.Argument(help="Earlier run id.")],
-    run_b: Annotated[int, typer.Argument(help="Later run id.")],
+    run_a: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Earlier run id.")],
+    run_b: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Later run id.")],
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Segments that gained or lost codes between two runs (e.g. two codebook versions).

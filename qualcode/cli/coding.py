@@ -9,6 +9,7 @@ import typer
 
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import OutputFormat, emit_rows, message
+from qualcode.models import MAX_ID
 
 CoderOption = Annotated[
     str | None,
@@ -18,16 +19,20 @@ QuoteOption = Annotated[
     str | None, typer.Option("--quote", help="Code only this text inside the segment.")
 ]
 StartOption = Annotated[
-    int | None, typer.Option("--start", min=0, help="Span start within the segment text.")
+    int | None,
+    typer.Option("--start", min=0, max=MAX_ID, help="Span start within the segment text."),
 ]
 EndOption = Annotated[
-    int | None, typer.Option("--end", min=1, help="Span end (exclusive) within the segment text.")
+    int | None,
+    typer.Option("--end", min=1, max=MAX_ID, help="Span end (exclusive) within the segment text."),
 ]
 
 
 def code_command(
     ctx: typer.Context,
-    segment_id: Annotated[int, typer.Argument(help="Segment id (see 'qualcode segments').")],
+    segment_id: Annotated[
+        int, typer.Argument(min=1, max=MAX_ID, help="Segment id (see 'qualcode segments').")
+    ],
     code: Annotated[str, typer.Argument(help="Code id, e.g. grid.five_step.")],
     coder: CoderOption = None,
     quote: QuoteOption = None,
@@ -52,7 +57,7 @@ def code_command(
 
 def uncode_command(
     ctx: typer.Context,
-    segment_id: Annotated[int, typer.Argument(help="Segment id.")],
+    segment_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Segment id.")],
     code: Annotated[str, typer.Argument(help="Code id.")],
     coder: CoderOption = None,
     quote: QuoteOption = None,

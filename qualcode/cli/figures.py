@@ -26,6 +26,7 @@ from qualcode.cli.options import (
     coding_filter,
 )
 from qualcode.cli.output import OutputFormat, emit_rows, message
+from qualcode.models import MAX_ID
 
 if TYPE_CHECKING:
     from qualcode.analysis.matrix import MatrixOptions
@@ -63,7 +64,7 @@ def freq_command(
     by: Annotated[
         str, typer.Option("--by", help="Groups: 'theme', 'case' or a case attribute.")
     ] = "theme",
-    top: Annotated[int, typer.Option("--top", help="Words per group.")] = 20,
+    top: Annotated[int, typer.Option("--top", min=1, max=MAX_ID, help="Words per group.")] = 20,
     keyness: Annotated[
         bool,
         typer.Option("--keyness", help="Rank by log-likelihood against the rest (over-use)."),
@@ -72,7 +73,10 @@ def freq_command(
         SpeakersChoice, typer.Option("--speakers", help="Whose segments count.")
     ] = SpeakersChoice.respondent,
     min_count: Annotated[
-        int, typer.Option("--min-count", help="Leave out words rarer than this in a group.")
+        int,
+        typer.Option(
+            "--min-count", min=1, max=MAX_ID, help="Leave out words rarer than this in a group."
+        ),
     ] = 1,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
@@ -142,7 +146,9 @@ def report_command(
     level: LevelOption = LevelChoice.theme,
     depth: DepthOption = None,
     measure: MeasureOption = MeasureChoice.segments,
-    quotes: Annotated[int, typer.Option("--quotes", help="Quotes per matrix cell.")] = 5,
+    quotes: Annotated[
+        int, typer.Option("--quotes", min=0, max=MAX_ID, help="Quotes per matrix cell.")
+    ] = 5,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
     codes: CodesOption = None,

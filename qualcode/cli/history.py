@@ -10,12 +10,15 @@ import typer
 
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import OutputFormat, emit_rows, message
+from qualcode.models import MAX_ID
 
 
 def history_command(
     ctx: typer.Context,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Show the newest N entries.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_ID, help="Show the newest N entries.")
+    ] = 20,
 ) -> None:
     """List journaled changes of coding state, newest first, and whether each was undone.
 
@@ -31,7 +34,7 @@ def history_command(
 
 def undo_command(
     ctx: typer.Context,
-    count: Annotated[int, typer.Argument(min=1, help="How many entries to undo.")] = 1,
+    count: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="How many entries to undo.")] = 1,
 ) -> None:
     """Undo the last N journaled changes (default 1), newest first, one transaction each.
 

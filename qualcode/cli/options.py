@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qualcode.exporting.tables import ExportFormat
+from qualcode.models import MAX_ID
 
 if TYPE_CHECKING:
     from qualcode.analysis.query import CodingFilter
-
-#: The largest integer SQLite stores; ids and counts above it are a usage error.
-MAX_INTEGER = 2**63 - 1
 
 
 class OriginChoice(enum.StrEnum):
@@ -86,8 +84,8 @@ ByOption = Annotated[
 ]
 DepthOption = Annotated[
     int | None,
-    typer.Option("--depth", min=0, help="With --level code: only codes at this depth (1 = "
-                 "directly under the themes)."),
+    typer.Option("--depth", min=0, max=MAX_ID, help="With --level code: only codes at this "
+                 "depth (1 = directly under the themes)."),
 ]  # fmt: skip
 LevelOption = Annotated[LevelChoice, typer.Option("--level", help="Columns: themes or codes.")]
 FileOutputOption = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]

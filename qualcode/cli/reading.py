@@ -15,6 +15,7 @@ from qualcode.cli.output import (
     message,
     stdout_console,
 )
+from qualcode.models import MAX_ID
 
 if TYPE_CHECKING:
     from qualcode.search import SearchHit
@@ -36,7 +37,7 @@ def segments_command(
     code: Annotated[
         str | None, typer.Option("--code", help="Only segments coded with this code or below.")
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ID)] = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """List segments (rows of segments_view), filtered.
@@ -110,7 +111,7 @@ def search_command(
             help="Context on each side, in terminal cells (a Chinese character takes two).",
         ),
     ] = 30,
-    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ID)] = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Keyword in context: every segment containing QUERY, the hit highlighted.

@@ -12,6 +12,7 @@ import typer
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.errors import UsageError
+from qualcode.models import MAX_ID
 
 if TYPE_CHECKING:
     from qualcode.suggestions import Decision
@@ -27,7 +28,9 @@ CodeOption = Annotated[
     str | None, typer.Option("--code", help="Only this code (sub-codes included).")
 ]
 CaseOption = Annotated[str | None, typer.Option("--case", help="Only this case.")]
-RunOption = Annotated[int | None, typer.Option("--run", help="Only this auto-coding run.")]
+RunOption = Annotated[
+    int | None, typer.Option("--run", min=1, max=MAX_ID, help="Only this auto-coding run.")
+]
 CoderOption = Annotated[
     str | None,
     typer.Option("--coder", help="Reviewer name (default $QUALCODE_CODER, else your user name)."),
@@ -35,7 +38,12 @@ CoderOption = Annotated[
 FormatOption = Annotated[OutputFormat, typer.Option("--format")]
 IdsArgument = Annotated[
     list[int] | None,
-    typer.Argument(help="Suggestion ids (see 'qualcode suggestions list').", show_default=False),
+    typer.Argument(
+        min=1,
+        max=MAX_ID,
+        help="Suggestion ids (see 'qualcode suggestions list').",
+        show_default=False,
+    ),
 ]
 
 
