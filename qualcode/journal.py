@@ -148,10 +148,20 @@ class UndoneEntry:
 def undo(project: Project, count: int = 1) -> list[UndoneEntry]:
     """Revert the newest ``count`` entries not yet undone, newest first, one transaction each.
 
-    Fewer are undone when fewer are left; none at all is a :class:`NotFoundError`.
+    None left is a :class:`NotFoundError`; ``count`` beyond what is left is a
+    :class:`UsageError` and changes nothing (a typo such as ``undo 20`` for ``undo 2`` must
+    not wipe out the whole project's coding).
     """
     if count < 1:
         raise UsageError(f"the number of entries to undo must be at least 1, got {count}")
+    (left,) = project.conn.execute(
+        "SELECT COUNT(*) FROM journal_entries WHERE undone_at IS NULL"
+    ).fetchone()
+    if left == 0:
+        raise NotFoundError("nothing to undo: no journaled change is left to revert")
+    if count > left:
+        changes = "change" if left == 1 else "changes"
+        raise UsageError(f"only {left} {changes} can be undone; use 'qualcode undo {left}'")
     undone: list[UndoneEntry] = []
     for _ in range(count):
         entry = _undo_newest(project)

@@ -38,6 +38,8 @@ def undo_command(
 ) -> None:
     """Undo the last N journaled changes (default 1), newest first, one transaction each.
 
+    N beyond the changes left to undo is refused, and nothing is undone.
+
     Example: qualcode undo 2
     """
     from qualcode.journal import undo
@@ -46,8 +48,6 @@ def undo_command(
         undone = undo(project, count)
     for entry in undone:
         message(f"Undid entry {entry.entry_id} ({entry.kind}): {entry.summary}")
-    if len(undone) < count:
-        message(f"Only {len(undone)} of {count} could be undone: nothing older is left.")
 
 
 def merge_command(
