@@ -626,7 +626,7 @@ class Matcher:
         for pattern, targets in targets_by_pattern.items():
             try:
                 regex = re.compile(pattern, re.IGNORECASE)
-            except re.error as error:
+            except (re.error, OverflowError, RecursionError) as error:
                 raise UsageError(
                     f"code {targets[0][0]}: pattern {pattern!r} is not a valid regular "
                     f"expression: {error}"
@@ -663,7 +663,7 @@ class Matcher:
         )
         try:
             return re.compile(alternation, re.IGNORECASE)
-        except re.error:
+        except (re.error, OverflowError, RecursionError):
             self._unfiltered_patterns.extend(self._prefiltered_patterns)
             self._prefiltered_patterns = []
             return None
