@@ -15,24 +15,22 @@ from tests.conftest import Cli
 
 
 def _all_command_paths() -> list[list[str]]:
+    """Every command and every group (``qualcode``, ``qualcode codebook``, ...) by its path."""
     import typer.main
 
     group = typer.main.get_command(app)
     paths: list[list[str]] = []
 
     def walk(command: object, prefix: list[str]) -> None:
-        subcommands = getattr(command, "commands", None)
-        if subcommands is None:
-            paths.append(prefix)
-            return
-        for name, sub in subcommands.items():
+        paths.append(prefix)
+        for name, sub in (getattr(command, "commands", None) or {}).items():
             walk(sub, [*prefix, name])
 
     walk(group, [])
     return paths
 
 
-@pytest.mark.parametrize("command", _all_command_paths(), ids=" ".join)
+@pytest.mark.parametrize("command", _all_command_paths(), ids=lambda path: " ".join(path) or "-")
 def test_every_command_help_shows_an_example(command: list[str]) -> None:
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0

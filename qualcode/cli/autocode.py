@@ -12,10 +12,8 @@ from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.models import MAX_ID
 
-app = typer.Typer(
-    help="Apply the codebook's keyword and pattern rules to segments.",
-    invoke_without_command=True,
-)
+# No help= here: it would replace the callback's docstring, example included.
+app = typer.Typer(invoke_without_command=True)
 
 
 class ModeChoice(enum.StrEnum):

@@ -10,7 +10,11 @@ import typer
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import OutputFormat, emit_rows, message
 
-app = typer.Typer(help="Cases (communities) and their attributes.", no_args_is_help=True)
+app = typer.Typer(
+    help="Cases (communities) and their attributes.\n\n"
+    "Example: qualcode cases set Chaiji --attr district=Liangxi",
+    no_args_is_help=True,
+)
 
 
 @app.command("import")

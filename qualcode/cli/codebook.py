@@ -12,7 +12,9 @@ from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import OutputFormat, emit_rows, message, stdout_console
 
 app = typer.Typer(
-    help="The project's codebook: themes, codes and their rules.", no_args_is_help=True
+    help="The project's codebook: themes, codes and their rules.\n\n"
+    "Example: qualcode codebook load codebooks/community_governance.yml",
+    no_args_is_help=True,
 )
 
 

@@ -10,7 +10,10 @@ import typer
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import message
 
-app = typer.Typer(help="Manual codings in bulk.", no_args_is_help=True)
+app = typer.Typer(
+    help="Manual codings in bulk.\n\nExample: qualcode codings import team_codings.csv",
+    no_args_is_help=True,
+)
 
 
 @app.command("import")

@@ -9,7 +9,10 @@ import typer
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import OutputFormat, emit_rows, stdout_console, write_json
 
-app = typer.Typer(help="Documents (imported transcripts).", no_args_is_help=True)
+app = typer.Typer(
+    help="Documents (imported transcripts).\n\nExample: qualcode docs show chaiji.md",
+    no_args_is_help=True,
+)
 
 LIST_COLUMNS = (
     "document", "case_name", "language", "encoding", "source_format", "unit", "segments",
