@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shlex
 import sqlite3
 from pathlib import Path
 
@@ -134,3 +135,23 @@ def test_offsets_hold_for_every_segment_and_coding(demo: tuple[Path, str, str]) 
                 from qualcode.matching import normalise
 
                 assert normalise(quote) == normalise(rule)
+
+
+def test_closing_hints_are_commands_that_run(demo: tuple[Path, str, str]) -> None:
+    """Each suggested command is one line of its own (no pipe between two qualcodes), and runs."""
+    _folder, first, _second = demo
+    hints = [line.removeprefix("Try: ") for line in first.splitlines() if line.startswith("Try:")]
+    assert len(hints) == 2
+    for hint in hints:
+        words = shlex.split(hint)
+        assert words[0] == "qualcode" and "|" not in words
+        result = CliRunner().invoke(app, words[1:], catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout
+
+
+def test_review_help_example_names_a_shipped_case() -> None:
+    result = CliRunner().invoke(app, ["review", "--help"], terminal_width=200)
+    (example,) = [line for line in result.stdout.splitlines() if "Example: qualcode review" in line]
+    words = shlex.split(example.strip(" │").removeprefix("Example: "))
+    assert words[words.index("--case") + 1] in COMMUNITIES

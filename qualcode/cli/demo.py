@@ -43,7 +43,8 @@ def demo_command(
     if report.matrix is not None:
         stdout_console().print(matrix_table(report.matrix))
     db = report.db_path
-    message(f"Try: qualcode --db {db} search 网格员 | qualcode --db {db} quotes --code grid")
+    message(f"Try: qualcode --db {db} search 网格员")
+    message(f"Try: qualcode --db {db} quotes --code grid")
     if any(outcome.status == "failed" for outcome in report.files):
         raise typer.Exit(1)
 

@@ -78,7 +78,7 @@ def review_command(
 
     --input FILE (or -) reads the keys from a file; a line ends a code id or memo.
 
-    Example: qualcode review --case 柴机社区 --code grid --coder li
+    Example: qualcode review --case Chaiji --code grid --coder li
     """
     from qualcode.coding import resolve_coder
     from qualcode.review import ReviewSession, run_review
