@@ -13,6 +13,12 @@ from qualcode.project import Project, open_project
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SAMPLES = REPOSITORY / "transcripts"
+FIXTURES = REPOSITORY / "tests" / "fixtures"
+
+#: A four-turn interview (Chaiji) and the six-code ``mini`` codebook whose keywords it contains:
+#: the small coded project that many tests start from.
+INTERVIEW = (FIXTURES / "chaiji.txt").read_text(encoding="utf-8")
+CODEBOOK = (FIXTURES / "codebooks" / "mini.yml").read_text(encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +63,14 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def write_codebook(folder: Path, text: str = CODEBOOK) -> Path:
+    """Write the ``mini`` codebook (or a variant of it) to ``folder/mini.yml``; return the path."""
+    return write(folder / "mini.yml", text)
+
+
+def prepare_interview(cli: Cli, folder: Path, interview: str = INTERVIEW) -> None:
+    """Import ``interview`` as ``folder/chaiji.txt`` and load the ``mini`` codebook, by the CLI."""
+    assert cli("import", str(write(folder / "chaiji.txt", interview))).exit_code == 0
+    assert cli("codebook", "load", str(write_codebook(folder))).exit_code == 0

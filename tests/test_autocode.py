@@ -15,13 +15,7 @@ from qualcode.codebook_store import load_into_project
 from qualcode.documents import PreparedDocument, store_document
 from qualcode.models import Segment
 from qualcode.project import open_project
-from tests.conftest import Cli, write
-from tests.test_coding import CODEBOOK, INTERVIEW
-
-
-def prepare(cli: Cli, tmp_path: Path, interview: str = INTERVIEW) -> None:
-    assert cli("import", str(write(tmp_path / "chaiji.txt", interview))).exit_code == 0
-    assert cli("codebook", "load", str(write(tmp_path / "mini.yml", CODEBOOK))).exit_code == 0
+from tests.conftest import CODEBOOK, INTERVIEW, Cli, prepare_interview, write, write_codebook
 
 
 def quotes(cli: Cli, *extra: str) -> list[dict[str, object]]:
@@ -29,7 +23,7 @@ def quotes(cli: Cli, *extra: str) -> list[dict[str, object]]:
 
 
 def test_run_codes_respondent_turns_with_provenance(cli: Cli, tmp_path: Path) -> None:
-    prepare(cli, tmp_path)
+    prepare_interview(cli, tmp_path)
     result = cli("autocode", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == [
@@ -64,7 +58,7 @@ def test_run_codes_respondent_turns_with_provenance(cli: Cli, tmp_path: Path) ->
 
 
 def test_dry_run_writes_nothing(cli: Cli, tmp_path: Path) -> None:
-    prepare(cli, tmp_path)
+    prepare_interview(cli, tmp_path)
     result = cli("autocode", "--dry-run", "--codes", "opinion", "--format", "csv")
     assert result.stdout.splitlines() == [
         "code,segments,hits", "opinion.rumours,1,1", "opinion.prices,1,1",
@@ -75,7 +69,7 @@ def test_dry_run_writes_nothing(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_only_new_is_idempotent_and_picks_up_new_documents(cli: Cli, tmp_path: Path) -> None:
-    prepare(cli, tmp_path)
+    prepare_interview(cli, tmp_path)
     assert cli("autocode", "--only-new").stderr == "Run 1: 4 segments, 5 codings added.\n"
     assert cli("autocode", "--only-new").stderr == "Run 2: 0 segments, 0 codings added.\n"
     cli("import", str(write(tmp_path / "anxi.txt", "受访者：我们也设了卡口。\n")))
@@ -84,7 +78,7 @@ def test_only_new_is_idempotent_and_picks_up_new_documents(cli: Cli, tmp_path: P
 
 
 def test_runs_never_touch_manual_codings(cli: Cli, tmp_path: Path) -> None:
-    prepare(cli, tmp_path)
+    prepare_interview(cli, tmp_path)
     segments = json.loads(cli("segments", "--format", "json").stdout)
     cli("code", str(segments[1]["segment_id"]), "grid.checkpoints", "--coder", "li")
     cli("autocode")
@@ -96,19 +90,19 @@ def test_runs_never_touch_manual_codings(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_diff_between_codebook_versions(cli: Cli, tmp_path: Path) -> None:
-    prepare(cli, tmp_path)
+    prepare_interview(cli, tmp_path)
     cli("autocode")
     changed = CODEBOOK.replace("keywords: [菜价]", "keywords: [微信群]").replace(
         "keywords: [网格员]", "keywords: [网格员, 小区门口]"
     )
-    cli("codebook", "load", str(write(tmp_path / "mini.yml", changed)))
+    cli("codebook", "load", str(write_codebook(tmp_path, changed)))
     cli("autocode")
     segments = json.loads(cli("segments", "--format", "json").stdout)
     diff = json.loads(cli("autocode", "diff", "1", "2", "--format", "json").stdout)
     # prices now fires on 微信群 (same segment, so no change); grid_workers unchanged
     assert diff == []
     changed_again = changed.replace("keywords: [谣言, 辟谣]", "keywords: [谣言]")
-    cli("codebook", "load", str(write(tmp_path / "mini.yml", changed_again)))
+    cli("codebook", "load", str(write_codebook(tmp_path, changed_again)))
     cli("autocode")
     diff = json.loads(cli("autocode", "diff", "2", "3", "--format", "json").stdout)
     assert diff == [
@@ -120,7 +114,7 @@ def test_diff_between_codebook_versions(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_suggest_mode_stores_suggestions_not_codings(cli: Cli, tmp_path: Path) -> None:
-    prepare(cli, tmp_path)
+    prepare_interview(cli, tmp_path)
     result = cli("autocode", "--mode", "suggest")
     assert result.stderr == "Run 1: 4 segments, 5 suggestions added.\n"
     assert quotes(cli) == []
@@ -143,7 +137,7 @@ def test_autocode_without_codebook_is_one_line(cli: Cli, tmp_path: Path) -> None
 
 
 def test_tag_imports_and_codes_only_what_is_new(cli: Cli, tmp_path: Path) -> None:
-    cli("codebook", "load", str(write(tmp_path / "mini.yml", CODEBOOK)))
+    cli("codebook", "load", str(write_codebook(tmp_path)))
     folder = tmp_path / "new_interviews"
     write(folder / "chaiji.txt", INTERVIEW)
     write(folder / "anxi.txt", "受访者：卡口有人值守，谣言不多。\n")
@@ -202,7 +196,7 @@ def test_every_automatic_coding_satisfies_the_offset_invariant(
             PreparedDocument("x.txt", "x.txt", text, "utf-8", "txt", "zh", "turn", segments),
             case_name="x",
         )
-        load_into_project(project, write(folder / "mini.yml", CODEBOOK))
+        load_into_project(project, write_codebook(folder))
         run_autocode(project, AutocodeOptions())
         rows = project.conn.execute(
             "SELECT v.start_char, v.end_char, v.quote, v.rule, d.text FROM codings_view v "
@@ -218,7 +212,7 @@ def test_bulk_run_rebuilds_the_indexes_and_codes_the_same(
 ) -> None:
     """Large runs write with the codings indexes and triggers dropped; they come back exactly
     as before, and the run can still be undone."""
-    prepare(cli, tmp_path)
+    prepare_interview(cli, tmp_path)
     indexes_sql = "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'codings' ORDER BY name"
     with sqlite3.connect(cli.db_path) as conn:
         indexes_before = conn.execute(indexes_sql).fetchall()

@@ -7,44 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, write
-
-INTERVIEW = (
-    "采访者：疫情期间社区是怎么做的？\n"
-    "受访者：我们在小区门口设了卡口，网格员二十四小时值守。\n"
-    "采访者：有没有谣言？\n"
-    "受访者：微信群里有人说菜价涨了三倍，我们马上辟谣。\n"
-)
-
-CODEBOOK = """\
-name: mini
-codes:
-  - id: grid
-    name: {zh: 网格化应急治理, en: Grid governance}
-    codes:
-      - id: checkpoints
-        name: {zh: 卡口, en: Checkpoints}
-        keywords: [卡口, 值守, checkpoint]
-      - id: grid_workers
-        name: 网格员
-        keywords: [网格员]
-  - id: opinion
-    name: {zh: 舆情引导, en: Public opinion}
-    codes:
-      - id: rumours
-        name: 谣言
-        keywords: [谣言, 辟谣]
-      - id: prices
-        name: 菜价
-        keywords: [菜价]
-"""
+from tests.conftest import CODEBOOK, INTERVIEW, Cli, prepare_interview, write, write_codebook
 
 
 @pytest.fixture
 def coded_project(cli: Cli, tmp_path: Path) -> list[dict[str, object]]:
     """A project with one interview and the mini codebook; returns its segments."""
-    assert cli("import", str(write(tmp_path / "chaiji.txt", INTERVIEW))).exit_code == 0
-    assert cli("codebook", "load", str(write(tmp_path / "mini.yml", CODEBOOK))).exit_code == 0
+    prepare_interview(cli, tmp_path)
     return json.loads(cli("segments", "--format", "json").stdout)  # type: ignore[no-any-return]
 
 
@@ -176,7 +145,7 @@ def test_reload_keeps_codings_of_surviving_codes_and_retires_dropped_ones(
     changed = CODEBOOK.replace("keywords: [菜价]", "keywords: [菜价, 物价]").replace(
         "      - id: grid_workers\n        name: 网格员\n        keywords: [网格员]\n", ""
     )
-    result = cli("codebook", "load", str(write(tmp_path / "mini.yml", changed)))
+    result = cli("codebook", "load", str(write_codebook(tmp_path, changed)))
     assert result.stderr == (
         f"{tmp_path / 'mini.yml'}: version 2, 5 codes (0 added, 1 changed, 1 retired).\n"
     )

@@ -25,37 +25,8 @@ from qualcode.suggestions import (
     reject_suggestion,
     reopen_suggestion,
 )
-from tests.conftest import Cli, write
+from tests.conftest import INTERVIEW, Cli, write_codebook
 
-CODEBOOK = """\
-name: mini
-codes:
-  - id: grid
-    name: {zh: 网格化应急治理, en: Grid governance}
-    codes:
-      - id: checkpoints
-        name: {zh: 卡口, en: Checkpoints}
-        keywords: [卡口, 值守]
-      - id: grid_workers
-        name: 网格员
-        keywords: [网格员]
-  - id: opinion
-    name: {zh: 舆情引导, en: Public opinion}
-    codes:
-      - id: rumours
-        name: 谣言
-        keywords: [谣言, 辟谣]
-      - id: prices
-        name: 菜价
-        keywords: [菜价]
-"""
-
-CHAIJI = (
-    "采访者：疫情期间社区是怎么做的？\n"
-    "受访者：我们在小区门口设了卡口，网格员二十四小时值守。\n"
-    "采访者：有没有谣言？\n"
-    "受访者：微信群里有人说菜价涨了三倍，我们马上辟谣。\n"
-)
 ANXI = "受访者：我们也设了卡口。\n"
 
 #: The suggestions a suggest run makes on the two interviews, in reading order:
@@ -93,9 +64,9 @@ def store(project: Project, name: str, case_name: str, text: str) -> None:
 
 def build_project(project: Project, tmp_path: Path) -> int:
     """Two interviews, the mini codebook and one suggest run; returns the run id."""
-    store(project, "chaiji.txt", "柴机社区", CHAIJI)
+    store(project, "chaiji.txt", "柴机社区", INTERVIEW)
     store(project, "anxi.txt", "安西社区", ANXI)
-    load_into_project(project, write(tmp_path / "mini.yml", CODEBOOK))
+    load_into_project(project, write_codebook(tmp_path))
     report = run_autocode(project, AutocodeOptions(mode="suggest", run_by="bot"))
     assert report.run_id is not None
     return report.run_id
