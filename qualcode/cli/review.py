@@ -187,6 +187,29 @@ def _report(decisions: list[Decision], verb: str, output_format: OutputFormat) -
     message(f"{verb} {len(decisions)} suggestions.")
 
 
+def _decide(
+    ctx: typer.Context,
+    accept: bool,
+    ids: list[int] | None,
+    select_all: bool,
+    code: str | None,
+    case: str | None,
+    run: int | None,
+    coder: str | None,
+    output_format: OutputFormat,
+) -> None:
+    """Accept (or reject) the selected suggestions in one transaction and report the decisions."""
+    from qualcode.coding import resolve_coder
+    from qualcode.suggestions import accept_suggestions, reject_suggestions
+
+    name = resolve_coder(coder)
+    selected = _selected_ids(ctx, ids, select_all, code, case, run)
+    decide = accept_suggestions if accept else reject_suggestions
+    with open_cli_project(ctx) as project:
+        decisions = decide(project, selected, coder=name)
+    _report(decisions, "Accepted" if accept else "Rejected", output_format)
+
+
 AllOption = Annotated[
     bool, typer.Option("--all", help="Every pending suggestion (narrow with --code/--case/--run).")
 ]
@@ -208,14 +231,7 @@ def accept_command(
 
     Example: qualcode suggestions accept --all --code grid --coder li
     """
-    from qualcode.coding import resolve_coder
-    from qualcode.suggestions import accept_suggestions
-
-    name = resolve_coder(coder)
-    selected = _selected_ids(ctx, ids, select_all, code, case, run)
-    with open_cli_project(ctx) as project:
-        decisions = accept_suggestions(project, selected, coder=name)
-    _report(decisions, "Accepted", output_format)
+    _decide(ctx, True, ids, select_all, code, case, run, coder, output_format)
 
 
 def reject_command(
@@ -232,14 +248,7 @@ def reject_command(
 
     Example: qualcode suggestions reject 13 14 --coder li
     """
-    from qualcode.coding import resolve_coder
-    from qualcode.suggestions import reject_suggestions
-
-    name = resolve_coder(coder)
-    selected = _selected_ids(ctx, ids, select_all, code, case, run)
-    with open_cli_project(ctx) as project:
-        decisions = reject_suggestions(project, selected, coder=name)
-    _report(decisions, "Rejected", output_format)
+    _decide(ctx, False, ids, select_all, code, case, run, coder, output_format)
 
 
 app.command("list")(list_command)
