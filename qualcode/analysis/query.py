@@ -105,6 +105,36 @@ def case_ids(conn: sqlite3.Connection, names: Iterable[str]) -> list[int]:
     return ids
 
 
+def _codings_where(
+    conn: sqlite3.Connection,
+    filters: CodingFilter,
+    alias: str = "",
+    case_column: str | None = None,
+) -> tuple[str, list[Any]]:
+    """The filter's conditions on the ``codings`` table and their parameters.
+
+    Column names get the prefix ``alias`` (``"c."`` where the query joins other tables). The
+    filter's cases are a condition only where ``case_column`` names a column holding the case id.
+    """
+    clauses = [f"{alias}superseded_by_run IS NULL"]
+    parameters: list[Any] = []
+    if filters.codes:
+        codes = expand_codes(conn, filters.codes)
+        clauses.append(f"{alias}code_id IN ({', '.join('?' * len(codes))})")
+        parameters += codes
+    if filters.cases and case_column is not None:
+        ids = case_ids(conn, filters.cases)
+        clauses.append(f"{case_column} IN ({', '.join('?' * len(ids))})")
+        parameters += ids
+    if filters.coder is not None:
+        clauses.append(f"{alias}coder = ?")
+        parameters.append(filters.coder)
+    if filters.origin != "all":
+        clauses.append(f"{alias}origin = ?")
+        parameters.append(filters.origin)
+    return " AND ".join(clauses), parameters
+
+
 def filtered_codings_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tuple[str, list[Any]]:
     """A ``SELECT`` of the current codings passing ``filters``, and its parameters.
 
@@ -112,28 +142,13 @@ def filtered_codings_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tup
     document and the segment). Use it as a CTE: ``WITH fc AS (<sql>) SELECT ... FROM fc``.
     Validates the filter against the project first (unknown code or case: NotFoundError).
     """
-    clauses = ["c.superseded_by_run IS NULL"]
-    parameters: list[Any] = []
-    if filters.codes:
-        codes = expand_codes(conn, filters.codes)
-        clauses.append(f"c.code_id IN ({', '.join('?' * len(codes))})")
-        parameters += codes
-    if filters.cases:
-        ids = case_ids(conn, filters.cases)
-        clauses.append(f"d.case_id IN ({', '.join('?' * len(ids))})")
-        parameters += ids
-    if filters.coder is not None:
-        clauses.append("c.coder = ?")
-        parameters.append(filters.coder)
-    if filters.origin != "all":
-        clauses.append("c.origin = ?")
-        parameters.append(filters.origin)
+    where, parameters = _codings_where(conn, filters, "c.", "d.case_id")
     sql = (
         "SELECT c.coding_id, c.segment_id, s.document_id, d.case_id, c.code_id, c.coder, "
         "c.origin, c.start_char, c.end_char, s.role, c.run_id, c.rule, c.created_at "
         "FROM codings c NOT INDEXED CROSS JOIN segments s ON s.segment_id = c.segment_id "
         "CROSS JOIN documents d ON d.document_id = s.document_id "
-        f"WHERE {' AND '.join(clauses)}"
+        f"WHERE {where}"
     )
     return sql, parameters
 
@@ -169,23 +184,6 @@ def load_temp_map(
         "PRIMARY KEY (key, slot)) WITHOUT ROWID"
     )
     conn.executemany(f"INSERT INTO temp.{table} VALUES (?, ?)", pairs)
-
-
-def _codings_where(conn: sqlite3.Connection, filters: CodingFilter) -> tuple[str, list[Any]]:
-    """The filter's conditions on the ``codings`` table alone (cases are not among them)."""
-    clauses = ["superseded_by_run IS NULL"]
-    parameters: list[Any] = []
-    if filters.codes:
-        codes = expand_codes(conn, filters.codes)
-        clauses.append(f"code_id IN ({', '.join('?' * len(codes))})")
-        parameters += codes
-    if filters.coder is not None:
-        clauses.append("coder = ?")
-        parameters.append(filters.coder)
-    if filters.origin != "all":
-        clauses.append("origin = ?")
-        parameters.append(filters.origin)
-    return " AND ".join(clauses), parameters
 
 
 @dataclass(frozen=True)
