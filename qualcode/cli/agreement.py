@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qualcode.cli.context import open_cli_project
+from qualcode.cli.options import TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message, write_json
 from qualcode.errors import UsageError
 from qualcode.models import MAX_ID
@@ -243,7 +244,7 @@ def sample_command(
         str | None,
         typer.Option("--coded-by", help="Draw only from segments this coder coded."),
     ] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Draw segments for double coding at random, stratified by case (community).
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
+from qualcode.cli.options import TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.models import MAX_ID
 
@@ -36,7 +37,7 @@ def autocode_command(
     codes: Annotated[
         str | None, typer.Option("--codes", help="Comma-separated code ids (with sub-codes).")
     ] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Auto-code segments with the codebook's rules, as a run with full provenance.
 
@@ -71,7 +72,7 @@ def autocode_command(
 @app.command("runs")
 def runs_command(
     ctx: typer.Context,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """List auto-coding runs with codebook version, parameters and counts.
 
@@ -88,7 +89,7 @@ def diff_command(
     ctx: typer.Context,
     run_a: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Earlier run id.")],
     run_b: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Later run id.")],
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Segments that gained or lost codes between two runs (e.g. two codebook versions).
 
@@ -120,7 +121,7 @@ def tag_command(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="New interview files or folders.")],
     case: Annotated[str | None, typer.Option("--case", help="Case for every file.")] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Import what is new and auto-code it; a summary per file. Running it again does nothing.
 

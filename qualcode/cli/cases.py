@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
+from qualcode.cli.options import TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message
 
 app = typer.Typer(
@@ -39,7 +40,7 @@ def import_cases_command(
 @app.command("list")
 def list_cases_command(
     ctx: typer.Context,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """List cases with their attributes and document and segment counts.
 

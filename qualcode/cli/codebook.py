@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
+from qualcode.cli.options import TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message, stdout_console
 
 app = typer.Typer(
@@ -46,7 +47,7 @@ def load_command(
 @app.command("show")
 def show_command(
     ctx: typer.Context,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Show the codebook as a tree with keyword counts and how often each code is applied.
 
@@ -110,7 +111,7 @@ def export_command(
 @app.command("versions")
 def versions_command(
     ctx: typer.Context,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """List the codebook versions loaded into the project.
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
+from qualcode.cli.options import TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.models import MAX_ID
 
@@ -106,7 +107,7 @@ def memo_command(
 
 def memos_command(
     ctx: typer.Context,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """List memos.
 

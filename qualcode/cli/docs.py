@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
+from qualcode.cli.options import TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, stdout_console, write_json
 
 app = typer.Typer(
@@ -23,7 +24,7 @@ LIST_COLUMNS = (
 @app.command("list")
 def list_documents_command(
     ctx: typer.Context,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """List documents with case, language, format and segment counts.
 
@@ -41,7 +42,7 @@ def list_documents_command(
 def show_document_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Document name, e.g. chaiji.md.")],
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Print a document's segments with their ids (json: its fields and full stored text).
 

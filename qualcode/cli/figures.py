@@ -23,6 +23,7 @@ from qualcode.cli.options import (
     MeasureOption,
     OriginChoice,
     OriginOption,
+    TableFormatOption,
     coding_filter,
 )
 from qualcode.cli.output import OutputFormat, emit_rows, message
@@ -80,7 +81,7 @@ def freq_command(
     ] = 1,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Top words per theme, case or case attribute, with keyness (signed log-likelihood G2).
 

@@ -9,13 +9,14 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
+from qualcode.cli.options import TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.models import MAX_ID
 
 
 def history_command(
     ctx: typer.Context,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=MAX_ID, help="Show the newest N entries.")
     ] = 20,

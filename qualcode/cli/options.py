@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from qualcode.cli.output import OutputFormat
 from qualcode.exporting.tables import ExportFormat
 from qualcode.models import MAX_ID
 
@@ -72,6 +73,8 @@ FormatOption = Annotated[
     ExportFormat | None,
     typer.Option("--format", help="Output format [default: from -o's suffix, else table]."),
 ]
+#: ``--format`` of the commands that print a table, json, csv or md to stdout.
+TableFormatOption = Annotated[OutputFormat, typer.Option("--format")]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
 ]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
+from qualcode.cli.options import TableFormatOption
 from qualcode.cli.output import (
     OutputFormat,
     emit_rows,
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 DocOption = Annotated[str | None, typer.Option("--doc", help="Only this document.")]
 CaseOption = Annotated[str | None, typer.Option("--case", help="Only this case.")]
 SpeakerOption = Annotated[str | None, typer.Option("--speaker", help="Only this speaker.")]
-FormatOption = Annotated[OutputFormat, typer.Option("--format")]
 
 TABLE_COLUMNS = ("segment_id", "case_name", "document", "speaker", "role", "start", "text")
 
@@ -38,7 +38,7 @@ def segments_command(
         str | None, typer.Option("--code", help="Only segments coded with this code or below.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ID)] = None,
-    output_format: FormatOption = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """List segments (rows of segments_view), filtered.
 
@@ -112,7 +112,7 @@ def search_command(
         ),
     ] = 30,
     limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ID)] = None,
-    output_format: FormatOption = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Keyword in context: every segment containing QUERY, the hit highlighted.
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
+from qualcode.cli.options import TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.errors import UsageError
 from qualcode.models import MAX_ID
@@ -35,7 +36,6 @@ CoderOption = Annotated[
     str | None,
     typer.Option("--coder", help="Reviewer name (default $QUALCODE_CODER, else your user name)."),
 ]
-FormatOption = Annotated[OutputFormat, typer.Option("--format")]
 IdsArgument = Annotated[
     list[int] | None,
     typer.Argument(
@@ -134,7 +134,7 @@ def list_command(
     code: CodeOption = None,
     case: CaseOption = None,
     run: RunOption = None,
-    output_format: FormatOption = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """List suggestions (pending by default) with their case, code, rule and quote.
 
@@ -223,7 +223,7 @@ def accept_command(
     case: CaseOption = None,
     run: RunOption = None,
     coder: CoderOption = None,
-    output_format: FormatOption = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Accept suggestions as your codings (all or none: one transaction).
 
@@ -242,7 +242,7 @@ def reject_command(
     case: CaseOption = None,
     run: RunOption = None,
     coder: CoderOption = None,
-    output_format: FormatOption = OutputFormat.table,
+    output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Reject suggestions (all or none: one transaction); they stay listed as rejected.
 
