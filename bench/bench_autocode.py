@@ -16,6 +16,8 @@ import argparse
 import random
 import resource
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from generate import make_turn_text
@@ -96,27 +98,46 @@ def naive_autocode(project: Project, keywords: list[str], limit: int) -> tuple[i
     return len(rows), hits, time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--segments", type=int, default=1_000_000)
+def parse_arguments(description: str | None, segments: int, **extra: int) -> argparse.Namespace:
+    """``--segments``, ``--keywords``, an integer option per ``extra`` (``naive_segments=N`` is
+    ``--naive-segments``, default N) and ``--out``, which is created."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--segments", type=int, default=segments)
     parser.add_argument("--keywords", type=int, default=500)
-    parser.add_argument("--naive-segments", type=int, default=100_000)
+    for name, default in extra.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     arguments = parser.parse_args()
     arguments.out.mkdir(parents=True, exist_ok=True)
+    return arguments
 
-    db_path = arguments.out / f"autocode_{arguments.segments}.db"
+
+@contextmanager
+def generated_project(db_path: Path, segments: int) -> Iterator[Project]:
+    """Open ``db_path``, first storing ``segments`` generated turns in it if it is new."""
     fresh = not db_path.exists()
     with open_project(db_path, create=True) as project:
         if fresh:
             started = time.perf_counter()
-            build_project(project, arguments.segments)
-            print(f"built {arguments.segments} segments in {time.perf_counter() - started:.1f} s")
+            build_project(project, segments)
+            print(f"built {segments} segments in {time.perf_counter() - started:.1f} s")
+        yield project
+
+
+def load_generated_codebook(project: Project, path: Path, keywords: list[str]) -> None:
+    """Write the generated codebook of ``keywords`` to ``path`` and load it into ``project``."""
+    write_codebook(path, keywords)
+    load_into_project(project, path)
+
+
+def main() -> None:
+    arguments = parse_arguments(__doc__, 1_000_000, naive_segments=100_000)
+    db_path = arguments.out / f"autocode_{arguments.segments}.db"
+    with generated_project(db_path, arguments.segments) as project:
         project.conn.execute("DELETE FROM codings")
         keywords = keyword_pool(random.Random(5), arguments.keywords)
         codebook_path = arguments.out / f"codebook_{arguments.keywords}.yml"
-        write_codebook(codebook_path, keywords)
-        load_into_project(project, codebook_path)
+        load_generated_codebook(project, codebook_path, keywords)
 
         started, started_cpu = time.perf_counter(), time.process_time()
         report = run_autocode(project, AutocodeOptions(run_by="bench"))

@@ -38,19 +38,16 @@ check per row and three journal rows per run, which is why runs are journaled co
 
 from __future__ import annotations
 
-import argparse
 import random
 import sqlite3
 import time
-from pathlib import Path
 
-from bench_autocode import build_project, keyword_pool, write_codebook
+from bench_autocode import generated_project, keyword_pool, load_generated_codebook, parse_arguments
 
 from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.codebook_store import load_into_project
 from qualcode.journal import undo
 from qualcode.migrations import JOURNALED_TABLES, RUN_ROW_TABLES, create_journal_triggers
-from qualcode.project import Project, open_project
+from qualcode.project import Project
 
 WAYS = ("none", "compact", "per-row")
 _COMPACT_WHEN = "(SELECT compact_runs FROM journal_state WHERE entry_id IS NOT NULL) = 0"
@@ -115,24 +112,12 @@ def measure(project: Project, way: str) -> Measure:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--segments", type=int, default=200_000)
-    parser.add_argument("--keywords", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
-    arguments = parser.parse_args()
-    arguments.out.mkdir(parents=True, exist_ok=True)
-
+    arguments = parse_arguments(__doc__, 200_000, rounds=3)
     db_path = arguments.out / f"journal_{arguments.segments}.db"
-    fresh = not db_path.exists()
-    with open_project(db_path, create=True) as project:
-        if fresh:
-            started = time.perf_counter()
-            build_project(project, arguments.segments)
-            print(f"built {arguments.segments} segments in {time.perf_counter() - started:.1f} s")
+    with generated_project(db_path, arguments.segments) as project:
         codebook_path = arguments.out / f"journal_codebook_{arguments.keywords}.yml"
-        write_codebook(codebook_path, keyword_pool(random.Random(5), arguments.keywords))
-        load_into_project(project, codebook_path)
+        keywords = keyword_pool(random.Random(5), arguments.keywords)
+        load_generated_codebook(project, codebook_path, keywords)
 
         best: dict[str, Measure] = {}
         try:
