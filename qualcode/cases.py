@@ -123,8 +123,13 @@ def _find_column(header: list[str], candidates: tuple[str, ...]) -> int | None:
     return None
 
 
-def read_cases_table(path: Path) -> tuple[list[str], list[list[str]]]:
-    """Read a cases CSV (any encoding :func:`decode_bytes` accepts) into header and rows."""
+def read_csv_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of a CSV, each with the number of the line in the file it starts on.
+
+    Any encoding :func:`decode_bytes` accepts; the delimiter (comma, tab or semicolon) is sniffed
+    from the first line. Line numbers count physical lines, so a cell spanning several lines
+    keeps the numbers of later rows right (what a spreadsheet user sees opening the CSV as text).
+    """
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -136,16 +141,22 @@ def read_cases_table(path: Path) -> tuple[list[str], list[list[str]]]:
     with contextlib.suppress(csv.Error):
         delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",\t;").delimiter
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows: list[list[str]] = []
+    rows: list[tuple[int, list[str]]] = []
     line = 1
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
-                rows.append(row)
+                rows.append((line, row))
             line = reader.line_num + 1
     except csv.Error as error:
         # A field over the csv module's size limit, a NUL byte, a stray quote ...
         raise InputError(path, f"not a readable CSV table: {error}", line=line) from error
+    return rows
+
+
+def read_cases_table(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Read a cases CSV (any encoding :func:`decode_bytes` accepts) into header and rows."""
+    rows = [row for _line, row in read_csv_rows(path)]
     if not rows:
         raise InputError(path, "has no row with text (only separators)")
     return [name.strip() for name in rows[0]], rows[1:]

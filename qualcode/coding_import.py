@@ -30,20 +30,17 @@ code, coder and span, and rows already present are counted, not duplicated.
 from __future__ import annotations
 
 import bisect
-import contextlib
-import csv
 import difflib
-import io
 import sqlite3
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qualcode.cases import read_csv_rows
 from qualcode.codebook_store import require_code
 from qualcode.coding import Span, code_in_transaction
 from qualcode.errors import InputError, NotFoundError
-from qualcode.importing.decoding import decode_bytes
 from qualcode.journal import journaled
 from qualcode.project import Project
 
@@ -182,32 +179,10 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     Line numbers count physical lines, so a memo cell spanning several lines keeps the
     numbers of later rows right (what a spreadsheet user sees when opening the CSV as text).
     """
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror or error}") from error
-    text, _encoding = decode_bytes(data, path)
-    if not text.strip():
-        raise InputError(path, "is empty")
-    delimiter = ","  # kept for a one-column header, where sniffing fails
-    with contextlib.suppress(csv.Error):
-        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",\t;").delimiter
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    line = 1
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                if header is None:
-                    header = [name.strip() for name in row]
-                else:
-                    rows.append((line, row))
-            line = reader.line_num + 1
-    except csv.Error as error:
-        raise InputError(path, f"not a readable CSV table: {error}", line=line) from error
-    assert header is not None  # the text is not blank, so some row has a non-blank cell
-    return header, rows
+    rows = read_csv_rows(path)
+    assert rows  # the text is not blank, so some row has a non-blank cell
+    (_line, header), *rest = rows
+    return [name.strip() for name in header], rest
 
 
 def _header_key(name: str) -> str:
