@@ -105,6 +105,18 @@ def case_ids(conn: sqlite3.Connection, names: Iterable[str]) -> list[int]:
     return ids
 
 
+def filter_phrases(filters: CodingFilter) -> list[str]:
+    """The coder, codes and cases ``filters`` narrows to, as phrases for a caption."""
+    phrases = []
+    if filters.coder:
+        phrases.append(f"coder {filters.coder}")
+    if filters.codes:
+        phrases.append("codes " + ", ".join(filters.codes))
+    if filters.cases:
+        phrases.append("cases " + ", ".join(filters.cases))
+    return phrases
+
+
 def _codings_where(
     conn: sqlite3.Connection,
     filters: CodingFilter,

@@ -24,6 +24,7 @@ from string import Template
 from typing import TYPE_CHECKING, Any
 
 from qualcode.analysis.chart import format_number
+from qualcode.analysis.query import filter_phrases
 from qualcode.project import Project
 
 if TYPE_CHECKING:
@@ -217,14 +218,7 @@ def _quotes_html(matrix: Matrix) -> str:
 
 def _filters_text(options: MatrixOptions) -> str:
     filters = options.filters
-    parts = [f"origin {filters.origin}"]
-    if filters.coder:
-        parts.append(f"coder {filters.coder}")
-    if filters.codes:
-        parts.append("codes " + ", ".join(filters.codes))
-    if filters.cases:
-        parts.append("cases " + ", ".join(filters.cases))
-    return "; ".join(parts)
+    return "; ".join([f"origin {filters.origin}", *filter_phrases(filters)])
 
 
 def render_report(project: Project, matrix: Matrix, *, generated_at: str | None = None) -> str:

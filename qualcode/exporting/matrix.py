@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from qualcode.analysis.matrix import Matrix, Number
+from qualcode.analysis.query import filter_phrases
 from qualcode.exporting.tables import (
     ExportFormat,
     format_number,
@@ -63,12 +64,7 @@ def caption(matrix: Matrix) -> str:
     parts.append(f"level {matrix.level}" + (f", depth {matrix.depth}" if matrix.depth else ""))
     if filters.origin != "all":
         parts.append(f"origin {filters.origin}")
-    if filters.coder:
-        parts.append(f"coder {filters.coder}")
-    if filters.codes:
-        parts.append("codes " + ", ".join(filters.codes))
-    if filters.cases:
-        parts.append("cases " + ", ".join(filters.cases))
+    parts += filter_phrases(filters)
     return "; ".join(parts)
 
 
