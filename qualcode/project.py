@@ -101,6 +101,19 @@ def _not_a_project(db_path: Path) -> ProjectError:
     )
 
 
+@contextmanager
+def _closed_on_error(conn: sqlite3.Connection, db_path: Path) -> Iterator[None]:
+    """Close ``conn`` when opening the project fails; an SQLite error becomes one line."""
+    try:
+        yield
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise ProjectError(f"{db_path}: not a usable qualcode project ({error})") from error
+    except ProjectError:
+        conn.close()
+        raise
+
+
 def open_project(path: str | Path | None = None, *, create: bool = False) -> Project:
     """Open the project at ``path`` (default :func:`default_db_path`), migrating it to date.
 
@@ -123,17 +136,11 @@ def open_project(path: str | Path | None = None, *, create: bool = False) -> Pro
         conn = _connect(db_path)
     except sqlite3.DatabaseError as error:
         raise ProjectError(f"{db_path}: not a usable qualcode project ({error})") from error
-    try:
+    with _closed_on_error(conn, db_path):
         if not _is_empty(conn) and not _has_qualcode_migrations(conn):
             raise _not_a_project(db_path)
         _configure(conn)
         migrations.apply(Database(conn))
-    except sqlite3.DatabaseError as error:
-        conn.close()
-        raise ProjectError(f"{db_path}: not a usable qualcode project ({error})") from error
-    except ProjectError:
-        conn.close()
-        raise
     return Project(path=db_path, conn=conn)
 
 
@@ -157,7 +164,7 @@ def open_project_readonly(path: str | Path) -> Project:
             raise ProjectError(f"{db_path}: not a qualcode project (not an SQLite file)")
     conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
-    try:
+    with _closed_on_error(conn, db_path):
         if not _has_qualcode_migrations(conn):
             raise _not_a_project(db_path)
         if migrations.pending(Database(conn)):
@@ -165,12 +172,6 @@ def open_project_readonly(path: str | Path) -> Project:
                 f"{db_path}: made by an older qualcode; run any qualcode command with "
                 f"--db {db_path} once to update it"
             )
-    except sqlite3.DatabaseError as error:
-        conn.close()
-        raise ProjectError(f"{db_path}: not a usable qualcode project ({error})") from error
-    except ProjectError:
-        conn.close()
-        raise
     return Project(path=db_path, conn=conn)
 
 
