@@ -124,7 +124,7 @@ def _find_column(header: list[str], candidates: tuple[str, ...]) -> int | None:
 
 
 def read_csv_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """The non-blank rows of a CSV, each with the number of the line in the file it starts on.
+    """The non-blank rows of a CSV (at least one), each with the number of its first line.
 
     Any encoding :func:`decode_bytes` accepts; the delimiter (comma, tab or semicolon) is sniffed
     from the first line. Line numbers count physical lines, so a cell spanning several lines
@@ -151,14 +151,14 @@ def read_csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     except csv.Error as error:
         # A field over the csv module's size limit, a NUL byte, a stray quote ...
         raise InputError(path, f"not a readable CSV table: {error}", line=line) from error
+    if not rows:
+        raise InputError(path, "has no row with text (only separators)")
     return rows
 
 
 def read_cases_table(path: Path) -> tuple[list[str], list[list[str]]]:
     """Read a cases CSV (any encoding :func:`decode_bytes` accepts) into header and rows."""
     rows = [row for _line, row in read_csv_rows(path)]
-    if not rows:
-        raise InputError(path, "has no row with text (only separators)")
     return [name.strip() for name in rows[0]], rows[1:]
 
 

@@ -179,9 +179,7 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     Line numbers count physical lines, so a memo cell spanning several lines keeps the
     numbers of later rows right (what a spreadsheet user sees when opening the CSV as text).
     """
-    rows = read_csv_rows(path)
-    assert rows  # the text is not blank, so some row has a non-blank cell
-    (_line, header), *rest = rows
+    (_line, header), *rest = read_csv_rows(path)
     return [name.strip() for name in header], rest
 
 

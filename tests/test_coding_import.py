@@ -259,3 +259,13 @@ def test_cli_help_shows_an_example(cli: Cli) -> None:
     assert result.exit_code == 0
     assert "Example: qualcode codings import team_codings.csv" in result.stdout
     assert "chaiji.md,grid.checkpoints,li,卡口,," in result.stdout
+
+
+def test_cli_table_of_separators_only_is_one_error_line(
+    cli: Cli, study: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "empty.csv", ",,,\n,,,\n")
+    result = cli("codings", "import", str(path))
+    assert (result.exit_code, result.stderr) == (
+        1, f"Error: {path}: has no row with text (only separators)\n"
+    )  # fmt: skip
