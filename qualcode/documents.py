@@ -233,8 +233,35 @@ class SegmentFilter:
     limit: int | None = None
 
 
+def _require_named(
+    conn: sqlite3.Connection, table: str, name: str, what: str, listing: str
+) -> None:
+    """Raise :class:`NotFoundError` unless ``table`` has a row named ``name``, with a hint."""
+    if conn.execute(f"SELECT 1 FROM {table} WHERE name = ?", (name,)).fetchone() is not None:
+        return
+    import difflib
+
+    known = [row[0] for row in conn.execute(f"SELECT name FROM {table}")]
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f" (see '{listing}')"
+    raise NotFoundError(f"no {what} '{name}'{hint}")
+
+
 def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[dict[str, Any]]:
-    """Rows of ``segments_view`` matching ``filters``, in document and segment order."""
+    """Rows of ``segments_view`` matching ``filters``, in document and segment order.
+
+    A document, case or code that does not exist is an error (with the closest name
+    suggested), not an empty listing: a typo must not look like "no segments".
+    """
+    from qualcode.codebook_store import require_code
+
+    conn = project.conn
+    if filters.document is not None:
+        _require_named(conn, "documents", filters.document, "document", "qualcode docs list")
+    if filters.case_name is not None:
+        _require_named(conn, "cases", filters.case_name, "case", "qualcode cases list")
+    if filters.code is not None:
+        require_code(conn, filters.code)
     clauses: list[str] = []
     parameters: list[Any] = []
     for column, value in (

@@ -224,3 +224,19 @@ def test_segments_filters(cli: Cli, tmp_path: Path) -> None:
         )[0]["role"]
         == "interviewer"
     )
+
+
+def test_segments_with_an_unknown_case_document_or_code_is_an_error(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A typo in a filter must not look like "no segments"."""
+    cli("import", str(write(tmp_path / "chaiji.txt", INTERVIEW)))
+    case = cli("segments", "--case", "chaij")
+    assert (case.exit_code, case.stderr) == (1, "Error: no case 'chaij'; did you mean 'chaiji'?\n")
+    document = cli("segments", "--doc", "nope.txt")
+    assert (document.exit_code, document.stderr) == (
+        1, "Error: no document 'nope.txt' (see 'qualcode docs list')\n"
+    )  # fmt: skip
+    code = cli("segments", "--code", "grid")
+    assert code.exit_code == 1
+    assert code.stderr.startswith("Error: no code 'grid' in the project's codebook")
