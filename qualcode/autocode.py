@@ -137,7 +137,6 @@ def _segment_batches(
 
 def run_autocode(project: Project, options: AutocodeOptions) -> AutocodeReport:
     """Match the current codebook's rules over the segments and store (or report) the hits."""
-    from qualcode import __version__
     from qualcode.matching import compile_matcher
 
     codebook = current_codebook(project)
@@ -168,6 +167,23 @@ def run_autocode(project: Project, options: AutocodeOptions) -> AutocodeReport:
         for rows in hits_by_batch:
             report.codings += len(rows)
         return report
+    _store_run(project, codebook, options, after, through, list(scopes), hits_by_batch, report)
+    return report
+
+
+def _store_run(
+    project: Project,
+    codebook: Codebook,
+    options: AutocodeOptions,
+    after: int,
+    through: int,
+    code_ids: list[str],
+    hits_by_batch: Iterable[list[Hit]],
+    report: AutocodeReport,
+) -> None:
+    """Write the run row and its codings (or suggestions) in one journaled transaction."""
+    from qualcode import __version__
+
     parameters = {
         "only_new": options.only_new,
         "codes": list(options.codes),
@@ -195,7 +211,7 @@ def run_autocode(project: Project, options: AutocodeOptions) -> AutocodeReport:
         )
         report.run_id = run_id
         if options.mode == "apply":
-            _supersede(conn, run_id, after, through, list(scopes))
+            _supersede(conn, run_id, after, through, code_ids)
         created = now_utc()
         bulk = options.mode == "apply" and report.segments_processed >= BULK_SEGMENTS
         with _bulk_write(conn, "codings", enabled=bulk):
@@ -206,7 +222,6 @@ def run_autocode(project: Project, options: AutocodeOptions) -> AutocodeReport:
             "WHERE run_id = ?",
             (report.segments_processed, report.codings, now_utc(), run_id),
         )
-    return report
 
 
 Hit = tuple[int, str, str, str, int, int]  # segment_id, code_id, rule_kind, rule, start, end
