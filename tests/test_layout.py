@@ -12,6 +12,10 @@ from hypothesis import strategies as st
 from qualcode.layout import (
     MAX_LABEL_CHARS,
     SpeakerLabel,
+    _candidate_labels,
+    _new_turns,
+    _plain_label_turns,
+    _turns_line_by_line,
     assign_roles,
     detect_turns,
     parse_clock_time,
@@ -484,3 +488,70 @@ def test_labelled_transcripts_give_back_every_turn(
         (speaker, body.strip()) for speaker, body in turns
     ]
     assert headers(text) == ["标题", "关键词：测试"]
+
+
+# The fast paths agree with the rules line by line ------------------------------------------------
+
+
+_FAST_PATH_LINES = st.one_of(
+    st.tuples(
+        st.sampled_from(
+            ["采访者", "受访者", "问", "答", "Q", "A", "Interviewer", "受访者1", "Speaker 2",
+             "王书记", "Jane", "注意", "关键词", "我说", "http", "10", "甲" * 21, "居民²", ""]
+        ),
+        st.sampled_from(["：", ":", ": ", "：\u3000", "：**", "**：", ":\t**  ", "://", "：1"]),
+        st.text(_SPOKEN_CHARACTERS, max_size=12),
+    ).map("".join),
+    st.sampled_from(
+        ["", " ", "标题", "关键词：测试", "[00:01] 采访者：好", "**受访者：**好的",
+         "【访谈者】社区", "说话人 1 00:00", "采访者 [00:00:05]：您好", "10:30 开会", "好的**",
+         "__", "\u3000"]
+    ),
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_FAST_PATH_LINES, max_size=14), st.sampled_from(["", "\n", "\n\n"]))
+def test_the_plain_label_path_finds_what_the_line_rules_find(lines: list[str], end: str) -> None:
+    text = "\n".join(lines) + end
+    fast = _plain_label_turns(text)
+    assert fast is None or fast == _turns_line_by_line(text)
+    assert _candidate_labels(text.split("\n")) == [
+        (index, label)
+        for index, line in enumerate(text.split("\n"))
+        if (label := split_speaker_label(line)) is not None
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "采访者：您好\n受访者：好的\n",  # a label on the first line
+        "标题\n关键词：网格\n\n采访者：您好？\n\n受访者：好的。\n\n",
+        "采访者：\n您好，\n请问？\n受访者：\n好的。",  # the text on the following lines
+        "受访者1：12点开会\n受访者1：好\n采访者：2:30\n",  # a digit after a digit and colon
+        "Q:  **您好**\nA: 好的**\n",
+        "采访者：您好\n[00:01] 受访者：好的\n",  # another layout: the line-by-line path
+        "甲：一\n乙：二\n甲：三\n",  # names that recur in a conversation
+        "小结：一\n正文\n小结：二\n",  # a name that recurs alone: no label
+    ],
+)
+def test_the_plain_label_path_on_typical_layouts(text: str) -> None:
+    fast = _plain_label_turns(text)
+    assert fast is None or fast == _turns_line_by_line(text)
+    assert detect_turns(text) == _turns_line_by_line(text)
+
+
+def test_turns_built_field_by_field_equal_turns_built_by_the_dataclass() -> None:
+    assert "__post_init__" not in vars(Turn)
+    built = _new_turns(
+        [0, 5], [4, 9], ["采访者", None], ["interviewer", None], [1.5, None], [2.0, None],
+        [False, True],
+    )  # fmt: skip
+    assert built == [
+        Turn(0, 4, "采访者", "interviewer", 1.5, 2.0, False),
+        Turn(5, 9, None, None, None, None, True),
+    ]
+    assert [type(turn) for turn in built] == [Turn, Turn]
+    with pytest.raises(ValueError, match="one value per turn"):
+        _new_turns([0], [1], [], [None], [None], [None], [False])
