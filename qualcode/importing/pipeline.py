@@ -175,8 +175,9 @@ def _init_worker() -> None:
 
 def _prepared_in_order(files: list[Path], options: ImportOptions) -> Iterator[Prepared]:
     """Each file prepared, in order: in worker processes when there are many files."""
-    workers = min(os.cpu_count() or 1, 4)
-    if len(files) < PARALLEL_FILES or workers < 2:
+    # The importing process stores while the workers prepare: one core is kept for it.
+    workers = min((os.cpu_count() or 1) - 1, 4)
+    if len(files) < PARALLEL_FILES or workers < 1:
         for path in files:
             yield _prepare_or_explain(path, options)
         return
