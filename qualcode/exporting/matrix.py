@@ -166,7 +166,8 @@ def matrix_table(matrix: Matrix) -> Table:
     header, rows = matrix_grid(matrix)
     table = Table(title=f"Theme matrix: {caption(matrix)}", header_style="bold",
                   show_footer=False)  # fmt: skip
-    table.add_column(header[0], overflow="fold")
+    # Row labels (community names) stay whole; long column names wrap instead.
+    table.add_column(header[0], no_wrap=True)
     for name in header[1:]:
         table.add_column(name, justify="right", overflow="fold")
     top = matrix.max_cell
