@@ -66,6 +66,10 @@ def test_dry_run_writes_nothing(cli: Cli, tmp_path: Path) -> None:
     assert result.stderr == "Dry run: 4 segments, 2 codings would be added.\n"
     assert quotes(cli) == []
     assert json.loads(cli("autocode", "runs", "--format", "json").stdout) == []
+    # --code repeats like in matrix and quotes; commas work too.
+    repeated = cli("autocode", "--dry-run", "--code", "opinion.rumours", "--code", "opinion.prices")
+    commas = cli("autocode", "--dry-run", "--codes", "opinion.rumours,opinion.prices")
+    assert repeated.stdout == commas.stdout and "opinion.prices" in repeated.stdout
 
 
 def test_only_new_is_idempotent_and_picks_up_new_documents(cli: Cli, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
+from qualcode.cli.options import CodesOption, TableFormatOption, split_codes
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.models import MAX_ID
 
@@ -34,9 +34,7 @@ def autocode_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would be coded, per code; write nothing.")
     ] = False,
-    codes: Annotated[
-        str | None, typer.Option("--codes", help="Comma-separated code ids (with sub-codes).")
-    ] = None,
+    codes: CodesOption = None,
     output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Auto-code segments with the codebook's rules, as a run with full provenance.
@@ -51,9 +49,8 @@ def autocode_command(
     from qualcode.codebook_store import current_codebook
     from qualcode.coding import resolve_coder
 
-    selection = tuple(code.strip() for code in (codes or "").split(",") if code.strip())
     options = AutocodeOptions(
-        mode=mode.value, only_new=only_new, dry_run=dry_run, codes=selection,
+        mode=mode.value, only_new=only_new, dry_run=dry_run, codes=split_codes(codes),
         run_by=resolve_coder(None),
     )  # fmt: skip
     with open_cli_project(ctx) as project:
