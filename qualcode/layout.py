@@ -57,7 +57,6 @@ question turns is the interviewer and the other named speakers are respondents; 
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import functools
 import itertools
@@ -790,37 +789,13 @@ def _new_turns(
     end_times: Sequence[float | None],
     is_headers: Sequence[bool],
 ) -> list[Turn]:
-    """``[Turn(*fields) for fields in zip(start_chars, ...)]`` in less than half the time.
-
-    ``Turn`` is a frozen dataclass: its ``__init__`` sets each field by name through
-    ``object.__setattr__``, which costs about 0.9 us a turn, and the import builds two turns
-    per turn of a transcript (found, then with its role). Here the turns are made empty and
-    each field's slot is filled for all of them, one ``map`` (a loop in C) per field. The
-    result equals ``Turn(...)``; ``tests/test_layout.py`` checks that, and that ``Turn`` has
-    no ``__post_init__`` this would skip.
-    """
-    columns: tuple[Sequence[object], ...] = (
-        start_chars,
-        end_chars,
-        speakers,
-        roles,
-        start_times,
-        end_times,
-        is_headers,
-    )
-    count = len(start_chars)
-    if any(len(column) != count for column in columns):
+    """``[Turn(*fields) for fields in zip(start_chars, ...)]``, one ``map`` (a loop in C)."""
+    columns = (start_chars, end_chars, speakers, roles, start_times, end_times, is_headers)
+    if any(len(column) != len(start_chars) for column in columns):
         raise ValueError("every field needs one value per turn")
-    turns: list[Turn] = list(map(object.__new__, itertools.repeat(Turn, count)))
-    for set_field, column in zip(_TURN_FIELD_SETTERS, columns, strict=True):
-        collections.deque(map(set_field, turns, column), maxlen=0)  # runs the map
-    return turns
+    return list(map(Turn, *columns))
 
 
-#: The setter of each field's slot, in the order of ``Turn``'s fields.
-_TURN_FIELD_SETTERS: tuple[Callable[[Turn, object], None], ...] = tuple(
-    getattr(Turn, field.name).__set__ for field in dataclasses.fields(Turn)
-)
 #: Getters for ``map``: a field of every turn (or label), a part of every line, in C.
 _START_CHAR_OF = operator.attrgetter("start_char")
 _END_CHAR_OF = operator.attrgetter("end_char")

@@ -18,12 +18,16 @@ Unit = Literal["turn", "sentence", "paragraph"]
 UNITS: tuple[Unit, ...] = ("turn", "sentence", "paragraph")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Turn:
     """What one speaker said without interruption, or a header block before the first turn.
 
     ``start_char``/``end_char`` cover the spoken text only: a label such as ``采访者：`` or a
     timestamp stays in the document text but outside the span. Times are seconds.
+
+    Not frozen, like :class:`Segment`: the layout detector builds two per turn of every
+    transcript, and a frozen dataclass's ``__init__`` is slower by half. Treat turns as
+    values: code that needs a changed turn builds a new one.
     """
 
     start_char: int
