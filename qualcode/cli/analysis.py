@@ -26,6 +26,7 @@ from qualcode.cli.options import (
     OriginOption,
     OutputOption,
     coding_filter,
+    matrix_options,
 )
 from qualcode.cli.output import message, stdout_console
 from qualcode.exporting.tables import ExportFormat
@@ -64,16 +65,15 @@ def matrix_command(
 
     Example: qualcode matrix --by district --level code --measure percent --format csv -o m.csv
     """
-    from qualcode.analysis.matrix import MatrixOptions, build_matrix
+    from qualcode.analysis.matrix import build_matrix
     from qualcode.codebook_store import current_codebook
     from qualcode.exporting.matrix import export_matrix, matrix_table
     from qualcode.exporting.tables import resolve_format
 
     output_format = resolve_format(output_format, output)
-    options = MatrixOptions(
-        by=by, level=level.value, depth=depth, measure=measure.value, quotes=quotes,
-        filters=coding_filter(codes, case, coder, origin), language=language.value,
-    )  # fmt: skip
+    options = matrix_options(
+        by, level, depth, measure, coder, origin, codes, case, language, quotes=quotes
+    )
     with open_cli_project(ctx) as project:
         matrix = build_matrix(project, options)
         codebook = current_codebook(project)

@@ -24,13 +24,13 @@ from qualcode.cli.options import (
     OriginChoice,
     OriginOption,
     TableFormatOption,
-    coding_filter,
+    matrix_options,
 )
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.models import MAX_ID
 
 if TYPE_CHECKING:
-    from qualcode.analysis.matrix import MatrixOptions
+    pass
 
 chart_app = typer.Typer(
     help="Figures drawn from the project's codings.\n\n"
@@ -43,21 +43,6 @@ class SpeakersChoice(enum.StrEnum):
     respondent = "respondent"
     all = "all"
     interviewer = "interviewer"
-
-
-def _matrix_options(
-    by: str, level: LevelChoice, depth: int | None, measure: MeasureChoice, coder: str | None,
-    origin: OriginChoice, codes: list[str] | None, case: list[str] | None,
-    language: LanguageChoice,
-    quotes: int = 0,
-) -> MatrixOptions:  # fmt: skip
-    from qualcode.analysis.matrix import MatrixOptions
-
-    filters = coding_filter(codes, case, coder, origin)
-    return MatrixOptions(
-        by=by, level=level.value, depth=depth, measure=measure.value, filters=filters,
-        quotes=quotes, language=language.value,
-    )  # fmt: skip
 
 
 def freq_command(
@@ -129,7 +114,7 @@ def chart_matrix_command(
     from qualcode.analysis.chart import render_heatmap
     from qualcode.analysis.matrix import build_matrix
 
-    options = _matrix_options(by, level, depth, measure, coder, origin, codes, case, language)
+    options = matrix_options(by, level, depth, measure, coder, origin, codes, case, language)
     with open_cli_project(ctx) as project:
         matrix = build_matrix(project, options)
     result = render_heatmap(matrix, output)
@@ -164,7 +149,7 @@ def report_command(
     """
     from qualcode.analysis.report import write_report
 
-    options = _matrix_options(
+    options = matrix_options(
         by, level, depth, measure, coder, origin, codes, case, language, quotes
     )
     with open_cli_project(ctx) as project:

@@ -18,6 +18,7 @@ from qualcode.exporting.tables import ExportFormat
 from qualcode.models import MAX_ID
 
 if TYPE_CHECKING:
+    from qualcode.analysis.matrix import MatrixOptions
     from qualcode.analysis.query import CodingFilter
 
 
@@ -111,3 +112,19 @@ def coding_filter(
     return CodingFilter(
         coder=coder, origin=origin.value, codes=split_codes(codes), cases=tuple(cases or ())
     )
+
+
+def matrix_options(
+    by: str, level: LevelChoice, depth: int | None, measure: MeasureChoice, coder: str | None,
+    origin: OriginChoice, codes: list[str] | None, case: list[str] | None,
+    language: LanguageChoice,
+    quotes: int = 0,
+) -> MatrixOptions:  # fmt: skip
+    """The matrix options of ``matrix``, ``chart matrix`` and ``report``, from their options."""
+    from qualcode.analysis.matrix import MatrixOptions
+
+    return MatrixOptions(
+        by=by, level=level.value, depth=depth, measure=measure.value,
+        filters=coding_filter(codes, case, coder, origin), quotes=quotes,
+        language=language.value,
+    )  # fmt: skip
