@@ -7,15 +7,17 @@ the same content again changes nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from qualcode.cases import AttributeValue, ensure_case, now_utc, write_attributes
 from qualcode.errors import ConflictError, NotFoundError
-from qualcode.models import Segment
+from qualcode.models import Role, Segment
 from qualcode.project import Project
 
 StoreStatus = Literal["added", "replaced", "skipped"]
@@ -34,7 +36,13 @@ def content_hash(text: str) -> str:
 
 @dataclass
 class PreparedDocument:
-    """A read, normalised and segmented transcript, ready to be stored."""
+    """A read, normalised and segmented transcript, ready to be stored.
+
+    Documents are prepared in worker processes and pickled to the importing process, where
+    storing them is the bottleneck of a large import. :meth:`__reduce__` therefore sends the
+    segments as columns of plain values with the content hash already computed, and the
+    importing process writes those columns without building a :class:`Segment` per row.
+    """
 
     name: str
     source_path: str
@@ -45,9 +53,92 @@ class PreparedDocument:
     unit: str
     segments: Sequence[Segment]
 
-    @property
+    @functools.cached_property
     def content_hash(self) -> str:
         return content_hash(self.text)
+
+    @functools.cached_property
+    def segment_columns(self) -> SegmentColumns:
+        """The segments as columns: what is pickled and what the store writes."""
+        if isinstance(self.segments, SegmentColumns):
+            return self.segments
+        return SegmentColumns.from_segments(self.segments)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields = (
+            self.name, self.source_path, self.text, self.encoding, self.source_format,
+            self.language, self.unit, self.segment_columns,
+        )  # fmt: skip
+        return (_unpickle_prepared, (fields, self.content_hash))
+
+
+def _unpickle_prepared(fields: tuple[Any, ...], digest: str) -> PreparedDocument:
+    document = PreparedDocument(*fields)
+    document.__dict__["content_hash"] = digest  # computed in the worker: no second SHA-256
+    return document
+
+
+@dataclass(frozen=True)
+class SegmentColumns(Sequence[Segment]):
+    """The segments of one document stored column by column.
+
+    A sequence of :class:`Segment` to its readers; to the store, a set of lists that
+    ``executemany`` consumes through ``zip`` without a Python object per row. Pickling lists
+    of ints and strings is several times cheaper than pickling one dataclass per segment.
+    Segment texts are not among the columns: cutting them from the document text where they
+    are stored is cheaper than pickling them.
+    """
+
+    ordinals: list[int]
+    speakers: list[str | None]
+    roles: list[Role | None]
+    start_chars: list[int]
+    end_chars: list[int]
+    start_times: list[float | None]
+    end_times: list[float | None]
+
+    @classmethod
+    def from_segments(cls, segments: Sequence[Segment]) -> SegmentColumns:
+        return cls(
+            [segment.ordinal for segment in segments],
+            [segment.speaker for segment in segments],
+            [segment.role for segment in segments],
+            [segment.start_char for segment in segments],
+            [segment.end_char for segment in segments],
+            [segment.start_time for segment in segments],
+            [segment.end_time for segment in segments],
+        )
+
+    def rows(self, document_id: int, text: str) -> Iterator[tuple[Any, ...]]:
+        """Rows for ``INSERT INTO segments (document_id, ordinal, speaker, role, start_char,
+        end_char, start_time, end_time, text)``, each segment's text cut from ``text``."""
+        texts = map(text.__getitem__, map(slice, self.start_chars, self.end_chars))
+        return zip(
+            itertools.repeat(document_id), self.ordinals, self.speakers, self.roles,
+            self.start_chars, self.end_chars, self.start_times, self.end_times, texts,
+        )  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.ordinals)
+
+    def __iter__(self) -> Iterator[Segment]:
+        return map(
+            Segment, self.ordinals, self.start_chars, self.end_chars, self.speakers,
+            self.roles, self.start_times, self.end_times,
+        )  # fmt: skip
+
+    @overload
+    def __getitem__(self, index: int) -> Segment: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Segment]: ...
+    def __getitem__(self, index: int | slice) -> Segment | list[Segment]:
+        if isinstance(index, slice):
+            return [self[position] for position in range(*index.indices(len(self)))]
+        return Segment(
+            self.ordinals[index], self.start_chars[index], self.end_chars[index],
+            self.speakers[index], self.roles[index], self.start_times[index],
+            self.end_times[index],
+        )  # fmt: skip
 
 
 @dataclass
@@ -125,18 +216,11 @@ def _insert_document(
         ),
     )  # fmt: skip
     document_id = int(cursor.lastrowid or 0)
-    text = document.text
     conn.executemany(
         "INSERT INTO segments (document_id, ordinal, speaker, role, start_char, end_char, "
         "start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                document_id, s.ordinal, s.speaker, s.role, s.start_char, s.end_char,
-                s.start_time, s.end_time, text[s.start_char : s.end_char],
-            )
-            for s in document.segments
-        ],
-    )  # fmt: skip
+        document.segment_columns.rows(document_id, document.text),
+    )
     return document_id
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
+from qualcode.documents import SegmentColumns, content_hash, store_document
+from qualcode.importing.pipeline import ImportOptions, prepare_document
+from qualcode.project import Project
 from tests.conftest import Cli, write
 from tests.test_import import INTERVIEW, table_dump
 
@@ -104,3 +108,30 @@ def test_a_skipped_file_without_attributes_changes_nothing(cli: Cli, tmp_path: P
     again = cli("import", str(path))
     assert again.stderr.splitlines()[0] == f"skipped  {path}: already imported"
     assert table_dump(cli.db_path) == before
+
+
+def test_a_prepared_document_sent_from_a_worker_stores_the_same_rows(
+    project: Project, tmp_path: Path
+) -> None:
+    """Workers pickle documents as columns; what is stored must not depend on that."""
+    text = (
+        "采访者：有几个网格员？\n受访者：😀 六个网格员，𠀋 两个卡口。\n"
+        "Interviewer: And volunteers?\n"
+    )
+    path = write(tmp_path / "chaiji.txt", text)
+    document = prepare_document(path, ImportOptions())
+    sent = pickle.loads(pickle.dumps(document))
+    assert isinstance(sent.segments, SegmentColumns)
+    assert list(sent.segments) == list(document.segments)
+    assert sent.segments[1:] == list(document.segments)[1:]
+    assert sent.content_hash == content_hash(sent.text) == document.content_hash
+    store_document(project, sent, case_name="Chaiji")
+    rows = project.conn.execute(
+        "SELECT d.text, s.ordinal, s.speaker, s.role, s.start_char, s.end_char, s.text "
+        "FROM segments s JOIN documents d USING (document_id) ORDER BY s.ordinal"
+    ).fetchall()
+    assert [
+        (ordinal, speaker, role, start, end) for _, ordinal, speaker, role, start, end, _ in rows
+    ] == [(s.ordinal, s.speaker, s.role, s.start_char, s.end_char) for s in document.segments]
+    assert all(stored == full[start:end] for full, *_, start, end, stored in rows)
+    assert rows[1][-1] == "😀 六个网格员，𠀋 两个卡口。"
