@@ -19,6 +19,12 @@ from qualcode.errors import ProjectError
 DEFAULT_DB = "qualcode.db"
 DB_ENV = "QUALCODE_DB"
 
+#: Page size of a new project file. Segment rows carry their text (a few hundred bytes of
+#: UTF-8 each), so 16 KiB pages mean fewer pages written per document and fewer splits:
+#: importing 1,000,000 segments stores about 0.7 us a segment faster than with SQLite's
+#: default 4 KiB (bench/README.md). It can only be chosen before the file is first written.
+NEW_PROJECT_PAGE_SIZE = 16384
+
 
 def default_db_path() -> Path:
     """``$QUALCODE_DB`` if set, else ``./qualcode.db``."""
@@ -139,6 +145,8 @@ def open_project(path: str | Path | None = None, *, create: bool = False) -> Pro
     with _closed_on_error(conn, db_path):
         if not _is_empty(conn) and not _has_qualcode_migrations(conn):
             raise _not_a_project(db_path)
+        if _is_empty(conn):
+            conn.execute(f"PRAGMA page_size = {NEW_PROJECT_PAGE_SIZE}")
         _configure(conn)
         migrations.apply(Database(conn))
     return Project(path=db_path, conn=conn)

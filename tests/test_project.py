@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from qualcode.errors import ProjectError
 from qualcode.migrations import migrations
-from qualcode.project import open_project, open_project_readonly
+from qualcode.project import NEW_PROJECT_PAGE_SIZE, open_project, open_project_readonly
 from tests.conftest import Cli
 
 
@@ -76,6 +76,16 @@ def test_an_empty_file_becomes_a_project(tmp_path: Path) -> None:
     with open_project(path) as project:
         assert project.conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
     with open_project(tmp_path / "new.db", create=True) as project:
+        assert project.conn.execute("SELECT count(*) FROM codings").fetchone()[0] == 0
+
+
+def test_new_projects_get_large_pages_and_older_files_keep_theirs(tmp_path: Path) -> None:
+    """16 KiB pages make large imports faster; an existing file's page size cannot change."""
+    with open_project(tmp_path / "new.db", create=True) as project:
+        assert project.conn.execute("PRAGMA page_size").fetchone()[0] == NEW_PROJECT_PAGE_SIZE
+    path = older_project(tmp_path / "old.db")
+    with open_project(path) as project:
+        assert project.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
         assert project.conn.execute("SELECT count(*) FROM codings").fetchone()[0] == 0
 
 
