@@ -9,6 +9,7 @@ per segment, measured on a subset in the same run.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sqlite3
 import tempfile
@@ -78,15 +79,27 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
 
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     with open_project(db_path, create=True) as project:
         outcomes = import_paths(project, [folder], ImportOptions())
     elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    workers_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     segments = sum(outcome.segments for outcome in outcomes)
     assert all(outcome.status == "added" for outcome in outcomes)
     print(
         f"qualcode import: {segments:,} segments in {elapsed:.2f} s = "
         f"{segments / elapsed:,.0f} segments/s (read, detect turns, segment, store)"
+    )
+    importer_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (
+        cpu_before.ru_utime + cpu_before.ru_stime
+    )
+    print(
+        f"CPU: importing process {importer_cpu:.2f} s, workers "
+        f"{workers_cpu.ru_utime + workers_cpu.ru_stime:.2f} s; "
+        f"load average before {load_before:.2f}"
     )
     print(
         f"peak RSS: {peak_rss_mb():.0f} MB (importing process), "
