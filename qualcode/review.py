@@ -17,12 +17,15 @@ Three layers, so that the logic is testable without a terminal:
 The queue is the pending suggestions matching the filters when the session starts, in reading
 order. Skipped suggestions stay pending for the next session. Suggestions decided by someone
 else while the session runs are passed over.
+
+:func:`read_key`, :func:`ask` and :func:`printer` are shared with the segment session
+(:mod:`qualcode.review_segments`, plain ``qualcode review``).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -43,6 +46,7 @@ from qualcode.suggestions import (
 )
 
 if TYPE_CHECKING:
+    from prompt_toolkit.completion import Completer
     from prompt_toolkit.formatted_text import StyleAndTextTuples
     from prompt_toolkit.input import Input
     from prompt_toolkit.output import Output
@@ -271,7 +275,7 @@ class ReviewSession:
 
 # Rendering with prompt_toolkit -------------------------------------------------------------
 
-_STYLE = {
+STYLE = {
     "header": "bold",
     "dim": "#888888",
     "code": "bold ansicyan",
@@ -311,20 +315,27 @@ def _card(session: ReviewSession, context: SuggestionContext) -> StyleAndTextTup
     return lines
 
 
-def _read_command(session: ReviewSession, input: Input | None, output: Output | None) -> Command:
-    """Show the key bar and wait for one bound key (Ctrl-C: KeyboardInterrupt; Ctrl-D: quit)."""
+def read_key(
+    keys: Iterable[str], bar: str, input: Input | None, output: Output | None
+) -> str | None:
+    """Show ``bar`` and wait for one of ``keys`` (either case); return it in lower case.
+
+    ``None`` for Ctrl-D, which quits; Ctrl-C raises :class:`KeyboardInterrupt`. Shared by the
+    suggestion and the segment session.
+    """
     from prompt_toolkit.application import Application
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
     from prompt_toolkit.layout import FormattedTextControl, Layout, Window
     from prompt_toolkit.styles import Style
 
     bindings = KeyBindings()
-    for key in [*KEYS, *(key.upper() for key in KEYS)]:
+    for key in keys:
+        for variant in {key, key.upper()}:
 
-        def choose(event: KeyPressEvent, key: str = key) -> None:
-            event.app.exit(result=command_for(key))
+            def choose(event: KeyPressEvent, key: str = key) -> None:
+                event.app.exit(result=key)
 
-        bindings.add(key)(choose)
+            bindings.add(variant)(choose)
 
     @bindings.add("c-c")
     def interrupt(event: KeyPressEvent) -> None:
@@ -332,16 +343,13 @@ def _read_command(session: ReviewSession, input: Input | None, output: Output | 
 
     @bindings.add("c-d")
     def end(event: KeyPressEvent) -> None:
-        event.app.exit(result=Command.QUIT)
+        event.app.exit(result=None)
 
-    bar = Window(
-        FormattedTextControl([("class:keys", f"{session.state.progress()}  {KEY_HELP} ")]),
-        height=1,
-    )
-    application: Application[Command] = Application(
-        layout=Layout(bar),
+    application: Application[str | None] = Application(
+        # The bar wraps on narrow terminals rather than hiding the last keys.
+        layout=Layout(Window(FormattedTextControl([("class:keys", bar)]), wrap_lines=True)),
         key_bindings=bindings,
-        style=Style.from_dict(_STYLE),
+        style=Style.from_dict(STYLE),
         input=input,
         output=output,
         erase_when_done=True,
@@ -349,18 +357,41 @@ def _read_command(session: ReviewSession, input: Input | None, output: Output | 
     return application.run()
 
 
-def _ask(question: str, words: list[str], input: Input | None, output: Output | None) -> str | None:
-    """A one-line prompt (with completion over ``words``); ``None`` when cancelled."""
-    from prompt_toolkit.completion import WordCompleter
+def _read_command(session: ReviewSession, input: Input | None, output: Output | None) -> Command:
+    """Show the key bar and wait for one bound key (Ctrl-C: KeyboardInterrupt; Ctrl-D: quit)."""
+    key = read_key(KEYS, f"{session.state.progress()}  {KEY_HELP} ", input, output)
+    return Command.QUIT if key is None else KEYS[key]
+
+
+def ask(
+    question: str, completer: Completer | None, input: Input | None, output: Output | None
+) -> str | None:
+    """A one-line prompt, with ``completer`` if given; ``None`` when cancelled (Ctrl-C).
+
+    End of input (Ctrl-D on an empty line, or the end of scripted keys) raises
+    :class:`EOFError`, which ends the session.
+    """
     from prompt_toolkit.shortcuts import PromptSession
 
     prompt: PromptSession[str] = PromptSession(input=input, output=output)
     try:
-        return prompt.prompt(
-            question, completer=WordCompleter(words, sentence=True) if words else None
-        )
+        return prompt.prompt(question, completer=completer)
     except KeyboardInterrupt:
         return None
+
+
+def printer(output: Output | None) -> Callable[[StyleAndTextTuples], None]:
+    """A function that prints formatted text in the session's style to ``output``."""
+    from prompt_toolkit.formatted_text import FormattedText
+    from prompt_toolkit.shortcuts import print_formatted_text
+    from prompt_toolkit.styles import Style
+
+    style = Style.from_dict(STYLE)
+
+    def show(text: StyleAndTextTuples) -> None:
+        print_formatted_text(FormattedText(text), style=style, output=output)
+
+    return show
 
 
 def run_review(
@@ -371,18 +402,13 @@ def run_review(
     Ctrl-C raises :class:`KeyboardInterrupt` after the decisions so far are saved (each one
     was committed when it was made). ``input``/``output`` default to the terminal.
     """
-    from prompt_toolkit.formatted_text import FormattedText
-    from prompt_toolkit.shortcuts import print_formatted_text
-    from prompt_toolkit.styles import Style
+    from prompt_toolkit.completion import WordCompleter
 
     from qualcode.codebook_store import code_rows
 
-    style = Style.from_dict(_STYLE)
-
-    def show(text: StyleAndTextTuples) -> None:
-        print_formatted_text(FormattedText(text), style=style, output=output)
-
+    show = printer(output)
     code_ids = [str(row["code_id"]) for row in code_rows(session.project)]
+    completer = WordCompleter(code_ids, sentence=True) if code_ids else None
     shown: int | None = None
     while not session.done:
         context = session.context()
@@ -395,9 +421,9 @@ def run_review(
             command = _read_command(session, input, output)
             text: str | None = None
             if command is Command.CODE:
-                text = _ask("code id: ", code_ids, input, output)
+                text = ask("code id: ", completer, input, output)
             elif command is Command.MEMO:
-                text = _ask("memo on this segment: ", [], input, output)
+                text = ask("memo on this segment: ", None, input, output)
         except EOFError:
             break
         if command in (Command.CODE, Command.MEMO) and text is None:
