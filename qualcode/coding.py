@@ -11,11 +11,11 @@ import getpass
 import os
 import sqlite3
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from qualcode.cases import now_utc
 from qualcode.codebook_store import require_code
-from qualcode.errors import NotFoundError, UsageError
+from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.journal import journaled
 from qualcode.models import MAX_ID
 from qualcode.project import Project
@@ -219,3 +219,183 @@ def list_memos(
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = project.conn.execute(f"SELECT * FROM memos {where} ORDER BY memo_id", parameters)
     return [dict(row) for row in rows]
+
+
+# Segment review (qualcode.review_segments) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentSelection:
+    """Which segments a coding session walks; ``None`` means no filter.
+
+    ``code`` keeps segments with a current coding of that code or a sub-code (by anyone, manual
+    or auto). ``uncoded_by`` keeps segments that coder has not coded by hand yet: per coder, so
+    that a second coder's independent pass is not emptied by the first one's work, and a new
+    session resumes where the last one stopped. Interviewer turns are left out unless
+    ``all_speakers``: questions are not evidence (segments without a role stay in).
+    """
+
+    case_name: str | None = None
+    document: str | None = None
+    code: str | None = None
+    uncoded_by: str | None = None
+    all_speakers: bool = False
+
+
+def _require_name(conn: sqlite3.Connection, table: str, name: str, listing: str) -> None:
+    """Raise :class:`NotFoundError` unless ``table`` has a row named ``name``, with a hint."""
+    if conn.execute(f"SELECT 1 FROM {table} WHERE name = ?", (name,)).fetchone() is not None:
+        return
+    import difflib
+
+    known = [row[0] for row in conn.execute(f"SELECT name FROM {table}")]
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f" (see '{listing}')"
+    raise NotFoundError(f"no {table[:-1]} '{name}'{hint}")
+
+
+def select_segments(project: Project, selection: SegmentSelection) -> list[int]:
+    """Ids of the segments matching ``selection`` in reading order: documents in the order
+    they were imported (as ``docs list`` shows them), then segments in document order.
+
+    An unknown case, document or code is a :class:`NotFoundError`, not an empty queue.
+    """
+    conn = project.conn
+    clauses = [] if selection.all_speakers else ["(s.role IS NULL OR s.role <> 'interviewer')"]
+    parameters: list[object] = []
+    if selection.case_name is not None:
+        _require_name(conn, "cases", selection.case_name, "qualcode cases list")
+        clauses.append("k.name = ?")
+        parameters.append(selection.case_name)
+    if selection.document is not None:
+        _require_name(conn, "documents", selection.document, "qualcode docs list")
+        clauses.append("d.name = ?")
+        parameters.append(selection.document)
+    if selection.code is not None:
+        require_code(conn, selection.code)
+        clauses.append(
+            "EXISTS (SELECT 1 FROM codings c WHERE c.segment_id = s.segment_id AND "
+            "c.superseded_by_run IS NULL AND (c.code_id = ? OR c.code_id LIKE ? ESCAPE '\\'))"
+        )
+        parameters += [selection.code, selection.code.replace("_", "\\_") + ".%"]
+    if selection.uncoded_by is not None:
+        clauses.append(
+            "NOT EXISTS (SELECT 1 FROM codings c WHERE c.segment_id = s.segment_id AND "
+            "c.origin = 'manual' AND c.coder = ?)"
+        )
+        parameters.append(selection.uncoded_by)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = conn.execute(
+        "SELECT s.segment_id FROM segments s JOIN documents d ON d.document_id = s.document_id "
+        f"JOIN cases k ON k.case_id = d.case_id {where} ORDER BY d.document_id, s.ordinal",
+        parameters,
+    )
+    return [int(row[0]) for row in rows]
+
+
+@dataclass(frozen=True)
+class SegmentDetails:
+    """One segment as a coder sees it: where it is, what precedes it, what is on it."""
+
+    #: ``segments_view`` fields: segment_id, document, case_name, ordinal, speaker, role, text...
+    segment: dict[str, Any]
+    #: speaker, role and text of the segment before it in its document, if any.
+    previous: dict[str, Any] | None
+    #: Current codings: coding_id, code, code_name, coder, origin, rule_kind, rule, quote.
+    codings: list[dict[str, Any]]
+    #: Memos on the segment: memo_id, coder, text.
+    memos: list[dict[str, Any]]
+
+
+def segment_details(project: Project, segment_id: int) -> SegmentDetails:
+    """The segment with its preceding segment, its current codings and its memos."""
+    conn = project.conn
+    segment = conn.execute("SELECT * FROM segments_view WHERE segment_id = ?", (segment_id,))
+    row = segment.fetchone()
+    if row is None:
+        raise NotFoundError(f"no segment {segment_id} (see 'qualcode segments')")
+    previous = conn.execute(
+        "SELECT speaker, role, text FROM segments WHERE document_id = "
+        "(SELECT document_id FROM segments WHERE segment_id = ?) AND ordinal < ? "
+        "ORDER BY ordinal DESC LIMIT 1",
+        (segment_id, row["ordinal"]),
+    ).fetchone()
+    codings = conn.execute(
+        "SELECT v.coding_id, v.code, coalesce(k.name_zh, k.name_en, '') AS code_name, v.coder, "
+        "v.origin, c.rule_kind, v.rule, v.quote FROM codings_view v "
+        "JOIN codings c ON c.coding_id = v.coding_id JOIN codes k ON k.code_id = v.code "
+        "WHERE v.segment_id = ? ORDER BY k.ordinal, v.origin DESC, v.coder, v.start_char",
+        (segment_id,),
+    )
+    memos = conn.execute(
+        "SELECT memo_id, coder, text FROM memos WHERE target_kind = 'segment' AND target = ? "
+        "ORDER BY memo_id",
+        (str(segment_id),),
+    )
+    return SegmentDetails(
+        segment=dict(row),
+        previous=None if previous is None else dict(previous),
+        codings=[dict(coding) for coding in codings],
+        memos=[dict(memo) for memo in memos],
+    )
+
+
+@dataclass(frozen=True)
+class RemovedCodings:
+    """What :func:`take_codings` deleted, exactly, so that :func:`restore_codings` can put it
+    back (the undo of uncoding in review)."""
+
+    #: Whole ``codings`` rows, every column.
+    rows: tuple[dict[str, Any], ...]
+    #: (suggestion_id, coding_id): accepted suggestions that pointed at a removed coding.
+    suggestion_links: tuple[tuple[int, int], ...]
+
+
+def take_codings(project: Project, segment_id: int, code_id: str, *, coder: str) -> RemovedCodings:
+    """Remove ``coder``'s manual codings of ``code_id`` on a segment (every span; one
+    transaction) and return them. Like :func:`uncode_segment`, but keeps what it removed."""
+    with journaled(project, "uncode", f"uncode segment {segment_id} {code_id} ({coder})") as conn:
+        get_segment(conn, segment_id)
+        require_code(conn, code_id)
+        rows = conn.execute(
+            "SELECT * FROM codings WHERE origin = 'manual' AND segment_id = ? AND code_id = ? "
+            "AND coder = ? ORDER BY coding_id",
+            (segment_id, code_id, coder),
+        ).fetchall()
+        if not rows:
+            raise NotFoundError(f"segment {segment_id} has no manual coding '{code_id}' by {coder}")
+        ids = [int(row["coding_id"]) for row in rows]
+        marks = ", ".join("?" * len(ids))
+        links = conn.execute(
+            f"SELECT suggestion_id, coding_id FROM suggestions WHERE coding_id IN ({marks})", ids
+        ).fetchall()
+        conn.execute(f"DELETE FROM codings WHERE coding_id IN ({marks})", ids)
+    return RemovedCodings(
+        tuple(dict(row) for row in rows), tuple((int(s), int(c)) for s, c in links)
+    )
+
+
+def restore_codings(project: Project, removed: RemovedCodings) -> None:
+    """Put back codings :func:`take_codings` removed, with their ids, and re-link the accepted
+    suggestions that pointed at them (one transaction).
+
+    A :class:`ConflictError` if one of them exists again meanwhile; then nothing changes.
+    """
+    with journaled(project, "code", f"restore {len(removed.rows)} coding(s)") as conn:
+        for row in removed.rows:
+            columns = ", ".join(row)
+            try:
+                conn.execute(
+                    f"INSERT INTO codings ({columns}) VALUES ({', '.join('?' * len(row))})",
+                    list(row.values()),
+                )
+            except sqlite3.IntegrityError as error:
+                raise ConflictError(
+                    f"coding {row['coding_id']} ({row['code_id']} on segment "
+                    f"{row['segment_id']}) exists again: nothing restored"
+                ) from error
+        conn.executemany(
+            "UPDATE suggestions SET coding_id = ? WHERE suggestion_id = ? AND coding_id IS NULL "
+            "AND status = 'accepted'",
+            [(coding_id, suggestion_id) for suggestion_id, coding_id in removed.suggestion_links],
+        )

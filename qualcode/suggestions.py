@@ -138,6 +138,16 @@ def list_suggestions(project: Project, filters: SuggestionFilter) -> list[dict[s
     return [dict(row) for row in rows]
 
 
+def segment_suggestions(project: Project, segment_id: int) -> list[dict[str, Any]]:
+    """The pending suggestions on one segment in text order (review numbers them 1, 2, ...)."""
+    rows = project.conn.execute(
+        f"{_SELECT} WHERE g.segment_id = ? AND g.status = 'pending' "
+        "ORDER BY g.start_char, g.end_char, g.suggestion_id",
+        (segment_id,),
+    )
+    return [dict(row) for row in rows]
+
+
 def get_suggestion(project: Project, suggestion_id: int) -> dict[str, Any]:
     """One suggestion row (fields :data:`SUGGESTION_FIELDS`)."""
     return _fetch(project.conn, suggestion_id)

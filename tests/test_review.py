@@ -240,13 +240,15 @@ def test_scripted_review_from_a_file_and_from_stdin(
     cli: Cli, cli_project: int, tmp_path: Path
 ) -> None:
     keys = write(tmp_path / "keys.txt", "a\nr\ncopinion.prices\nmchecked\nsq\n")
-    result = cli("review", "--input", str(keys), "--coder", "li")
+    result = cli("review", "--suggestions", "--input", str(keys), "--coder", "li")
     assert result.exit_code == 0, result.stderr
     assert (
         result.stderr
         == "Accepted 1, rejected 1, coded 1, memos 1; 4 pending left in this selection.\n"
     )
-    result = cli("review", "--input", "-", "--coder", "wang", "--code", "grid", input="aaaa")
+    result = cli(
+        "review", "--suggestions", "--input", "-", "--coder", "wang", "--code", "grid", input="aaaa"
+    )
     assert result.exit_code == 0, result.stderr
     assert (
         result.stderr
@@ -258,7 +260,7 @@ def test_scripted_review_from_a_file_and_from_stdin(
         ("菜价", "pending", None), ("辟谣", "pending", None), ("卡口", "accepted", "wang"),
     ]  # fmt: skip
     assert len(EXPECTED) == len(rows)
-    nothing = cli("review", "--input", "-", "--code", "grid", input="a")
+    nothing = cli("review", "--suggestions", "--input", "-", "--code", "grid", input="a")
     assert (nothing.exit_code, nothing.stderr) == (0, "No pending suggestions in this selection.\n")
 
 
@@ -268,7 +270,7 @@ def test_review_reports_a_missing_keys_file_and_an_unknown_code(
     missing = cli("review", "--input", str(tmp_path / "nope.txt"))
     assert missing.exit_code == 1
     assert missing.stderr.startswith(f"Error: {tmp_path / 'nope.txt'}: cannot read keys")
-    unknown = cli("review", "--input", "-", "--code", "gird", input="q")
+    unknown = cli("review", "--suggestions", "--input", "-", "--code", "gird", input="q")
     assert unknown.exit_code == 1
     assert (
         unknown.stderr == "Error: no code 'gird' in the project's codebook; did you mean 'grid'?\n"

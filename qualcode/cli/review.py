@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -16,7 +17,13 @@ from qualcode.errors import UsageError
 from qualcode.models import MAX_ID
 
 if TYPE_CHECKING:
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+
+    from qualcode.coding import SegmentSelection
     from qualcode.suggestions import Decision
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help=(
@@ -54,63 +61,152 @@ class StatusChoice(enum.StrEnum):
     all = "all"
 
 
+KeysOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--input", help="Read the keys from this file ('-' for stdin) instead of the terminal."
+    ),
+]
+
+
 def review_command(
     ctx: typer.Context,
-    code: CodeOption = None,
-    case: CaseOption = None,
-    run: RunOption = None,
-    coder: CoderOption = None,
-    keys_from: Annotated[
-        Path | None,
+    suggestions: Annotated[
+        bool,
         typer.Option(
-            "--input",
-            help="Read the keys from this file ('-' for stdin) instead of the terminal.",
+            "--suggestions", help="Decide pending suggestions instead of coding segments."
+        ),
+    ] = False,
+    case: CaseOption = None,
+    code: Annotated[
+        str | None,
+        typer.Option(
+            "--code",
+            help="Only segments coded with this code, sub-codes included (with --suggestions: "
+            "only suggestions of it).",
         ),
     ] = None,
+    document: Annotated[
+        str | None, typer.Option("--doc", help="Only this document (not with --suggestions).")
+    ] = None,
+    uncoded: Annotated[
+        bool,
+        typer.Option(
+            "--uncoded",
+            help="Only segments you (--coder) have not coded by hand yet: where you left off.",
+        ),
+    ] = False,
+    all_speakers: Annotated[
+        bool,
+        typer.Option("--all-speakers", help="Interviewer turns too (default: not evidence)."),
+    ] = False,
+    run: Annotated[
+        int | None,
+        typer.Option("--run", min=1, max=MAX_ID, help="With --suggestions: only this run."),
+    ] = None,
+    coder: CoderOption = None,
+    keys_from: KeysOption = None,
 ) -> None:
-    """Decide pending suggestions one at a time in the terminal.
+    """Code segments one at a time in the terminal, or decide suggestions (--suggestions).
 
-    Keys: a accept, r reject, s skip, u undo, q quit.
+    Segments: respondent turns in reading order, each with the turn before it, the codes
+    already on it and its pending suggestions, numbered. Keys: c code (id, name or number),
+    x uncode, a/r accept/reject a suggestion, m memo, n next, b back, u undo, l list the
+    numbered codes, q quit.
 
-    c codes the segment with another code id, m writes a memo on it.
+    --suggestions: pending suggestions one at a time instead. Keys: a accept, r reject, s skip,
+    c code the segment with another code id, m memo, u undo, q quit.
 
-    Every decision is saved at once: quitting or Ctrl-C keeps them.
+    Every action is saved at once: quitting or Ctrl-C keeps it.
 
-    --input FILE (or -) reads the keys from a file; a line ends a code id or memo.
+    --input FILE (or -) reads the keys from a file; a line ends a code, number or memo.
 
-    Example: qualcode review --case Chaiji --code grid --coder li
+    Example: qualcode review --case Chaiji --uncoded --coder li
     """
-    from qualcode.coding import resolve_coder
-    from qualcode.review import ReviewSession, run_review
-    from qualcode.suggestions import SuggestionFilter, pending_ids
+    from qualcode.coding import SegmentSelection, resolve_coder
 
     if keys_from is None and not sys.stdin.isatty():
         raise UsageError(
-            "review is interactive and stdin is not a terminal: use --input FILE, "
-            "or 'qualcode suggestions accept/reject' in scripts"
+            "review is interactive and stdin is not a terminal: use --input FILE, or in "
+            "scripts 'qualcode code' and 'qualcode suggestions accept/reject'"
         )
+    if suggestions and (document is not None or uncoded or all_speakers):
+        raise UsageError(
+            "--doc, --uncoded and --all-speakers select segments: not with --suggestions"
+        )
+    if not suggestions and run is not None:
+        raise UsageError("--run selects suggestions: use it with --suggestions")
     name = resolve_coder(coder)
-    filters = SuggestionFilter("pending", code, case, run)
     keys = None if keys_from is None else _read_keys(keys_from)
+    if suggestions:
+        _review_suggestions(ctx, name, code, case, run, keys)
+    else:
+        selection = SegmentSelection(case, document, code, name if uncoded else None, all_speakers)
+        _review_segments(ctx, name, selection, keys)
+
+
+def _run_with_keys(run: Callable[[Input | None, Output | None], T], keys: str | None) -> T:
+    """Run a session on the terminal, or on ``keys`` through a pipe when they are given."""
+    if keys is None:
+        return run(None, None)
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        pipe.close()  # end of the keys ends the session, like q
+        return run(pipe, DummyOutput())
+
+
+def _review_suggestions(
+    ctx: typer.Context,
+    coder: str,
+    code: str | None,
+    case: str | None,
+    run: int | None,
+    keys: str | None,
+) -> None:
+    from qualcode.review import ReviewSession, run_review
+    from qualcode.suggestions import SuggestionFilter, pending_ids
+
+    filters = SuggestionFilter("pending", code, case, run)
     with open_cli_project(ctx) as project:
-        session = ReviewSession(project, coder=name, filters=filters)
+        session = ReviewSession(project, coder=coder, filters=filters)
         if session.state.total == 0:
             message("No pending suggestions in this selection.")
             return
-        if keys is None:
-            summary = run_review(session)
-        else:
-            from prompt_toolkit.input import create_pipe_input
-            from prompt_toolkit.output import DummyOutput
-
-            with create_pipe_input() as pipe:
-                pipe.send_text(keys)
-                pipe.close()  # end of the keys ends the session, like q
-                summary = run_review(session, input=pipe, output=DummyOutput())
+        summary = _run_with_keys(
+            lambda input, output: run_review(session, input=input, output=output), keys
+        )
         left = len(pending_ids(project, filters))
     message(
         f"Accepted {summary.accepted}, rejected {summary.rejected}, coded {summary.coded}, "
         f"memos {summary.memos}; {left} pending left in this selection."
+    )
+
+
+def _review_segments(
+    ctx: typer.Context, coder: str, selection: SegmentSelection, keys: str | None
+) -> None:
+    from qualcode.review_segments import SegmentSession, run_segment_review
+
+    with open_cli_project(ctx) as project:
+        session = SegmentSession(project, coder=coder, selection=selection)
+        if session.state.total == 0:
+            message("No segments in this selection.")
+            return
+        summary = _run_with_keys(
+            lambda input, output: run_segment_review(session, input=input, output=output), keys
+        )
+    state = session.state
+    where = (
+        f"reached the end of the {state.total} segments"
+        if state.finished
+        else f"stopped at segment {state.progress()}"
+    )
+    message(
+        f"Coded {summary.coded}, uncoded {summary.uncoded}, accepted {summary.accepted}, "
+        f"rejected {summary.rejected}, memos {summary.memos}; {where}."
     )
 
 

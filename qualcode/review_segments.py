@@ -1,0 +1,586 @@
+"""The segment review session: code segments one at a time, from scratch, with undo.
+
+This is ``qualcode review`` (``--suggestions`` gives the suggestion queue of
+:mod:`qualcode.review`). The same three layers, so that the logic is testable without a
+terminal:
+
+- :class:`SegmentState` is pure: the queue of segment ids, which one is current, and the undo
+  history. Next and back move through the queue; actions are recorded with the position they
+  were taken at.
+- :class:`SegmentSession` ties the state to the project: coding, uncoding, accepting or
+  rejecting a suggestion on the segment, a memo, and every undo are written at once, each in
+  its own transaction, through :mod:`qualcode.coding` and :mod:`qualcode.suggestions`.
+  Quitting, Ctrl-C or the end of the keys at any moment keeps everything done so far.
+- :func:`run_segment_review` renders with prompt_toolkit: one segment at a time with progress,
+  case, document, speaker and role, the previous segment for context, the codes already on it
+  (code, name, coder, manual or auto) and its pending suggestions, numbered. It reads one key
+  (:data:`SEGMENT_KEYS`) and prompts for a code, a suggestion number or a memo when the key
+  needs one. ``input`` and ``output`` can be a pipe and a dummy (tests, ``--input``).
+
+The queue is fixed when the session starts (:func:`qualcode.coding.select_segments`): coding a
+segment of an ``--uncoded`` queue keeps it in the queue, so that back and undo still reach it.
+
+A code is named at the prompt by its id, its Chinese or English name (any case), the last part
+of its id when only one code has it (``checkpoints``), or its number in the code list that
+``l`` prints (the codebook's order; the numbers do not change during a session).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from qualcode.codebook_store import code_rows
+from qualcode.coding import (
+    RemovedCodings,
+    SegmentDetails,
+    SegmentSelection,
+    add_memo,
+    code_segment,
+    restore_codings,
+    segment_details,
+    select_segments,
+    take_codings,
+)
+from qualcode.errors import NotFoundError, QualcodeError, UsageError
+from qualcode.project import Project
+from qualcode.review import ask, printer, read_key
+from qualcode.suggestions import (
+    Decision,
+    accept_suggestion,
+    reject_suggestion,
+    remove_coding,
+    remove_memo,
+    reopen_suggestion,
+    segment_suggestions,
+)
+
+if TYPE_CHECKING:
+    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+
+CodeRow = Mapping[str, Any]
+
+
+class SegmentCommand(enum.Enum):
+    CODE = "code"
+    UNCODE = "uncode"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    MEMO = "memo"
+    NEXT = "next"
+    BACK = "back"
+    UNDO = "undo"
+    LIST = "list"
+    QUIT = "quit"
+
+
+#: What each key does in a segment session.
+SEGMENT_KEYS: dict[str, SegmentCommand] = {
+    "c": SegmentCommand.CODE,
+    "x": SegmentCommand.UNCODE,
+    "a": SegmentCommand.ACCEPT,
+    "r": SegmentCommand.REJECT,
+    "m": SegmentCommand.MEMO,
+    "n": SegmentCommand.NEXT,
+    "b": SegmentCommand.BACK,
+    "u": SegmentCommand.UNDO,
+    "l": SegmentCommand.LIST,
+    "q": SegmentCommand.QUIT,
+}
+
+SEGMENT_KEY_HELP = (
+    "[c]ode  [x] uncode  [a]ccept  [r]eject  [m]emo  [n]ext  [b]ack  [u]ndo  [l]ist codes  [q]uit"
+)
+
+
+# Naming codes at the prompt ---------------------------------------------------------------
+
+
+def _names(code: CodeRow) -> list[str]:
+    return [str(name) for name in (code["name_zh"], code["name_en"]) if name]
+
+
+def code_label(code: CodeRow) -> str:
+    """``grid.checkpoints 卡口 / Checkpoints``: the id and the names, as lists show a code."""
+    return " ".join([str(code["code_id"]), " / ".join(_names(code))]).strip()
+
+
+def resolve_code(text: str, codes: Sequence[CodeRow]) -> str:
+    """The id of the code ``text`` names: a number in ``codes`` (from 1), an id, a name
+    (Chinese or English, any case), the last part of an id that only one code has, or else
+    a part of one code's id or names (``五步`` for ``网格治理"五步法"``), tried in that order.
+
+    An unknown code is a :class:`NotFoundError` naming the closest one; a name that several
+    codes share, or a number outside the list, is a :class:`UsageError`.
+    """
+    wanted = text.strip()
+    if not codes:
+        raise NotFoundError("the project has no codebook: load one with 'qualcode codebook load'")
+    if not wanted:
+        raise UsageError("no code given")
+    if wanted.isascii() and wanted.isdigit():
+        number = int(wanted)
+        if not 1 <= number <= len(codes):
+            raise UsageError(f"no code number {number}: the list ('l') has 1 to {len(codes)}")
+        return str(codes[number - 1]["code_id"])
+    folded = wanted.casefold()
+    for found in (
+        [code for code in codes if code["code_id"] == wanted],
+        [code for code in codes if folded in (name.casefold() for name in _names(code))],
+        [code for code in codes if str(code["code_id"]).rpartition(".")[2] == wanted],
+        [code for code in codes if folded in code_label(code).casefold()],
+    ):
+        if len(found) == 1:
+            return str(found[0]["code_id"])
+        if found:
+            ids = ", ".join(str(code["code_id"]) for code in found[:5])
+            more = ", …" if len(found) > 5 else ""
+            raise UsageError(f"{wanted!r} matches several codes ({ids}{more}): give the id")
+    raise NotFoundError(_unknown_code(wanted, codes))
+
+
+def _unknown_code(wanted: str, codes: Sequence[CodeRow]) -> str:
+    import difflib
+
+    known = {str(code["code_id"]): str(code["code_id"]) for code in codes}
+    known.update({name: str(code["code_id"]) for code in codes for name in _names(code)})
+    close = difflib.get_close_matches(wanted, list(known), n=1)
+    hint = f"; did you mean '{known[close[0]]}'?" if close else " ('l' lists the codes)"
+    return f"no code '{wanted}' in the project's codebook{hint}"
+
+
+def code_completer(codes: Sequence[CodeRow]) -> WordCompleter:
+    """Completion over the ids and names of ``codes``, matching anywhere in them (``卡`` finds
+    ``卡口``, ``check`` finds ``grid.checkpoints``); each candidate shows what it stands for."""
+    from prompt_toolkit.completion import WordCompleter
+
+    meta: dict[str, str] = {}
+    for code in codes:
+        meta[str(code["code_id"])] = " / ".join(_names(code))
+        for name in _names(code):
+            meta.setdefault(name, str(code["code_id"]))
+    return WordCompleter(
+        list(meta), meta_dict=meta, ignore_case=True, match_middle=True, sentence=True
+    )
+
+
+def numbered_codes(codes: Sequence[CodeRow]) -> str:
+    """The code list that ``l`` prints: number, id indented by depth, names."""
+    if not codes:
+        return "The project has no codebook: load one with 'qualcode codebook load'."
+    width = len(str(len(codes)))
+    return "\n".join(
+        f"{number:>{width}}  {'  ' * int(code['depth'])}{code_label(code)}"
+        for number, code in enumerate(codes, start=1)
+    )
+
+
+# The pure state ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentEntry:
+    """One undoable action, with the queue position it was taken at.
+
+    ``coding_id`` for coding the segment, ``removed`` for uncoding it, ``decision`` for
+    accepting or rejecting a suggestion, ``memo_id`` for a memo.
+    """
+
+    kind: Literal["coding", "uncoding", "decision", "memo"]
+    position: int
+    segment_id: int
+    coding_id: int | None = None
+    removed: RemovedCodings | None = None
+    decision: Decision | None = None
+    memo_id: int | None = None
+
+
+@dataclass
+class SegmentState:
+    """Which segment is current and what undo goes back to. Pure: no I/O.
+
+    Next and back move through the queue (next past the last segment finishes it); actions
+    stay on their segment. Undo pops the last action and returns to its segment.
+    """
+
+    queue: Sequence[int]
+    position: int = 0
+    history: list[SegmentEntry] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.queue)
+
+    @property
+    def current(self) -> int | None:
+        """The segment id on screen, or ``None`` once past the end."""
+        return self.queue[self.position] if self.position < len(self.queue) else None
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= len(self.queue)
+
+    def progress(self) -> str:
+        """``"12/340"``: the current segment's place in the queue."""
+        return f"{min(self.position + 1, self.total)}/{self.total}"
+
+    def next(self) -> None:
+        if not self.finished:
+            self.position += 1
+
+    def back(self) -> bool:
+        """Go to the previous segment; ``False`` (and stay) on the first one."""
+        if self.position == 0:
+            return False
+        self.position -= 1
+        return True
+
+    def record(self, entry: SegmentEntry) -> None:
+        self.history.append(entry)
+
+    def undo(self) -> SegmentEntry | None:
+        """Forget the last action and go back to its segment; ``None`` if there is none."""
+        if not self.history:
+            return None
+        entry = self.history.pop()
+        self.position = entry.position
+        return entry
+
+
+# The session ------------------------------------------------------------------------------
+
+
+@dataclass
+class SegmentSummary:
+    coded: int = 0
+    uncoded: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    memos: int = 0
+    undone: int = 0
+
+
+@dataclass(frozen=True)
+class SegmentCard:
+    """What the screen shows for the current segment."""
+
+    details: SegmentDetails
+    #: Pending suggestions on the segment, numbered from 1 in this order.
+    suggestions: list[dict[str, Any]]
+
+    def own_codes(self, coder: str) -> list[str]:
+        """Codes ``coder`` applied by hand to this segment, each once, in codebook order."""
+        return _own_codes(self.details, coder)
+
+
+def _own_codes(details: SegmentDetails, coder: str) -> list[str]:
+    return list(
+        dict.fromkeys(
+            str(coding["code"])
+            for coding in details.codings
+            if coding["origin"] == "manual" and coding["coder"] == coder
+        )
+    )
+
+
+class SegmentSession:
+    """A coding session over the segments of one project: every action is written at once."""
+
+    def __init__(self, project: Project, *, coder: str, selection: SegmentSelection) -> None:
+        self.project = project
+        self.coder = coder
+        self.selection = selection
+        self.state = SegmentState(select_segments(project, selection))
+        #: The numbered code list (``l``), fixed for the session.
+        self.codes = code_rows(project)
+        self.summary = SegmentSummary()
+        self.quit = False
+
+    @property
+    def done(self) -> bool:
+        return self.quit or self.state.finished
+
+    def card(self) -> SegmentCard | None:
+        """What to show for the current segment, or ``None`` when the session is over."""
+        current = self.state.current
+        if current is None:
+            return None
+        return SegmentCard(
+            segment_details(self.project, current), segment_suggestions(self.project, current)
+        )
+
+    def apply(self, command: SegmentCommand, text: str | None = None) -> str:
+        """Carry out ``command`` on the current segment; return a one-line status ("" when
+        there is nothing to say, e.g. after next).
+
+        ``text`` is what the prompt read: a code (for code and uncode), a suggestion number
+        (for accept and reject; not needed when the segment has one pending suggestion) or
+        the memo. Errors the user can fix come back as the status and change nothing.
+        """
+        if command is SegmentCommand.QUIT:
+            self.quit = True
+            return "Quit: everything done so far is saved."
+        if command is SegmentCommand.UNDO:
+            return self._undo()
+        if command is SegmentCommand.LIST:
+            return numbered_codes(self.codes)
+        if command is SegmentCommand.BACK:
+            return "" if self.state.back() else "Already at the first segment."
+        segment_id = self.state.current
+        if segment_id is None:
+            return "No more segments."
+        if command is SegmentCommand.NEXT:
+            self.state.next()
+            return ""
+        try:
+            return self._act(command, segment_id, text)
+        except QualcodeError as error:
+            return f"Not changed: {error}"
+
+    def _act(self, command: SegmentCommand, segment_id: int, text: str | None) -> str:
+        if command is SegmentCommand.CODE:
+            return self._code(segment_id, text or "")
+        if command is SegmentCommand.UNCODE:
+            return self._uncode(segment_id, text or "")
+        if command is SegmentCommand.MEMO:
+            return self._memo(segment_id, text or "")
+        return self._decide(segment_id, text, accept=command is SegmentCommand.ACCEPT)
+
+    def _label(self, code_id: str) -> str:
+        return next(
+            (code_label(code) for code in self.codes if code["code_id"] == code_id), code_id
+        )
+
+    def _code(self, segment_id: int, text: str) -> str:
+        code_id = resolve_code(text, self.codes)
+        result = code_segment(self.project, segment_id, code_id, coder=self.coder)
+        if not result.created:
+            return f"Segment {segment_id} already has {code_id} by {self.coder}."
+        position = self.state.position
+        self.state.record(SegmentEntry("coding", position, segment_id, coding_id=result.coding_id))
+        self.summary.coded += 1
+        return f"Coded segment {segment_id} with {self._label(code_id)}."
+
+    def _uncode(self, segment_id: int, text: str) -> str:
+        if not text.strip() and not _own_codes(
+            segment_details(self.project, segment_id), self.coder
+        ):
+            return f"Segment {segment_id} has no codes by {self.coder} to remove."
+        code_id = resolve_code(text, self.codes)
+        removed = take_codings(self.project, segment_id, code_id, coder=self.coder)
+        position = self.state.position
+        self.state.record(SegmentEntry("uncoding", position, segment_id, removed=removed))
+        self.summary.uncoded += 1
+        return f"Removed {self._label(code_id)} from segment {segment_id}."
+
+    def _memo(self, segment_id: int, text: str) -> str:
+        memo = text.strip()
+        if not memo:
+            return "Empty memo: nothing written."
+        memo_id = add_memo(self.project, "segment", str(segment_id), memo, coder=self.coder)
+        self.state.record(SegmentEntry("memo", self.state.position, segment_id, memo_id=memo_id))
+        self.summary.memos += 1
+        return f"Memo {memo_id} on segment {segment_id}."
+
+    def _decide(self, segment_id: int, text: str | None, *, accept: bool) -> str:
+        number, suggestion = self._numbered_suggestion(segment_id, text)
+        suggestion_id = int(suggestion["suggestion_id"])
+        if accept:
+            decision = accept_suggestion(self.project, suggestion_id, coder=self.coder)
+            self.summary.accepted += 1
+        else:
+            decision = reject_suggestion(self.project, suggestion_id, coder=self.coder)
+            self.summary.rejected += 1
+        position = self.state.position
+        self.state.record(SegmentEntry("decision", position, segment_id, decision=decision))
+        verb = "Accepted" if accept else "Rejected"
+        return (
+            f"{verb} suggestion {number}: {suggestion['code']} "
+            f"({suggestion['rule_kind']} {suggestion['rule']})."
+        )
+
+    def _numbered_suggestion(self, segment_id: int, text: str | None) -> tuple[int, dict[str, Any]]:
+        """The pending suggestion numbered ``text`` on the segment (the only one if ``text``
+        is empty and there is only one)."""
+        pending = segment_suggestions(self.project, segment_id)
+        if not pending:
+            raise NotFoundError(f"segment {segment_id} has no pending suggestions")
+        wanted = (text or "").strip()
+        if not wanted and len(pending) == 1:
+            return 1, pending[0]
+        if not (wanted.isascii() and wanted.isdigit()) or not 1 <= int(wanted) <= len(pending):
+            raise UsageError(f"give a suggestion number from 1 to {len(pending)}, not {wanted!r}")
+        return int(wanted), pending[int(wanted) - 1]
+
+    def _undo(self) -> str:
+        entry = self.state.undo()
+        if entry is None:
+            return "Nothing to undo."
+        try:
+            what = self._revert(entry)
+        except QualcodeError as error:
+            return f"Could not undo: {error}"
+        self.summary.undone += 1
+        return f"Undone: {what}."
+
+    def _revert(self, entry: SegmentEntry) -> str:
+        """Write the inverse of ``entry``; return what was undone, for the status."""
+        if entry.decision is not None:
+            reopen_suggestion(self.project, entry.decision)
+            if entry.decision.status == "accepted":
+                self.summary.accepted -= 1
+            else:
+                self.summary.rejected -= 1
+            return f"{entry.decision.status} suggestion {entry.decision.suggestion_id}"
+        if entry.removed is not None:
+            restore_codings(self.project, entry.removed)
+            self.summary.uncoded -= 1
+            return f"uncoding on segment {entry.segment_id}"
+        if entry.coding_id is not None:
+            remove_coding(self.project, entry.coding_id)
+            self.summary.coded -= 1
+            return f"coding {entry.coding_id}"
+        assert entry.memo_id is not None
+        remove_memo(self.project, entry.memo_id)
+        self.summary.memos -= 1
+        return f"memo {entry.memo_id}"
+
+
+# Rendering with prompt_toolkit -------------------------------------------------------------
+
+
+def _who(row: Mapping[str, Any]) -> str:
+    speaker = row["speaker"] or "(no speaker)"
+    return f"{speaker} ({row['role']})" if row["role"] else speaker
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+
+
+def _coding_lines(codings: list[dict[str, Any]], text: str) -> StyleAndTextTuples:
+    if not codings:
+        return [("class:dim", "codes: none yet\n")]
+    lines: StyleAndTextTuples = [("", "codes:\n")]
+    for coding in codings:
+        # Automatic codings are recorded with the coder 'auto': say it once, with the rule.
+        how = str(coding["origin"])
+        if coding["coder"] != how:
+            how = f"{coding['coder']} · {how}"
+        if coding["origin"] == "auto":
+            how += f" ({coding['rule_kind']} {coding['rule']})"
+        quote = "" if coding["quote"] == text else f" 「{coding['quote']}」"
+        lines += [
+            ("", "  "),
+            ("class:code", f"{coding['code']} {coding['code_name']}".strip()),
+            ("", f" · {how}{quote}\n"),
+        ]
+    return lines
+
+
+def _suggestion_lines(suggestions: list[dict[str, Any]]) -> StyleAndTextTuples:
+    if not suggestions:
+        return []
+    lines: StyleAndTextTuples = [("", "pending suggestions:\n")]
+    for number, suggestion in enumerate(suggestions, start=1):
+        lines += [
+            ("", f"  {number}. "),
+            ("class:code", f"{suggestion['code']} {suggestion['code_name']}".strip()),
+            ("", f" · {suggestion['rule_kind']} {suggestion['rule']} 「{suggestion['quote']}」\n"),
+        ]
+    return lines
+
+
+def segment_card(session: SegmentSession, card: SegmentCard) -> StyleAndTextTuples:
+    """The formatted text shown for one segment."""
+    segment = card.details.segment
+    lines: StyleAndTextTuples = [
+        ("class:header", f"── {session.state.progress()} · segment {segment['segment_id']} · "
+                         f"case {segment['case_name']} · {segment['document']} ──\n"),
+    ]  # fmt: skip
+    previous = card.details.previous
+    if previous is not None:
+        lines.append(("class:dim", f"  {_who(previous)}: {_shorten(str(previous['text']))}\n"))
+    lines += [("", f"{_who(segment)}\n"), ("", f"> {segment['text']}\n")]
+    lines += _coding_lines(card.details.codings, str(segment["text"]))
+    lines += _suggestion_lines(card.suggestions)
+    lines += [
+        ("class:dim", f"memo ({memo['coder']}): {memo['text']}\n") for memo in card.details.memos
+    ]
+    return lines
+
+
+def _question(
+    command: SegmentCommand, session: SegmentSession, card: SegmentCard
+) -> tuple[str, WordCompleter | None] | None:
+    """What to ask before ``command`` (and the completion to offer), or ``None`` if nothing."""
+    if command is SegmentCommand.CODE:
+        return "code (id, name, or number from 'l'): ", code_completer(session.codes)
+    if command is SegmentCommand.UNCODE:
+        own = set(card.own_codes(session.coder))
+        if not own:
+            return None
+        codes = [code for code in session.codes if code["code_id"] in own]
+        return f"remove which of your codes ({', '.join(sorted(own))}): ", code_completer(codes)
+    if command in (SegmentCommand.ACCEPT, SegmentCommand.REJECT) and len(card.suggestions) > 1:
+        return f"{command.value} suggestion number (1-{len(card.suggestions)}): ", None
+    if command is SegmentCommand.MEMO:
+        return "memo on this segment: ", None
+    return None
+
+
+#: Commands after which the card is shown again: what is on the segment (or where) changed.
+_REDRAW = frozenset(
+    {
+        SegmentCommand.CODE, SegmentCommand.UNCODE, SegmentCommand.ACCEPT,
+        SegmentCommand.REJECT, SegmentCommand.MEMO, SegmentCommand.UNDO,
+    }
+)  # fmt: skip
+
+
+def _read_segment_command(
+    session: SegmentSession, input: Input | None, output: Output | None
+) -> SegmentCommand:
+    key = read_key(SEGMENT_KEYS, f"{session.state.progress()}  {SEGMENT_KEY_HELP} ", input, output)
+    return SegmentCommand.QUIT if key is None else SEGMENT_KEYS[key]
+
+
+def run_segment_review(
+    session: SegmentSession, *, input: Input | None = None, output: Output | None = None
+) -> SegmentSummary:
+    """Run the interactive session until past the last segment, ``q``, Ctrl-D or end of input.
+
+    Ctrl-C raises :class:`KeyboardInterrupt`; everything done before it is saved (each action
+    was committed when it was made). ``input``/``output`` default to the terminal.
+    """
+    show = printer(output)
+    shown: int | None = None
+    while not session.done:
+        card = session.card()
+        if card is None:
+            break
+        if shown != session.state.position:
+            show(segment_card(session, card))
+            shown = session.state.position
+        try:
+            command = _read_segment_command(session, input, output)
+            question = _question(command, session, card)
+            text = None if question is None else ask(*question, input, output)
+        except EOFError:
+            break
+        if question is not None and text is None:
+            show([("class:status", "Cancelled.\n")])
+            continue
+        status = session.apply(command, text)
+        if status:
+            show([("class:status", status + "\n")])
+        if command in _REDRAW:
+            shown = None
+    if session.state.finished and not session.quit:
+        show([("class:status", "End of the segments in this selection.\n")])
+    return session.summary
