@@ -6,6 +6,7 @@ Every case writes real bytes to a file in tmp_path and reads them back, as the i
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -117,6 +118,17 @@ def test_mixed_line_endings_become_lf(tmp_path: Path) -> None:
 def test_crlf_split_by_nothing_else_is_one_newline_and_lf_cr_is_two() -> None:
     assert normalise_text("a\r\nb") == "a\nb"
     assert normalise_text("a\n\rb") == "a\n\nb"
+
+
+@given(
+    st.text(alphabet=st.sampled_from("a网😀\U0002000b\r\n\v\f\x85\u2028\u2029\u0301"), max_size=40)
+)
+def test_every_line_break_becomes_one_lf_and_splitlines_agrees(raw: str) -> None:
+    """The same as replacing CRLF, then each lone break, in one left-to-right scan."""
+    expected = re.sub("\r\n|[\r\v\f\x85\u2028\u2029]", "\n", raw)
+    text = normalise_text(raw)
+    assert text == unicodedata.normalize("NFC", expected)
+    assert text.splitlines() == text.split("\n")[: len(text.splitlines())]
 
 
 def test_rarer_line_breaks_become_lf_so_splitlines_agrees() -> None:
