@@ -12,12 +12,8 @@ handles it, so an interruption prints one line, not a traceback per worker.
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-from collections import deque
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -27,6 +23,7 @@ from qualcode.coding_import import looks_like_codings_table
 from qualcode.documents import PreparedDocument, store_document
 from qualcode.errors import ConflictError, InputError, UsageError
 from qualcode.models import UNITS, Unit
+from qualcode.parallel import ordered_map, worker_count
 from qualcode.project import Project
 
 Language = Literal["auto", "zh", "en"]
@@ -36,8 +33,6 @@ FileStatus = Literal["added", "replaced", "skipped", "failed"]
 #: From this many files on, documents are prepared in worker processes (starting the workers
 #: costs more than it saves for a few files).
 PARALLEL_FILES = 8
-#: Documents prepared ahead of the store, per worker: bounds memory when workers outpace it.
-_AHEAD_PER_WORKER = 2
 
 #: File names a folder scan passes over: project documentation, not interviews.
 _NOT_TRANSCRIPTS = ("readme", "license", "licence", "changelog")
@@ -160,44 +155,15 @@ def _prepare_or_explain(path: Path, options: ImportOptions) -> Prepared:
         return str(error)
 
 
-def _init_worker() -> None:
-    """Worker initializer: Ctrl-C is the importing process's to handle, and a worker must not
-    outlive it. On Linux the kernel kills the worker when the importing process dies (even by
-    SIGKILL), so no orphan keeps the terminal's pipes open; elsewhere the pool's own shutdown
-    is all there is."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform == "linux":
-        import ctypes
-
-        set_parent_death_signal = 1  # PR_SET_PDEATHSIG in <sys/prctl.h>
-        ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGKILL)
-
-
 def _prepared_in_order(files: list[Path], options: ImportOptions) -> Iterator[Prepared]:
-    """Each file prepared, in order: in worker processes when there are many files."""
-    # The importing process stores while the workers prepare: one core is kept for it.
-    workers = min((os.cpu_count() or 1) - 1, 4)
+    """Each file prepared, in order: in worker processes (:mod:`qualcode.parallel`) when
+    there are many files, while this process stores what is ready."""
+    workers = worker_count()
     if len(files) < PARALLEL_FILES or workers < 1:
-        for path in files:
-            yield _prepare_or_explain(path, options)
-        return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
-        pending: deque[Future[Prepared]] = deque()
-        remaining = iter(files)
-        try:
-            for path in remaining:
-                pending.append(pool.submit(_prepare_or_explain, path, options))
-                if len(pending) >= workers * _AHEAD_PER_WORKER:
-                    break
-            while pending:
-                result = pending.popleft().result()
-                next_path = next(remaining, None)
-                if next_path is not None:
-                    pending.append(pool.submit(_prepare_or_explain, next_path, options))
-                yield result
-        finally:
-            for future in pending:
-                future.cancel()
+        return (_prepare_or_explain(path, options) for path in files)
+    return ordered_map(
+        functools.partial(_prepare_or_explain, options=options), files, workers=workers
+    )
 
 
 def import_file(project: Project, path: Path, options: ImportOptions) -> FileOutcome:
