@@ -14,6 +14,7 @@ from qualcode.autocode import AutocodeOptions, run_autocode
 from qualcode.codebook_store import load_into_project
 from qualcode.documents import PreparedDocument, store_document
 from qualcode.models import Segment
+from qualcode.parallel import worker_count
 from qualcode.project import open_project
 from tests.conftest import CODEBOOK, INTERVIEW, Cli, prepare_interview, write, write_codebook
 
@@ -234,3 +235,28 @@ def test_bulk_run_rebuilds_the_indexes_and_codes_the_same(
     assert any("codings_segment" in str(step) for step in plan)
     assert cli("undo").exit_code == 0
     assert [(row["code"], row["start_char"], row["end_char"]) for row in quotes(cli)] == normal
+
+
+def test_a_run_matched_in_worker_processes_codes_the_same(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large runs match in workers beside the writes; the codings and the report must not
+    change. The shipped samples and codebook exercise patterns, lemmas, exclusions and
+    English whole words."""
+    if worker_count() < 1:
+        pytest.skip("a one-core machine never matches in workers")
+    shipped = Path(__file__).resolve().parent.parent
+    assert cli("import", str(shipped / "transcripts")).exit_code == 0
+    assert (
+        cli("codebook", "load", str(shipped / "codebooks" / "community_governance.yml")).exit_code
+        == 0
+    )
+    fields = ("segment_id", "code", "rule", "start_char", "end_char", "quote")
+    in_process = cli("autocode", "--format", "json")
+    coded_here = [tuple(row[name] for name in fields) for row in quotes(cli)]
+    monkeypatch.setattr("qualcode.autocode.PARALLEL_SEGMENTS", 1)
+    in_workers = cli("autocode", "--format", "json")
+    assert in_workers.exit_code == 0, in_workers.stderr
+    assert in_workers.stdout == in_process.stdout
+    assert [tuple(row[name] for name in fields) for row in quotes(cli)] == coded_here
+    assert len(coded_here) > 100
