@@ -13,6 +13,7 @@ run on the first ``--naive-segments`` segments and its rate is given next to our
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import time
@@ -139,13 +140,17 @@ def main() -> None:
         codebook_path = arguments.out / f"codebook_{arguments.keywords}.yml"
         load_generated_codebook(project, codebook_path, keywords)
 
+        load_before = os.getloadavg()[0]
         started, started_cpu = time.perf_counter(), time.process_time()
         report = run_autocode(project, AutocodeOptions(run_by="bench"))
         ours, ours_cpu = time.perf_counter() - started, time.process_time() - started_cpu
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN)
         rate = report.segments_processed / ours
         print(f"qualcode autocode: {report.segments_processed} segments, {report.codings} "
-              f"codings in {ours:.2f} s, CPU {ours_cpu:.2f} s ({rate:,.0f} segments/s), "
-              f"peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
+              f"codings in {ours:.2f} s ({rate:,.0f} segments/s); CPU {ours_cpu:.2f} s in this "
+              f"process, {workers.ru_utime + workers.ru_stime:.2f} s in matching workers; "
+              f"peak RSS {peak_rss_mb():.0f} MB, workers {workers.ru_maxrss / 1024:.0f} MB; "
+              f"load average before {load_before:.2f}")  # fmt: skip
 
         count, hits, naive = naive_autocode(project, keywords, arguments.naive_segments)
         in_scope = project.conn.execute(
