@@ -28,7 +28,7 @@ Result = TypeVar("Result")
 MAX_WORKERS = 4
 #: Inputs submitted ahead per worker: enough to keep workers busy while the main process
 #: writes, few enough to keep memory flat.
-AHEAD_PER_WORKER = 2
+AHEAD_PER_WORKER = 4
 
 
 def worker_count() -> int:
