@@ -27,7 +27,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 from qualcode.errors import ConflictError, QualcodeError
 from qualcode.project import Project
@@ -97,18 +97,26 @@ class Entry:
     memo_id: int | None = None
 
 
-@dataclass
-class ReviewState:
-    """Which suggestion is current and what undo goes back to. Pure: no I/O.
+class _Positioned(Protocol):
+    @property
+    def position(self) -> int: ...
 
-    A decision (accept/reject) moves to the next suggestion; skip moves on without a record;
-    coding the segment or writing a memo stays on the current suggestion. Undo pops the last
-    recorded action and returns to the suggestion it was taken on.
+
+EntryT = TypeVar("EntryT", bound=_Positioned)
+
+
+@dataclass
+class QueueState(Generic[EntryT]):
+    """A queue of ids, which one is current, and the undo history. Pure: no I/O.
+
+    Shared by both review sessions: the suggestion queue (:class:`ReviewState`) and the
+    segment queue (:class:`qualcode.review_segments.SegmentState`). Undo pops the last
+    recorded action and returns to the queue position it was taken at.
     """
 
     queue: Sequence[int]
     position: int = 0
-    history: list[Entry] = field(default_factory=list)
+    history: list[EntryT] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -116,7 +124,7 @@ class ReviewState:
 
     @property
     def current(self) -> int | None:
-        """The suggestion id on screen, or ``None`` once past the end."""
+        """The id on screen, or ``None`` once past the end."""
         return self.queue[self.position] if self.position < len(self.queue) else None
 
     @property
@@ -124,26 +132,34 @@ class ReviewState:
         return self.position >= len(self.queue)
 
     def progress(self) -> str:
-        """``"12/340"``: the current suggestion's place in the queue."""
+        """``"12/340"``: the current item's place in the queue."""
         return f"{min(self.position + 1, self.total)}/{self.total}"
 
     def advance(self) -> None:
         if not self.finished:
             self.position += 1
 
-    def record(self, entry: Entry) -> None:
-        """Remember an action for undo; a decision also moves to the next suggestion."""
+    def record(self, entry: EntryT) -> None:
+        """Remember an action for undo."""
         self.history.append(entry)
-        if entry.kind == "decision":
-            self.advance()
 
-    def undo(self) -> Entry | None:
-        """Forget the last action and go back to its suggestion; ``None`` if there is none."""
+    def undo(self) -> EntryT | None:
+        """Forget the last action and go back to where it was taken; ``None`` if none."""
         if not self.history:
             return None
         entry = self.history.pop()
         self.position = entry.position
         return entry
+
+
+class ReviewState(QueueState[Entry]):
+    """The suggestion queue: a decision (accept/reject) moves to the next suggestion; skip
+    moves on without a record; coding the segment or writing a memo stays where it is."""
+
+    def record(self, entry: Entry) -> None:
+        super().record(entry)
+        if entry.kind == "decision":
+            self.advance()
 
 
 @dataclass

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from qualcode.codebook_store import code_rows
@@ -46,7 +46,7 @@ from qualcode.coding import (
 )
 from qualcode.errors import NotFoundError, QualcodeError, UsageError
 from qualcode.project import Project
-from qualcode.review import ask, printer, read_key
+from qualcode.review import QueueState, ask, printer, read_key
 from qualcode.suggestions import (
     Decision,
     accept_suggestion,
@@ -200,38 +200,12 @@ class SegmentEntry:
     memo_id: int | None = None
 
 
-@dataclass
-class SegmentState:
-    """Which segment is current and what undo goes back to. Pure: no I/O.
-
-    Next and back move through the queue (next past the last segment finishes it); actions
-    stay on their segment. Undo pops the last action and returns to its segment.
-    """
-
-    queue: Sequence[int]
-    position: int = 0
-    history: list[SegmentEntry] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return len(self.queue)
-
-    @property
-    def current(self) -> int | None:
-        """The segment id on screen, or ``None`` once past the end."""
-        return self.queue[self.position] if self.position < len(self.queue) else None
-
-    @property
-    def finished(self) -> bool:
-        return self.position >= len(self.queue)
-
-    def progress(self) -> str:
-        """``"12/340"``: the current segment's place in the queue."""
-        return f"{min(self.position + 1, self.total)}/{self.total}"
+class SegmentState(QueueState[SegmentEntry]):
+    """The segment queue: next and back move through it (next past the last segment
+    finishes it); actions stay on their segment."""
 
     def next(self) -> None:
-        if not self.finished:
-            self.position += 1
+        self.advance()
 
     def back(self) -> bool:
         """Go to the previous segment; ``False`` (and stay) on the first one."""
@@ -239,17 +213,6 @@ class SegmentState:
             return False
         self.position -= 1
         return True
-
-    def record(self, entry: SegmentEntry) -> None:
-        self.history.append(entry)
-
-    def undo(self) -> SegmentEntry | None:
-        """Forget the last action and go back to its segment; ``None`` if there is none."""
-        if not self.history:
-            return None
-        entry = self.history.pop()
-        self.position = entry.position
-        return entry
 
 
 # The session ------------------------------------------------------------------------------
