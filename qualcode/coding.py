@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from qualcode.cases import now_utc
 from qualcode.codebook_store import require_code
+from qualcode.documents import coded_with_clause, coded_with_parameters, require_named
 from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.journal import journaled
 from qualcode.models import MAX_ID
@@ -242,18 +243,6 @@ class SegmentSelection:
     all_speakers: bool = False
 
 
-def _require_name(conn: sqlite3.Connection, table: str, name: str, listing: str) -> None:
-    """Raise :class:`NotFoundError` unless ``table`` has a row named ``name``, with a hint."""
-    if conn.execute(f"SELECT 1 FROM {table} WHERE name = ?", (name,)).fetchone() is not None:
-        return
-    import difflib
-
-    known = [row[0] for row in conn.execute(f"SELECT name FROM {table}")]
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else f" (see '{listing}')"
-    raise NotFoundError(f"no {table[:-1]} '{name}'{hint}")
-
-
 def select_segments(project: Project, selection: SegmentSelection) -> list[int]:
     """Ids of the segments matching ``selection`` in reading order: documents in the order
     they were imported (as ``docs list`` shows them), then segments in document order.
@@ -264,20 +253,17 @@ def select_segments(project: Project, selection: SegmentSelection) -> list[int]:
     clauses = [] if selection.all_speakers else ["(s.role IS NULL OR s.role <> 'interviewer')"]
     parameters: list[object] = []
     if selection.case_name is not None:
-        _require_name(conn, "cases", selection.case_name, "qualcode cases list")
+        require_named(conn, "cases", selection.case_name, "case", "qualcode cases list")
         clauses.append("k.name = ?")
         parameters.append(selection.case_name)
     if selection.document is not None:
-        _require_name(conn, "documents", selection.document, "qualcode docs list")
+        require_named(conn, "documents", selection.document, "document", "qualcode docs list")
         clauses.append("d.name = ?")
         parameters.append(selection.document)
     if selection.code is not None:
         require_code(conn, selection.code)
-        clauses.append(
-            "EXISTS (SELECT 1 FROM codings c WHERE c.segment_id = s.segment_id AND "
-            "c.superseded_by_run IS NULL AND (c.code_id = ? OR c.code_id LIKE ? ESCAPE '\\'))"
-        )
-        parameters += [selection.code, selection.code.replace("_", "\\_") + ".%"]
+        clauses.append(coded_with_clause("s.segment_id"))
+        parameters += coded_with_parameters(selection.code)
     if selection.uncoded_by is not None:
         clauses.append(
             "NOT EXISTS (SELECT 1 FROM codings c WHERE c.segment_id = s.segment_id AND "

@@ -317,9 +317,7 @@ class SegmentFilter:
     limit: int | None = None
 
 
-def _require_named(
-    conn: sqlite3.Connection, table: str, name: str, what: str, listing: str
-) -> None:
+def require_named(conn: sqlite3.Connection, table: str, name: str, what: str, listing: str) -> None:
     """Raise :class:`NotFoundError` unless ``table`` has a row named ``name``, with a hint."""
     if conn.execute(f"SELECT 1 FROM {table} WHERE name = ?", (name,)).fetchone() is not None:
         return
@@ -329,6 +327,20 @@ def _require_named(
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else f" (see '{listing}')"
     raise NotFoundError(f"no {what} '{name}'{hint}")
+
+
+def coded_with_clause(segment_id_column: str) -> str:
+    """SQL that holds when the segment has a current coding of a code or of a sub-code of it
+    (``--code grid`` finds ``grid.checkpoints`` codings); its parameters come from
+    :func:`coded_with_parameters`."""
+    return (
+        f"EXISTS (SELECT 1 FROM codings c WHERE c.segment_id = {segment_id_column} "
+        "AND c.superseded_by_run IS NULL AND (c.code_id = ? OR c.code_id LIKE ? ESCAPE '\\'))"
+    )
+
+
+def coded_with_parameters(code: str) -> list[str]:
+    return [code, code.replace("_", "\\_") + ".%"]
 
 
 def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[dict[str, Any]]:
@@ -341,9 +353,9 @@ def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[dict[str
 
     conn = project.conn
     if filters.document is not None:
-        _require_named(conn, "documents", filters.document, "document", "qualcode docs list")
+        require_named(conn, "documents", filters.document, "document", "qualcode docs list")
     if filters.case_name is not None:
-        _require_named(conn, "cases", filters.case_name, "case", "qualcode cases list")
+        require_named(conn, "cases", filters.case_name, "case", "qualcode cases list")
     if filters.code is not None:
         require_code(conn, filters.code)
     clauses: list[str] = []
@@ -358,12 +370,8 @@ def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[dict[str
             clauses.append(f"{column} = ?")
             parameters.append(value)
     if filters.code is not None:
-        # A code selects its sub-codes too: --code grid finds grid.checkpoints codings.
-        clauses.append(
-            "EXISTS (SELECT 1 FROM codings c WHERE c.segment_id = segments_view.segment_id "
-            "AND c.superseded_by_run IS NULL AND (c.code_id = ? OR c.code_id LIKE ? ESCAPE '\\'))"
-        )
-        parameters += [filters.code, filters.code.replace("_", "\\_") + ".%"]
+        clauses.append(coded_with_clause("segments_view.segment_id"))
+        parameters += coded_with_parameters(filters.code)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     limit = ""
     if filters.limit is not None:
