@@ -18,8 +18,9 @@ The queue is the pending suggestions matching the filters when the session start
 order. Skipped suggestions stay pending for the next session. Suggestions decided by someone
 else while the session runs are passed over.
 
-:func:`read_key`, :func:`ask` and :func:`printer` are shared with the segment session
-(:mod:`qualcode.review_segments`, plain ``qualcode review``).
+The queue state (:class:`QueueState`), the session loop (:func:`drive`, told by a
+:class:`SessionScreen` what to show and ask) and :func:`read_key` are shared with the segment
+session (:mod:`qualcode.review_segments`, plain ``qualcode review``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from qualcode.errors import ConflictError, QualcodeError
 from qualcode.project import Project
@@ -410,45 +411,107 @@ def printer(output: Output | None) -> Callable[[StyleAndTextTuples], None]:
     return show
 
 
+class _Session(Protocol):
+    """What :func:`drive` needs of a review session."""
+
+    @property
+    def done(self) -> bool: ...
+    @property
+    def quit(self) -> bool: ...
+    @property
+    def state(self) -> QueueState[Any]: ...
+    def apply(self, command: Any, text: str | None = None) -> str: ...
+
+
+CardT = TypeVar("CardT")
+CommandT = TypeVar("CommandT")
+
+
+@dataclass(frozen=True)
+class SessionScreen(Generic[CardT, CommandT]):
+    """How one kind of session looks and talks: what :func:`drive` calls for it.
+
+    ``card`` gives what to show for the current item (``None`` when the session is over),
+    ``render`` draws it, ``read_command`` waits for a key, ``question`` says what to ask
+    before a command (prompt and completer) or ``None``, ``redraw`` lists the commands after
+    which the card is drawn again, and ``end`` is printed when the queue runs out.
+    """
+
+    card: Callable[[], CardT | None]
+    render: Callable[[CardT], StyleAndTextTuples]
+    read_command: Callable[[Input | None, Output | None], CommandT]
+    question: Callable[[CommandT, CardT], tuple[str, Completer | None] | None]
+    redraw: frozenset[CommandT]
+    end: str
+
+
+def drive(
+    session: _Session,
+    screen: SessionScreen[CardT, CommandT],
+    input: Input | None,
+    output: Output | None,
+) -> None:
+    """Run a session until its queue is done, ``q``, Ctrl-D or end of input.
+
+    Shows the card when the position changed (or after a command in ``screen.redraw``),
+    reads a command, asks what it needs, applies it (each action commits at once) and
+    prints its status. Ctrl-C raises :class:`KeyboardInterrupt`; nothing done is lost.
+    """
+    show = printer(output)
+    shown: int | None = None
+    while not session.done:
+        card = screen.card()
+        if card is None:
+            break
+        if shown != session.state.position:
+            show(screen.render(card))
+            shown = session.state.position
+        try:
+            command = screen.read_command(input, output)
+            question = screen.question(command, card)
+            text = None if question is None else ask(*question, input, output)
+        except EOFError:
+            break
+        if question is not None and text is None:
+            show([("class:status", "Cancelled.\n")])
+            continue
+        status = session.apply(command, text)
+        if status:
+            show([("class:status", status + "\n")])
+        if command in screen.redraw:
+            shown = None  # show the card again: what is on it (or where) changed
+    if session.state.finished and not session.quit:
+        show([("class:status", screen.end + "\n")])
+
+
 def run_review(
     session: ReviewSession, *, input: Input | None = None, output: Output | None = None
 ) -> ReviewSummary:
-    """Run the interactive session until the queue is done, ``q``, Ctrl-D or end of input.
-
-    Ctrl-C raises :class:`KeyboardInterrupt` after the decisions so far are saved (each one
-    was committed when it was made). ``input``/``output`` default to the terminal.
-    """
+    """Run the interactive suggestion session (see :func:`drive`); ``input``/``output``
+    default to the terminal."""
     from prompt_toolkit.completion import WordCompleter
 
     from qualcode.codebook_store import code_rows
 
-    show = printer(output)
     code_ids = [str(row["code_id"]) for row in code_rows(session.project)]
     completer = WordCompleter(code_ids, sentence=True) if code_ids else None
-    shown: int | None = None
-    while not session.done:
-        context = session.context()
-        if context is None:
-            break
-        if shown != session.state.position:
-            show(_card(session, context))
-            shown = session.state.position
-        try:
-            command = _read_command(session, input, output)
-            text: str | None = None
-            if command is Command.CODE:
-                text = ask("code id: ", completer, input, output)
-            elif command is Command.MEMO:
-                text = ask("memo on this segment: ", None, input, output)
-        except EOFError:
-            break
-        if command in (Command.CODE, Command.MEMO) and text is None:
-            show([("class:status", "Cancelled.\n")])
-            continue
-        status = session.apply(command, text)
-        show([("class:status", status + "\n")])
-        if command in (Command.UNDO, Command.CODE, Command.MEMO):
-            shown = None  # show the card again: its codes or position changed
-    if session.state.finished and not session.quit:
-        show([("class:status", "No more pending suggestions in this selection.\n")])
+
+    def question(
+        command: Command, _context: SuggestionContext
+    ) -> tuple[str, Completer | None] | None:
+        if command is Command.CODE:
+            return "code id: ", completer
+        if command is Command.MEMO:
+            return "memo on this segment: ", None
+        return None
+
+    screen = SessionScreen(
+        card=session.context,
+        render=lambda context: _card(session, context),
+        read_command=lambda input, output: _read_command(session, input, output),
+        question=question,
+        redraw=frozenset({Command.UNDO, Command.CODE, Command.MEMO}),
+        end="No more pending suggestions in this selection.",
+    )
+    drive(session, screen, input, output)
     return session.summary

@@ -46,7 +46,7 @@ from qualcode.coding import (
 )
 from qualcode.errors import NotFoundError, QualcodeError, UsageError
 from qualcode.project import Project
-from qualcode.review import QueueState, ask, printer, read_key
+from qualcode.review import QueueState, SessionScreen, drive, read_key
 from qualcode.suggestions import (
     Decision,
     accept_suggestion,
@@ -516,34 +516,15 @@ def _read_segment_command(
 def run_segment_review(
     session: SegmentSession, *, input: Input | None = None, output: Output | None = None
 ) -> SegmentSummary:
-    """Run the interactive session until past the last segment, ``q``, Ctrl-D or end of input.
-
-    Ctrl-C raises :class:`KeyboardInterrupt`; everything done before it is saved (each action
-    was committed when it was made). ``input``/``output`` default to the terminal.
-    """
-    show = printer(output)
-    shown: int | None = None
-    while not session.done:
-        card = session.card()
-        if card is None:
-            break
-        if shown != session.state.position:
-            show(segment_card(session, card))
-            shown = session.state.position
-        try:
-            command = _read_segment_command(session, input, output)
-            question = _question(command, session, card)
-            text = None if question is None else ask(*question, input, output)
-        except EOFError:
-            break
-        if question is not None and text is None:
-            show([("class:status", "Cancelled.\n")])
-            continue
-        status = session.apply(command, text)
-        if status:
-            show([("class:status", status + "\n")])
-        if command in _REDRAW:
-            shown = None
-    if session.state.finished and not session.quit:
-        show([("class:status", "End of the segments in this selection.\n")])
+    """Run the interactive segment session (see :func:`qualcode.review.drive`);
+    ``input``/``output`` default to the terminal."""
+    screen = SessionScreen(
+        card=session.card,
+        render=lambda card: segment_card(session, card),
+        read_command=lambda input, output: _read_segment_command(session, input, output),
+        question=lambda command, card: _question(command, session, card),
+        redraw=_REDRAW,
+        end="End of the segments in this selection.",
+    )
+    drive(session, screen, input, output)
     return session.summary
