@@ -29,10 +29,10 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from generate import make_turn_text
 
-from bench.generate import make_turn_text
 from qualcode.analysis.matrix import MatrixOptions, build_matrix
 from qualcode.analysis.query import CodingFilter
 from qualcode.cases import now_utc
@@ -40,8 +40,11 @@ from qualcode.codebook_store import load_into_project
 from qualcode.documents import PreparedDocument, store_document
 from qualcode.exporting.matrix import export_matrix
 from qualcode.exporting.tables import ExportFormat
-from qualcode.models import Segment
+from qualcode.models import Role, Segment
 from qualcode.project import Project, open_project
+
+INTERVIEWER: Role = "interviewer"
+RESPONDENT: Role = "respondent"
 
 CASES = 200
 SEGMENTS_PER_CASE = 1_000
@@ -70,13 +73,13 @@ def generate(path: Path, codings: int, seed: int = 11) -> None:
             offset = 0
             for ordinal in range(SEGMENTS_PER_CASE):
                 speaker, role = (
-                    ("采访者", "interviewer") if ordinal % 4 == 0 else ("受访者", "respondent")
+                    ("采访者", INTERVIEWER) if ordinal % 4 == 0 else ("受访者", RESPONDENT)
                 )
                 turn = make_turn_text(rng)
                 start = offset + len(speaker) + 1
                 text_parts.append(f"{speaker}：{turn}\n")
                 offset += len(speaker) + 1 + len(turn) + 1
-                segments.append(Segment(ordinal, start, start + len(turn), speaker, role))  # type: ignore[arg-type]
+                segments.append(Segment(ordinal, start, start + len(turn), speaker, role))
             document = PreparedDocument(
                 name=f"interview_{number:03d}.txt", source_path="generated",
                 text="".join(text_parts), encoding="utf-8", source_format="txt",
@@ -106,7 +109,7 @@ def _insert_codings(project: Project, total: int, rng: random.Random) -> None:
         )
         inserted = 0
         while inserted < total:
-            batch = []
+            batch: list[tuple[Any, ...]] = []
             for _ in range(total - inserted):
                 segment_id, start, end = segments[rng.randrange(len(segments))]
                 code = codes[rng.randrange(len(codes))]

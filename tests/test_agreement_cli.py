@@ -285,7 +285,9 @@ def test_no_segment_coded_by_all(cli: Cli, db_path: Path, tmp_path: Path) -> Non
 
 
 def test_rules_against_a_coder(cli: Cli, study: Project) -> None:
-    report = rows_of(cli("agree", "--coders", "li", "--rules", "--format", "json"))
+    result = cli("agree", "--coders", "li", "--rules", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report: dict[str, Any] = json.loads(result.stdout)
     assert report["units"] == 9
     codes = {row["code"]: row for row in report["codes"]}
     assert codes[A] == {

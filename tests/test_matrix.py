@@ -16,7 +16,7 @@ import pytest
 from qualcode.analysis.matrix import MISSING_LABEL, MatrixOptions, build_matrix
 from qualcode.analysis.query import CodingFilter
 from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.cases import set_case_attributes
+from qualcode.cases import AttributeValue, set_case_attributes
 from qualcode.codebook_store import load_into_project
 from qualcode.coding import Span, code_segment
 from qualcode.documents import PreparedDocument, store_document
@@ -68,7 +68,7 @@ INTERVIEWS = {
     ]),
 }  # fmt: skip
 
-ATTRIBUTES = {
+ATTRIBUTES: dict[str, dict[str, AttributeValue]] = {
     "柴机社区": {"district": "梁溪区", "community_type": "老旧小区", "households": 3200},
     "华庄社区": {"district": "滨湖区", "community_type": "商品房小区", "households": 5100},
     "清名社区": {"district": "梁溪区", "households": 900},

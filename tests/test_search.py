@@ -36,9 +36,9 @@ def test_chinese_queries_of_every_length(cli: Cli, tmp_path: Path) -> None:
     assert two[1]["hits"] == [[0, 2], [8, 10]]
     three = _hits(cli, "网格员")
     assert [hit["segment_id"] for hit in three] == [ids[2], ids[3]]
-    text = three[1]["text"]
-    assert isinstance(text, str)
-    assert [text[start:end] for start, end in three[1]["hits"]] == ["网格员", "网格员"]  # type: ignore[index, misc]
+    text, spans = three[1]["text"], three[1]["hits"]
+    assert isinstance(text, str) and isinstance(spans, list)
+    assert [text[start:end] for start, end in spans] == ["网格员", "网格员"]
 
 
 def test_english_is_case_insensitive(cli: Cli, tmp_path: Path) -> None:
