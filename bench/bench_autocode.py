@@ -23,12 +23,12 @@ from pathlib import Path
 
 from generate import make_turn_text
 
-from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.codebook import load_codebook
-from qualcode.codebook_store import load_into_project
-from qualcode.documents import PreparedDocument, store_document
+from qualcode.autocode.runs import AutocodeOptions, run_autocode
+from qualcode.codebook.model import load_codebook
 from qualcode.models import Segment
-from qualcode.project import Project, open_project
+from qualcode.store.codebooks import load_into_project
+from qualcode.store.documents import PreparedDocument, store_document
+from qualcode.store.project import Project, open_project
 
 SEGMENTS_PER_DOCUMENT = 2_000
 SHIPPED_CODEBOOK = Path(__file__).resolve().parent.parent / "codebooks" / "community_governance.yml"

@@ -30,13 +30,13 @@ from typing import TypeVar
 import ahocorasick_rs
 from bench_autocode import SEGMENTS_PER_DOCUMENT, keyword_pool, naive_autocode, parse_arguments
 
-from qualcode.autocode import _bulk_write
-from qualcode.matching import normalise, normalise_many
-from qualcode.project import Project, open_project
+from qualcode.autocode.matching import normalise, normalise_many
+from qualcode.autocode.runs import _bulk_write
+from qualcode.store.project import Project, open_project
 
 Result = TypeVar("Result")
 
-#: As in qualcode.matching: texts are searched in chunks of about this many characters.
+#: As in qualcode.autocode.matching: texts are searched in chunks of about this many characters.
 CHUNK_CHARACTERS = 262_144
 
 

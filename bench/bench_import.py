@@ -18,8 +18,8 @@ from pathlib import Path
 
 from generate import write_transcripts
 
-from qualcode.importing.pipeline import ImportOptions, import_paths, prepare_document
-from qualcode.project import open_project
+from qualcode.flows.importing import ImportOptions, import_paths, prepare_document
+from qualcode.store.project import open_project
 
 
 def peak_rss_mb() -> float:

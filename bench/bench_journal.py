@@ -44,10 +44,10 @@ import time
 
 from bench_autocode import generated_project, keyword_pool, load_generated_codebook, parse_arguments
 
-from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.journal import undo
-from qualcode.migrations import JOURNALED_TABLES, RUN_ROW_TABLES, create_journal_triggers
-from qualcode.project import Project
+from qualcode.autocode.runs import AutocodeOptions, run_autocode
+from qualcode.store.journal import undo
+from qualcode.store.migrations import JOURNALED_TABLES, RUN_ROW_TABLES, create_journal_triggers
+from qualcode.store.project import Project
 
 WAYS = ("none", "compact", "per-row")
 _COMPACT_WHEN = "(SELECT compact_runs FROM journal_state WHERE entry_id IS NOT NULL) = 0"

@@ -35,13 +35,12 @@ from generate import make_turn_text
 
 from qualcode.analysis.matrix import MatrixOptions, build_matrix
 from qualcode.analysis.query import CodingFilter
-from qualcode.cases import now_utc
-from qualcode.codebook_store import load_into_project
-from qualcode.documents import PreparedDocument, store_document
 from qualcode.exporting.matrix import export_matrix
 from qualcode.exporting.tables import ExportFormat
 from qualcode.models import Role, Segment
-from qualcode.project import Project, open_project
+from qualcode.store.codebooks import load_into_project
+from qualcode.store.documents import PreparedDocument, store_document
+from qualcode.store.project import Project, now_utc, open_project
 
 INTERVIEWER: Role = "interviewer"
 RESPONDENT: Role = "respondent"
@@ -195,7 +194,7 @@ NAIVE_QUOTES = """
 import csv, resource, sys
 from qualcode.analysis.query import CodingFilter
 from qualcode.analysis.quotes import iter_quotes, quote_columns
-from qualcode.project import open_project
+from qualcode.store.project import open_project
 with open_project(sys.argv[1]) as project:
     columns = quote_columns(project)
     rows = list(iter_quotes(project, CodingFilter(), columns=columns))

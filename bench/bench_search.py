@@ -1,8 +1,8 @@
 """Search speed on a large project (run bench_import.py first to build it).
 
 Run:  .venv/bin/python bench/bench_search.py --segments 1000000
-Times ``qualcode.search`` (FTS5 trigram for queries of 3+ characters, instr scan below) and the
-naive way: fetch every segment and test ``query in text`` in Python.
+Times ``qualcode.store.search`` (FTS5 trigram for queries of 3+ characters, instr scan below)
+and the naive way: fetch every segment and test ``query in text`` in Python.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import statistics
 import time
 from pathlib import Path
 
-from qualcode.project import open_project
-from qualcode.search import search, update_search_index
+from qualcode.store.project import open_project
+from qualcode.store.search import search, update_search_index
 
 QUERIES = ("卡", "网格", "网格员", "智慧社区平台", "volunteers", "WeChat group")
 

@@ -16,21 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qualcode.errors import QualcodeError
-    from qualcode.importing.pipeline import ImportOptions, import_paths
-    from qualcode.project import Project, open_project
-    from qualcode.search import search
+    from qualcode.flows.importing import ImportOptions, import_paths
+    from qualcode.store.project import Project, open_project
+    from qualcode.store.search import search
 
-__version__ = "0.1.0"
+from qualcode._version import __version__
 
 #: Public names and the modules they live in, imported on first use (PEP 562) so that
 #: ``import qualcode`` (and so ``qualcode --help``) does not load the import pipeline.
 _EXPORTS = {
-    "ImportOptions": "qualcode.importing.pipeline",
-    "Project": "qualcode.project",
+    "ImportOptions": "qualcode.flows.importing",
+    "Project": "qualcode.store.project",
     "QualcodeError": "qualcode.errors",
-    "import_paths": "qualcode.importing.pipeline",
-    "open_project": "qualcode.project",
-    "search": "qualcode.search",
+    "import_paths": "qualcode.flows.importing",
+    "open_project": "qualcode.store.project",
+    "search": "qualcode.store.search",
 }
 
 __all__ = [

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from qualcode.cli import app
-from qualcode.project import Project, open_project
+from qualcode.store.project import Project, open_project
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SAMPLES = REPOSITORY / "transcripts"

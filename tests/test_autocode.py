@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.codebook_store import load_into_project
-from qualcode.documents import PreparedDocument, store_document
+from qualcode.autocode.runs import AutocodeOptions, run_autocode
 from qualcode.models import Segment
 from qualcode.parallel import worker_count
-from qualcode.project import open_project
+from qualcode.store.codebooks import load_into_project
+from qualcode.store.documents import PreparedDocument, store_document
+from qualcode.store.project import open_project
 from tests.conftest import CODEBOOK, INTERVIEW, Cli, prepare_interview, write, write_codebook
 
 
@@ -223,7 +223,7 @@ def test_bulk_run_rebuilds_the_indexes_and_codes_the_same(
         indexes_before = conn.execute(indexes_sql).fetchall()
     assert cli("autocode").exit_code == 0
     normal = [(row["code"], row["start_char"], row["end_char"]) for row in quotes(cli)]
-    monkeypatch.setattr("qualcode.autocode.BULK_SEGMENTS", 1)
+    monkeypatch.setattr("qualcode.autocode.runs.BULK_SEGMENTS", 1)
     assert cli("autocode").exit_code == 0
     bulk = [(row["code"], row["start_char"], row["end_char"]) for row in quotes(cli)]
     assert bulk == normal
@@ -254,7 +254,7 @@ def test_a_run_matched_in_worker_processes_codes_the_same(
     fields = ("segment_id", "code", "rule", "start_char", "end_char", "quote")
     in_process = cli("autocode", "--format", "json")
     coded_here = [tuple(row[name] for name in fields) for row in quotes(cli)]
-    monkeypatch.setattr("qualcode.autocode.PARALLEL_SEGMENTS", 1)
+    monkeypatch.setattr("qualcode.autocode.runs.PARALLEL_SEGMENTS", 1)
     in_workers = cli("autocode", "--format", "json")
     assert in_workers.exit_code == 0, in_workers.stderr
     assert in_workers.stdout == in_process.stdout

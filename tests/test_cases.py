@@ -66,7 +66,7 @@ def test_a_table_of_separators_only_is_one_error(cli: Cli, tmp_path: Path) -> No
 
 
 def test_only_plain_numbers_become_numbers() -> None:
-    from qualcode.cases import typed_value
+    from qualcode.store.cases import typed_value
 
     numbers = {"14": 14, " -3 ": -3, "+2": 2, "0": 0, "3.5": 3.5, "-0.25": -0.25}
     for raw, expected in numbers.items():

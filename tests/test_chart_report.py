@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.analysis.chart import find_cjk_font, render_heatmap
 from qualcode.analysis.matrix import MatrixOptions, build_matrix
-from qualcode.coding import code_segment
-from qualcode.project import Project
+from qualcode.exporting.chart import find_cjk_font, render_heatmap
+from qualcode.store.codings import code_segment
+from qualcode.store.project import Project
 from tests.conftest import Cli
 from tests.test_freq import add_document, build_study
 

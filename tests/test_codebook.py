@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from qualcode.codebook import (
+from qualcode.codebook.model import (
     CSV_COLUMNS,
     Code,
     Codebook,
@@ -156,7 +156,7 @@ def test_shipped_codebook_avoids_bare_generic_words() -> None:
 
 
 def _naive_hits(codebook: Codebook, text: str) -> set[str]:
-    """Codes a plain keyword/pattern matcher finds: a stand-in for qualcode.autocode.
+    """Codes a plain keyword/pattern matcher finds: a stand-in for qualcode.autocode.runs.
 
     Chinese keywords match on characters, English ones as whole words ignoring case; a hit
     overlapped by an ``exclude`` phrase of its code is vetoed; where hits of different codes

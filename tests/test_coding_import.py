@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.codebook_store import load_into_project
-from qualcode.coding_import import (
+from qualcode.errors import InputError
+from qualcode.flows.codings_import import (
     CodingsFileError,
     CodingsImport,
     import_codings,
     looks_like_codings_table,
 )
-from qualcode.documents import PreparedDocument, store_document
-from qualcode.errors import InputError
-from qualcode.journal import history
 from qualcode.models import Role, Segment
-from qualcode.project import Project, open_project
+from qualcode.store.codebooks import load_into_project
+from qualcode.store.documents import PreparedDocument, store_document
+from qualcode.store.journal import history
+from qualcode.store.project import Project, open_project
 from tests.conftest import Cli, write
 
 CHAIJI = (

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualcode.errors import InputError
-from qualcode.importing.decoding import decode_bytes, normalise_text
+from qualcode.text.decoding import decode_bytes, normalise_text
 
 SIMPLIFIED = (
     "采访者：您好，请先介绍一下您在社区的工作。\n"

@@ -6,9 +6,9 @@ import json
 import pickle
 from pathlib import Path
 
-from qualcode.documents import SegmentColumns, content_hash, store_document
-from qualcode.importing.pipeline import ImportOptions, prepare_document
-from qualcode.project import Project
+from qualcode.flows.importing import ImportOptions, prepare_document
+from qualcode.store.documents import SegmentColumns, content_hash, store_document
+from qualcode.store.project import Project
 from tests.conftest import Cli, write
 from tests.test_import import INTERVIEW, table_dump
 

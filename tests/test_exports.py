@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from qualcode.analysis.matrix import Matrix, MatrixOptions, build_matrix
 from qualcode.analysis.query import CodingFilter
-from qualcode.project import Project
+from qualcode.store.project import Project
 from tests.conftest import Cli
 from tests.test_matrix import CASES, build_study
 

@@ -16,11 +16,11 @@ from qualcode.analysis.freq import (
     word_frequencies,
     words_of,
 )
-from qualcode.codebook_store import load_into_project
-from qualcode.coding import code_segment
-from qualcode.documents import PreparedDocument, store_document
 from qualcode.models import Role, Segment
-from qualcode.project import Project
+from qualcode.store.codebooks import load_into_project
+from qualcode.store.codings import code_segment
+from qualcode.store.documents import PreparedDocument, store_document
+from qualcode.store.project import Project
 from tests.conftest import Cli, write
 
 Turn = tuple[str, Role, str]

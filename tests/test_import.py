@@ -8,7 +8,7 @@ from pathlib import Path
 
 import docx
 
-from qualcode.documents import SEGMENT_FIELDS
+from qualcode.store.documents import SEGMENT_FIELDS
 from tests.conftest import Cli, write
 
 INTERVIEW = (

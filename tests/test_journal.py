@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 
-from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.codebook_store import load_into_project, merge_codes, relocate_code
-from qualcode.coding import Span, add_memo, code_segment, uncode_segment
-from qualcode.coding_import import import_codings
-from qualcode.documents import PreparedDocument, store_document
+from qualcode.autocode.runs import AutocodeOptions, run_autocode
 from qualcode.errors import ConflictError, NotFoundError
-from qualcode.journal import history, undo
-from qualcode.merging import merge_project
+from qualcode.flows.codings_import import import_codings
 from qualcode.models import Segment
-from qualcode.project import Project, open_project
-from qualcode.suggestions import (
+from qualcode.store.codebooks import load_into_project, merge_codes, relocate_code
+from qualcode.store.codings import Span, add_memo, code_segment, uncode_segment
+from qualcode.store.documents import PreparedDocument, store_document
+from qualcode.store.journal import history, undo
+from qualcode.store.merging import merge_project
+from qualcode.store.project import Project, open_project
+from qualcode.store.suggestions import (
     Decision,
     SuggestionFilter,
     accept_suggestion,

@@ -1,4 +1,4 @@
-"""Language detection, the Han test, and the real spaCy and jieba behind ``qualcode.language``."""
+"""Language detection, the Han test, and the real spaCy and jieba behind qualcode.text.language."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from qualcode.language import (
+from qualcode.text.language import (
     chinese_words,
     detect_language,
     english_lemmatizer,
@@ -89,9 +89,9 @@ def test_chinese_words_gives_offsets_into_the_text() -> None:
 def test_jieba_is_silent_and_nothing_heavy_loads_on_import() -> None:
     script = (
         "import sys\n"
-        "import qualcode.language, qualcode.segmenting\n"
+        "import qualcode.text.language, qualcode.text.segmenting\n"
         "assert 'spacy' not in sys.modules and 'jieba' not in sys.modules\n"
-        "from qualcode.language import chinese_words\n"
+        "from qualcode.text.language import chinese_words\n"
         "assert chinese_words('我们社区')[0] == ('我们', 0, 2)\n"
     )
     completed = subprocess.run(

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualcode.layout import (
+from qualcode.models import Turn
+from qualcode.text.layout import (
     MAX_LABEL_CHARS,
     SpeakerLabel,
     _candidate_labels,
@@ -22,7 +23,6 @@ from qualcode.layout import (
     role_for_label,
     split_speaker_label,
 )
-from qualcode.models import Turn
 from tests.conftest import REPOSITORY
 
 INTERVIEW = (

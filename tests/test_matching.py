@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qualcode.autocode.matching import compile_matcher, english_lemma_forms, normalise
 from qualcode.errors import QualcodeError
-from qualcode.matching import compile_matcher, english_lemma_forms, normalise
 from qualcode.models import CodeRules, Match
 
 

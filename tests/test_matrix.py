@@ -15,14 +15,14 @@ import pytest
 
 from qualcode.analysis.matrix import MISSING_LABEL, MatrixOptions, build_matrix
 from qualcode.analysis.query import CodingFilter
-from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.cases import AttributeValue, set_case_attributes
-from qualcode.codebook_store import load_into_project
-from qualcode.coding import Span, code_segment
-from qualcode.documents import PreparedDocument, store_document
+from qualcode.autocode.runs import AutocodeOptions, run_autocode
 from qualcode.errors import NotFoundError, UsageError
 from qualcode.models import Segment
-from qualcode.project import Project
+from qualcode.store.cases import AttributeValue, set_case_attributes
+from qualcode.store.codebooks import load_into_project
+from qualcode.store.codings import Span, code_segment
+from qualcode.store.documents import PreparedDocument, store_document
+from qualcode.store.project import Project
 from tests.conftest import Cli, write
 
 CODEBOOK = """\
@@ -79,7 +79,7 @@ THEMES = ["grid", "opinion", "shortfalls"]
 
 def build_study(project: Project, folder: Path) -> dict[str, list[int]]:
     """Store the fixture study; return the segment ids of each document, in order."""
-    from qualcode.cases import ensure_case
+    from qualcode.store.cases import ensure_case
 
     with project.transaction() as conn:
         for name in CASES:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.codebook_store import load_into_project
-from qualcode.coding import Span, add_memo, code_segment
-from qualcode.documents import PreparedDocument, store_document
-from qualcode.merging import merge_project
+from qualcode.autocode.runs import AutocodeOptions, run_autocode
 from qualcode.models import Segment
-from qualcode.project import Project, open_project
+from qualcode.store.codebooks import load_into_project
+from qualcode.store.codings import Span, add_memo, code_segment
+from qualcode.store.documents import PreparedDocument, store_document
+from qualcode.store.merging import merge_project
+from qualcode.store.project import Project, open_project
 from tests.conftest import Cli, write
 from tests.test_journal import CODEBOOK, build_study, dump, interview_document, segment_ids
 

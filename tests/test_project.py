@@ -9,8 +9,8 @@ import pytest
 from sqlite_utils import Database
 
 from qualcode.errors import ProjectError
-from qualcode.migrations import migrations
-from qualcode.project import NEW_PROJECT_PAGE_SIZE, open_project, open_project_readonly
+from qualcode.store.migrations import migrations
+from qualcode.store.project import NEW_PROJECT_PAGE_SIZE, open_project, open_project_readonly
 from tests.conftest import Cli
 
 

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from qualcode.analysis.cooccur import CooccurOptions, build_cooccurrence
 from qualcode.analysis.query import CodingFilter
 from qualcode.analysis.quotes import iter_quotes, quote_columns
-from qualcode.project import Project
+from qualcode.store.project import Project
 from tests.conftest import Cli
 from tests.test_matrix import build_study
 

@@ -11,9 +11,7 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from qualcode.coding import list_memos
-from qualcode.project import Project, open_project
-from qualcode.review import (
+from qualcode.review.suggestions import (
     Command,
     Entry,
     ReviewSession,
@@ -22,7 +20,9 @@ from qualcode.review import (
     command_for,
     run_review,
 )
-from qualcode.suggestions import (
+from qualcode.store.codings import list_memos
+from qualcode.store.project import Project, open_project
+from qualcode.store.suggestions import (
     Decision,
     SuggestionFilter,
     accept_suggestion,

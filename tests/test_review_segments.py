@@ -12,12 +12,9 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.codebook_store import code_rows
-from qualcode.coding import SegmentSelection, code_segment, list_memos
+from qualcode.autocode.runs import AutocodeOptions, run_autocode
 from qualcode.errors import NotFoundError, UsageError
-from qualcode.project import Project, open_project
-from qualcode.review_segments import (
+from qualcode.review.segments import (
     SEGMENT_KEYS,
     SegmentCommand,
     SegmentEntry,
@@ -29,7 +26,10 @@ from qualcode.review_segments import (
     run_segment_review,
     segment_card,
 )
-from qualcode.suggestions import SuggestionFilter, list_suggestions
+from qualcode.store.codebooks import code_rows
+from qualcode.store.codings import SegmentSelection, code_segment, list_memos
+from qualcode.store.project import Project, open_project
+from qualcode.store.suggestions import SuggestionFilter, list_suggestions
 from tests.conftest import Cli, write
 from tests.test_suggestions import build_project
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from qualcode.errors import UsageError
 from qualcode.models import UNITS, Segment, Turn, Unit
-from qualcode.segmenting import LANGUAGES, MAX_SEGMENT_CHARS, segment_document, split_sentences
+from qualcode.text.segmenting import LANGUAGES, MAX_SEGMENT_CHARS, segment_document, split_sentences
 
 FAMILY = "👨\u200d👩\u200d👧\u200d👦"  # seven code points, one user-perceived character
 RED_HEART = "❤\ufe0f"  # VS16 emoji presentation

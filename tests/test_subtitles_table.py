@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualcode.errors import InputError
-from qualcode.importing.decoding import normalise_text
 from qualcode.importing.readers import read_file
 from qualcode.importing.subtitles import read_srt, read_vtt
 from qualcode.importing.table import read_turn_table
 from qualcode.models import ReadResult
+from qualcode.text.decoding import normalise_text
 from tests.conftest import Cli, write
 
 SRT = (

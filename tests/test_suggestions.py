@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.codebook_store import load_into_project
-from qualcode.coding import Span, code_segment
-from qualcode.documents import PreparedDocument, store_document
+from qualcode.autocode.runs import AutocodeOptions, run_autocode
 from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.models import Role, Segment
-from qualcode.project import Project, open_project
-from qualcode.suggestions import (
+from qualcode.store.codebooks import load_into_project
+from qualcode.store.codings import Span, code_segment
+from qualcode.store.documents import PreparedDocument, store_document
+from qualcode.store.project import Project, open_project
+from qualcode.store.suggestions import (
     Decision,
     SuggestionFilter,
     accept_suggestion,

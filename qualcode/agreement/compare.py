@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from qualcode.agreement import statistics
 from qualcode.errors import ConflictError, NotFoundError, ProjectError, UsageError
-from qualcode.project import Project, open_project_readonly
+from qualcode.store.project import Project, open_project_readonly
 
 UnitKind = Literal["segment", "char"]
 UNIT_KINDS: tuple[UnitKind, ...] = ("segment", "char")
@@ -94,7 +94,7 @@ class AgreementReport:
 def open_other_project(path: Path) -> Project:
     """Open another coder's project file read-only, after checking that it is one.
 
-    Read-only on purpose (:func:`qualcode.project.open_project_readonly`): comparing must
+    Read-only on purpose (:func:`qualcode.store.project.open_project_readonly`): comparing must
     never migrate or change a colleague's file, nor turn an unrelated SQLite database into a
     project.
     """
@@ -250,7 +250,7 @@ def _compare(project: Project, other: Project | None, options: AgreementOptions)
 
 def _variable_values(project: Project, parent: str) -> dict[str, str]:
     """Map each code below ``parent`` to the sub-code of ``parent`` it belongs to."""
-    from qualcode.codebook_store import current_codebook
+    from qualcode.store.codebooks import current_codebook
 
     codebook = current_codebook(project)
     if parent not in codebook:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qualcode.errors import NotFoundError, UsageError
-from qualcode.project import Project
+from qualcode.store.project import Project
 
 AUTO_CODER = "auto"
 TOP = 10

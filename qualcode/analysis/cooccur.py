@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 from qualcode.analysis.matrix import Level, select_columns
 from qualcode.analysis.query import CodingFilter, filtered_codings_sql, load_temp_map
-from qualcode.codebook import Language
+from qualcode.codebook.model import Language
 from qualcode.errors import UsageError
-from qualcode.project import Project
+from qualcode.store.project import Project
 
 Scope = Literal["segment", "document"]
 SCOPES: tuple[Scope, ...] = ("segment", "document")

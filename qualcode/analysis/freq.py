@@ -5,7 +5,7 @@ What is counted, so that a researcher can predict the numbers:
 - **Words.** Han runs of a segment are split into words by jieba, which is also told the
   Chinese keywords of the project's codebook so that the researcher's own terms (网格员) stay
   whole; the rest of the text by spaCy's blank English tokenizer, each token reduced to its
-  lookup lemma (:func:`qualcode.language.english_lemmatizer`) and lower-cased, so
+  lookup lemma (:func:`qualcode.text.language.english_lemmatizer`) and lower-cased, so
   "Volunteers" and "volunteer" are one word. Tokens without a Han character or a Latin letter
   (numbers, punctuation) and words made of Chinese numerals only (二十四) are not words. Stop
   words come from the shipped data files ``qualcode/data/stopwords_zh.txt`` and
@@ -42,8 +42,8 @@ from typing import Any, Literal
 from qualcode.analysis.matrix import MISSING_LABEL
 from qualcode.analysis.query import CodingFilter, Origin, attribute_names, filtered_codings_sql
 from qualcode.errors import UsageError
-from qualcode.language import HAN_CHARACTER_CLASS, LATIN_CHARACTER_CLASS
-from qualcode.project import Project
+from qualcode.store.project import Project
+from qualcode.text.language import HAN_CHARACTER_CLASS, LATIN_CHARACTER_CLASS
 
 Speakers = Literal["respondent", "all", "interviewer"]
 SPEAKERS: tuple[Speakers, ...] = ("respondent", "all", "interviewer")
@@ -99,7 +99,7 @@ def stop_words(language: Literal["zh", "en"]) -> frozenset[str]:
 
 @functools.cache
 def _english_tools() -> tuple[Any, Callable[[str], str]]:
-    from qualcode.language import english_lemmatizer, english_sentencizer
+    from qualcode.text.language import english_lemmatizer, english_sentencizer
 
     return english_sentencizer().tokenizer, english_lemmatizer()
 
@@ -125,7 +125,7 @@ def _chinese_tokenizer(user_words: frozenset[str]) -> Any:
 
 def codebook_terms(project: Project) -> frozenset[str]:
     """The Chinese keywords of the project's current codebook (empty without a codebook)."""
-    from qualcode.codebook_store import current_codebook, has_codebook
+    from qualcode.store.codebooks import current_codebook, has_codebook
 
     if not has_codebook(project):
         return frozenset()
@@ -143,7 +143,7 @@ def words_of(text: str, user_words: frozenset[str] = frozenset()) -> list[str]:
     ``user_words`` are extra Chinese words jieba should keep whole (:func:`codebook_terms`).
     Stop words, numbers and punctuation are left out (module docstring).
     """
-    from qualcode.language import chinese_words
+    from qualcode.text.language import chinese_words
 
     chinese_stop = stop_words("zh")
     words: list[str] = []
@@ -227,7 +227,7 @@ def _speaker_clause(speakers: Speakers) -> str:
 
 
 def _theme_groups(project: Project, options: FreqOptions) -> _Groups:
-    from qualcode.codebook_store import current_version_id
+    from qualcode.store.codebooks import current_version_id
 
     current_version_id(project)  # NotFoundError, with what to do, when there is no codebook
     conn = project.conn

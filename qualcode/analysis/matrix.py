@@ -60,10 +60,10 @@ from qualcode.analysis.query import (
     load_temp_map,
     segment_arrays,
 )
-from qualcode.codebook import Code, Language
-from qualcode.codebook_store import current_codebook
+from qualcode.codebook.model import Code, Language
 from qualcode.errors import UsageError
-from qualcode.project import Project
+from qualcode.store.codebooks import current_codebook
+from qualcode.store.project import Project
 
 Measure = Literal["segments", "count", "presence", "percent", "coverage", "respondents"]
 MEASURES: tuple[Measure, ...] = (

@@ -27,8 +27,8 @@ from qualcode.analysis.query import (
     case_attribute_values,
     filtered_codings_sql,
 )
-from qualcode.codebook import Language
-from qualcode.project import Project
+from qualcode.codebook.model import Language
+from qualcode.store.project import Project
 
 #: Columns before the case attributes.
 LEADING_FIELDS = ("coding_id", "segment_id", "document", "case_name")

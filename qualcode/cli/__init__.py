@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from qualcode.errors import ExitStatus, QualcodeError
-from qualcode.project import DB_ENV
+from qualcode.store.project import DB_ENV
 
 
 class QualcodeGroup(TyperGroup):

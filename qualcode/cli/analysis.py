@@ -66,9 +66,9 @@ def matrix_command(
     Example: qualcode matrix --by district --level code --measure percent --format csv -o m.csv
     """
     from qualcode.analysis.matrix import build_matrix
-    from qualcode.codebook_store import current_codebook
     from qualcode.exporting.matrix import export_matrix, matrix_table
     from qualcode.exporting.tables import resolve_format
+    from qualcode.store.codebooks import current_codebook
 
     output_format = resolve_format(output_format, output)
     options = matrix_options(

@@ -45,9 +45,9 @@ def autocode_command(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from qualcode.autocode import AutocodeOptions, run_autocode
-    from qualcode.codebook_store import current_codebook
-    from qualcode.coding import resolve_coder
+    from qualcode.autocode.runs import AutocodeOptions, run_autocode
+    from qualcode.store.codebooks import current_codebook
+    from qualcode.store.codings import resolve_coder
 
     options = AutocodeOptions(
         mode=mode.value, only_new=only_new, dry_run=dry_run, codes=split_codes(codes),
@@ -75,7 +75,7 @@ def runs_command(
 
     Example: qualcode autocode runs --format json
     """
-    from qualcode.autocode import list_runs
+    from qualcode.autocode.runs import list_runs
 
     with open_cli_project(ctx) as project:
         emit_rows(list_runs(project), output_format, title="Auto-coding runs")
@@ -92,7 +92,7 @@ def diff_command(
 
     Example: qualcode autocode diff 1 2
     """
-    from qualcode.autocode import diff_runs
+    from qualcode.autocode.runs import diff_runs
 
     with open_cli_project(ctx) as project:
         rows = diff_runs(project, run_a, run_b)
@@ -124,9 +124,9 @@ def tag_command(
 
     Example: qualcode tag new_interviews/ --format json
     """
-    from qualcode.coding import resolve_coder
-    from qualcode.importing.pipeline import ImportOptions
-    from qualcode.tagging import tag_paths
+    from qualcode.flows.importing import ImportOptions
+    from qualcode.flows.tagging import tag_paths
+    from qualcode.store.codings import resolve_coder
 
     with open_cli_project(ctx, create=True) as project:
         result = tag_paths(

@@ -27,7 +27,7 @@ def import_cases_command(
 
     Example: qualcode cases import transcripts/communities.csv
     """
-    from qualcode.cases import import_cases
+    from qualcode.store.cases import import_cases
 
     with open_cli_project(ctx, create=True) as project:
         result = import_cases(project, path)
@@ -46,7 +46,7 @@ def list_cases_command(
 
     Example: qualcode cases list --format csv > cases.csv
     """
-    from qualcode.cases import list_cases
+    from qualcode.store.cases import list_cases
 
     with open_cli_project(ctx) as project:
         rows = list_cases(project)
@@ -65,7 +65,7 @@ def set_case_command(
 
     Example: qualcode cases set Chaiji --attr district=Liangxi --attr years_in_post=17
     """
-    from qualcode.cases import parse_attribute, set_case_attributes
+    from qualcode.store.cases import parse_attribute, set_case_attributes
 
     attributes = dict(parse_attribute(option) for option in attr)
     with open_cli_project(ctx) as project:

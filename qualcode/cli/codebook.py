@@ -30,7 +30,7 @@ def load_command(
 
     Example: qualcode codebook load codebooks/community_governance.yml
     """
-    from qualcode.codebook_store import load_into_project
+    from qualcode.store.codebooks import load_into_project
 
     with open_cli_project(ctx, create=True) as project:
         report = load_into_project(project, path)
@@ -53,7 +53,7 @@ def show_command(
 
     Example: qualcode codebook show --format csv
     """
-    from qualcode.codebook_store import code_rows
+    from qualcode.store.codebooks import code_rows
 
     with open_cli_project(ctx) as project:
         rows = code_rows(project)
@@ -90,9 +90,9 @@ def export_command(
 
     Example: qualcode codebook export --format csv -o codebook.csv
     """
-    from qualcode.codebook import codebook_to_csv, codebook_to_yaml
-    from qualcode.codebook_store import current_codebook
+    from qualcode.codebook.model import codebook_to_csv, codebook_to_yaml
     from qualcode.exporting.tables import write_text_file
+    from qualcode.store.codebooks import current_codebook
 
     with open_cli_project(ctx) as project:
         codebook = current_codebook(project)
@@ -117,7 +117,7 @@ def versions_command(
 
     Example: qualcode codebook versions --format json
     """
-    from qualcode.codebook_store import list_versions
+    from qualcode.store.codebooks import list_versions
 
     with open_cli_project(ctx) as project:
         emit_rows(list_versions(project), output_format, title="Codebook versions")
@@ -135,7 +135,7 @@ def rename_command(
 
     Example: qualcode codebook rename grid.checkpoints bayonets
     """
-    from qualcode.codebook_store import relocate_code
+    from qualcode.store.codebooks import relocate_code
 
     target = new_id if "." in new_id else ".".join([*code.split(".")[:-1], new_id])
     with open_cli_project(ctx) as project:
@@ -153,7 +153,7 @@ def move_command(
 
     Example: qualcode codebook move shortfalls.weak_participation improvement
     """
-    from qualcode.codebook_store import relocate_code
+    from qualcode.store.codebooks import relocate_code
 
     slug = code.rpartition(".")[2]
     target = slug if parent == "." else f"{parent}.{slug}"
@@ -172,7 +172,7 @@ def merge_command(
 
     Example: qualcode codebook merge opinion.publicity opinion.broadcasting
     """
-    from qualcode.codebook_store import merge_codes
+    from qualcode.store.codebooks import merge_codes
 
     with open_cli_project(ctx) as project:
         report = merge_codes(project, source, target)

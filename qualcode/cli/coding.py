@@ -45,7 +45,7 @@ def code_command(
 
     Example: qualcode code 42 grid.checkpoints --quote "卡口" --coder li
     """
-    from qualcode.coding import Span, code_segment, resolve_coder
+    from qualcode.store.codings import Span, code_segment, resolve_coder
 
     name = resolve_coder(coder)
     with open_cli_project(ctx) as project:
@@ -69,7 +69,7 @@ def uncode_command(
 
     Example: qualcode uncode 42 grid.checkpoints --coder li
     """
-    from qualcode.coding import Span, resolve_coder, uncode_segment
+    from qualcode.store.codings import Span, resolve_coder, uncode_segment
 
     name = resolve_coder(coder)
     with open_cli_project(ctx) as project:
@@ -98,7 +98,7 @@ def memo_command(
 
     Example: qualcode memo 42 "Secretary contrasts 2020 and 2022 lockdowns"
     """
-    from qualcode.coding import add_memo, resolve_coder
+    from qualcode.store.codings import add_memo, resolve_coder
 
     with open_cli_project(ctx) as project:
         memo_id = add_memo(project, on.value, target, text, coder=resolve_coder(coder))
@@ -113,7 +113,7 @@ def memos_command(
 
     Example: qualcode memos --format csv
     """
-    from qualcode.coding import list_memos
+    from qualcode.store.codings import list_memos
 
     with open_cli_project(ctx) as project:
         emit_rows(list_memos(project), output_format, title="Memos")

@@ -38,7 +38,7 @@ def import_codings_command(
     chaiji.md,grid.checkpoints,li,卡口,,
     chaiji.md,grid.grid_workers,li,,3,the whole answer
     """
-    from qualcode.coding_import import import_codings
+    from qualcode.flows.codings_import import import_codings
 
     with open_cli_project(ctx) as project:
         result = import_codings(project, path)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from qualcode.project import Project
+    from qualcode.store.project import Project
 
 
 @dataclass
@@ -19,14 +19,14 @@ class CliState:
 
 def open_cli_project(ctx: typer.Context, *, create: bool = False) -> Project:
     """Open the project named by ``--db`` / ``$QUALCODE_DB`` / ``./qualcode.db``."""
-    from qualcode.project import open_project
+    from qualcode.store.project import open_project
 
     state = ctx.find_object(CliState) or CliState()
     return open_project(state.db_path, create=create)
 
 
 def db_path_of(ctx: typer.Context) -> Path:
-    from qualcode.project import default_db_path
+    from qualcode.store.project import default_db_path
 
     state = ctx.find_object(CliState) or CliState()
     return state.db_path or default_db_path()

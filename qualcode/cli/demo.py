@@ -11,7 +11,7 @@ from qualcode.cli.importing import describe_outcome
 from qualcode.cli.output import message, stdout_console
 
 if TYPE_CHECKING:
-    from qualcode.demo import DemoReport
+    from qualcode.flows.demo import DemoReport
 
 
 def demo_command(
@@ -31,8 +31,8 @@ def demo_command(
 
     Example: qualcode demo --dir /tmp/qualcode-demo
     """
-    from qualcode.demo import SAMPLES, run_demo
     from qualcode.exporting.matrix import matrix_table
+    from qualcode.flows.demo import SAMPLES, run_demo
 
     report = run_demo(
         directory, samples=samples or SAMPLES,

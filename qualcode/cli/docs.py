@@ -30,7 +30,7 @@ def list_documents_command(
 
     Example: qualcode docs list --format json
     """
-    from qualcode.documents import list_documents
+    from qualcode.store.documents import list_documents
 
     with open_cli_project(ctx) as project:
         rows = list_documents(project)
@@ -48,7 +48,7 @@ def show_document_command(
 
     Example: qualcode docs show chaiji.md --format json
     """
-    from qualcode.documents import SegmentFilter, get_document, iter_segments
+    from qualcode.store.documents import SegmentFilter, get_document, iter_segments
 
     with open_cli_project(ctx) as project:
         document = get_document(project, name)

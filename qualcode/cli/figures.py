@@ -111,8 +111,8 @@ def chart_matrix_command(
 
     Example: qualcode chart matrix --by district --measure percent -o heatmap.png
     """
-    from qualcode.analysis.chart import render_heatmap
     from qualcode.analysis.matrix import build_matrix
+    from qualcode.exporting.chart import render_heatmap
 
     options = matrix_options(by, level, depth, measure, coder, origin, codes, case, language)
     with open_cli_project(ctx) as project:
@@ -147,7 +147,7 @@ def report_command(
 
     Example: qualcode report --by community_type --quotes 3 -o report.html
     """
-    from qualcode.analysis.report import write_report
+    from qualcode.exporting.report import write_report
 
     options = matrix_options(
         by, level, depth, measure, coder, origin, codes, case, language, quotes

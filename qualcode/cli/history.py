@@ -25,7 +25,7 @@ def history_command(
 
     Example: qualcode history --limit 5 --format csv
     """
-    from qualcode.journal import HISTORY_FIELDS, history
+    from qualcode.store.journal import HISTORY_FIELDS, history
 
     # The table leaves out undone_at (the CSV and JSON have it) to stay readable in a terminal.
     columns = HISTORY_FIELDS[:-1] if output_format is OutputFormat.table else HISTORY_FIELDS
@@ -43,7 +43,7 @@ def undo_command(
 
     Example: qualcode undo 2
     """
-    from qualcode.journal import undo
+    from qualcode.store.journal import undo
 
     with open_cli_project(ctx) as project:
         undone = undo(project, count)
@@ -62,7 +62,7 @@ def merge_command(
 
     Example: qualcode merge ../wang/qualcode.db
     """
-    from qualcode.merging import merge_project
+    from qualcode.store.merging import merge_project
 
     with open_cli_project(ctx) as project:
         result = merge_project(project, path)

@@ -13,7 +13,7 @@ from qualcode.cli.options import TextLanguageChoice
 from qualcode.cli.output import message, write_json
 
 if TYPE_CHECKING:
-    from qualcode.importing.pipeline import FileOutcome
+    from qualcode.flows.importing import FileOutcome
 
 
 class UnitChoice(enum.StrEnum):
@@ -70,9 +70,9 @@ def import_command(
     """
     from dataclasses import asdict
 
-    from qualcode.cases import parse_attribute
-    from qualcode.importing.pipeline import ImportOptions, import_paths
-    from qualcode.project import project_exists
+    from qualcode.flows.importing import ImportOptions, import_paths
+    from qualcode.store.cases import parse_attribute
+    from qualcode.store.project import project_exists
 
     attributes = dict(parse_attribute(option) for option in attr or [])
     options = ImportOptions(

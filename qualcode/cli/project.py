@@ -13,7 +13,7 @@ def init(ctx: typer.Context) -> None:
 
     Example: qualcode --db study.db init
     """
-    from qualcode.project import project_exists
+    from qualcode.store.project import project_exists
 
     path = db_path_of(ctx)
     if project_exists(path):

@@ -19,7 +19,7 @@ from qualcode.cli.output import (
 from qualcode.models import MAX_ID
 
 if TYPE_CHECKING:
-    from qualcode.search import SearchHit
+    from qualcode.store.search import SearchHit
 
 DocOption = Annotated[str | None, typer.Option("--doc", help="Only this document.")]
 CaseOption = Annotated[str | None, typer.Option("--case", help="Only this case.")]
@@ -44,7 +44,7 @@ def segments_command(
 
     Example: qualcode segments --case Chaiji --format json
     """
-    from qualcode.documents import SegmentFilter, iter_segments
+    from qualcode.store.documents import SegmentFilter, iter_segments
 
     filters = SegmentFilter(
         document=doc, case_name=case, speaker=speaker, role=role, code=code, limit=limit
@@ -118,7 +118,7 @@ def search_command(
 
     Example: qualcode search 网格员 --case Chaiji
     """
-    from qualcode.search import search
+    from qualcode.store.search import search
 
     with open_cli_project(ctx) as project:
         hits = search(project, query, case_name=case, document=doc, speaker=speaker, limit=limit)

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from prompt_toolkit.input import Input
     from prompt_toolkit.output import Output
 
-    from qualcode.coding import SegmentSelection
-    from qualcode.suggestions import Decision
+    from qualcode.store.codings import SegmentSelection
+    from qualcode.store.suggestions import Decision
 
 T = TypeVar("T")
 
@@ -123,7 +123,7 @@ def review_command(
 
     Example: qualcode review --case Chaiji --uncoded --coder li
     """
-    from qualcode.coding import SegmentSelection, resolve_coder
+    from qualcode.store.codings import SegmentSelection, resolve_coder
 
     if keys_from is None and not sys.stdin.isatty():
         raise UsageError(
@@ -166,8 +166,8 @@ def _review_suggestions(
     run: int | None,
     keys: str | None,
 ) -> None:
-    from qualcode.review import ReviewSession, run_review
-    from qualcode.suggestions import SuggestionFilter, pending_ids
+    from qualcode.review.suggestions import ReviewSession, run_review
+    from qualcode.store.suggestions import SuggestionFilter, pending_ids
 
     filters = SuggestionFilter("pending", code, case, run)
     with open_cli_project(ctx) as project:
@@ -188,7 +188,7 @@ def _review_suggestions(
 def _review_segments(
     ctx: typer.Context, coder: str, selection: SegmentSelection, keys: str | None
 ) -> None:
-    from qualcode.review_segments import SegmentSession, run_segment_review
+    from qualcode.review.segments import SegmentSession, run_segment_review
 
     with open_cli_project(ctx) as project:
         session = SegmentSession(project, coder=coder, selection=selection)
@@ -236,7 +236,7 @@ def list_command(
 
     Example: qualcode suggestions list --code grid --status all --format csv
     """
-    from qualcode.suggestions import SUGGESTION_FIELDS, SuggestionFilter, list_suggestions
+    from qualcode.store.suggestions import SUGGESTION_FIELDS, SuggestionFilter, list_suggestions
 
     filters = SuggestionFilter(
         None if status is StatusChoice.all else status.value, code, case, run
@@ -260,7 +260,7 @@ def _selected_ids(
     case: str | None,
     run: int | None,
 ) -> list[int]:
-    from qualcode.suggestions import SuggestionFilter, pending_ids
+    from qualcode.store.suggestions import SuggestionFilter, pending_ids
 
     if ids and select_all:
         raise UsageError("give suggestion ids or --all, not both")
@@ -295,8 +295,8 @@ def _decide(
     output_format: OutputFormat,
 ) -> None:
     """Accept (or reject) the selected suggestions in one transaction and report the decisions."""
-    from qualcode.coding import resolve_coder
-    from qualcode.suggestions import accept_suggestions, reject_suggestions
+    from qualcode.store.codings import resolve_coder
+    from qualcode.store.suggestions import accept_suggestions, reject_suggestions
 
     name = resolve_coder(coder)
     selected = _selected_ids(ctx, ids, select_all, code, case, run)

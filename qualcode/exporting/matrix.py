@@ -27,7 +27,7 @@ from qualcode.exporting.tables import (
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from qualcode.codebook import Codebook
+    from qualcode.codebook.model import Codebook
 
 TOTAL_LABEL = "total"
 #: Colour scale (low, high) shared by the XLSX sheet and the terminal table.

@@ -19,7 +19,7 @@ Layout of the text this reader produces, so that quotes and offsets are predicta
   (its text belongs to the first row), so no quote is duplicated. A table nested in a cell
   contributes its rows to that cell's text, joined the same way.
 
-The whole text is then normalised (:func:`qualcode.importing.decoding.normalise_text`).
+The whole text is then normalised (:func:`qualcode.text.decoding.normalise_text`).
 python-docx is imported inside :func:`read_docx` to keep ``qualcode --help`` light.
 """
 
@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Protocol
 
 from qualcode.errors import InputError
-from qualcode.importing.decoding import normalise_text, raise_if_blank
 from qualcode.models import ReadResult
+from qualcode.text.decoding import normalise_text, raise_if_blank
 
 _WORD_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _COMPATIBILITY_NAMESPACE = "http://schemas.openxmlformats.org/markup-compatibility/2006"

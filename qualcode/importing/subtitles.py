@@ -10,7 +10,7 @@ keeps its line breaks). Cue numbers, timing lines, the WebVTT header and its ``N
 ``<c.yellow>``, ``{\\an8}``); WebVTT character references (``&amp;``) are resolved. Each cue is
 a turn with the cue's times in seconds. A speaker prefix stays in the text but outside the
 turn's span, as in free text, and is recognised by the same rules as there
-(:mod:`qualcode.layout`: a role word, or a name that recurs in a conversation). A cue without
+(:mod:`qualcode.text.layout`: a role word, or a name that recurs in a conversation). A cue without
 a prefix continues the speaker of the last prefixed cue, as a turn in free text runs until the
 next label; a voice tag names the speaker of its own cue only. Consecutive cues of one named
 speaker are one turn (from the first cue's start to the last cue's end): subtitle tools cut
@@ -32,15 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qualcode.errors import InputError
-from qualcode.importing.decoding import decode_bytes, normalise_text, raise_if_blank
-from qualcode.layout import (
+from qualcode.models import ReadResult, Turn
+from qualcode.text.decoding import decode_bytes, normalise_text, raise_if_blank
+from qualcode.text.layout import (
     SpeakerLabel,
     assign_roles,
     confirmed_speaker_labels,
     parse_clock_time,
     split_speaker_label,
 )
-from qualcode.models import ReadResult, Turn
 
 _TIMESTAMP = r"(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}"
 _TIMING_LINE = re.compile(rf"\s*(?P<start>{_TIMESTAMP})\s*-->\s*(?P<end>{_TIMESTAMP})(?:\s.*)?")

@@ -6,7 +6,7 @@ case, spacing and language ("Start Time", "start_time", "开始时间"); the nam
 each column are data, in ``qualcode/data/turn_table_columns.yml``. Only the text column is
 required. Commas, tabs or semicolons separate the cells (sniffed from the header line, so a
 tab-separated file saved as ``.csv`` works), in any encoding
-:func:`~qualcode.importing.decoding.decode_bytes` reads.
+:func:`~qualcode.text.decoding.decode_bytes` reads.
 
 **The stored text keeps the speaker.** The document text is one line per turn, written
 ``Speaker：text`` (full-width colon when the speaker's name has non-ASCII characters, else
@@ -18,7 +18,7 @@ a transcript, not as an anonymous run of lines. A text cell with line breaks kee
 Rows whose text cell is empty are skipped. Times are ``h:mm:ss`` or ``mm:ss`` with optional
 fractions (``.750`` or ``,750``), or plain seconds (``75.5``). The role column's values are
 read with the same role words as speaker labels (``interviewer``, ``受访者``, ``Q``...); a
-speaker without a role from the table gets one as in :func:`qualcode.layout.assign_roles`.
+speaker without a role from the table gets one as in :func:`qualcode.text.layout.assign_roles`.
 
 Bad input is one :class:`~qualcode.errors.InputError` naming the file (and line): no text
 column (the message lists the columns found), no row with text, a time that cannot be read,
@@ -40,9 +40,9 @@ from typing import Any
 import yaml
 
 from qualcode.errors import InputError
-from qualcode.importing.decoding import decode_bytes, raise_if_blank
-from qualcode.layout import assign_roles, parse_clock_time, role_for_label
 from qualcode.models import ReadResult, Role, Turn
+from qualcode.text.decoding import decode_bytes, raise_if_blank
+from qualcode.text.layout import assign_roles, parse_clock_time, role_for_label
 
 _COLUMN_KINDS = ("text", "speaker", "start_time", "end_time", "role")
 _SECONDS = re.compile(r"\d+(?:\.\d+)?")

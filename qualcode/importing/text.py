@@ -1,7 +1,7 @@
 """Reader for free-text transcripts: ``.txt`` and ``.md``.
 
 The text is kept as the researcher wrote it, only decoded and normalised (see
-:mod:`qualcode.importing.decoding`): leading and trailing blank lines, indentation and
+:mod:`qualcode.text.decoding`): leading and trailing blank lines, indentation and
 Markdown markup such as ``**采访者**：`` stay, so what a quote shows is what the file shows.
 Speaker turns are not found here; the layout detector finds them in the stored text.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from qualcode.errors import InputError
-from qualcode.importing.decoding import decode_bytes, raise_if_blank
 from qualcode.models import ReadResult
+from qualcode.text.decoding import decode_bytes, raise_if_blank
 
 
 def read_text(path: Path, data: bytes) -> ReadResult:

@@ -1,11 +1,12 @@
 """Automatic coding runs: the codebook's rules over stored segments, with provenance.
 
 One run matches every rule of every selected code in one pass per segment
-(:mod:`qualcode.matching`, Aho-Corasick), and writes all its results in one transaction: a run
-row (codebook version and hash, parameters, tool version, time) and one automatic coding per
-hit, each with its run id, the rule that fired and its exact span. Runs never touch manual
-codings. An ``apply`` run marks earlier automatic codings of the segments it processed as
-superseded (kept for ``autocode diff``); a ``suggest`` run stores suggestions for review.
+(:mod:`qualcode.autocode.matching`, Aho-Corasick), and writes all its results in one
+transaction: a run row (codebook version and hash, parameters, tool version, time) and one
+automatic coding per hit, each with its run id, the rule that fired and its exact span. Runs
+never touch manual codings. An ``apply`` run marks earlier automatic codings of the segments it
+processed as superseded (kept for ``autocode diff``); a ``suggest`` run stores suggestions for
+review.
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from qualcode.cases import now_utc
-from qualcode.codebook import Codebook
-from qualcode.codebook_store import current_codebook, current_version_id
+from qualcode.codebook.model import Codebook
 from qualcode.errors import NotFoundError, UsageError
-from qualcode.journal import journaled
 from qualcode.models import CodeRules, Match
 from qualcode.parallel import ordered_map, worker_count
-from qualcode.project import Project
+from qualcode.store.codebooks import current_codebook, current_version_id
+from qualcode.store.journal import journaled
+from qualcode.store.project import Project, now_utc
 
 Mode = Literal["apply", "suggest"]
 MODES: tuple[Mode, ...] = ("apply", "suggest")
@@ -184,7 +184,7 @@ def _store_run(
     report: AutocodeReport,
 ) -> None:
     """Write the run row and its codings (or suggestions) in one journaled transaction."""
-    from qualcode import __version__
+    from qualcode._version import __version__
 
     parameters = {
         "only_new": options.only_new,
@@ -245,7 +245,7 @@ class _BatchMatcher:
     """
 
     def __init__(self, rules: Sequence[CodeRules]) -> None:
-        from qualcode.matching import compile_matcher
+        from qualcode.autocode.matching import compile_matcher
 
         self.matcher = compile_matcher(rules)
         scopes = {rule.code_id: rule.scope for rule in rules}
@@ -323,7 +323,7 @@ def _bulk_write(conn: sqlite3.Connection, table: str, *, enabled: bool) -> Itera
 
     For the bulk inserts of a large auto-coding run: sorting once to rebuild an index beats
     updating it row by row, and the journal triggers are silent during a run anyway (it is
-    journaled compactly, see :mod:`qualcode.journal`), yet their WHEN clause costs a query
+    journaled compactly, see :mod:`qualcode.store.journal`), yet their WHEN clause costs a query
     per row. The definitions are read from ``sqlite_master``, so the schema stays in the
     migrations; unique indexes stay, since they are constraints. Runs inside the caller's
     transaction, so a failure rolls the drops back with everything else.

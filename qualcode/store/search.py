@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qualcode.errors import UsageError
-from qualcode.project import Project
+from qualcode.store.project import Project
 
 _WATERMARK_KEY = "fts_indexed_through_segment_id"
 #: Trigram index needs at least this many characters in a query.

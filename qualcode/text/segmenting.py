@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from qualcode.errors import UsageError
-from qualcode.language import HAN_CHARACTER_CLASS, LATIN_CHARACTER_CLASS, detect_language
 from qualcode.models import UNITS, Segment, Turn, Unit
+from qualcode.text.language import HAN_CHARACTER_CLASS, LATIN_CHARACTER_CLASS, detect_language
 
 if TYPE_CHECKING:
     from spacy.pipeline import Sentencizer
@@ -440,7 +440,7 @@ def _spacy_cuts(text: str, start: int, end: int, needs_latin: bool) -> list[int]
         return []
     if needs_latin and not _LATIN_LETTER.search(piece):
         return []
-    from qualcode.language import english_sentencizer
+    from qualcode.text.language import english_sentencizer
 
     document = english_sentencizer()(piece)
     return [start + sentence.start_char for sentence in document.sents][1:]
@@ -449,7 +449,7 @@ def _spacy_cuts(text: str, start: int, end: int, needs_latin: bool) -> list[int]
 @functools.cache
 def _spacy_punctuation() -> re.Pattern[str]:
     """Any of the characters after which spaCy's sentencizer may end a sentence."""
-    from qualcode.language import english_sentencizer
+    from qualcode.text.language import english_sentencizer
 
     sentencizer = cast("Sentencizer", english_sentencizer().get_pipe("sentencizer"))
     characters = sentencizer.punct_chars

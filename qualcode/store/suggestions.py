@@ -30,11 +30,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from qualcode.cases import now_utc
-from qualcode.coding import Span, code_in_transaction
 from qualcode.errors import ConflictError, NotFoundError, UsageError
-from qualcode.journal import journaled
-from qualcode.project import Project
+from qualcode.store.codings import Span, code_in_transaction
+from qualcode.store.journal import journaled
+from qualcode.store.project import Project, now_utc
 
 Status = Literal["pending", "accepted", "rejected"]
 STATUSES: tuple[Status, ...] = ("pending", "accepted", "rejected")

@@ -2,10 +2,10 @@
 
 Teams often code in Excel: one row per coding, naming the document, the code, the coder and
 where the coding is. This module reads such a table (CSV in any encoding
-:func:`~qualcode.importing.decoding.decode_bytes` accepts, so Excel's UTF-8 with BOM and GBK
+:func:`~qualcode.text.decoding.decode_bytes` accepts, so Excel's UTF-8 with BOM and GBK
 exports both work; comma, tab or semicolon separated), checks every row against the project
 and only then writes all codings in one journaled transaction through
-:func:`qualcode.coding.code_in_transaction`, so the rows become ordinary manual codings.
+:func:`qualcode.store.codings.code_in_transaction`, so the rows become ordinary manual codings.
 
 Columns (header names compared without case, spaces, underscores or hyphens; aliases in
 :data:`COLUMNS`, Chinese ones included):
@@ -37,12 +37,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qualcode.cases import read_csv_rows
-from qualcode.codebook_store import require_code
-from qualcode.coding import Span, code_in_transaction
 from qualcode.errors import InputError, NotFoundError
-from qualcode.journal import journaled
-from qualcode.project import Project
+from qualcode.store.cases import read_csv_rows
+from qualcode.store.codebooks import require_code
+from qualcode.store.codings import Span, code_in_transaction
+from qualcode.store.journal import journaled
+from qualcode.store.project import Project
 
 #: Accepted header names per column, compared by :func:`_header_key`.
 COLUMNS: dict[str, tuple[str, ...]] = {

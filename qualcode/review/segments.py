@@ -1,7 +1,7 @@
 """The segment review session: code segments one at a time, from scratch, with undo.
 
 This is ``qualcode review`` (``--suggestions`` gives the suggestion queue of
-:mod:`qualcode.review`). The same three layers, so that the logic is testable without a
+:mod:`qualcode.review.suggestions`). The same three layers, so that the logic is testable without a
 terminal:
 
 - :class:`SegmentState` is pure: the queue of segment ids, which one is current, and the undo
@@ -9,7 +9,7 @@ terminal:
   were taken at.
 - :class:`SegmentSession` ties the state to the project: coding, uncoding, accepting or
   rejecting a suggestion on the segment, a memo, and every undo are written at once, each in
-  its own transaction, through :mod:`qualcode.coding` and :mod:`qualcode.suggestions`.
+  its own transaction, through :mod:`qualcode.store.codings` and :mod:`qualcode.store.suggestions`.
   Quitting, Ctrl-C or the end of the keys at any moment keeps everything done so far.
 - :func:`run_segment_review` renders with prompt_toolkit: one segment at a time with progress,
   case, document, speaker and role, the previous segment for context, the codes already on it
@@ -17,8 +17,9 @@ terminal:
   (:data:`SEGMENT_KEYS`) and prompts for a code, a suggestion number or a memo when the key
   needs one. ``input`` and ``output`` can be a pipe and a dummy (tests, ``--input``).
 
-The queue is fixed when the session starts (:func:`qualcode.coding.select_segments`): coding a
-segment of an ``--uncoded`` queue keeps it in the queue, so that back and undo still reach it.
+The queue is fixed when the session starts (:func:`qualcode.store.codings.select_segments`):
+coding a segment of an ``--uncoded`` queue keeps it in the queue, so that back and undo still
+reach it.
 
 A code is named at the prompt by its id, its Chinese or English name (any case), the last part
 of its id when only one code has it (``checkpoints``), or its number in the code list that
@@ -32,8 +33,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from qualcode.codebook_store import code_rows
-from qualcode.coding import (
+from qualcode.errors import NotFoundError, QualcodeError, UsageError
+from qualcode.review.suggestions import QueueState, SessionScreen, drive, read_key
+from qualcode.store.codebooks import code_rows
+from qualcode.store.codings import (
     RemovedCodings,
     SegmentDetails,
     SegmentSelection,
@@ -44,10 +47,8 @@ from qualcode.coding import (
     select_segments,
     take_codings,
 )
-from qualcode.errors import NotFoundError, QualcodeError, UsageError
-from qualcode.project import Project
-from qualcode.review import QueueState, SessionScreen, drive, read_key
-from qualcode.suggestions import (
+from qualcode.store.project import Project
+from qualcode.store.suggestions import (
     Decision,
     accept_suggestion,
     reject_suggestion,
@@ -516,7 +517,7 @@ def _read_segment_command(
 def run_segment_review(
     session: SegmentSession, *, input: Input | None = None, output: Output | None = None
 ) -> SegmentSummary:
-    """Run the interactive segment session (see :func:`qualcode.review.drive`);
+    """Run the interactive segment session (see :func:`qualcode.review.suggestions.drive`);
     ``input``/``output`` default to the terminal."""
     screen = SessionScreen(
         card=session.card,

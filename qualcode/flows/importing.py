@@ -18,13 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from qualcode.cases import AttributeValue, case_for_file, looks_like_cases_table, read_cases_table
-from qualcode.coding_import import looks_like_codings_table
-from qualcode.documents import PreparedDocument, store_document
 from qualcode.errors import ConflictError, InputError, UsageError
+from qualcode.flows.codings_import import looks_like_codings_table
 from qualcode.models import UNITS, Unit
 from qualcode.parallel import ordered_map, worker_count
-from qualcode.project import Project
+from qualcode.store.cases import (
+    AttributeValue,
+    case_for_file,
+    looks_like_cases_table,
+    read_cases_table,
+)
+from qualcode.store.documents import PreparedDocument, store_document
+from qualcode.store.project import Project
 
 Language = Literal["auto", "zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("auto", "zh", "en")
@@ -117,9 +122,9 @@ def _table_kind(path: Path) -> str | None:
 def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
     """Read and segment one file without touching the project."""
     from qualcode.importing.readers import read_file
-    from qualcode.language import detect_language
-    from qualcode.layout import assign_roles, detect_turns
-    from qualcode.segmenting import segment_document
+    from qualcode.text.language import detect_language
+    from qualcode.text.layout import assign_roles, detect_turns
+    from qualcode.text.segmenting import segment_document
 
     if not path.exists():
         raise InputError(path, "no such file")

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import UsageError
-from qualcode.journal import journaled, set_summary
-from qualcode.project import Project, open_project_readonly
+from qualcode.store.journal import journaled, set_summary
+from qualcode.store.project import Project, open_project_readonly
 
 
 @dataclass

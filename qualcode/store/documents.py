@@ -15,10 +15,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from qualcode.cases import AttributeValue, ensure_case, now_utc, write_attributes
 from qualcode.errors import ConflictError, NotFoundError
 from qualcode.models import Role, Segment
-from qualcode.project import Project
+from qualcode.store.cases import AttributeValue, ensure_case, write_attributes
+from qualcode.store.project import Project, now_utc
 
 StoreStatus = Literal["added", "replaced", "skipped"]
 
@@ -267,7 +267,7 @@ def _count(number: int, noun: str) -> str:
 
 def _delete_document(conn: sqlite3.Connection, document_id: int) -> None:
     """Remove a document, its segments and their search-index entries."""
-    from qualcode.search import forget_segments
+    from qualcode.store.search import forget_segments
 
     forget_segments(conn, document_id)
     conn.execute("DELETE FROM segments WHERE document_id = ?", (document_id,))
@@ -349,7 +349,7 @@ def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[dict[str
     A document, case or code that does not exist is an error (with the closest name
     suggested), not an empty listing: a typo must not look like "no segments".
     """
-    from qualcode.codebook_store import require_code
+    from qualcode.store.codebooks import require_code
 
     conn = project.conn
     if filters.document is not None:

@@ -23,13 +23,13 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
-from qualcode.analysis.chart import format_number
 from qualcode.analysis.query import filter_phrases
-from qualcode.project import Project
+from qualcode.exporting.chart import format_number
+from qualcode.store.project import Project
 
 if TYPE_CHECKING:
     from qualcode.analysis.matrix import Matrix, MatrixOptions
-    from qualcode.codebook import Codebook
+    from qualcode.codebook.model import Codebook
 
 #: What the matrix's row bases count, per measure (shown as the "N" column).
 _BASE_NAMES = {"percent": "respondent segments", "coverage": "characters"}
@@ -223,8 +223,8 @@ def _filters_text(options: MatrixOptions) -> str:
 
 def render_report(project: Project, matrix: Matrix, *, generated_at: str | None = None) -> str:
     """The report page for ``matrix`` (built from ``project``) as one HTML string."""
-    from qualcode import __version__
-    from qualcode.codebook_store import current_codebook
+    from qualcode._version import __version__
+    from qualcode.store.codebooks import current_codebook
 
     stamp = generated_at or datetime.now(UTC).isoformat(timespec="seconds")
     options = matrix.options

@@ -83,8 +83,8 @@ from typing import Literal, NamedTuple
 import yaml
 
 from qualcode.errors import InputError, NotFoundError
-from qualcode.importing.decoding import decode_bytes
 from qualcode.models import SCOPES, CodeRules, Scope
+from qualcode.text.decoding import decode_bytes
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")

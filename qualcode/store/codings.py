@@ -13,13 +13,12 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from qualcode.cases import now_utc
-from qualcode.codebook_store import require_code
-from qualcode.documents import coded_with_clause, coded_with_parameters, require_named
 from qualcode.errors import ConflictError, NotFoundError, UsageError
-from qualcode.journal import journaled
 from qualcode.models import MAX_ID
-from qualcode.project import Project
+from qualcode.store.codebooks import require_code
+from qualcode.store.documents import coded_with_clause, coded_with_parameters, require_named
+from qualcode.store.journal import journaled
+from qualcode.store.project import Project, now_utc
 
 CODER_ENV = "QUALCODE_CODER"
 MemoTarget = Literal["segment", "code", "document"]
@@ -222,7 +221,7 @@ def list_memos(
     return [dict(row) for row in rows]
 
 
-# Segment review (qualcode.review_segments) ------------------------------------------------------
+# Segment review (qualcode.review.segments) ------------------------------------------------------
 
 
 @dataclass(frozen=True)

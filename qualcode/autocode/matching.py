@@ -3,8 +3,8 @@
 :func:`compile_matcher` turns a codebook's :class:`~qualcode.models.CodeRules` into a
 :class:`Matcher` once; :meth:`Matcher.match` then returns every rule that fires in a text as
 :class:`~qualcode.models.Match` objects whose offsets point into the *original* text. The module
-is pure (no database) so that it can be tested and benchmarked on its own; ``qualcode.autocode``
-runs it over stored segments.
+is pure (no database) so that it can be tested and benchmarked on its own;
+``qualcode.autocode.runs`` runs it over stored segments.
 
 How a text is matched (DESIGN.md section 5), so that a researcher can predict every hit:
 

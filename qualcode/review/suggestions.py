@@ -6,8 +6,8 @@ Three layers, so that the logic is testable without a terminal:
   is current, what each key means (:data:`KEYS`) and the undo history. No database, no I/O.
 - :class:`ReviewSession` ties the state to the project: every decision (accept, reject, code
   the segment with another code, memo) and every undo is written at once, in its own
-  transaction, through :mod:`qualcode.suggestions` and :mod:`qualcode.coding`. Quitting or
-  Ctrl-C at any moment therefore keeps everything decided so far.
+  transaction, through :mod:`qualcode.store.suggestions` and :mod:`qualcode.store.codings`.
+  Quitting or Ctrl-C at any moment therefore keeps everything decided so far.
 - :func:`run_review` renders with prompt_toolkit: it prints one suggestion (segment text with
   the matched span highlighted, the previous segment for context, case, speaker, code id and
   name, the rule that fired, codes already on the segment), reads one key, and prompts for a
@@ -20,7 +20,7 @@ else while the session runs are passed over.
 
 The queue state (:class:`QueueState`), the session loop (:func:`drive`, told by a
 :class:`SessionScreen` what to show and ask) and :func:`read_key` are shared with the segment
-session (:mod:`qualcode.review_segments`, plain ``qualcode review``).
+session (:mod:`qualcode.review.segments`, plain ``qualcode review``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from qualcode.errors import ConflictError, QualcodeError
-from qualcode.project import Project
-from qualcode.suggestions import (
+from qualcode.store.project import Project
+from qualcode.store.suggestions import (
     Decision,
     SuggestionContext,
     SuggestionFilter,
@@ -111,7 +111,7 @@ class QueueState(Generic[EntryT]):
     """A queue of ids, which one is current, and the undo history. Pure: no I/O.
 
     Shared by both review sessions: the suggestion queue (:class:`ReviewState`) and the
-    segment queue (:class:`qualcode.review_segments.SegmentState`). Undo pops the last
+    segment queue (:class:`qualcode.review.segments.SegmentState`). Undo pops the last
     recorded action and returns to the queue position it was taken at.
     """
 
@@ -226,7 +226,7 @@ class ReviewSession:
         return status
 
     def _apply(self, command: Command, current: int, text: str | None) -> str:
-        from qualcode.coding import add_memo, code_segment
+        from qualcode.store.codings import add_memo, code_segment
 
         position = self.state.position
         if command is Command.ACCEPT:
@@ -491,7 +491,7 @@ def run_review(
     default to the terminal."""
     from prompt_toolkit.completion import WordCompleter
 
-    from qualcode.codebook_store import code_rows
+    from qualcode.store.codebooks import code_rows
 
     code_ids = [str(row["code_id"]) for row in code_rows(session.project)]
     completer = WordCompleter(code_ids, sentence=True) if code_ids else None

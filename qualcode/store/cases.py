@@ -14,13 +14,12 @@ import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from qualcode.errors import InputError, NotFoundError, UsageError
-from qualcode.importing.decoding import decode_bytes
-from qualcode.project import Project
+from qualcode.store.project import Project, now_utc
+from qualcode.text.decoding import decode_bytes
 
 AttributeValue = int | float | str
 
@@ -28,11 +27,6 @@ AttributeValue = int | float | str
 CASE_COLUMNS = ("case", "case_name", "community", "name")
 #: Header names naming the transcript file a row belongs to.
 FILE_COLUMNS = ("file", "file_name", "filename", "document")
-
-
-def now_utc() -> str:
-    """Current time as an ISO 8601 string in UTC, the format every ``*_at`` column uses."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 #: Integers as people write them: no leading zero (``007``, ``0510`` are codes, kept as text),

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qualcode.autocode import AutocodeOptions, run_autocode
-from qualcode.importing.pipeline import ImportOptions, import_paths
-from qualcode.project import Project
+from qualcode.autocode.runs import AutocodeOptions, run_autocode
+from qualcode.flows.importing import ImportOptions, import_paths
+from qualcode.store.project import Project
 
 
 @dataclass
@@ -30,7 +30,7 @@ def tag_paths(
     project: Project, paths: Iterable[Path], options: ImportOptions, *, run_by: str
 ) -> TagResult:
     """Import ``paths`` and auto-code segments no run of the current codebook has seen."""
-    from qualcode.codebook_store import current_codebook
+    from qualcode.store.codebooks import current_codebook
 
     current_codebook(project)  # fail before importing when there is no codebook
     outcomes = import_paths(project, list(paths), options)

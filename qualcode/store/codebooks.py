@@ -14,12 +14,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qualcode.cases import now_utc
-from qualcode.codebook import Code, Codebook, codebook_to_yaml, load_codebook
+from qualcode.codebook.model import Code, Codebook, codebook_to_yaml, load_codebook
 from qualcode.errors import ConflictError, NotFoundError, UsageError
-from qualcode.journal import journaled
 from qualcode.models import CodeRules
-from qualcode.project import Project
+from qualcode.store.journal import journaled
+from qualcode.store.project import Project, now_utc
 
 
 @dataclass

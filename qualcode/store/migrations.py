@@ -1,7 +1,7 @@
 """Every schema change of a qualcode project, named and in order.
 
 The schema exists here and nowhere else: tests and library code create projects through
-:func:`qualcode.project.open_project`, which applies whatever is pending. A migration that has
+:func:`qualcode.store.project.open_project`, which applies whatever is pending. A migration that has
 shipped is never edited; a change is a new ``mNNN_`` function at the end.
 """
 
@@ -78,7 +78,7 @@ def m001_documents_segments_cases(db: Database) -> None:
         );
         CREATE UNIQUE INDEX segments_document_ordinal ON segments(document_id, ordinal);
 
-        -- Trigram index over segment text, filled lazily by qualcode.search (see there).
+        -- Trigram index over segment text, filled lazily by qualcode.store.search (see there).
         CREATE VIRTUAL TABLE segments_fts USING fts5(
             text, content='segments', content_rowid='segment_id', tokenize='trigram'
         );
@@ -214,7 +214,7 @@ def m002_codebook_codings_runs(db: Database) -> None:
     )
 
 
-#: Tables whose rows are coding state, journaled for ``qualcode undo`` (see qualcode.journal).
+#: Tables whose rows are coding state, journaled for ``qualcode undo`` (see qualcode.store.journal).
 JOURNALED_TABLES = (
     "codebook_versions", "codes", "autocode_runs", "codings", "suggestions", "memos",
 )  # fmt: skip
@@ -257,7 +257,7 @@ def create_journal_triggers(db: Database, table: str) -> None:
 
 @migrations()
 def m003_journal(db: Database) -> None:
-    """The journal behind ``qualcode history`` and ``qualcode undo`` (see qualcode.journal).
+    """The journal behind ``qualcode history`` and ``qualcode undo`` (see qualcode.store.journal).
 
     An entry is one journaled operation; its changes are the row changes the triggers saw while
     it was the active entry in ``journal_state`` (one row, set and cleared inside the

@@ -1,8 +1,8 @@
 """The journal of coding-state changes: ``qualcode history`` and ``qualcode undo``.
 
 Every operation that changes coding state runs inside :func:`journaled` instead of a bare
-:meth:`~qualcode.project.Project.transaction`: coding and uncoding, memos, accepting, rejecting
-and reopening suggestions, auto-coding runs, codebook loads, renames, moves and merges,
+:meth:`~qualcode.store.project.Project.transaction`: coding and uncoding, memos, accepting,
+rejecting and reopening suggestions, auto-coding runs, codebook loads, renames, moves and merges,
 ``qualcode merge`` and imports of codings tables. Kinds are the values of :data:`KINDS`.
 
 How it works (schema in migration ``m003_journal``):
@@ -10,8 +10,8 @@ How it works (schema in migration ``m003_journal``):
 - ``journal_entries`` has one row per operation: ``kind``, a one-line ``summary``, when it was
   made and, once undone, ``undone_at``.
 - AFTER INSERT/UPDATE/DELETE triggers on the coding-state tables
-  (:data:`qualcode.migrations.JOURNALED_TABLES`) append one ``journal_changes`` row per changed
-  row: table, operation, rowid and, for updates and deletes, the whole old row as JSON. They
+  (:data:`qualcode.store.migrations.JOURNALED_TABLES`) append one ``journal_changes`` row per
+  changed row: table, operation, rowid and, for updates and deletes, the whole old row as JSON. They
   record only while ``journal_state`` (a one-row table; triggers in the main schema cannot
   read temp tables) names an active entry. :func:`journaled` sets it at the start of the
   transaction and clears it before the commit, so outside an operation nothing is recorded and
@@ -45,9 +45,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from qualcode.cases import now_utc
 from qualcode.errors import ConflictError, NotFoundError, UsageError
-from qualcode.project import Project
+from qualcode.store.project import Project, now_utc
 
 #: Journaled operations, by kind.
 KINDS = (

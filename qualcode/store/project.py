@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from qualcode.errors import ProjectError
@@ -24,6 +25,11 @@ DB_ENV = "QUALCODE_DB"
 #: importing 1,000,000 segments stores about 0.7 us a segment faster than with SQLite's
 #: default 4 KiB (bench/README.md). It can only be chosen before the file is first written.
 NEW_PROJECT_PAGE_SIZE = 16384
+
+
+def now_utc() -> str:
+    """Current time as an ISO 8601 string in UTC, the format every ``*_at`` column uses."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def default_db_path() -> Path:
@@ -84,7 +90,7 @@ def _is_empty(conn: sqlite3.Connection) -> bool:
 
 def _has_qualcode_migrations(conn: sqlite3.Connection) -> bool:
     """Whether the database records having had qualcode's migrations applied."""
-    from qualcode.migrations import migrations
+    from qualcode.store.migrations import migrations
 
     if (
         conn.execute(
@@ -131,7 +137,7 @@ def open_project(path: str | Path | None = None, *, create: bool = False) -> Pro
     """
     from sqlite_utils import Database
 
-    from qualcode.migrations import migrations
+    from qualcode.store.migrations import migrations
 
     db_path = Path(path) if path is not None else default_db_path()
     if not db_path.exists() and not create:
@@ -162,7 +168,7 @@ def open_project_readonly(path: str | Path) -> Project:
     """
     from sqlite_utils import Database
 
-    from qualcode.migrations import migrations
+    from qualcode.store.migrations import migrations
 
     db_path = Path(path)
     if not db_path.is_file():

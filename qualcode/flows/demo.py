@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.analysis.matrix import Matrix, MatrixOptions, build_matrix
-from qualcode.autocode import AutocodeOptions, AutocodeReport, run_autocode
-from qualcode.cases import CasesImport, import_cases
-from qualcode.codebook_store import LoadReport, load_into_project
+from qualcode.autocode.runs import AutocodeOptions, AutocodeReport, run_autocode
 from qualcode.errors import NotFoundError
-from qualcode.importing.pipeline import FileOutcome, ImportOptions, import_paths
-from qualcode.project import Project, open_project
+from qualcode.flows.importing import FileOutcome, ImportOptions, import_paths
+from qualcode.store.cases import CasesImport, import_cases
+from qualcode.store.codebooks import LoadReport, load_into_project
+from qualcode.store.project import Project, open_project
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPOSITORY_ROOT / "transcripts"
 CODEBOOK = REPOSITORY_ROOT / "codebooks" / "community_governance.yml"
 CASES_FILE = "communities.csv"
@@ -88,17 +88,17 @@ def _import_demo_codings(project: Project, path: Path) -> str | None:
     """Bring in the illustrative coders' codings, if the samples ship them; say what happened."""
     if not path.is_file():
         return None
-    from qualcode.coding_import import import_codings
+    from qualcode.flows.codings_import import import_codings
 
     return import_codings(project, path).summary()
 
 
 def _write_outputs(project: Project, directory: Path) -> tuple[Matrix, list[Path]]:
     """The communities x themes matrix as CSV (with a BOM, for Excel), XLSX and HTML report."""
-    from qualcode.analysis.report import write_report
-    from qualcode.codebook_store import current_codebook
     from qualcode.exporting.matrix import export_matrix
+    from qualcode.exporting.report import write_report
     from qualcode.exporting.tables import ExportFormat
+    from qualcode.store.codebooks import current_codebook
 
     options = MatrixOptions(quotes=QUOTES_PER_CELL)
     matrix = build_matrix(project, options)

@@ -1,0 +1,1 @@
+"""Auto-coding: matching rules against text, and runs (select, match, store)."""

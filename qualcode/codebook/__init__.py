@@ -1,0 +1,1 @@
+"""The codebook: its model (codes, rules, content hash) and its files."""

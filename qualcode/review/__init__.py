@@ -1,0 +1,1 @@
+"""State of the review sessions (segments, suggestions); the terminal code is in cli/screen.py."""

@@ -1,0 +1,1 @@
+"""The only SQL that writes: the project file, its migrations, and one module per kind of row."""
