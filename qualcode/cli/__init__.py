@@ -77,26 +77,29 @@ def _register() -> None:
         autocode,
         cases,
         codebook,
-        coding,
         codings,
         demo,
         docs,
         figures,
-        history,
         importing,
+        journal,
+        manual_coding,
+        merge,
         project,
         quotes,
-        reading,
         review,
+        search,
+        segments,
     )
 
     project.register(app)
     importing.register(app)
     app.add_typer(cases.app, name="cases")
     app.add_typer(docs.app, name="docs")
-    reading.register(app)
+    segments.register(app)
+    search.register(app)
     app.add_typer(codebook.app, name="codebook")
-    coding.register(app)
+    manual_coding.register(app)
     app.add_typer(codings.app, name="codings")
     autocode.register(app)
     quotes.register(app)
@@ -105,7 +108,8 @@ def _register() -> None:
     agreement.register(app)
     demo.register(app)
     review.register(app)
-    history.register(app)
+    journal.register(app)
+    merge.register(app)
 
 
 _register()

@@ -1,9 +1,7 @@
-"""``qualcode history``, ``undo`` and ``merge``: the journal of coding changes, and a second
-coder's project brought in."""
+"""``qualcode history`` and ``undo``: the journal of coding changes, and taking them back."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -51,35 +49,6 @@ def undo_command(
         message(f"Undid entry {entry.entry_id} ({entry.kind}): {entry.summary}")
 
 
-def merge_command(
-    ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="The other coder's project file.")],
-) -> None:
-    """Bring another coder's manual codings and memos in (same documents, by content).
-
-    Both coders' names are kept, nothing is duplicated, and what cannot be placed is listed
-    as a conflict. Undo with 'qualcode undo'.
-
-    Example: qualcode merge ../wang/qualcode.db
-    """
-    from qualcode.store.merging import merge_project
-
-    with open_cli_project(ctx) as project:
-        result = merge_project(project, path)
-    message(
-        f"Merged {path}: {result.codings_added} codings added ({result.codings_present} already "
-        f"here), {result.memos_added} memos added ({result.memos_present} already here)."
-    )
-    if result.auto_skipped:
-        message(
-            f"{result.auto_skipped} automatic codings there were not merged: "
-            "run 'qualcode autocode' here."
-        )
-    for line in result.conflicts:
-        message(f"Conflict: {line}")
-
-
 def register(app: typer.Typer) -> None:
     app.command("history")(history_command)
     app.command("undo")(undo_command)
-    app.command("merge")(merge_command)
