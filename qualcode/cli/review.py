@@ -166,7 +166,8 @@ def _review_suggestions(
     run: int | None,
     keys: str | None,
 ) -> None:
-    from qualcode.review.suggestions import ReviewSession, run_review
+    from qualcode.cli.screen import run_review
+    from qualcode.review.suggestions import ReviewSession
     from qualcode.store.suggestions import SuggestionFilter, pending_ids
 
     filters = SuggestionFilter("pending", code, case, run)
@@ -188,7 +189,8 @@ def _review_suggestions(
 def _review_segments(
     ctx: typer.Context, coder: str, selection: SegmentSelection, keys: str | None
 ) -> None:
-    from qualcode.review.segments import SegmentSession, run_segment_review
+    from qualcode.cli.screen import run_segment_review
+    from qualcode.review.segments import SegmentSession
 
     with open_cli_project(ctx) as project:
         session = SegmentSession(project, coder=coder, selection=selection)

@@ -1,7 +1,7 @@
 """The segment review session: code segments one at a time, from scratch, with undo.
 
 This is ``qualcode review`` (``--suggestions`` gives the suggestion queue of
-:mod:`qualcode.review.suggestions`). The same three layers, so that the logic is testable without a
+:mod:`qualcode.review.suggestions`). The same two layers, so that the logic is testable without a
 terminal:
 
 - :class:`SegmentState` is pure: the queue of segment ids, which one is current, and the undo
@@ -11,11 +11,11 @@ terminal:
   rejecting a suggestion on the segment, a memo, and every undo are written at once, each in
   its own transaction, through :mod:`qualcode.store.codings` and :mod:`qualcode.store.suggestions`.
   Quitting, Ctrl-C or the end of the keys at any moment keeps everything done so far.
-- :func:`run_segment_review` renders with prompt_toolkit: one segment at a time with progress,
-  case, document, speaker and role, the previous segment for context, the codes already on it
-  (code, name, coder, manual or auto) and its pending suggestions, numbered. It reads one key
-  (:data:`SEGMENT_KEYS`) and prompts for a code, a suggestion number or a memo when the key
-  needs one. ``input`` and ``output`` can be a pipe and a dummy (tests, ``--input``).
+
+The screen (:func:`qualcode.cli.screen.run_segment_review`) shows one segment at a time with
+progress, case, document, speaker and role, the previous segment for context, the codes already
+on it and its pending suggestions, numbered; its keys are
+:data:`qualcode.review.queue.SEGMENT_KEYS`.
 
 The queue is fixed when the session starts (:func:`qualcode.store.codings.select_segments`):
 coding a segment of an ``--uncoded`` queue keeps it in the queue, so that back and undo still
@@ -28,13 +28,12 @@ of its id when only one code has it (``checkpoints``), or its number in the code
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from qualcode.errors import NotFoundError, QualcodeError, UsageError
-from qualcode.review.suggestions import QueueState, SessionScreen, drive, read_key
+from qualcode.review.queue import SEGMENT_KEYS, Command, QueueState
 from qualcode.store.codebooks import code_rows
 from qualcode.store.codings import (
     RemovedCodings,
@@ -58,57 +57,20 @@ from qualcode.store.suggestions import (
     segment_suggestions,
 )
 
-if TYPE_CHECKING:
-    from prompt_toolkit.completion import WordCompleter
-    from prompt_toolkit.formatted_text import StyleAndTextTuples
-    from prompt_toolkit.input import Input
-    from prompt_toolkit.output import Output
-
 CodeRow = Mapping[str, Any]
-
-
-class SegmentCommand(enum.Enum):
-    CODE = "code"
-    UNCODE = "uncode"
-    ACCEPT = "accept"
-    REJECT = "reject"
-    MEMO = "memo"
-    NEXT = "next"
-    BACK = "back"
-    UNDO = "undo"
-    LIST = "list"
-    QUIT = "quit"
-
-
-#: What each key does in a segment session.
-SEGMENT_KEYS: dict[str, SegmentCommand] = {
-    "c": SegmentCommand.CODE,
-    "x": SegmentCommand.UNCODE,
-    "a": SegmentCommand.ACCEPT,
-    "r": SegmentCommand.REJECT,
-    "m": SegmentCommand.MEMO,
-    "n": SegmentCommand.NEXT,
-    "b": SegmentCommand.BACK,
-    "u": SegmentCommand.UNDO,
-    "l": SegmentCommand.LIST,
-    "q": SegmentCommand.QUIT,
-}
-
-SEGMENT_KEY_HELP = (
-    "[c]ode  [x] uncode  [a]ccept  [r]eject  [m]emo  [n]ext  [b]ack  [u]ndo  [l]ist codes  [q]uit"
-)
 
 
 # Naming codes at the prompt ---------------------------------------------------------------
 
 
-def _names(code: CodeRow) -> list[str]:
+def code_names(code: CodeRow) -> list[str]:
+    """The code's Chinese and English names, those it has."""
     return [str(name) for name in (code["name_zh"], code["name_en"]) if name]
 
 
 def code_label(code: CodeRow) -> str:
     """``grid.checkpoints 卡口 / Checkpoints``: the id and the names, as lists show a code."""
-    return " ".join([str(code["code_id"]), " / ".join(_names(code))]).strip()
+    return " ".join([str(code["code_id"]), " / ".join(code_names(code))]).strip()
 
 
 def resolve_code(text: str, codes: Sequence[CodeRow]) -> str:
@@ -132,7 +94,7 @@ def resolve_code(text: str, codes: Sequence[CodeRow]) -> str:
     folded = wanted.casefold()
     for found in (
         [code for code in codes if code["code_id"] == wanted],
-        [code for code in codes if folded in (name.casefold() for name in _names(code))],
+        [code for code in codes if folded in (name.casefold() for name in code_names(code))],
         [code for code in codes if str(code["code_id"]).rpartition(".")[2] == wanted],
         [code for code in codes if folded in code_label(code).casefold()],
     ):
@@ -149,25 +111,10 @@ def _unknown_code(wanted: str, codes: Sequence[CodeRow]) -> str:
     import difflib
 
     known = {str(code["code_id"]): str(code["code_id"]) for code in codes}
-    known.update({name: str(code["code_id"]) for code in codes for name in _names(code)})
+    known.update({name: str(code["code_id"]) for code in codes for name in code_names(code)})
     close = difflib.get_close_matches(wanted, list(known), n=1)
     hint = f"; did you mean '{known[close[0]]}'?" if close else " ('l' lists the codes)"
     return f"no code '{wanted}' in the project's codebook{hint}"
-
-
-def code_completer(codes: Sequence[CodeRow]) -> WordCompleter:
-    """Completion over the ids and names of ``codes``, matching anywhere in them (``卡`` finds
-    ``卡口``, ``check`` finds ``grid.checkpoints``); each candidate shows what it stands for."""
-    from prompt_toolkit.completion import WordCompleter
-
-    meta: dict[str, str] = {}
-    for code in codes:
-        meta[str(code["code_id"])] = " / ".join(_names(code))
-        for name in _names(code):
-            meta.setdefault(name, str(code["code_id"]))
-    return WordCompleter(
-        list(meta), meta_dict=meta, ignore_case=True, match_middle=True, sentence=True
-    )
 
 
 def numbered_codes(codes: Sequence[CodeRow]) -> str:
@@ -278,7 +225,7 @@ class SegmentSession:
             segment_details(self.project, current), segment_suggestions(self.project, current)
         )
 
-    def apply(self, command: SegmentCommand, text: str | None = None) -> str:
+    def apply(self, command: Command, text: str | None = None) -> str:
         """Carry out ``command`` on the current segment; return a one-line status ("" when
         there is nothing to say, e.g. after next).
 
@@ -286,19 +233,21 @@ class SegmentSession:
         (for accept and reject; not needed when the segment has one pending suggestion) or
         the memo. Errors the user can fix come back as the status and change nothing.
         """
-        if command is SegmentCommand.QUIT:
+        if command not in SEGMENT_KEYS.commands:
+            return f"Not changed: '{command.value}' is not a segment review command."
+        if command is Command.QUIT:
             self.quit = True
             return "Quit: everything done so far is saved."
-        if command is SegmentCommand.UNDO:
+        if command is Command.UNDO:
             return self._undo()
-        if command is SegmentCommand.LIST:
+        if command is Command.LIST:
             return numbered_codes(self.codes)
-        if command is SegmentCommand.BACK:
+        if command is Command.BACK:
             return "" if self.state.back() else "Already at the first segment."
         segment_id = self.state.current
         if segment_id is None:
             return "No more segments."
-        if command is SegmentCommand.NEXT:
+        if command is Command.NEXT:
             self.state.next()
             return ""
         try:
@@ -306,14 +255,14 @@ class SegmentSession:
         except QualcodeError as error:
             return f"Not changed: {error}"
 
-    def _act(self, command: SegmentCommand, segment_id: int, text: str | None) -> str:
-        if command is SegmentCommand.CODE:
+    def _act(self, command: Command, segment_id: int, text: str | None) -> str:
+        if command is Command.CODE:
             return self._code(segment_id, text or "")
-        if command is SegmentCommand.UNCODE:
+        if command is Command.UNCODE:
             return self._uncode(segment_id, text or "")
-        if command is SegmentCommand.MEMO:
+        if command is Command.MEMO:
             return self._memo(segment_id, text or "")
-        return self._decide(segment_id, text, accept=command is SegmentCommand.ACCEPT)
+        return self._decide(segment_id, text, accept=command is Command.ACCEPT)
 
     def _label(self, code_id: str) -> str:
         return next(
@@ -413,119 +362,3 @@ class SegmentSession:
         remove_memo(self.project, entry.memo_id)
         self.summary.memos -= 1
         return f"memo {entry.memo_id}"
-
-
-# Rendering with prompt_toolkit -------------------------------------------------------------
-
-
-def _who(row: Mapping[str, Any]) -> str:
-    speaker = row["speaker"] or "(no speaker)"
-    return f"{speaker} ({row['role']})" if row["role"] else speaker
-
-
-def _shorten(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
-
-
-def _coding_lines(codings: list[dict[str, Any]], text: str) -> StyleAndTextTuples:
-    if not codings:
-        return [("class:dim", "codes: none yet\n")]
-    lines: StyleAndTextTuples = [("", "codes:\n")]
-    for coding in codings:
-        # Automatic codings are recorded with the coder 'auto': say it once, with the rule.
-        how = str(coding["origin"])
-        if coding["coder"] != how:
-            how = f"{coding['coder']} · {how}"
-        if coding["origin"] == "auto":
-            how += f" ({coding['rule_kind']} {coding['rule']})"
-        quote = "" if coding["quote"] == text else f" 「{coding['quote']}」"
-        lines += [
-            ("", "  "),
-            ("class:code", f"{coding['code']} {coding['code_name']}".strip()),
-            ("", f" · {how}{quote}\n"),
-        ]
-    return lines
-
-
-def _suggestion_lines(suggestions: list[dict[str, Any]]) -> StyleAndTextTuples:
-    if not suggestions:
-        return []
-    lines: StyleAndTextTuples = [("", "pending suggestions:\n")]
-    for number, suggestion in enumerate(suggestions, start=1):
-        lines += [
-            ("", f"  {number}. "),
-            ("class:code", f"{suggestion['code']} {suggestion['code_name']}".strip()),
-            ("", f" · {suggestion['rule_kind']} {suggestion['rule']} 「{suggestion['quote']}」\n"),
-        ]
-    return lines
-
-
-def segment_card(session: SegmentSession, card: SegmentCard) -> StyleAndTextTuples:
-    """The formatted text shown for one segment."""
-    segment = card.details.segment
-    lines: StyleAndTextTuples = [
-        ("class:header", f"── {session.state.progress()} · segment {segment['segment_id']} · "
-                         f"case {segment['case_name']} · {segment['document']} ──\n"),
-    ]  # fmt: skip
-    previous = card.details.previous
-    if previous is not None:
-        lines.append(("class:dim", f"  {_who(previous)}: {_shorten(str(previous['text']))}\n"))
-    lines += [("", f"{_who(segment)}\n"), ("", f"> {segment['text']}\n")]
-    lines += _coding_lines(card.details.codings, str(segment["text"]))
-    lines += _suggestion_lines(card.suggestions)
-    lines += [
-        ("class:dim", f"memo ({memo['coder']}): {memo['text']}\n") for memo in card.details.memos
-    ]
-    return lines
-
-
-def _question(
-    command: SegmentCommand, session: SegmentSession, card: SegmentCard
-) -> tuple[str, WordCompleter | None] | None:
-    """What to ask before ``command`` (and the completion to offer), or ``None`` if nothing."""
-    if command is SegmentCommand.CODE:
-        return "code (id, name, or number from 'l'): ", code_completer(session.codes)
-    if command is SegmentCommand.UNCODE:
-        own = set(card.own_codes(session.coder))
-        if not own:
-            return None
-        codes = [code for code in session.codes if code["code_id"] in own]
-        return f"remove which of your codes ({', '.join(sorted(own))}): ", code_completer(codes)
-    if command in (SegmentCommand.ACCEPT, SegmentCommand.REJECT) and len(card.suggestions) > 1:
-        return f"{command.value} suggestion number (1-{len(card.suggestions)}): ", None
-    if command is SegmentCommand.MEMO:
-        return "memo on this segment: ", None
-    return None
-
-
-#: Commands after which the card is shown again: what is on the segment (or where) changed.
-_REDRAW = frozenset(
-    {
-        SegmentCommand.CODE, SegmentCommand.UNCODE, SegmentCommand.ACCEPT,
-        SegmentCommand.REJECT, SegmentCommand.MEMO, SegmentCommand.UNDO,
-    }
-)  # fmt: skip
-
-
-def _read_segment_command(
-    session: SegmentSession, input: Input | None, output: Output | None
-) -> SegmentCommand:
-    key = read_key(SEGMENT_KEYS, f"{session.state.progress()}  {SEGMENT_KEY_HELP} ", input, output)
-    return SegmentCommand.QUIT if key is None else SEGMENT_KEYS[key]
-
-
-def run_segment_review(
-    session: SegmentSession, *, input: Input | None = None, output: Output | None = None
-) -> SegmentSummary:
-    """Run the interactive segment session (see :func:`qualcode.review.suggestions.drive`);
-    ``input``/``output`` default to the terminal."""
-    screen = SessionScreen(
-        card=session.card,
-        render=lambda card: segment_card(session, card),
-        read_command=lambda input, output: _read_segment_command(session, input, output),
-        question=lambda command, card: _question(command, session, card),
-        redraw=_REDRAW,
-        end="End of the segments in this selection.",
-    )
-    drive(session, screen, input, output)
-    return session.summary

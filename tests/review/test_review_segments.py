@@ -13,18 +13,15 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from qualcode.autocode.runs import AutocodeOptions, run_autocode
+from qualcode.cli.screen import code_completer, run_segment_review, segment_card
 from qualcode.errors import NotFoundError, UsageError
+from qualcode.review.queue import SEGMENT_KEYS, Command
 from qualcode.review.segments import (
-    SEGMENT_KEYS,
-    SegmentCommand,
     SegmentEntry,
     SegmentSession,
     SegmentState,
-    code_completer,
     numbered_codes,
     resolve_code,
-    run_segment_review,
-    segment_card,
 )
 from qualcode.store.codebooks import code_rows
 from qualcode.store.codings import SegmentSelection, code_segment, list_memos
@@ -42,7 +39,15 @@ RESPONDENT_SEGMENTS = [2, 4, 5]
 
 
 def test_keys_map_to_segment_commands() -> None:
-    assert [SEGMENT_KEYS[key] for key in "cxarmnbulq"] == list(SegmentCommand)
+    assert [SEGMENT_KEYS.command_for(key) for key in "cxarmnbulq"] == [
+        Command.CODE, Command.UNCODE, Command.ACCEPT, Command.REJECT, Command.MEMO,
+        Command.NEXT, Command.BACK, Command.UNDO, Command.LIST, Command.QUIT,
+    ]  # fmt: skip
+    assert SEGMENT_KEYS.command_for("s") is None
+    assert SEGMENT_KEYS.help == (
+        "[c]ode  [x] uncode  [a]ccept  [r]eject  [m]emo  [n]ext  [b]ack  [u]ndo  [l]ist codes  "
+        "[q]uit"
+    )
 
 
 def test_state_moves_with_next_and_back_and_undo_returns_to_the_action() -> None:
@@ -190,9 +195,7 @@ def test_code_segments_by_id_by_name_and_by_number(project: Project, run_id: int
 def test_coding_the_same_code_again_changes_nothing(project: Project, run_id: int) -> None:
     session = code_segments(project, "c卡口\rccheckpoints\rq")
     assert len(codings(project)) == 1 and session.summary.coded == 1
-    assert (
-        session.apply(SegmentCommand.CODE, "2") == "Segment 2 already has grid.checkpoints by li."
-    )
+    assert session.apply(Command.CODE, "2") == "Segment 2 already has grid.checkpoints by li."
 
 
 def test_an_unknown_code_changes_nothing_and_the_session_goes_on(
@@ -201,7 +204,7 @@ def test_an_unknown_code_changes_nothing_and_the_session_goes_on(
     session = code_segments(project, "cgird\rc99\rc\rc菜价\rq")
     assert [code for _, code, *_ in codings(project)] == ["opinion.prices"]
     assert session.summary.coded == 1
-    status = session.apply(SegmentCommand.CODE, "gird")
+    status = session.apply(Command.CODE, "gird")
     assert status == "Not changed: no code 'gird' in the project's codebook; did you mean 'grid'?"
     assert len(codings(project)) == 1
 
@@ -222,8 +225,8 @@ def test_uncode_removes_only_your_codings_of_that_code_and_undo_restores_them(
     assert [tuple(row) for row in after] == [tuple(row) for row in before]  # same id, same row
     # Nothing of yours on the segment: uncode says so and asks nothing.
     session = SegmentSession(project, coder="zhao", selection=SegmentSelection())
-    assert session.apply(SegmentCommand.UNCODE) == "Segment 2 has no codes by zhao to remove."
-    assert session.apply(SegmentCommand.UNCODE, "卡口").startswith(
+    assert session.apply(Command.UNCODE) == "Segment 2 has no codes by zhao to remove."
+    assert session.apply(Command.UNCODE, "卡口").startswith(
         "Not changed: segment 2 has no manual coding 'grid.checkpoints' by zhao"
     )
 
@@ -250,20 +253,17 @@ def test_accept_and_reject_suggestions_by_number(project: Project, run_id: int) 
 
 def test_a_bad_suggestion_number_changes_nothing(project: Project, run_id: int) -> None:
     session = SegmentSession(project, coder="li", selection=SegmentSelection())
-    assert session.apply(SegmentCommand.ACCEPT, "4") == (
+    assert session.apply(Command.ACCEPT, "4") == (
         "Not changed: give a suggestion number from 1 to 3, not '4'"
     )
-    assert session.apply(SegmentCommand.REJECT) == (
+    assert session.apply(Command.REJECT) == (
         "Not changed: give a suggestion number from 1 to 3, not ''"
     )
     session.state.position = 2  # segment 5: one suggestion, no number needed
     assert (
-        session.apply(SegmentCommand.ACCEPT)
-        == "Accepted suggestion 1: grid.checkpoints (keyword 卡口)."
+        session.apply(Command.ACCEPT) == "Accepted suggestion 1: grid.checkpoints (keyword 卡口)."
     )
-    assert session.apply(SegmentCommand.ACCEPT) == (
-        "Not changed: segment 5 has no pending suggestions"
-    )
+    assert session.apply(Command.ACCEPT) == ("Not changed: segment 5 has no pending suggestions")
     assert [status for *_, status, _ in statuses(project)] == ["pending"] * 5 + ["accepted"]
 
 
@@ -274,25 +274,35 @@ def test_undo_reverts_decisions_and_goes_back_to_their_segment(
     assert [status for *_, status, _ in statuses(project)] == ["pending"] * 6
     assert codings(project) == []
     assert session.state.current == 2 and session.summary.undone == 2
-    assert session.apply(SegmentCommand.UNDO) == "Nothing to undo."
+    assert session.apply(Command.UNDO) == "Nothing to undo."
 
 
 def test_uncoding_an_accepted_suggestion_and_undoing_it_keeps_the_link(
     project: Project, run_id: int
 ) -> None:
     session = SegmentSession(project, coder="li", selection=SegmentSelection(case_name="安西社区"))
-    session.apply(SegmentCommand.ACCEPT)
+    session.apply(Command.ACCEPT)
     (accepted,) = list_suggestions(project, SuggestionFilter("accepted"))
     assert accepted["coding_id"] is not None
-    assert session.apply(SegmentCommand.UNCODE, "卡口") == (
+    assert session.apply(Command.UNCODE, "卡口") == (
         "Removed grid.checkpoints 卡口 / Checkpoints from segment 5."
     )
     (unlinked,) = list_suggestions(project, SuggestionFilter("accepted"))
     assert unlinked["coding_id"] is None and codings(project) == []
-    assert session.apply(SegmentCommand.UNDO) == "Undone: uncoding on segment 5."
+    assert session.apply(Command.UNDO) == "Undone: uncoding on segment 5."
     (relinked,) = list_suggestions(project, SuggestionFilter("accepted"))
     assert relinked["coding_id"] == accepted["coding_id"]
     assert codings(project) == [(5, "grid.checkpoints", "li", "manual", "卡口")]
+
+
+def test_a_command_the_session_does_not_offer_changes_nothing(
+    project: Project, run_id: int
+) -> None:
+    session = SegmentSession(project, coder="li", selection=SegmentSelection())
+    status = session.apply(Command.SKIP)
+    assert status == "Not changed: 'skip' is not a segment review command."
+    assert session.state.progress() == "1/3" and codings(project) == []
+    assert [status for *_, status, _ in statuses(project)] == ["pending"] * 6
 
 
 def test_back_and_next_walk_the_queue(project: Project, run_id: int) -> None:
@@ -309,7 +319,7 @@ def test_memo_and_its_undo(project: Project, run_id: int) -> None:
         ("2", "书记对比了两次封控", "li")
     ]
     assert session.summary.memos == 1
-    assert session.apply(SegmentCommand.MEMO, " ") == "Empty memo: nothing written."
+    assert session.apply(Command.MEMO, " ") == "Empty memo: nothing written."
 
 
 def test_filters_select_the_queue_in_reading_order(project: Project, run_id: int) -> None:
@@ -365,8 +375,8 @@ def test_the_card_shows_context_speaker_codes_and_numbered_suggestions(
     run_autocode(project, AutocodeOptions(mode="apply", run_by="bot", codes=("opinion",)))
     code_segment(project, 4, "opinion.prices", coder="li")
     session = SegmentSession(project, coder="li", selection=SegmentSelection())
-    session.apply(SegmentCommand.NEXT)
-    session.apply(SegmentCommand.MEMO, "涨价是谣言")
+    session.apply(Command.NEXT)
+    session.apply(Command.MEMO, "涨价是谣言")
     card = session.card()
     assert card is not None
     text = "".join(fragment[1] for fragment in segment_card(session, card))

@@ -11,15 +11,9 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from qualcode.review.suggestions import (
-    Command,
-    Entry,
-    ReviewSession,
-    ReviewState,
-    _card,
-    command_for,
-    run_review,
-)
+from qualcode.cli.screen import run_review, suggestion_card
+from qualcode.review.queue import KEYS, SEGMENT_KEYS, SUGGESTION_KEYS, Command
+from qualcode.review.suggestions import Entry, ReviewSession, ReviewState
 from qualcode.store.codings import list_memos
 from qualcode.store.project import Project, open_project
 from qualcode.store.suggestions import (
@@ -35,9 +29,23 @@ from tests.test_suggestions import EXPECTED, build_project
 
 
 def test_keys_map_to_commands() -> None:
-    assert [command_for(key) for key in "arscmuq"] == list(Command)
-    assert command_for("A") is Command.ACCEPT
-    assert command_for("x") is None
+    assert [SUGGESTION_KEYS.command_for(key) for key in "arscmuq"] == [
+        Command.ACCEPT, Command.REJECT, Command.SKIP, Command.CODE, Command.MEMO,
+        Command.UNDO, Command.QUIT,
+    ]  # fmt: skip
+    assert SUGGESTION_KEYS.command_for("A") is Command.ACCEPT
+    assert SUGGESTION_KEYS.command_for("x") is None
+    assert SUGGESTION_KEYS.help == "[a]ccept  [r]eject  [s]kip  [c]ode  [m]emo  [u]ndo  [q]uit"
+
+
+def test_one_key_map_serves_both_sessions() -> None:
+    # A key means the same in both sessions; every command has exactly one key.
+    for key_map in (SUGGESTION_KEYS, SEGMENT_KEYS):
+        assert all(key_map.command_for(key) is KEYS[key] for key in key_map.keys)
+    assert sorted(KEYS.values(), key=lambda command: command.value) == sorted(
+        Command, key=lambda command: command.value
+    )
+    assert set(SUGGESTION_KEYS.commands) | set(SEGMENT_KEYS.commands) == set(Command)
 
 
 def test_state_moves_on_decisions_and_skips_and_undo_goes_back() -> None:
@@ -206,12 +214,22 @@ def test_a_suggestion_decided_elsewhere_is_passed_over(project: Project, run_id:
     ]  # fmt: skip
 
 
+def test_a_command_the_session_does_not_offer_changes_nothing(
+    project: Project, run_id: int
+) -> None:
+    session = ReviewSession(project, coder="li", filters=SuggestionFilter())
+    status = session.apply(Command.UNCODE)
+    assert status == "Not changed: 'uncode' is not a suggestion review command."
+    assert session.state.progress() == "1/6" and codings(project) == []
+    assert [status for _, status, _ in statuses(project)] == ["pending"] * 6
+
+
 def test_the_card_highlights_the_matched_span(project: Project, run_id: int) -> None:
     session = ReviewSession(project, coder="li", filters=SuggestionFilter())
     session.apply(Command.SKIP)  # to 网格员
     context = session.context()
     assert context is not None
-    card = _card(session, context)
+    card = suggestion_card(session, context)
     text = "".join(fragment[1] for fragment in card)
     assert ("class:match", "网格员") in card
     assert "2/6" in text and "柴机社区" in text and "受访者" in text
