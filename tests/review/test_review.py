@@ -23,7 +23,7 @@ from qualcode.store.suggestions import (
     list_suggestions,
 )
 from tests.conftest import Cli, write
-from tests.test_suggestions import EXPECTED, build_project
+from tests.store.test_suggestions import EXPECTED, build_project
 
 # The pure state machine -------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from qualcode.store.codings import SegmentSelection, code_segment, list_memos
 from qualcode.store.project import Project, open_project
 from qualcode.store.suggestions import SuggestionFilter, list_suggestions
 from tests.conftest import Cli, write
-from tests.test_suggestions import build_project
+from tests.store.test_suggestions import build_project
 
 # Segments of the project build_project makes (two interviews, mini codebook, a suggest run):
 # 1 interviewer, 2 respondent, 3 interviewer, 4 respondent (chaiji.txt, 柴机社区),

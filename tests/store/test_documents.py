@@ -10,7 +10,7 @@ from qualcode.flows.importing import ImportOptions, prepare_document
 from qualcode.store.documents import SegmentColumns, content_hash, store_document
 from qualcode.store.project import Project
 from tests.conftest import Cli, write
-from tests.test_import import INTERVIEW, table_dump
+from tests.flows.test_importing import INTERVIEW, table_dump
 
 
 def imported(cli: Cli, tmp_path: Path) -> list[dict[str, object]]:

@@ -16,7 +16,7 @@ from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.merging import merge_project
 from qualcode.store.project import Project, open_project
 from tests.conftest import Cli, write
-from tests.test_journal import CODEBOOK, build_study, dump, interview_document, segment_ids
+from tests.store.test_journal import CODEBOOK, build_study, dump, interview_document, segment_ids
 
 #: Wang's codebook has a code Li's lacks.
 WANG_CODEBOOK = (
@@ -186,7 +186,7 @@ def test_merge_refuses_itself_and_non_projects(
 
 
 def test_merge_reports_a_code_retired_here(project: Project, tmp_path: Path) -> None:
-    from tests.test_journal import REVISED
+    from tests.store.test_journal import REVISED
 
     segments = build_study(project, tmp_path)
     load_into_project(project, write(tmp_path / "v2.yml", REVISED))  # retires opinion.prices

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import Cli, write
-from tests.test_import import INTERVIEW
+from tests.flows.test_importing import INTERVIEW
 
 #: One more character than the csv module accepts in a field by default.
 HUGE_FIELD = "x" * 131_073
