@@ -32,7 +32,7 @@ from qualcode.store.suggestions import (
     remove_memo,
     reopen_suggestion,
 )
-from tests.conftest import Cli, write
+from tests.conftest import CODEBOOK, FIXTURES, Cli, write
 
 TURNS = (
     ("interviewer", "疫情期间社区是怎么做的？"),
@@ -41,53 +41,8 @@ TURNS = (
     ("respondent", "微信群里有人说菜价涨了三倍，我们马上辟谣。卡口也撤了。"),
 )
 
-CODEBOOK = """\
-name: mini
-codes:
-  - id: grid
-    name: {zh: 网格化应急治理, en: Grid governance}
-    codes:
-      - id: checkpoints
-        name: 卡口
-        keywords: [卡口, 值守]
-      - id: grid_workers
-        name: 网格员
-        keywords: [网格员]
-  - id: opinion
-    name: 舆情引导
-    codes:
-      - id: rumours
-        name: 谣言
-        keywords: [谣言, 辟谣]
-      - id: prices
-        name: 菜价
-        keywords: [菜价]
-"""
-
 #: The codebook revised: a keyword more, ``opinion.prices`` retired, ``grid.volunteers`` new.
-REVISED = """\
-name: mini
-version: "2"
-codes:
-  - id: grid
-    name: {zh: 网格化应急治理, en: Grid governance}
-    codes:
-      - id: checkpoints
-        name: 卡口
-        keywords: [卡口, 值守, 门口]
-      - id: grid_workers
-        name: 网格员
-        keywords: [网格员]
-      - id: volunteers
-        name: 志愿者
-        keywords: [志愿者]
-  - id: opinion
-    name: 舆情引导
-    codes:
-      - id: rumours
-        name: 谣言
-        keywords: [谣言, 辟谣]
-"""
+REVISED = (FIXTURES / "codebooks" / "mini_revised.yml").read_text(encoding="utf-8")
 
 
 def interview_document(name: str = "chaiji.txt") -> PreparedDocument:
