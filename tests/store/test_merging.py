@@ -15,8 +15,8 @@ from qualcode.store.codings import Span, add_memo, code_segment
 from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.merging import merge_project
 from qualcode.store.project import Project, open_project
-from tests.conftest import Cli, write
-from tests.store.test_journal import CODEBOOK, build_study, dump, interview_document, segment_ids
+from tests.conftest import CODEBOOK, Cli, write
+from tests.store.test_journal import build_study, dump, interview_document, segment_ids
 
 #: Wang's codebook has a code Li's lacks.
 WANG_CODEBOOK = (
