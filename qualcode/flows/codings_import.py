@@ -8,7 +8,7 @@ and only then writes all codings in one journaled transaction through
 :func:`qualcode.store.codings.code_in_transaction`, so the rows become ordinary manual codings.
 
 Columns (header names compared without case, spaces, underscores or hyphens; aliases in
-:data:`COLUMNS`, Chinese ones included):
+:data:`~qualcode.text.csv_tables.CODINGS_COLUMNS`, Chinese ones included):
 
 - ``document``: the document name as stored (``qualcode docs list``), e.g. ``chaiji.md``;
 - ``code``: the code id; ``coder``: who made the coding;
@@ -38,27 +38,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qualcode.errors import InputError, NotFoundError
-from qualcode.store.cases import read_csv_rows
 from qualcode.store.codebooks import require_code
 from qualcode.store.codings import Span, code_in_transaction
 from qualcode.store.journal import journaled
 from qualcode.store.project import Project
+from qualcode.text.csv_tables import (
+    CODINGS_COLUMNS,
+    REQUIRED_CODINGS_COLUMNS,
+    find_codings_column,
+    read_csv_table,
+)
 
-#: Accepted header names per column, compared by :func:`_header_key`.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "document": ("document", "doc", "document_name", "file", "file_name", "filename",
-                 "文档", "文档名", "文件", "文件名", "访谈"),
-    "code": ("code", "code_id", "编码", "代码", "码"),
-    "coder": ("coder", "编码员", "编码者", "编码人"),
-    "quote": ("quote", "text", "引文", "引语", "原文", "文本"),
-    "occurrence": ("occurrence", "第几处", "出现次序", "次序"),
-    "segment_ordinal": ("segment_ordinal", "ordinal", "segment", "段落序号", "片段序号", "序号",
-                        "片段", "段落"),
-    "start_char": ("start_char", "start", "起始", "起点", "开始"),
-    "end_char": ("end_char", "end", "结束", "终点"),
-    "memo": ("memo", "note", "notes", "备忘", "备忘录", "备注"),
-}  # fmt: skip
-REQUIRED_COLUMNS = ("document", "code", "coder")
 #: At most this many problems are listed; the rest are counted.
 MAX_LISTED_PROBLEMS = 20
 
@@ -128,9 +118,11 @@ def import_codings(project: Project, path: Path) -> CodingsImport:
 
 def plan_codings(conn: sqlite3.Connection, path: Path) -> list[PlannedCoding]:
     """Read and check the codings table ``path`` against the project; write nothing."""
-    header, rows = read_table(path)
-    columns = {name: _find_column(header, aliases) for name, aliases in COLUMNS.items()}
-    missing = [name for name in REQUIRED_COLUMNS if columns[name] is None]
+    header, rows = read_csv_table(path)
+    columns = {
+        name: find_codings_column(header, aliases) for name, aliases in CODINGS_COLUMNS.items()
+    }
+    missing = [name for name in REQUIRED_CODINGS_COLUMNS if columns[name] is None]
     if missing:
         raise InputError(path, _missing_columns(missing, header), line=1)
     if (
@@ -162,39 +154,6 @@ def plan_codings(conn: sqlite3.Connection, path: Path) -> list[PlannedCoding]:
     if problems:
         raise CodingsFileError(path, problems)
     return planned
-
-
-def looks_like_codings_table(header: list[str]) -> bool:
-    """A header :func:`import_codings` would accept: document, code and coder columns.
-
-    For the import pipeline, to pass over a codings table found among transcripts instead of
-    failing on it as a turn table.
-    """
-    return all(_find_column(header, COLUMNS[name]) is not None for name in REQUIRED_COLUMNS)
-
-
-def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the non-blank rows of a CSV, each row with its line number in the file.
-
-    Line numbers count physical lines, so a memo cell spanning several lines keeps the
-    numbers of later rows right (what a spreadsheet user sees when opening the CSV as text).
-    """
-    (_line, header), *rest = read_csv_rows(path)
-    return [name.strip() for name in header], rest
-
-
-def _header_key(name: str) -> str:
-    """``" Segment Ordinal"`` and ``"segment_ordinal"`` compare equal."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(character for character in folded if character not in " _-\t\u3000")
-
-
-def _find_column(header: list[str], aliases: tuple[str, ...]) -> int | None:
-    keys = [_header_key(name) for name in header]
-    for alias in aliases:
-        if _header_key(alias) in keys:
-            return keys.index(_header_key(alias))
-    return None
 
 
 def _missing_columns(missing: list[str], header: list[str]) -> str:
@@ -235,7 +194,7 @@ class _Resolver:
 
     def plan(self, line: int, values: dict[str, str]) -> PlannedCoding:
         problems = []
-        document_name, code_id, coder = (values.get(name, "") for name in REQUIRED_COLUMNS)
+        document_name, code_id, coder = (values.get(name, "") for name in REQUIRED_CODINGS_COLUMNS)
         for column, value in (("document", document_name), ("code", code_id), ("coder", coder)):
             if not value:
                 problems.append(f"empty {column}")

@@ -19,17 +19,16 @@ from pathlib import Path
 from typing import Literal
 
 from qualcode.errors import ConflictError, InputError, UsageError
-from qualcode.flows.codings_import import looks_like_codings_table
 from qualcode.models import UNITS, Unit
 from qualcode.parallel import ordered_map, worker_count
-from qualcode.store.cases import (
-    AttributeValue,
-    case_for_file,
-    looks_like_cases_table,
-    read_cases_table,
-)
+from qualcode.store.cases import AttributeValue, case_for_file
 from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.project import Project
+from qualcode.text.csv_tables import (
+    looks_like_cases_table,
+    looks_like_codings_table,
+    read_csv_table,
+)
 
 Language = Literal["auto", "zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("auto", "zh", "en")
@@ -109,7 +108,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]
 def _table_kind(path: Path) -> str | None:
     """Why a folder scan passes over a CSV that is a cases or codings table, else ``None``."""
     try:
-        header, _rows = read_cases_table(path)
+        header, _rows = read_csv_table(path)
     except InputError:
         return None
     if looks_like_cases_table(header):
@@ -123,8 +122,9 @@ def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
     """Read and segment one file without touching the project."""
     from qualcode.importing.readers import read_file
     from qualcode.text.language import detect_language
-    from qualcode.text.layout import assign_roles, detect_turns
+    from qualcode.text.roles import assign_roles
     from qualcode.text.segmenting import segment_document
+    from qualcode.text.turns import detect_turns
 
     if not path.exists():
         raise InputError(path, "no such file")

@@ -10,7 +10,7 @@ keeps its line breaks). Cue numbers, timing lines, the WebVTT header and its ``N
 ``<c.yellow>``, ``{\\an8}``); WebVTT character references (``&amp;``) are resolved. Each cue is
 a turn with the cue's times in seconds. A speaker prefix stays in the text but outside the
 turn's span, as in free text, and is recognised by the same rules as there
-(:mod:`qualcode.text.layout`: a role word, or a name that recurs in a conversation). A cue without
+(:mod:`qualcode.text.labels`: a role word, or a name that recurs in a conversation). A cue without
 a prefix continues the speaker of the last prefixed cue, as a turn in free text runs until the
 next label; a voice tag names the speaker of its own cue only. Consecutive cues of one named
 speaker are one turn (from the first cue's start to the last cue's end): subtitle tools cut
@@ -34,13 +34,13 @@ from pathlib import Path
 from qualcode.errors import InputError
 from qualcode.models import ReadResult, Turn
 from qualcode.text.decoding import decode_bytes, normalise_text, raise_if_blank
-from qualcode.text.layout import (
+from qualcode.text.labels import (
     SpeakerLabel,
-    assign_roles,
     confirmed_speaker_labels,
     parse_clock_time,
     split_speaker_label,
 )
+from qualcode.text.roles import assign_roles
 
 _TIMESTAMP = r"(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}"
 _TIMING_LINE = re.compile(rf"\s*(?P<start>{_TIMESTAMP})\s*-->\s*(?P<end>{_TIMESTAMP})(?:\s.*)?")

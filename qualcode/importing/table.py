@@ -18,7 +18,7 @@ a transcript, not as an anonymous run of lines. A text cell with line breaks kee
 Rows whose text cell is empty are skipped. Times are ``h:mm:ss`` or ``mm:ss`` with optional
 fractions (``.750`` or ``,750``), or plain seconds (``75.5``). The role column's values are
 read with the same role words as speaker labels (``interviewer``, ``受访者``, ``Q``...); a
-speaker without a role from the table gets one as in :func:`qualcode.text.layout.assign_roles`.
+speaker without a role from the table gets one as in :func:`qualcode.text.roles.assign_roles`.
 
 Bad input is one :class:`~qualcode.errors.InputError` naming the file (and line): no text
 column (the message lists the columns found), no row with text, a time that cannot be read,
@@ -27,9 +27,7 @@ or a CSV syntax error.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,8 +39,10 @@ import yaml
 
 from qualcode.errors import InputError
 from qualcode.models import ReadResult, Role, Turn
+from qualcode.text.csv_tables import CsvSyntaxError, iter_csv_rows
 from qualcode.text.decoding import decode_bytes, raise_if_blank
-from qualcode.text.layout import assign_roles, parse_clock_time, role_for_label
+from qualcode.text.labels import parse_clock_time, role_for_label
+from qualcode.text.roles import assign_roles
 
 _COLUMN_KINDS = ("text", "speaker", "start_time", "end_time", "role")
 _SECONDS = re.compile(r"\d+(?:\.\d+)?")
@@ -108,23 +108,10 @@ def _lay_out(
 
 def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
     """Non-blank rows with the one-based line each starts on; the first is the header."""
-    first_line = next((line for line in text.split("\n") if line.strip()), "")
     try:
-        delimiter = csv.Sniffer().sniff(first_line, delimiters=",\t;").delimiter
-    except csv.Error:
-        delimiter = ","  # a one-column header: the comma is as good as any
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    line_number = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise InputError(path, f"is not valid CSV: {error}", line=reader.line_num) from error
-        if any(cell.strip() for cell in row):
-            yield line_number, row
-        line_number = reader.line_num + 1
+        yield from iter_csv_rows(text)
+    except CsvSyntaxError as error:
+        raise InputError(path, f"is not valid CSV: {error.problem}", line=error.line) from error
 
 
 def _find_columns(path: Path, header: list[str], header_line: int) -> _Columns:

@@ -7,9 +7,6 @@ rest as text, so that matrices can group by them and sort them sensibly.
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
 import re
 import sqlite3
 from collections.abc import Mapping
@@ -19,14 +16,14 @@ from typing import Any
 
 from qualcode.errors import InputError, NotFoundError, UsageError
 from qualcode.store.project import Project, now_utc
-from qualcode.text.decoding import decode_bytes
+from qualcode.text.csv_tables import (
+    CASE_COLUMNS,
+    FILE_COLUMNS,
+    find_case_table_column,
+    read_csv_table,
+)
 
 AttributeValue = int | float | str
-
-#: Header names (compared case-insensitively, spaces trimmed) naming the case column.
-CASE_COLUMNS = ("case", "case_name", "community", "name")
-#: Header names naming the transcript file a row belongs to.
-FILE_COLUMNS = ("file", "file_name", "filename", "document")
 
 
 #: Integers as people write them: no leading zero (``007``, ``0510`` are codes, kept as text),
@@ -109,61 +106,6 @@ class CasesImport:
     files_mapped: int
 
 
-def _find_column(header: list[str], candidates: tuple[str, ...]) -> int | None:
-    lowered = [name.strip().lower() for name in header]
-    for candidate in candidates:
-        if candidate in lowered:
-            return lowered.index(candidate)
-    return None
-
-
-def read_csv_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """The non-blank rows of a CSV (at least one), each with the number of its first line.
-
-    Any encoding :func:`decode_bytes` accepts; the delimiter (comma, tab or semicolon) is sniffed
-    from the first line. Line numbers count physical lines, so a cell spanning several lines
-    keeps the numbers of later rows right (what a spreadsheet user sees opening the CSV as text).
-    """
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror or error}") from error
-    text, _encoding = decode_bytes(data, path)
-    if not text.strip():
-        raise InputError(path, "is empty")
-    delimiter = ","  # kept for a one-column header, where sniffing fails
-    with contextlib.suppress(csv.Error):
-        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",\t;").delimiter
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows: list[tuple[int, list[str]]] = []
-    line = 1
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                rows.append((line, row))
-            line = reader.line_num + 1
-    except csv.Error as error:
-        # A field over the csv module's size limit, a NUL byte, a stray quote ...
-        raise InputError(path, f"not a readable CSV table: {error}", line=line) from error
-    if not rows:
-        raise InputError(path, "has no row with text (only separators)")
-    return rows
-
-
-def read_cases_table(path: Path) -> tuple[list[str], list[list[str]]]:
-    """Read a cases CSV (any encoding :func:`decode_bytes` accepts) into header and rows."""
-    rows = [row for _line, row in read_csv_rows(path)]
-    return [name.strip() for name in rows[0]], rows[1:]
-
-
-def looks_like_cases_table(header: list[str]) -> bool:
-    """A header with a case column and a file column, as ``cases import`` expects."""
-    return (
-        _find_column(header, CASE_COLUMNS) is not None
-        and _find_column(header, FILE_COLUMNS) is not None
-    )
-
-
 def import_cases(project: Project, path: Path) -> CasesImport:
     """Create or update cases from a CSV: one row per case, one column per attribute.
 
@@ -171,8 +113,9 @@ def import_cases(project: Project, path: Path) -> CasesImport:
     (:data:`FILE_COLUMNS`) maps transcript file names to the case for later imports. All rows
     are checked before anything is written, and the whole file is one transaction.
     """
-    header, rows = read_cases_table(path)
-    case_column = _find_column(header, CASE_COLUMNS)
+    header, numbered_rows = read_csv_table(path)
+    rows = [row for _line, row in numbered_rows]
+    case_column = find_case_table_column(header, CASE_COLUMNS)
     if case_column is None:
         raise InputError(
             path,
@@ -180,7 +123,7 @@ def import_cases(project: Project, path: Path) -> CasesImport:
             f"{', '.join(header)}",
             line=1,
         )
-    file_column = _find_column(header, FILE_COLUMNS)
+    file_column = find_case_table_column(header, FILE_COLUMNS)
     attribute_columns = [
         (index, name)
         for index, name in enumerate(header)

@@ -1,1 +1,2 @@
-"""Pure text tools with no project: decoding, speaker layout, segmenting, language, CSV sniffing."""
+"""Pure text tools with no project: decoding, speaker labels, turns and roles, segmenting,
+language, CSV tables."""

@@ -7,12 +7,7 @@ from pathlib import Path
 import pytest
 
 from qualcode.errors import InputError
-from qualcode.flows.codings_import import (
-    CodingsFileError,
-    CodingsImport,
-    import_codings,
-    looks_like_codings_table,
-)
+from qualcode.flows.codings_import import CodingsFileError, CodingsImport, import_codings
 from qualcode.models import Role, Segment
 from qualcode.store.codebooks import load_into_project
 from qualcode.store.documents import PreparedDocument, store_document
@@ -194,13 +189,6 @@ def test_every_problem_is_reported_with_its_line(study: Path, tmp_path: Path) ->
         f"{path}:10: no location: give quote, segment_ordinal or start_char and end_char",
     ]
     assert manual_codings(study) == []
-
-
-def test_looks_like_codings_table() -> None:
-    assert looks_like_codings_table(["Document", "Code", "Coder", "Quote"])
-    assert looks_like_codings_table(["文档", "编码", "编码员", "段落序号"])
-    assert not looks_like_codings_table(["时间", "说话人", "内容"])
-    assert not looks_like_codings_table(["community", "file", "district"])
 
 
 def test_cli_reports_added_and_already_present(cli: Cli, study: Path, tmp_path: Path) -> None:

@@ -1,29 +1,15 @@
-"""Speaker turns in free text: layouts, headers, false labels, roles and the offset invariant."""
+"""Speaker turns in free text: layouts, headers, the offset invariant, and the fast path."""
 
 from __future__ import annotations
-
-import tomllib
-from importlib import resources
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualcode.models import Turn
-from qualcode.text.layout import (
-    MAX_LABEL_CHARS,
-    SpeakerLabel,
-    _candidate_labels,
-    _new_turns,
-    _plain_label_turns,
-    _turns_line_by_line,
-    assign_roles,
-    detect_turns,
-    parse_clock_time,
-    role_for_label,
-    split_speaker_label,
-)
-from tests.conftest import REPOSITORY
+from qualcode.text.labels import candidate_labels, split_speaker_label
+from qualcode.text.turns import _new_turns, _plain_label_turns, _turns_line_by_line, detect_turns
+from tests.text.helpers import check_invariants, headers, spoken, turns_of
 
 INTERVIEW = (
     "柴机社区访谈（示例）\n"
@@ -37,34 +23,7 @@ INTERVIEW = (
 )
 
 
-def turns_of(text: str) -> list[Turn]:
-    return assign_roles(detect_turns(text), text)
-
-
-def spoken(text: str) -> list[tuple[str | None, str | None, str]]:
-    """(speaker, role, spoken text) of every turn that is not a header."""
-    return [
-        (turn.speaker, turn.role, text[turn.start_char : turn.end_char])
-        for turn in turns_of(text)
-        if not turn.is_header
-    ]
-
-
-def headers(text: str) -> list[str]:
-    return [text[turn.start_char : turn.end_char] for turn in turns_of(text) if turn.is_header]
-
-
-def check_invariants(text: str, turns: list[Turn]) -> None:
-    """Turns in order, inside the text, not overlapping, non-empty and stripped."""
-    previous_end = 0
-    for turn in turns:
-        assert previous_end <= turn.start_char < turn.end_char <= len(text)
-        piece = text[turn.start_char : turn.end_char]
-        assert piece == piece.strip()
-        previous_end = turn.end_char
-
-
-# Layouts ------------------------------------------------------------------------------------
+# Layouts -----------------------------------------------------------------------------------------
 
 
 def test_chinese_role_labels_with_header_block() -> None:
@@ -80,34 +39,6 @@ def test_chinese_role_labels_with_header_block() -> None:
         "访谈对象：柴机社区党委书记",
     ]
     check_invariants(INTERVIEW, turns_of(INTERVIEW))
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Q: How many staff?\nA: Nine.\n", [("Q", "interviewer"), ("A", "respondent")]),
-        ("问：有多少人？\n答：九个。\n", [("问", "interviewer"), ("答", "respondent")]),
-        ("问:有多少人？\n答:九个。\n", [("问", "interviewer"), ("答", "respondent")]),
-        (
-            "interviewer: how many?\nRESPONDENT: nine\n",
-            [("interviewer", "interviewer"), ("RESPONDENT", "respondent")],
-        ),
-        (
-            "主持人：大家好？\n受访者1：我先说。\n受访者2：我补充。\n",
-            [("主持人", "interviewer"), ("受访者1", "respondent"), ("受访者2", "respondent")],
-        ),
-        (
-            "Moderator: Go ahead?\nRespondent B: Fine.\nInterviewee (Li): Yes.\n",
-            [
-                ("Moderator", "interviewer"),
-                ("Respondent B", "respondent"),
-                ("Interviewee (Li)", "respondent"),
-            ],
-        ),
-    ],
-)
-def test_role_word_labels(text: str, expected: list[tuple[str, str]]) -> None:
-    assert [(speaker, role) for speaker, role, _ in spoken(text)] == expected
 
 
 def test_timestamp_then_label() -> None:
@@ -177,22 +108,6 @@ def test_speaker_line_with_time_then_text() -> None:
     assert text[turns[3].start_char : turns[3].end_char] == "排查返锡人员。"
 
 
-def test_english_names_with_times_roles_by_questions() -> None:
-    text = (
-        "Jane Doe  12:34\nHow did the grid work?\n\n"
-        "Li Wei  12:40\nEvery grid had a worker.\n\n"
-        "Jane Doe  13:02\nAnd who paid for the masks?\n\n"
-        "Li Wei  13:10\nThe street office did.\n"
-    )
-    assert spoken(text) == [
-        ("Jane Doe", "interviewer", "How did the grid work?"),
-        ("Li Wei", "respondent", "Every grid had a worker."),
-        ("Jane Doe", "interviewer", "And who paid for the masks?"),
-        ("Li Wei", "respondent", "The street office did."),
-    ]
-    assert turns_of(text)[0].start_time == 754.0
-
-
 def test_bracket_labels() -> None:
     text = "安溪社区访谈\n社区\t安溪\n【访谈者】社区怎么组织应急队伍？\n【受访者】我们靠党员。\n"
     assert spoken(text) == [
@@ -247,183 +162,6 @@ def test_no_labels_leading_metadata_lines_are_the_header() -> None:
 def test_empty_and_blank_text() -> None:
     assert detect_turns("") == []
     assert detect_turns(" \n\u3000\n") == []
-
-
-# False labels -----------------------------------------------------------------------------------
-
-
-def test_reported_speech_is_not_a_speaker() -> None:
-    text = (
-        "采访者：居民配合吗？\n"
-        "受访者：一开始不配合。开会的时候我说：大家要戴口罩。\n"
-        "我说：大家要戴口罩。\n"
-        "他说：好的。\n"
-        "我说：再说一遍。\n"
-    )
-    turns = spoken(text)
-    assert [speaker for speaker, _, _ in turns] == ["采访者", "受访者"]
-    assert turns[1][2].endswith("我说：再说一遍。")
-
-
-def test_remark_openers_are_not_speakers_even_when_they_recur() -> None:
-    text = "注意：出门戴口罩。\n今天开会。\n注意：回家洗手。\n"
-    assert [speaker for speaker, _, _ in spoken(text)] == [None, None, None]
-    labelled = "采访者：要注意什么？\n受访者：两点。\n注意：戴口罩。\n注意：洗手。\n"
-    assert [speaker for speaker, _, _ in spoken(labelled)] == ["采访者", "受访者"]
-
-
-def test_a_name_label_seen_once_is_text() -> None:
-    text = "我们的看法是：居民要参与。\n第二行。\n"
-    assert [speaker for speaker, _, _ in spoken(text)] == [None, None]
-
-
-def test_a_name_that_recurs_alone_is_not_a_conversation() -> None:
-    text = "小结：第一点。\n中间一段话。\n小结：第二点。\n"
-    assert [speaker for speaker, _, _ in spoken(text)] == [None, None, None]
-
-
-def test_recurring_names_in_a_conversation_are_speakers() -> None:
-    text = (
-        "王记者：社区有多少网格员？\n张书记：八个。\n"
-        "王记者：够用吗？\n张书记：不够用，还要靠志愿者。\n"
-    )
-    assert spoken(text) == [
-        ("王记者", "interviewer", "社区有多少网格员？"),
-        ("张书记", "respondent", "八个。"),
-        ("王记者", "interviewer", "够用吗？"),
-        ("张书记", "respondent", "不够用，还要靠志愿者。"),
-    ]
-
-
-def test_names_next_to_a_role_word_interviewer_are_respondents() -> None:
-    text = "记者：网格员多吗？\n张书记：不多。\n记者：怎么办？\n张书记：靠志愿者。\n"
-    assert [(speaker, role) for speaker, role, _ in spoken(text)] == [
-        ("记者", "interviewer"), ("张书记", "respondent"),
-        ("记者", "interviewer"), ("张书记", "respondent"),
-    ]  # fmt: skip
-
-
-def test_questions_without_question_marks() -> None:
-    text = (
-        "老王：社区有多少网格员吗。\n小李：八个，怎么说呢，不够用。\n"
-        "老王：请问志愿者从哪里来\n小李：党员带头，什么人都有。\n"
-    )
-    assert [(speaker, role) for speaker, role, _ in spoken(text)] == [
-        ("老王", "interviewer"), ("小李", "respondent"),
-        ("老王", "interviewer"), ("小李", "respondent"),
-    ]  # fmt: skip
-    english = (
-        "Ann: How did the grid start\nBo: When the first case came, people who lived here helped.\n"
-        "Ann: Tell me about the volunteers\nBo: Which ones came first, I cannot say.\n"
-    )
-    assert [role for _, role, _ in spoken(english)] == [
-        "interviewer", "respondent", "interviewer", "respondent",
-    ]  # fmt: skip
-
-
-def test_no_clear_questioner_leaves_roles_unknown() -> None:
-    text = "Alice: I think so?\nBob: Why?\nAlice: Because.\nBob: Fine.\n"
-    assert [(speaker, role) for speaker, role, _ in spoken(text)] == [
-        ("Alice", None), ("Bob", None), ("Alice", None), ("Bob", None),
-    ]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        "10:30 大家到会议室开会",
-        "下午3:30开会",
-        "http://example.com/a 是通知的链接",
-        "好的，我说：大家要戴口罩",
-        "他们问：为什么要排查？",
-        "我们社区当时遇到的最大的一个困难方面就是人手：九个人。",
-        "My neighbour said: wear a mask.",
-        "Note: this is a remark.",
-        "关键词：网格",
-        "[1] 参见附件",
-        "[link](http://example.com) text",
-        "2021: a year of change",
-        "",
-        "没有冒号的普通一句话",
-        "**重点**后面还有内容",
-        "下午3:30：开会",
-    ],
-)
-def test_lines_that_are_not_labels(line: str) -> None:
-    label = split_speaker_label(line)
-    assert label is None or (line.startswith("10:30") and label.speaker == "大家到会议室开会")
-
-
-def test_a_timestamped_phrase_is_a_label_only_when_it_recurs() -> None:
-    text = "10:30 大家到会议室开会\n然后讨论。\n"
-    assert [speaker for speaker, _, _ in spoken(text)] == [None, None]
-
-
-@pytest.mark.parametrize(
-    ("line", "expected"),
-    [
-        ("采访者：您好", SpeakerLabel("采访者", None, 4, False)),
-        ("Interviewer:  Hello", SpeakerLabel("Interviewer", None, 14, False)),
-        ("  受访者 ： 好的", SpeakerLabel("受访者", None, 8, False)),
-        ("[00:00:01.750] 采访者：您好", SpeakerLabel("采访者", 1.75, 19, True)),
-        ("00:01:02 Speaker 1: text", SpeakerLabel("Speaker 1", 62.0, 20, True)),
-        ("**采访者：**您好", SpeakerLabel("采访者", None, 8, False)),
-        ("**采访者**：您好", SpeakerLabel("采访者", None, 8, False)),
-        ("**[00:01] 采访者**", SpeakerLabel("采访者", 1.0, 15, True)),
-        ("[00:01] **采访者**：您好", SpeakerLabel("采访者", 1.0, 16, True)),
-        ("说话人 1 00:00", SpeakerLabel("说话人 1", 0.0, 11, True)),
-        ("Jane Doe  12:34", SpeakerLabel("Jane Doe", 754.0, 15, True)),
-        ("【访谈者】社区", SpeakerLabel("访谈者", None, 5, False)),
-        ("【受访者】：社区", SpeakerLabel("受访者", None, 6, False)),
-        ("[Interviewer] Hi", SpeakerLabel("Interviewer", None, 14, False)),
-        ("Q: Hi", SpeakerLabel("Q", None, 3, False)),
-        ("王书记（社区党委）：好", SpeakerLabel("王书记（社区党委）", None, 10, False)),
-        ("采访者 [00:00:05]：您好", SpeakerLabel("采访者", 5.0, 15, True)),
-        ("Speaker 1 (0:03): Hi", SpeakerLabel("Speaker 1", 3.0, 18, True)),
-    ],
-)
-def test_split_speaker_label(line: str, expected: SpeakerLabel) -> None:
-    assert split_speaker_label(line) == expected
-
-
-def test_label_length_limit() -> None:
-    assert split_speaker_label("甲" * MAX_LABEL_CHARS + "：好") is not None
-    assert split_speaker_label("甲" * (MAX_LABEL_CHARS + 1) + "：好") is None
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [("00:00:01.750", 1.75), ("00:00:01,5", 1.5), ("12:34", 754.0), ("1:02:03", 3723.0),
-     ("3:75", None), ("1:60:00", None), ("abc", None), ("12", None)],
-)  # fmt: skip
-def test_parse_clock_time(value: str, seconds: float | None) -> None:
-    assert parse_clock_time(value) == seconds
-
-
-def test_role_for_label() -> None:
-    assert role_for_label("受访者A") == "respondent"
-    assert role_for_label("respondent 2") == "respondent"
-    assert role_for_label("INTERVIEWER") == "interviewer"
-    assert role_for_label("王书记") is None
-    assert role_for_label("QA") is None
-
-
-def test_explicit_roles_are_kept() -> None:
-    text = "甲：问题？\n乙：回答。\n"
-    turns = [Turn(2, 5, "甲", "respondent"), Turn(8, 11, "乙")]
-    assert [turn.role for turn in assign_roles(turns, text)] == ["respondent", None]
-
-
-# Data files -------------------------------------------------------------------------------------
-
-
-def test_data_files_ship_with_the_package() -> None:
-    data = resources.files("qualcode") / "data"
-    for name in ("speaker_roles.yml", "layout_words.yml", "turn_table_columns.yml"):
-        assert (data / name).is_file()
-    pyproject = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))
-    package_data = pyproject["tool"]["setuptools"]["package-data"]["qualcode"]
-    assert any(pattern in ("data/*", "data/*.yml") for pattern in package_data)
 
 
 # Offsets with emoji, CJK extension B and combining marks ------------------------------------------
@@ -516,7 +254,7 @@ def test_the_plain_label_path_finds_what_the_line_rules_find(lines: list[str], e
     text = "\n".join(lines) + end
     fast = _plain_label_turns(text)
     assert fast is None or fast == _turns_line_by_line(text)
-    assert _candidate_labels(text.split("\n")) == [
+    assert candidate_labels(text.split("\n")) == [
         (index, label)
         for index, line in enumerate(text.split("\n"))
         if (label := split_speaker_label(line)) is not None

@@ -1,12 +1,6 @@
-"""Speaker turns in free text: who speaks where, from when, and on which side of the interview.
+"""Speaker labels: the grammar of a label at the start of a line, and the lexicon behind it.
 
-The importer calls ``assign_roles(detect_turns(text), text)`` on the stored text of every
-free-text document (``.txt``, ``.md``, ``.docx``). Each :class:`~qualcode.models.Turn` covers
-the spoken text only: labels (``采访者：``, ``【受访者】``, ``**[00:01] Jane**``) and timestamps
-stay in the document text, outside the span, and ``text[start_char:end_char]`` is the spoken
-text without surrounding whitespace.
-
-Layouts recognised at the start of a line, Chinese and English:
+:func:`split_speaker_label` reads one line. The layouts it knows, Chinese and English:
 
 - ``Name: text`` and ``Name：text`` (full-width colon), ``Q:``/``A:``, ``问：``/``答：``;
 - a timestamp, then a label: ``[00:00:01.750] 采访者：text``, ``00:01:02 Speaker 1: text``;
@@ -19,15 +13,6 @@ Layouts recognised at the start of a line, Chinese and English:
   ``Jane Doe  12:34``;
 - bracket labels: ``【访谈者】text``, ``[Interviewer] text``.
 
-A turn runs from its label to the next label line, across blank lines. Lines before the first
-label (title, keywords, a list of who was interviewed, a date) are header turns
-(``is_header=True``): kept in the text, but not evidence, so they give no segments. A header
-is short (at most :data:`MAX_HEADER_LINES` non-blank lines and :data:`MAX_HEADER_CHARS`
-characters); anything longer before the first label is unlabelled talk, split as below. Without
-any label, each paragraph (blank-line separated; each line when the text has no blank lines)
-is a turn with speaker ``None``, except leading lines of metadata fields (``关键词：…``,
-``Date: …``), which are the header.
-
 **Which label-like prefixes count.** Plenty of ordinary sentences start with ``words:``
 ("注意：", "我说：大家要戴口罩", "Note:", "10:30", "http://"). :func:`split_speaker_label`
 first keeps only plausible labels: at most :data:`MAX_LABEL_CHARS` characters, at least one
@@ -35,7 +20,8 @@ letter, no sentence punctuation (。，；！？ and their ASCII forms, quotes, 
 clock time (a digit on both sides of the colon), not a URL scheme (``http:`` followed by
 ``//``), not reported speech (a name ending in 说/表示/指出..., or "said"/"asked"...), and not a
 word listed as metadata or as a remark opener (``关键词``, ``注意``, ``Note``...; data in
-``qualcode/data/layout_words.yml``). Of those candidates, :func:`detect_turns` accepts
+``qualcode/data/layout_words.yml``). Of those candidates, :func:`confirmed_speaker_labels`
+keeps, looking at the whole transcript,
 
 1. every label that is a role word (``qualcode/data/speaker_roles.yml``: 采访者, 受访者, Q,
    A, Interviewer...), even once: these words say they are labels;
@@ -49,10 +35,10 @@ text. The price is that a named speaker who speaks only once is not recognised (
 joins the previous turn); that is rarer, and less harmful, than cutting a respondent's answer
 at every "我的看法是：".
 
-**Roles** come from the role lexicon (also for numbered labels such as ``受访者2`` or
-``Respondent B``). When the labels are names, the speaker with the clearly largest share of
-question turns is the interviewer and the other named speakers are respondents; see
-:func:`assign_roles`.
+The lexicon (role words, metadata keys, words that are never speakers, question words) is
+loaded once from the data files by :func:`lexicon`. :func:`candidate_labels` finds the labels
+of many lines at once, with a cache of verdicts per line head (:func:`plain_label`), which the
+fast path of :mod:`qualcode.text.turns` shares.
 """
 
 from __future__ import annotations
@@ -63,27 +49,22 @@ import itertools
 import operator
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from importlib import resources
 from typing import Any, NamedTuple, cast
 
 import yaml
 
-from qualcode.models import Role, Turn
+from qualcode.models import Role
 
 #: The longest speaker label, in code points ("社区党委书记王建国" is 9, "Interviewer (Jane)"
 #: 18). A longer prefix before a colon is a sentence, not a label.
 MAX_LABEL_CHARS = 20
-#: The largest header block before the first label: more non-blank lines or characters than
-#: this, and what comes before the first label is unlabelled talk, not a header.
-MAX_HEADER_LINES = 15
-MAX_HEADER_CHARS = 1000
+
+
 #: How many lines a name label must start before it counts (see the module docstring).
 MIN_RECURRENCE = 2
-#: With names as labels, the interviewer must have at least this share of question turns...
-_MIN_QUESTION_SHARE = 0.5
-#: ... and a share this much larger than any other speaker's, or no role is assigned.
-_MIN_QUESTION_MARGIN = 0.3
+
 
 _SPACE = "[ \\t\\u3000]"
 _BOLD = r"(?:\*\*|__)"
@@ -135,7 +116,7 @@ _LABEL_HINT_NEAR_START = re.compile(rf"[^:：\]】*_]{{0,{_HINT_SCAN - 1}}}+[:�
 #: or timestamp first (the first character is not one of :data:`_PREFIX_STARTERS`), the first
 #: colon within :data:`_COLON_SCAN` characters and not followed by ``//``, then what
 #: :data:`_AFTER_COLON` takes. It always matches: the head is empty on any other line. Labels
-#: recur, so the verdict on each distinct head is computed once (:func:`_plain_label`).
+#: recur, so the verdict on each distinct head is computed once (:func:`plain_label`).
 _PLAIN_HEAD_PATTERN = (
     rf"(?![ \t\u3000*_\[(（【0-9])[^:：\n]{{1,{_COLON_SCAN}}}+[:：](?!//)"
     rf"{_SPACE}*+{_BOLD}?{_SPACE}*+"
@@ -143,13 +124,19 @@ _PLAIN_HEAD_PATTERN = (
 _PLAIN_HEAD = re.compile(f"(?:{_PLAIN_HEAD_PATTERN})?")
 #: Splits ``"\n" + text`` into the text before the first line with a plain head, then each
 #: such head with the newline before it, and the text after it up to the next one.
-_PLAIN_HEAD_LINES = re.compile(f"(\n{_PLAIN_HEAD_PATTERN})")
+PLAIN_HEAD_LINES = re.compile(f"(\n{_PLAIN_HEAD_PATTERN})")
 _BAD_NAME_CHARACTERS = frozenset('。，,；;！!？?、“”"《》#*<>|/\\=@&%$^~`{}')
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 #: A numbering or note after a role word: "受访者1", "Respondent 2", "受访者（王）", "受访者A".
 _ROLE_SUFFIX = re.compile(
     r"^(?P<base>.+?)(?:[\s_#-]*\d+|\s*[(（][^)）]*[)）]|[\s_-]+[A-Za-z]|(?<=[^\x00-\x7f])[A-Za-z])$"
 )
+
+
+#: Getters for ``map``: a part of every label or regular-expression match, in C.
+_SPEAKER_OF = operator.attrgetter("speaker")
+_LABEL_OF = operator.itemgetter(1)
+_MATCHED_TEXT = cast(Callable[[re.Match[str] | None], str], operator.itemgetter(0))
 
 
 class SpeakerLabel(NamedTuple):
@@ -166,7 +153,7 @@ class SpeakerLabel(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True)
-class _Lexicon:
+class Lexicon:
     """The data files, loaded once: role words and the words that guard against false labels."""
 
     roles: dict[str, Role]
@@ -226,204 +213,12 @@ def parse_clock_time(value: str) -> float | None:
 @functools.lru_cache(maxsize=4096)
 def role_for_label(label: str) -> Role | None:
     """The role a label names by the lexicon ("采访者", "Respondent 2"), else ``None``."""
-    roles = _lexicon().roles
-    key = _speaker_key(label)
+    roles = lexicon().roles
+    key = speaker_key(label)
     if key in roles:
         return roles[key]
     numbered = _ROLE_SUFFIX.match(key)
     return roles.get(numbered["base"].strip()) if numbered else None
-
-
-def detect_turns(text: str) -> list[Turn]:
-    """The turns of a free-text transcript, in order, without roles (see the module docstring)."""
-    plain = _plain_label_turns(text)
-    return plain if plain is not None else _turns_line_by_line(text)
-
-
-def _turns_line_by_line(text: str) -> list[Turn]:
-    """:func:`detect_turns` for any text: every line tried for a label."""
-    lines = text.split("\n")
-    line_starts = _line_starts(lines)
-    labels = confirmed_speaker_labels(_candidate_labels(lines))
-    if not labels:
-        return _unlabelled_turns(text, lines, line_starts)
-    first_label = labels[0][0]
-    turns = _header_turns(text, lines[:first_label], line_starts[:first_label])
-    ends = [line_starts[index] for index, _label in labels[1:]]
-    ends.append(len(text))
-    starts = [line_starts[index] + label.text_offset for index, label in labels]
-    pieces = [text[start:end] for start, end in zip(starts, ends, strict=True)]
-    return turns + _spoken_turns(text, starts, pieces, list(map(_LABEL_OF, labels)))
-
-
-def _plain_label_turns(text: str) -> list[Turn] | None:
-    """What :func:`detect_turns` finds, if every label in ``text`` is a plain ``Name：``.
-
-    The fast path for the commonest transcripts: one regular expression splits the text at
-    the lines that start with a plain head (:data:`_PLAIN_HEAD`), so the text after each
-    head up to the next one is the turn. ``None`` (take the general path) unless every such
-    line from the first label on is a label that counts, with its text right after the head,
-    and no other line holds a label.
-    """
-    # parts: the text before the first head, then each head (with the newline before it,
-    # hence the one added for the first line) and the text after it.
-    parts = _PLAIN_HEAD_LINES.split("\n" + text)
-    heads, rests = parts[1::2], parts[2::2]
-    verdicts: list[SpeakerLabel | _Deferred | None] = list(map(_plain_label_of_line, heads))
-    # Settle the deferred verdicts (false, like None): first those before the first plain
-    # label, as one of them may become the first label, then the others if there are any.
-    first = next(itertools.compress(range(len(verdicts)), verdicts), len(verdicts))
-    deferred: Iterable[int] = range(first)
-    if not all(verdicts[first:]):
-        deferred = itertools.compress(range(len(verdicts)), map(operator.not_, verdicts))
-    for index in deferred:
-        verdict = verdicts[index]
-        if isinstance(verdict, _Deferred):
-            label = verdict.settle(heads[index][1:] + rests[index].partition("\n")[0])
-            if label is not None and label.text_offset != len(heads[index]) - 1:
-                return None  # the text starts elsewhere in the line
-            verdicts[index] = label
-    first = next(itertools.compress(range(len(verdicts)), verdicts), len(verdicts))
-    labels = cast(list[SpeakerLabel], verdicts[first:])
-    if not labels or not all(labels) or not _all_count(labels):
-        return None
-    # The other lines: before the first head, and after the first line of each turn.
-    if parts[0] and _candidate_labels(parts[0][1:].split("\n")):
-        return None
-    longer = itertools.compress(rests, map(operator.contains, rests, itertools.repeat("\n")))
-    within = "\n".join(map(_AFTER_FIRST_LINE, map(_SPLIT_FIRST_LINE, longer)))
-    if within and _candidate_labels(within.split("\n")):
-        return None
-    # Where each part ends in the text: the parts make up "\n" + text.
-    part_ends = list(itertools.accumulate(map(len, parts), initial=-1))[1:]
-    first_line_start = part_ends[2 * first] + 1
-    header_lines = text[: first_line_start - 1].split("\n") if first_line_start else []
-    turns = _header_turns(text, header_lines, _line_starts(header_lines))
-    return turns + _spoken_turns(text, part_ends[2 * first + 1 :: 2], rests[first:], labels)
-
-
-@functools.lru_cache(maxsize=4096)
-def _plain_label_of_line(newline_and_head: str) -> SpeakerLabel | _Deferred:
-    """:func:`_plain_label` of a head found with the newline before it."""
-    return _plain_label(newline_and_head[1:])
-
-
-def _all_count(labels: list[SpeakerLabel]) -> bool:
-    """Whether :func:`confirmed_speaker_labels` keeps all of ``labels`` (of all lines)."""
-    speakers = set(map(_SPEAKER_OF, labels))
-    if all(role_for_label(_speaker_key(speaker)) is not None for speaker in speakers):
-        return True
-    candidates = list(enumerate(labels))
-    return len(confirmed_speaker_labels(candidates)) == len(candidates)
-
-
-def _header_turns(text: str, lines: list[str], line_starts: list[int]) -> list[Turn]:
-    """The turns of the lines before the first label: a header, or unlabelled talk if long."""
-    if _is_header_sized(lines):
-        return _line_turns(text, lines, line_starts, range(len(lines)), is_header=True)
-    return _unlabelled_turns(text, lines, line_starts)
-
-
-def assign_roles(turns: list[Turn], text: str) -> list[Turn]:
-    """The same turns with ``role`` set per speaker where it can be told.
-
-    A role already on a turn (from a turn table's role column) is kept, and given to the
-    speaker's other turns too. Otherwise a speaker whose label is a role word gets that role.
-    The other named speakers: if some speaker is an interviewer (by role word or given role),
-    they are respondents; if not, and there are at least two of them, the one with the
-    clearly largest share of questions is the interviewer and the others respondents. A
-    question is a turn containing ？ or ?, ending with a particle such as 吗 or 呢, or opening
-    with a question word (both lists in ``layout_words.yml``); "clearly" means at least half
-    of the speaker's turns, and a share 0.3 above anyone else's. An unclear signal leaves the
-    role ``None``: a wrong role would silently skew every respondent-only analysis.
-    """
-    roles: dict[str, Role] = {}
-    given_roles = list(map(_ROLE_OF, turns))
-    any_given = given_roles.count(None) < len(given_roles)
-    if any_given:
-        for turn in turns:
-            if turn.role is not None and turn.speaker is not None:
-                roles.setdefault(_speaker_key(turn.speaker), turn.role)
-    speakers = list(map(_SPEAKER_OF, turns))
-    is_headers = list(map(_IS_HEADER_OF, turns))
-    unknown: set[str] = set()
-    for speaker in set(itertools.compress(speakers, map(operator.not_, is_headers))):
-        if speaker is None or _speaker_key(speaker) in roles:
-            continue
-        role = role_for_label(speaker)
-        if role is not None:
-            roles[_speaker_key(speaker)] = role
-        else:
-            unknown.add(_speaker_key(speaker))
-    unknown -= roles.keys()
-    if unknown:
-        roles.update(_roles_of_named_speakers(turns, text, unknown, roles))
-    by_label = {
-        speaker: roles.get(_speaker_key(speaker))
-        for speaker in set(speakers)
-        if speaker is not None
-    }
-    if not any(by_label.values()):
-        return list(turns)
-    if any_given:
-        return [
-            Turn(
-                turn.start_char, turn.end_char, turn.speaker, by_label[turn.speaker],
-                turn.start_time, turn.end_time, turn.is_header,
-            )
-            if turn.role is None and turn.speaker is not None and not turn.is_header
-            else turn
-            for turn in turns
-        ]  # fmt: skip
-    # No role given: every turn gets its speaker's role, except headers (which keep None).
-    new_roles: list[Role | None] = list(map(by_label.get, speakers))
-    for index in itertools.compress(range(len(turns)), is_headers):
-        new_roles[index] = None
-    return _new_turns(
-        list(map(_START_CHAR_OF, turns)),
-        list(map(_END_CHAR_OF, turns)),
-        speakers,
-        new_roles,
-        list(map(_START_TIME_OF, turns)),
-        list(map(_END_TIME_OF, turns)),
-        is_headers,
-    )
-
-
-def _roles_of_named_speakers(
-    turns: Sequence[Turn], text: str, names: set[str], known: dict[str, Role]
-) -> dict[str, Role]:
-    """Roles for speakers whose labels are names, by the rule in :func:`assign_roles`."""
-    if "interviewer" in known.values():
-        return dict.fromkeys(names, "respondent")
-    interviewer = _clear_questioner(turns, text, names)
-    if interviewer is None:
-        return {}
-    return {name: "interviewer" if name == interviewer else "respondent" for name in names}
-
-
-def _clear_questioner(turns: Sequence[Turn], text: str, names: set[str]) -> str | None:
-    """The speaker (key) among ``names`` who clearly asks most, or ``None``."""
-    if len(names) < 2:
-        return None
-    question = _lexicon().question
-    asked: Counter[str] = Counter()
-    spoken: Counter[str] = Counter()
-    for turn in turns:
-        key = _speaker_key(turn.speaker) if turn.speaker is not None else None
-        if key not in names or turn.is_header:
-            continue
-        assert key is not None
-        spoken[key] += 1
-        if question.search(text[turn.start_char : turn.end_char]):
-            asked[key] += 1
-    shares = sorted(((asked[key] / spoken[key], key) for key in spoken), reverse=True)
-    if len(shares) < 2:
-        return None
-    (top_share, top), (second_share, _second) = shares[0], shares[1]
-    if top_share >= _MIN_QUESTION_SHARE and top_share - second_share >= _MIN_QUESTION_MARGIN:
-        return top
-    return None
 
 
 def confirmed_speaker_labels(
@@ -434,7 +229,7 @@ def confirmed_speaker_labels(
     ``candidates`` are ``(position, label)`` pairs from :func:`split_speaker_label` for every
     line of one transcript (or first line of every subtitle cue), in order.
     """
-    keys = list(map(_speaker_key, map(_SPEAKER_OF, map(_LABEL_OF, candidates))))
+    keys = list(map(speaker_key, map(_SPEAKER_OF, map(_LABEL_OF, candidates))))
     counts = Counter(keys)
     role_words = {key for key in counts if role_for_label(key) is not None}
     if len(role_words) == len(counts):  # all role words, as in most transcripts: all count
@@ -448,7 +243,7 @@ def confirmed_speaker_labels(
     ]
 
 
-def _candidate_labels(lines: list[str]) -> list[tuple[int, SpeakerLabel]]:
+def candidate_labels(lines: list[str]) -> list[tuple[int, SpeakerLabel]]:
     """``(index, split_speaker_label(line))`` for every line with a label, in order.
 
     The same labels as calling :func:`split_speaker_label` on each line, found faster: the
@@ -457,13 +252,13 @@ def _candidate_labels(lines: list[str]) -> list[tuple[int, SpeakerLabel]]:
     that have a label's mark (:data:`_LABEL_HINT`) near the start, as any label has.
     """
     heads = map(_MATCHED_TEXT, map(_PLAIN_HEAD.match, lines))
-    verdicts: list[SpeakerLabel | _Deferred | None] = list(map(_plain_label, heads))
+    verdicts: list[SpeakerLabel | Deferred | None] = list(map(plain_label, heads))
     if not all(verdicts):  # some deferred (false, like None)
         deferred = map(operator.not_, verdicts)
         marked = map(bool, map(_LABEL_HINT_NEAR_START.match, lines))
         for index in itertools.compress(range(len(verdicts)), map(operator.and_, deferred, marked)):
             verdict = verdicts[index]
-            assert isinstance(verdict, _Deferred)
+            assert isinstance(verdict, Deferred)
             verdicts[index] = verdict.settle(lines[index])
     # A SpeakerLabel is a non-empty tuple, so true; None and unsettled verdicts are false.
     labels = cast(list[SpeakerLabel | None], verdicts)
@@ -471,44 +266,7 @@ def _candidate_labels(lines: list[str]) -> list[tuple[int, SpeakerLabel]]:
     return list(zip(indexes, filter(None, labels), strict=True))
 
 
-def _spoken_turns(
-    text: str, starts: list[int], pieces: list[str], labels: list[SpeakerLabel]
-) -> list[Turn]:
-    """The turns of ``labels``: each piece of text without surrounding whitespace or closing bold.
-
-    ``pieces[i]`` starts at ``starts[i]`` in ``text`` and runs to the next label's line; it is
-    narrowed as by :func:`_stripped_span` and :func:`_without_closing_bold`, and gives no turn
-    if nothing is left.
-    """
-    start_chars: list[int] = []
-    end_chars: list[int] = []
-    dropped: list[int] = []
-    for start, piece in zip(starts, pieces, strict=True):
-        stripped = piece.strip()
-        if not stripped:
-            dropped.append(len(start_chars) + len(dropped))
-            continue
-        if piece[0].isspace():
-            start += len(piece) - len(piece.lstrip())
-        end = start + len(stripped)
-        if stripped[-1] in "*_":
-            span = _without_closing_bold(text, start, end)
-            if span is None:
-                dropped.append(len(start_chars) + len(dropped))
-                continue
-            start, end = span
-        start_chars.append(start)
-        end_chars.append(end)
-    speakers: list[str | None] = list(map(_SPEAKER_OF, labels))
-    start_times: list[float | None] = list(map(_START_TIME_OF, labels))
-    for index in reversed(dropped):
-        del speakers[index], start_times[index]
-    nothing: list[None] = [None] * len(start_chars)
-    not_header = [False] * len(start_chars)
-    return _new_turns(start_chars, end_chars, speakers, nothing, start_times, nothing, not_header)
-
-
-class _Deferred:
+class Deferred:
     """A verdict on a line's plain head that needs the rest of the line: see :meth:`settle`."""
 
     def __bool__(self) -> bool:
@@ -520,7 +278,7 @@ class _Deferred:
         raise NotImplementedError
 
 
-class _AnyLayout(_Deferred):
+class _AnyLayout(Deferred):
     """No plain head: the line is tried against every layout, if it has a label mark at all."""
 
     def settle(self, line: str) -> SpeakerLabel | None:
@@ -529,7 +287,7 @@ class _AnyLayout(_Deferred):
         return split_speaker_label(line)
 
 
-class _TimeAfterName(_Deferred):
+class _TimeAfterName(Deferred):
     """A plain head that is no label: only ``Name 00:01`` or ``Name [00:01]：`` is left."""
 
     def settle(self, line: str) -> SpeakerLabel | None:
@@ -537,7 +295,7 @@ class _TimeAfterName(_Deferred):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class _UnlessDigitFollows(_Deferred):
+class _UnlessDigitFollows(Deferred):
     """``受访者1：`` is a label unless a digit follows the colon: ``1:30`` is a clock time."""
 
     label: SpeakerLabel
@@ -554,7 +312,7 @@ _TIME_AFTER_NAME = _TimeAfterName()
 
 
 @functools.lru_cache(maxsize=4096)
-def _plain_label(head: str) -> SpeakerLabel | _Deferred:
+def plain_label(head: str) -> SpeakerLabel | Deferred:
     """The verdict of :func:`split_speaker_label` on every line that starts with ``head``.
 
     ``head`` is a :data:`_PLAIN_HEAD` match. The rules of :func:`_colon_label` see no further
@@ -668,68 +426,18 @@ def _is_plausible_name(name: str) -> bool:
         return False
     if any(character in _BAD_NAME_CHARACTERS for character in name):
         return False
-    lexicon = _lexicon()
-    key = _speaker_key(name)
-    if key in lexicon.roles:
+    words = lexicon()
+    key = speaker_key(name)
+    if key in words.roles:
         return True
-    if key in lexicon.metadata_keys or key in lexicon.not_speakers:
+    if key in words.metadata_keys or key in words.not_speakers:
         return False
-    if key.endswith(lexicon.reporting_suffixes):
+    if key.endswith(words.reporting_suffixes):
         return False
-    return key.split()[-1] not in lexicon.reporting_words
+    return key.split()[-1] not in words.reporting_words
 
 
-def _is_header_sized(lines: list[str]) -> bool:
-    """Whether the lines before the first label are short enough to be a header block.
-
-    A title, keywords, a date and who was interviewed take a few lines. Pages of text before
-    the first label are talk that was not labelled (or a label-like line deep inside an
-    unlabelled text), and must not vanish from the evidence as a "header".
-    """
-    non_blank = [line for line in lines if line.strip()]
-    return (
-        len(non_blank) <= MAX_HEADER_LINES
-        and sum(len(line) for line in non_blank) <= MAX_HEADER_CHARS
-    )
-
-
-def _unlabelled_turns(text: str, lines: list[str], line_starts: list[int]) -> list[Turn]:
-    """Paragraphs (or lines, when no blank line separates any) as turns without speakers."""
-    starts: list[int] = []
-    ends: list[int] = []
-    is_headers: list[bool] = []
-    in_header = True
-    for first, last in _blocks(lines):
-        in_header = in_header and all(_is_metadata_line(lines[i]) for i in range(first, last + 1))
-        span = _stripped_span(text, line_starts[first], line_starts[last] + len(lines[last]))
-        if span is not None:
-            starts.append(span[0])
-            ends.append(span[1])
-            is_headers.append(in_header)
-    nothing = [None] * len(starts)
-    return _new_turns(starts, ends, nothing, nothing, nothing, nothing, is_headers)
-
-
-def _blocks(lines: list[str]) -> list[tuple[int, int]]:
-    """``(first, last)`` line indexes of paragraphs; single lines if no blank line separates."""
-    blocks: list[tuple[int, int]] = []
-    first: int | None = None
-    for index, line in enumerate(lines):
-        if line.strip():
-            if first is None:
-                first = index
-        elif first is not None:
-            blocks.append((first, index - 1))
-            first = None
-    if first is not None:
-        blocks.append((first, len(lines) - 1))
-    if len(blocks) == 1:
-        first, last = blocks[0]
-        blocks = [(index, index) for index in range(first, last + 1) if lines[index].strip()]
-    return blocks
-
-
-def _is_metadata_line(line: str) -> bool:
+def is_metadata_line(line: str) -> bool:
     """``关键词：网格化`` or ``Date: 2020-03-01``: a header field, by ``layout_words.yml``."""
     prefix = _PREFIX.match(line)
     assert prefix is not None  # every group in the prefix is optional
@@ -737,87 +445,17 @@ def _is_metadata_line(line: str) -> bool:
     if found is None:
         return False
     field = found[0].lstrip("-*+>•· \t")  # a Markdown list item or quote: "- 日期：…"
-    return _speaker_key(field) in _lexicon().metadata_keys
-
-
-def _line_turns(
-    text: str, lines: list[str], line_starts: list[int], indexes: range, *, is_header: bool
-) -> list[Turn]:
-    """One turn per non-blank line among ``indexes``."""
-    starts: list[int] = []
-    ends: list[int] = []
-    for index in indexes:
-        span = _stripped_span(text, line_starts[index], line_starts[index] + len(lines[index]))
-        if span is not None:
-            starts.append(span[0])
-            ends.append(span[1])
-    nothing = [None] * len(starts)
-    return _new_turns(starts, ends, nothing, nothing, nothing, nothing, [is_header] * len(starts))
-
-
-def _line_starts(lines: list[str]) -> list[int]:
-    """Where each line starts in the text ``"\\n".join(lines)``: the lengths before it, plus
-    one newline per line before it (summed in C)."""
-    lengths_before = itertools.accumulate(map(len, lines), initial=0)
-    return list(map(operator.add, lengths_before, range(len(lines))))
-
-
-def _stripped_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """``(start, end)`` narrowed to exclude surrounding whitespace; ``None`` if nothing is left."""
-    piece = text[start:end]
-    stripped = piece.strip()
-    if not stripped:
-        return None
-    new_start = start + len(piece) - len(piece.lstrip())
-    return new_start, new_start + len(stripped)
-
-
-def _without_closing_bold(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """A span without the ``**`` that closes bold opened before it (``**采访者：您好**``)."""
-    closing = text[end - 2 : end]
-    if closing not in ("**", "__") or text.count(closing, start, end) % 2 == 0:
-        return start, end
-    return _stripped_span(text, start, end - 2)
-
-
-def _new_turns(
-    start_chars: Sequence[int],
-    end_chars: Sequence[int],
-    speakers: Sequence[str | None],
-    roles: Sequence[Role | None],
-    start_times: Sequence[float | None],
-    end_times: Sequence[float | None],
-    is_headers: Sequence[bool],
-) -> list[Turn]:
-    """``[Turn(*fields) for fields in zip(start_chars, ...)]``, one ``map`` (a loop in C)."""
-    columns = (start_chars, end_chars, speakers, roles, start_times, end_times, is_headers)
-    if any(len(column) != len(start_chars) for column in columns):
-        raise ValueError("every field needs one value per turn")
-    return list(map(Turn, *columns))
-
-
-#: Getters for ``map``: a field of every turn (or label), a part of every line, in C.
-_START_CHAR_OF = operator.attrgetter("start_char")
-_END_CHAR_OF = operator.attrgetter("end_char")
-_SPEAKER_OF = operator.attrgetter("speaker")
-_ROLE_OF = operator.attrgetter("role")
-_START_TIME_OF = operator.attrgetter("start_time")
-_END_TIME_OF = operator.attrgetter("end_time")
-_IS_HEADER_OF = operator.attrgetter("is_header")
-_LABEL_OF = operator.itemgetter(1)
-_MATCHED_TEXT = cast(Callable[[re.Match[str] | None], str], operator.itemgetter(0))
-_SPLIT_FIRST_LINE = operator.methodcaller("partition", "\n")
-_AFTER_FIRST_LINE = operator.itemgetter(2)
+    return speaker_key(field) in lexicon().metadata_keys
 
 
 @functools.lru_cache(maxsize=4096)
-def _speaker_key(speaker: str) -> str:
+def speaker_key(speaker: str) -> str:
     """What makes two labels the same speaker: case (Latin) and spacing do not count."""
     return " ".join(speaker.split()).casefold()
 
 
 @functools.cache
-def _lexicon() -> _Lexicon:
+def lexicon() -> Lexicon:
     """Load ``speaker_roles.yml`` and ``layout_words.yml`` from the package, once."""
     role_words = _load_word_lists("speaker_roles.yml")
     words = _load_word_lists("layout_words.yml")
@@ -825,19 +463,19 @@ def _lexicon() -> _Lexicon:
     role_names: tuple[Role, ...] = ("interviewer", "respondent")
     for role in role_names:
         for word in role_words[role]:
-            roles[_speaker_key(word)] = role
+            roles[speaker_key(word)] = role
     endings = "|".join(re.escape(word) for word in words["question_endings"])
     openings = "|".join(
         rf"{re.escape(word)}\b" if word.isascii() else re.escape(word)
         for word in words["question_openings"]
     )
     question = rf"[?？]|(?:{endings})[\s。.!！…~～]*$|^\s*(?:{openings})"
-    return _Lexicon(
+    return Lexicon(
         roles=roles,
-        metadata_keys=frozenset(_speaker_key(word) for word in words["metadata_keys"]),
-        not_speakers=frozenset(_speaker_key(word) for word in words["not_speakers"]),
+        metadata_keys=frozenset(speaker_key(word) for word in words["metadata_keys"]),
+        not_speakers=frozenset(speaker_key(word) for word in words["not_speakers"]),
         reporting_suffixes=tuple(words["reporting_suffixes"]),
-        reporting_words=frozenset(_speaker_key(word) for word in words["reporting_words"]),
+        reporting_words=frozenset(speaker_key(word) for word in words["reporting_words"]),
         question=re.compile(question, re.IGNORECASE),
     )
 
