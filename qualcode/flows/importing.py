@@ -124,7 +124,7 @@ def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
     from qualcode.text.language import detect_language
     from qualcode.text.roles import assign_roles
     from qualcode.text.segmenting import segment_document
-    from qualcode.text.turns import detect_turns
+    from qualcode.text.turns import detect_turns, only_time_stamps
 
     if not path.exists():
         raise InputError(path, "no such file")
@@ -135,6 +135,8 @@ def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
     language = options.language if options.language != "auto" else detect_language(result.text)
     segments = segment_document(result.text, turns, options.unit, language=language)
     if not segments:
+        if only_time_stamps(result.text):
+            raise InputError(path, "contains only time stamps, no spoken text")
         raise InputError(path, "contains no text to segment (only headers or whitespace)")
     return PreparedDocument(
         name=path.name,

@@ -125,6 +125,32 @@ _PLAIN_HEAD = re.compile(f"(?:{_PLAIN_HEAD_PATTERN})?")
 #: Splits ``"\n" + text`` into the text before the first line with a plain head, then each
 #: such head with the newline before it, and the text after it up to the next one.
 PLAIN_HEAD_LINES = re.compile(f"(\n{_PLAIN_HEAD_PATTERN})")
+#: A time stamp right after a label's colon (``采访者: [00:00:01.900] text``): bracketed, or a
+#: bare ``h:mm:ss`` (a bare ``10:30`` after a colon is as likely something said as a stamp).
+_STAMP_AFTER_COLON = (
+    rf"(?:[\[(（【]{_SPACE}*(?P<stamp>{CLOCK_TIME}){_SPACE}*[\])）】]"
+    rf"|(?P<bare_stamp>\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,3}})?)(?![\d:]))"
+)
+_STAMP_AFTER_LABEL = re.compile(rf"{_STAMP_AFTER_COLON}{_SPACE}*")
+#: The first characters of such a stamp: a cheap test before the regular expression.
+_STAMP_STARTERS = frozenset("[(（【0123456789")
+#: A label's colon and a stamp anywhere in a text (:func:`has_label_then_stamp`).
+_LABEL_THEN_STAMP = re.compile(rf"[:：]{_SPACE}*{_STAMP_AFTER_COLON}")
+#: A name (no sentence punctuation), its colon and a time stamp, inside a paragraph.
+_RUN_TOGETHER_LABEL = re.compile(
+    rf"(?P<name>[^:：。，,；;！!？?…、\]】）)\"“”\n]{{1,{MAX_LABEL_CHARS}}}){_SPACE}*[:：]{_SPACE}*"
+    rf"{_STAMP_AFTER_COLON}{_SPACE}*"
+)
+#: Every clock time has this: a text without it has no stamp (a fast literal scan first).
+_CLOCK_TIME_HINT = re.compile(r":\d\d")
+#: A line that is nothing but a time stamp: ``00:01``, ``01:02:03.5``, ``[00:01]``, ``(00:01)``.
+_STAMP_LINE = (
+    rf"{_SPACE}*(?:[\[(（【]{_SPACE}*(?P<time>{CLOCK_TIME}){_SPACE}*[\])）】]"
+    rf"|(?P<bare>{CLOCK_TIME})){_SPACE}*"
+)
+_STAMP_ONLY_LINE = re.compile(_STAMP_LINE)
+#: Whether a text has such a line, found from the newline before it (a fast literal scan).
+_STAMP_LINE_AFTER_NEWLINE = re.compile(rf"\n{_STAMP_LINE}(?=\n|$)")
 _BAD_NAME_CHARACTERS = frozenset('。，,；;！!？?、“”"《》#*<>|/\\=@&%$^~`{}')
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 #: A numbering or note after a role word: "受访者1", "Respondent 2", "受访者（王）", "受访者A".
@@ -158,6 +184,7 @@ class Lexicon:
 
     roles: dict[str, Role]
     metadata_keys: frozenset[str]
+    transcript_headings: frozenset[str]
     not_speakers: frozenset[str]
     reporting_suffixes: tuple[str, ...]
     reporting_words: frozenset[str]
@@ -173,7 +200,7 @@ def split_speaker_label(line: str) -> SpeakerLabel | None:
     if line[:1] not in _PREFIX_STARTERS:  # the common case, kept short: it runs on every line
         found = _colon_label(line, 0)
         if found is not None:
-            return SpeakerLabel(found[0], None, found[1], False)
+            return with_stamp_after(line, SpeakerLabel(found[0], None, found[1], False))
         return _label_with_time_after_name(line)
     if _LABEL_HINT.search(line, 0, _HINT_SCAN) is None:
         return None
@@ -190,7 +217,80 @@ def split_speaker_label(line: str) -> SpeakerLabel | None:
     start_time = parse_clock_time(time_text) if time_text else None
     if time_text and start_time is None:
         return None
-    return SpeakerLabel(speaker, start_time, text_offset, start_time is not None)
+    return with_stamp_after(line, SpeakerLabel(speaker, start_time, text_offset, bool(time_text)))
+
+
+def with_stamp_after(line: str, label: SpeakerLabel) -> SpeakerLabel:
+    """``label``, with the time stamp that follows it in ``line`` taken as its start time.
+
+    ``采访者: [00:00:01.900] 您好`` is the label ``采访者`` at 1.9 s, and the text starts at
+    ``您好``. A label that has a time already keeps it (the stamp is then text).
+    """
+    offset = label.text_offset
+    if label.start_time is not None or line[offset : offset + 1] not in _STAMP_STARTERS:
+        return label
+    match = _STAMP_AFTER_LABEL.match(line, offset)
+    if match is None:
+        return label
+    start_time = parse_clock_time(match["stamp"] or match["bare_stamp"])
+    if start_time is None:
+        return label
+    return SpeakerLabel(label.speaker, start_time, match.end(), True)
+
+
+def run_together_labels(
+    text: str, start: int, end: int, speakers: set[str]
+) -> list[tuple[int, int, SpeakerLabel]]:
+    """Labels with a time stamp inside ``text[start:end]``: ``(label start, text start, label)``.
+
+    A label here is a role word (by the lexicon) or one of ``speakers`` (speaker keys), right
+    before a colon and a time stamp (``受访者: [00:00:09.100]``). The longest such name that
+    ends at the colon is taken, and a Latin name must start at a word boundary.
+    """
+    found: list[tuple[int, int, SpeakerLabel]] = []
+    for match in _RUN_TOGETHER_LABEL.finditer(text, start, end):
+        candidate = match["name"]
+        for offset in range(len(candidate)):
+            name = candidate[offset:].strip()
+            if not name or (
+                offset
+                and candidate[offset - 1].isascii()
+                and candidate[offset - 1].isalnum()
+                and candidate[offset].isascii()
+                and candidate[offset].isalnum()
+            ):
+                continue  # fmt: skip
+            if role_for_label(name) is not None or speaker_key(name) in speakers:
+                seconds = parse_clock_time(match["stamp"] or match["bare_stamp"])
+                if seconds is not None:
+                    label_start = match.start("name") + offset
+                    label_start += len(candidate[offset:]) - len(candidate[offset:].lstrip())
+                    found.append((label_start, match.end(), SpeakerLabel(name, seconds, 0, True)))
+                break
+    return found
+
+
+def has_label_then_stamp(text: str) -> bool:
+    """Whether a label's colon and a time stamp follow each other somewhere in ``text``."""
+    return _CLOCK_TIME_HINT.search(text) is not None and _LABEL_THEN_STAMP.search(text) is not None
+
+
+def stamp_line_time(line: str) -> float | None:
+    """The time of a line that is only a time stamp (``00:01``, ``[00:00:01]``), else ``None``."""
+    match = _STAMP_ONLY_LINE.fullmatch(line)
+    if match is None:
+        return None
+    return parse_clock_time(match["time"] or match["bare"])
+
+
+def has_stamp_line(text: str) -> bool:
+    """Whether some line of ``text`` is only a time stamp (see :func:`stamp_line_time`)."""
+    if _CLOCK_TIME_HINT.search(text) is None:
+        return False
+    for match in _STAMP_LINE_AFTER_NEWLINE.finditer(text):
+        if parse_clock_time(match["time"] or match["bare"]) is not None:
+            return True
+    return stamp_line_time(text.partition("\n")[0]) is not None
 
 
 def parse_clock_time(value: str) -> float | None:
@@ -263,7 +363,12 @@ def candidate_labels(lines: list[str]) -> list[tuple[int, SpeakerLabel]]:
     # A SpeakerLabel is a non-empty tuple, so true; None and unsettled verdicts are false.
     labels = cast(list[SpeakerLabel | None], verdicts)
     indexes = itertools.compress(range(len(labels)), labels)
-    return list(zip(indexes, filter(None, labels), strict=True))
+    found = list(zip(indexes, filter(None, labels), strict=True))
+    for position, (index, label) in enumerate(found):  # a stamp after the label's colon
+        offset = label.text_offset
+        if label.start_time is None and lines[index][offset : offset + 1] in _STAMP_STARTERS:
+            found[position] = (index, with_stamp_after(lines[index], label))
+    return found
 
 
 class Deferred:
@@ -448,6 +553,22 @@ def is_metadata_line(line: str) -> bool:
     return speaker_key(field) in lexicon().metadata_keys
 
 
+def heading_key(line: str) -> str | None:
+    """The key of a line that is only a heading (``关键词：``, ``SUMMARY KEYWORDS``,
+    ``**文字记录**``), a metadata key or a transcript heading, else ``None``."""
+    if len(line) > 2 * MAX_LABEL_CHARS:
+        return None
+    key = speaker_key(line.strip(" \t\u3000#*_>-:："))
+    words = lexicon()
+    return key if key in words.metadata_keys or key in words.transcript_headings else None
+
+
+def is_transcript_heading(line: str) -> bool:
+    """``文字记录：`` or ``SPEAKERS``: a speech-recognition export's transcript starts below."""
+    key = heading_key(line)
+    return key is not None and key in lexicon().transcript_headings
+
+
 @functools.lru_cache(maxsize=4096)
 def speaker_key(speaker: str) -> str:
     """What makes two labels the same speaker: case (Latin) and spacing do not count."""
@@ -473,6 +594,7 @@ def lexicon() -> Lexicon:
     return Lexicon(
         roles=roles,
         metadata_keys=frozenset(speaker_key(word) for word in words["metadata_keys"]),
+        transcript_headings=frozenset(speaker_key(word) for word in words["transcript_headings"]),
         not_speakers=frozenset(speaker_key(word) for word in words["not_speakers"]),
         reporting_suffixes=tuple(words["reporting_suffixes"]),
         reporting_words=frozenset(speaker_key(word) for word in words["reporting_words"]),

@@ -28,7 +28,7 @@ import functools
 import itertools
 import operator
 from collections.abc import Iterable, Sequence
-from typing import cast
+from typing import NamedTuple, cast
 
 from qualcode.models import Role, Turn
 from qualcode.text.labels import (
@@ -37,10 +37,16 @@ from qualcode.text.labels import (
     SpeakerLabel,
     candidate_labels,
     confirmed_speaker_labels,
+    has_label_then_stamp,
+    has_stamp_line,
+    heading_key,
     is_metadata_line,
+    is_transcript_heading,
     plain_label,
     role_for_label,
+    run_together_labels,
     speaker_key,
+    stamp_line_time,
 )
 
 #: The largest header block before the first label: more non-blank lines or characters than
@@ -52,14 +58,35 @@ MAX_HEADER_CHARS = 1000
 def detect_turns(text: str) -> list[Turn]:
     """The turns of a free-text transcript, in order, without roles (see the module docstring)."""
     plain = _plain_label_turns(text)
-    return plain if plain is not None else _turns_line_by_line(text)
+    if plain is not None:
+        return plain
+    turns = _turns_line_by_line(text)
+    if has_label_then_stamp(text):
+        turns = _split_run_together_turns(text, turns)
+    return turns
+
+
+class _Boundary(NamedTuple):
+    """Where a turn starts: a speaker label, or a line that is only a time stamp.
+
+    The fields of :class:`~qualcode.text.labels.SpeakerLabel`; a time stamp line continues the
+    speaker before it (``None`` before any label), as a paragraph without a label does.
+    """
+
+    speaker: str | None
+    start_time: float | None
+    text_offset: int
+    timed: bool
 
 
 def _turns_line_by_line(text: str) -> list[Turn]:
-    """:func:`detect_turns` for any text: every line tried for a label."""
+    """:func:`detect_turns` for any text: every line tried for a label or a time stamp."""
     lines = text.split("\n")
     line_starts = _line_starts(lines)
-    labels = confirmed_speaker_labels(candidate_labels(lines))
+    labels: list[tuple[int, SpeakerLabel | _Boundary]]
+    labels = list(confirmed_speaker_labels(candidate_labels(lines)))
+    if has_stamp_line(text):
+        labels = _with_stamp_lines(lines, labels)
     if not labels:
         return _unlabelled_turns(text, lines, line_starts)
     first_label = labels[0][0]
@@ -71,6 +98,88 @@ def _turns_line_by_line(text: str) -> list[Turn]:
     return turns + _spoken_turns(text, starts, pieces, list(map(_LABEL_OF, labels)))
 
 
+def only_time_stamps(text: str) -> bool:
+    """Whether every non-blank line of ``text`` is a time stamp (and there is one): a file
+    with times and no words, which has nothing to segment."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return bool(lines) and all(stamp_line_time(line) is not None for line in lines)
+
+
+def _with_stamp_lines(
+    lines: list[str], labels: list[tuple[int, SpeakerLabel | _Boundary]]
+) -> list[tuple[int, SpeakerLabel | _Boundary]]:
+    """``labels`` and the lines that are only a time stamp, in line order.
+
+    A stamp line starts a turn at its time, continuing the speaker before it. A stamp line
+    followed (blank lines aside) by a label without a time gives that label its time instead,
+    so that no turn is empty and no time is lost.
+    """
+    label_lines = {index for index, _label in labels}
+    stamps: list[tuple[int, SpeakerLabel | _Boundary | float]] = [
+        (index, seconds)
+        for index, line in enumerate(lines)
+        if index not in label_lines and (seconds := stamp_line_time(line)) is not None
+    ]
+    events = sorted([*labels, *stamps], key=operator.itemgetter(0))
+    merged: list[tuple[int, SpeakerLabel | _Boundary]] = []
+    speaker: str | None = None
+    skip_next = False
+    for position, (index, event) in enumerate(events):
+        if skip_next:
+            skip_next = False
+            continue
+        if not isinstance(event, float):
+            speaker = event.speaker
+            merged.append((index, event))
+            continue
+        boundary = _Boundary(speaker, event, len(lines[index]), True)
+        if position + 1 < len(events):
+            next_index, next_event = events[position + 1]
+            if (
+                isinstance(next_event, SpeakerLabel)
+                and next_event.start_time is None
+                and not any(line.strip() for line in lines[index + 1 : next_index])
+            ):
+                # The label's turn starts at the stamp line, its text where the label says.
+                lines_between = sum(len(line) + 1 for line in lines[index:next_index])
+                speaker = next_event.speaker
+                boundary = _Boundary(speaker, event, lines_between + next_event.text_offset, True)
+                skip_next = True
+        merged.append((index, boundary))
+    return merged
+
+
+def _split_run_together_turns(text: str, turns: list[Turn]) -> list[Turn]:
+    """``turns``, with every label-and-stamp inside a turn starting a new turn there.
+
+    ``采访者: [00:00:01.900] 您好？受访者: [00:00:09.100] 好的。`` in one paragraph is two turns.
+    Inside a paragraph only a role word or a speaker of this transcript followed by its colon
+    and a time stamp counts (:func:`~qualcode.text.labels.run_together_labels`): a name and
+    a time said in passing do not.
+    """
+    speakers = {speaker_key(turn.speaker) for turn in turns if turn.speaker is not None}
+    result: list[Turn] = []
+    for turn in turns:
+        if turn.is_header:
+            result.append(turn)
+            continue
+        start, speaker, start_time = turn.start_char, turn.speaker, turn.start_time
+        for label_start, label_end, label in run_together_labels(
+            text, turn.start_char, turn.end_char, speakers
+        ):
+            span = _stripped_span(text, start, label_start)
+            if span is not None:
+                result.append(Turn(span[0], span[1], speaker, turn.role, start_time))
+            start, speaker, start_time = label_end, label.speaker, label.start_time
+        if start == turn.start_char:
+            result.append(turn)
+            continue
+        span = _stripped_span(text, start, turn.end_char)
+        if span is not None:
+            result.append(Turn(span[0], span[1], speaker, None, start_time, turn.end_time))
+    return result
+
+
 def _plain_label_turns(text: str) -> list[Turn] | None:
     """What :func:`detect_turns` finds, if every label in ``text`` is a plain ``Name：``.
 
@@ -80,6 +189,8 @@ def _plain_label_turns(text: str) -> list[Turn] | None:
     line from the first label on is a label that counts, with its text right after the head,
     and no other line holds a label.
     """
+    if has_label_then_stamp(text) or has_stamp_line(text):
+        return None  # stamps after labels or on their own lines: the general path
     # parts: the text before the first head, then each head (with the newline before it,
     # hence the one added for the first line) and the text after it.
     parts = PLAIN_HEAD_LINES.split("\n" + text)
@@ -140,7 +251,10 @@ def _header_turns(text: str, lines: list[str], line_starts: list[int]) -> list[T
 
 
 def _spoken_turns(
-    text: str, starts: list[int], pieces: list[str], labels: list[SpeakerLabel]
+    text: str,
+    starts: list[int],
+    pieces: list[str],
+    labels: Sequence[SpeakerLabel | _Boundary],
 ) -> list[Turn]:
     """The turns of ``labels``: each piece of text without surrounding whitespace or closing bold.
 
@@ -177,13 +291,17 @@ def _spoken_turns(
 
 
 def _is_header_sized(lines: list[str]) -> bool:
-    """Whether the lines before the first label are short enough to be a header block.
+    """Whether the lines before the first label are a header block, not unlabelled talk.
 
     A title, keywords, a date and who was interviewed take a few lines. Pages of text before
     the first label are talk that was not labelled (or a label-like line deep inside an
-    unlabelled text), and must not vanish from the evidence as a "header".
+    unlabelled text), and must not vanish from the evidence as a "header" - unless they end
+    the way speech-recognition exports end their header, with a transcript heading
+    (``文字记录：``) or a heading and one line (``SPEAKERS`` and the list of speakers).
     """
     non_blank = [line for line in lines if line.strip()]
+    if any(map(is_transcript_heading, non_blank[-2:])):
+        return True
     return (
         len(non_blank) <= MAX_HEADER_LINES
         and sum(len(line) for line in non_blank) <= MAX_HEADER_CHARS
@@ -197,7 +315,10 @@ def _unlabelled_turns(text: str, lines: list[str], line_starts: list[int]) -> li
     is_headers: list[bool] = []
     in_header = True
     for first, last in _blocks(lines):
-        in_header = in_header and all(is_metadata_line(lines[i]) for i in range(first, last + 1))
+        in_header = in_header and (
+            heading_key(lines[first]) is not None
+            or all(is_metadata_line(lines[i]) for i in range(first, last + 1))
+        )
         span = _stripped_span(text, line_starts[first], line_starts[last] + len(lines[last]))
         if span is not None:
             starts.append(span[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qualcode.models import Turn
+from qualcode.text.labels import stamp_line_time
 from qualcode.text.roles import assign_roles
 from qualcode.text.turns import detect_turns
 
@@ -33,4 +34,5 @@ def check_invariants(text: str, turns: list[Turn]) -> None:
         assert previous_end <= turn.start_char < turn.end_char <= len(text)
         piece = text[turn.start_char : turn.end_char]
         assert piece == piece.strip()
+        assert stamp_line_time(piece) is None, "a turn that is only a time stamp"
         previous_end = turn.end_char

@@ -10,9 +10,12 @@ import pytest
 from qualcode.text.labels import (
     MAX_LABEL_CHARS,
     SpeakerLabel,
+    candidate_labels,
+    has_stamp_line,
     parse_clock_time,
     role_for_label,
     split_speaker_label,
+    stamp_line_time,
 )
 from tests.conftest import REPOSITORY
 from tests.text.helpers import spoken
@@ -156,3 +159,31 @@ def test_data_files_ship_with_the_package() -> None:
     pyproject = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))
     package_data = pyproject["tool"]["setuptools"]["package-data"]["qualcode"]
     assert any(pattern in ("data/*", "data/*.yml") for pattern in package_data)
+
+
+# Time stamps ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("采访者: [00:00:01.900] 您好", SpeakerLabel("采访者", 1.9, 20, True)),
+        ("受访者：01:02:03 好的", SpeakerLabel("受访者", 3723.0, 13, True)),
+        ("Respondent: (00:09) Fine", SpeakerLabel("Respondent", 9.0, 20, True)),
+        ("采访者：2:30", SpeakerLabel("采访者", None, 4, False)),  # said, not a stamp
+        ("采访者：10:30 开会", SpeakerLabel("采访者", None, 4, False)),
+    ],
+)
+def test_a_stamp_after_the_label_is_its_start_time(line: str, expected: SpeakerLabel) -> None:
+    assert split_speaker_label(line) == expected
+    assert candidate_labels([line]) == [(0, expected)]
+
+
+@pytest.mark.parametrize(
+    ("line", "seconds"),
+    [("00:01", 1.0), ("00:00:01", 1.0), ("01:02:03.5", 3723.5), ("[00:01]", 1.0),
+     ("(00:01)", 1.0), (" 【00:41】 ", 41.0), ("00:01 好", None), ("3:75", None), ("好", None)],
+)  # fmt: skip
+def test_stamp_line_time(line: str, seconds: float | None) -> None:
+    assert stamp_line_time(line) == seconds
+    assert has_stamp_line(f"标题\n{line}\n正文") == (seconds is not None)

@@ -183,7 +183,8 @@ _SPOKEN_CHARACTERS = st.one_of(
 )
 _LABELS = st.sampled_from(
     ["采访者：", "受访者：", "Q: ", "A: ", "【访谈者】", "[Interviewer] ", "**受访者：**",
-     "[00:00:01.750] 采访者：", "注意：", "我说：", "10:30 ", "王书记：", "Jane: ", ""]
+     "[00:00:01.750] 采访者：", "注意：", "我说：", "10:30 ", "王书记：", "Jane: ", "",
+     "00:01\n", "[00:00:05]\n", "受访者: [00:00:09.100] ", "采访者：01:02:03 "]
 )  # fmt: skip
 
 
@@ -243,7 +244,8 @@ _FAST_PATH_LINES = st.one_of(
     st.sampled_from(
         ["", " ", "标题", "关键词：测试", "[00:01] 采访者：好", "**受访者：**好的",
          "【访谈者】社区", "说话人 1 00:00", "采访者 [00:00:05]：您好", "10:30 开会", "好的**",
-         "__", "\u3000"]
+         "__", "\u3000", "00:01", "[00:00:05]", "(01:02:03.5)", "采访者: [00:00:01.900] 您好",
+         "好的。受访者: [00:00:09] 嗯", "受访者：1:02:03 好"]
     ),
 )  # fmt: skip
 
@@ -292,3 +294,9 @@ def test_turns_built_column_by_column_equal_turns_built_one_by_one() -> None:
     assert [type(turn) for turn in built] == [Turn, Turn]
     with pytest.raises(ValueError, match="one value per turn"):
         _new_turns([0], [1], [], [None], [None], [None], [False])
+
+
+def test_an_export_heading_and_its_list_lead_an_unlabelled_transcript() -> None:
+    text = "SUMMARY KEYWORDS\ngrid, volunteers\n\nFirst paragraph.\n\nSecond paragraph.\n"
+    assert headers(text) == ["SUMMARY KEYWORDS\ngrid, volunteers"]
+    assert [piece for _, _, piece in spoken(text)] == ["First paragraph.", "Second paragraph."]
