@@ -1,0 +1,286 @@
+"""Commands as a user runs them: whole ``qualcode`` processes on generated projects.
+
+Run:  .venv/bin/python bench/bench_cli.py --segments 100000
+      .venv/bin/python bench/bench_cli.py --segments 100000 --segments 1000000 --runs 3
+      .venv/bin/python bench/bench_cli.py --segments 200000 --against ../old/.venv/bin/qualcode
+
+The in-process benchmarks (bench_import, bench_autocode, bench_matrix) time one library call
+warm; this one times what a researcher waits for: a new process, start-up, opening the project,
+first-run costs (the search index) and writing the output. For each size it generates labelled
+transcripts (bench/generate.py, seeded), then times, ``--runs`` times each:
+
+- ``import`` of the folder into a new project (the naive way beside it: the same turns written
+  with sqlite-utils ``insert_all`` in one batch, no segmenting or turn detection);
+- ``autocode`` with the shipped codebook, each run on a fresh copy of the imported project;
+- the first ``search`` on a fresh copy (whatever index building it does is in the figure), and
+  a second search on the same copy;
+- ``matrix -o FILE.csv``, ``quotes --format csv -o FILE.csv`` and ``report -o FILE.html`` on
+  the auto-coded project;
+- ``segments --format json`` on a 20-turn project (start-up of a real command).
+
+Each figure is min / median / max wall seconds and the largest peak RSS of the process (from
+``wait4``), with the load average before the runs. ``--against EXE`` runs every command with a
+second ``qualcode`` executable too, alternating A B A B, and prints the median of the pairwise
+ratios A/B, so that a comparison holds while the machine's speed drifts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generate import write_transcripts
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+CODEBOOK = REPOSITORY / "codebooks" / "community_governance.yml"
+TURNS_PER_FILE = 2_000
+
+
+@dataclass
+class Timing:
+    """Wall seconds and peak RSS (MB) of each run of one command."""
+
+    seconds: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
+
+    def row(self, label: str) -> str:
+        low, middle, high = min(self.seconds), statistics.median(self.seconds), max(self.seconds)
+        return f"| {label} | {low:.2f} | {middle:.2f} | {high:.2f} | {max(self.peak_mb):.0f} |"
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Run ``command`` to completion; its wall seconds and peak RSS in MB (wait4's figure)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    assert process.stderr is not None
+    errors = process.stderr.read().decode("utf-8", "replace")
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{errors}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def remove_project(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def copy_project(source: Path, target: Path) -> None:
+    remove_project(target)
+    shutil.copyfile(source, target)
+
+
+def naive_import(folder: Path, db_path: Path) -> None:
+    """The same turns as rows, one batch per file, with sqlite-utils: no turn detection,
+    segmenting, language detection or hashing. What a script would do first."""
+    import sqlite_utils
+
+    database = sqlite_utils.Database(db_path)
+    for path in sorted(folder.glob("*.txt")):
+        rows = (
+            {"document": path.name, "ordinal": ordinal, "text": line}
+            for ordinal, line in enumerate(path.read_text(encoding="utf-8").splitlines())
+            if line.strip()
+        )
+        database["segments"].insert_all(rows, batch_size=10_000)  # type: ignore[union-attr]
+    database.conn.close()
+
+
+def naive_runner(folder: Path, db_path: Path) -> tuple[float, float]:
+    remove_project(db_path)
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; sys.path.insert(0, sys.argv[1]); from bench_cli import naive_import; "
+        "from pathlib import Path; naive_import(Path(sys.argv[2]), Path(sys.argv[3]))",
+        str(Path(__file__).parent),
+        str(folder),
+        str(db_path),
+    ]
+    return timed(command)
+
+
+@dataclass
+class Scenario:
+    """One command to time: how to prepare its project and what to run."""
+
+    label: str
+    project: str  # scenarios naming the same project share its file, in order
+    prepare: Callable[[str, Path], None]
+    command: Callable[[str, Path], list[str]]
+
+
+def measure(
+    scenarios: list[Scenario], executables: list[str], work: Path, runs: int
+) -> dict[tuple[str, str], Timing]:
+    """Every scenario ``runs`` times per executable, executables alternating run by run."""
+    timings: dict[tuple[str, str], Timing] = {}
+    for scenario in scenarios:
+        for _ in range(runs):
+            for executable in executables:
+                db_path = work / f"{scenario.project}-{executables.index(executable)}.db"
+                scenario.prepare(executable, db_path)
+                seconds, peak = timed(scenario.command(executable, db_path))
+                timing = timings.setdefault((scenario.label, executable), Timing())
+                timing.seconds.append(seconds)
+                timing.peak_mb.append(peak)
+    return timings
+
+
+def scenarios_for(folder: Path, work: Path, executables: list[str]) -> list[Scenario]:
+    """The commands, with projects built once per executable (import, codebook, autocode)."""
+    imported = {exe: work / f"built-imported-{index}.db" for index, exe in enumerate(executables)}
+    coded = {exe: work / f"built-coded-{index}.db" for index, exe in enumerate(executables)}
+    for exe in executables:
+        remove_project(imported[exe])
+        subprocess.run(
+            [exe, "--db", str(imported[exe]), "import", str(folder)],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [exe, "--db", str(imported[exe]), "codebook", "load", str(CODEBOOK)],
+            check=True,
+            capture_output=True,
+        )
+        copy_project(imported[exe], coded[exe])
+        subprocess.run([exe, "--db", str(coded[exe]), "autocode"], check=True, capture_output=True)
+
+    def fresh(_: str, db_path: Path) -> None:
+        remove_project(db_path)
+
+    def copy_of(projects: dict[str, Path]) -> Callable[[str, Path], None]:
+        return lambda exe, db_path: copy_project(projects[exe], db_path)
+
+    def keep(_: str, __: Path) -> None:
+        return None
+
+    out = work / "out"
+    out.mkdir(exist_ok=True)
+    return [
+        Scenario(
+            "import", "import", fresh, lambda e, d: [e, "--db", str(d), "import", str(folder)]
+        ),
+        Scenario(
+            "autocode", "autocode", copy_of(imported), lambda e, d: [e, "--db", str(d), "autocode"]
+        ),
+        Scenario(
+            "search (first, fresh project)",
+            "search",
+            copy_of(imported),
+            lambda e, d: [e, "--db", str(d), "search", "网格", "--limit", "50"],
+        ),
+        Scenario(
+            "search (again)",
+            "search",
+            keep,
+            lambda e, d: [e, "--db", str(d), "search", "网格", "--limit", "50"],
+        ),
+        Scenario(
+            "matrix -o csv",
+            "coded",
+            copy_of(coded),
+            lambda e, d: [e, "--db", str(d), "matrix", "-o", str(out / "m.csv")],
+        ),
+        Scenario(
+            "quotes csv",
+            "coded",
+            keep,
+            lambda e, d: [e, "--db", str(d), "quotes", "--format", "csv", "-o", str(out / "q.csv")],
+        ),
+        Scenario(
+            "report",
+            "coded",
+            keep,
+            lambda e, d: [e, "--db", str(d), "report", "-o", str(out / "r.html")],
+        ),
+    ]
+
+
+def small_project(work: Path, executables: list[str]) -> list[Scenario]:
+    """``segments --format json`` on a one-interview project: start-up of a real command."""
+    sample = REPOSITORY / "transcripts" / "chaiji.md"
+    projects = {exe: work / f"built-small-{index}.db" for index, exe in enumerate(executables)}
+    for exe, db_path in projects.items():
+        remove_project(db_path)
+        subprocess.run(
+            [exe, "--db", str(db_path), "import", str(sample)], check=True, capture_output=True
+        )
+    return [
+        Scenario(
+            "segments --format json (20 turns)",
+            "startup",
+            lambda e, d: copy_project(projects[e], d),
+            lambda e, d: [e, "--db", str(d), "segments", "--format", "json"],
+        ),
+    ]
+
+
+def report(
+    title: str, timings: dict[tuple[str, str], Timing], executables: list[str], load: float
+) -> None:
+    print(f"\n### {title} (load average before: {load:.2f})\n")
+    for executable in executables:
+        print(f"`{executable}`\n")
+        print("| command | min s | median s | max s | peak MB |\n|---|---:|---:|---:|---:|")
+        for (label, exe), timing in timings.items():
+            if exe == executable:
+                print(timing.row(label))
+        print()
+    if len(executables) == 2:
+        first, second = executables
+        print("| command | median ratio A/B |\n|---|---:|")
+        for (label, exe), timing in timings.items():
+            if exe == first:
+                other = timings[(label, second)].seconds
+                ratios = [a / b for a, b in zip(timing.seconds, other, strict=True)]
+                print(f"| {label} | {statistics.median(ratios):.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--segments", type=int, action="append", help="project size (repeat)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--against", help="a second qualcode executable to compare with")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    arguments = parser.parse_args()
+    executables = [str(Path(sys.executable).with_name("qualcode"))]
+    if arguments.against:
+        executables.append(str(Path(arguments.against).resolve()))
+    work = arguments.out / "cli"
+    work.mkdir(parents=True, exist_ok=True)
+
+    load = os.getloadavg()[0]
+    timings = measure(small_project(work, executables), executables, work, max(5, arguments.runs))
+    report("start-up of a real command", timings, executables, load)
+    for segments in arguments.segments or [100_000]:
+        folder = arguments.out / f"cli_transcripts_{segments}"
+        if not folder.exists():
+            write_transcripts(
+                folder, files=segments // TURNS_PER_FILE, turns_per_file=TURNS_PER_FILE
+            )
+        load = os.getloadavg()[0]
+        timings = measure(
+            scenarios_for(folder, work, executables), executables, work, arguments.runs
+        )
+        naive = Timing()
+        for _ in range(arguments.runs):
+            seconds, peak = naive_runner(folder, work / "naive.db")
+            naive.seconds.append(seconds)
+            naive.peak_mb.append(peak)
+        report(f"{segments:,} segments", timings, executables, load)
+        print(naive.row("naive import: sqlite-utils insert_all of the same turns"))
+
+
+if __name__ == "__main__":
+    main()
