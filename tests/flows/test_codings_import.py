@@ -13,7 +13,7 @@ from qualcode.store.codebooks import load_into_project
 from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.journal import history
 from qualcode.store.project import Project, open_project
-from tests.conftest import Cli, write
+from tests.conftest import CODEBOOK, Cli, write
 
 CHAIJI = (
     "采访者：卡口怎么设？\n"
@@ -22,25 +22,6 @@ CHAIJI = (
     "受访者：有人说菜价涨了三倍，我们马上辟谣。\n"
 )
 XINAN = "说话人 1：人手够吗？\n说话人 2：远远不够，网格员一个人管八百人。\n"
-
-CODEBOOK = """\
-name: mini
-codes:
-  - id: grid
-    name: 网格化应急治理
-    codes:
-      - id: checkpoints
-        name: 卡口
-      - id: grid_workers
-        name: 网格员
-  - id: opinion
-    name: 舆情引导
-    codes:
-      - id: rumours
-        name: 谣言
-      - id: prices
-        name: 菜价
-"""
 
 
 def turns(text: str, roles: list[Role]) -> list[Segment]:
