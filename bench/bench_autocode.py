@@ -24,7 +24,7 @@ from pathlib import Path
 from generate import make_turn_text
 
 from qualcode.autocode.runs import AutocodeOptions, run_autocode
-from qualcode.codebook.model import load_codebook
+from qualcode.codebook.files import load_codebook
 from qualcode.models import Segment
 from qualcode.store.codebooks import load_into_project
 from qualcode.store.documents import PreparedDocument, store_document

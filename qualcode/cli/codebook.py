@@ -90,7 +90,7 @@ def export_command(
 
     Example: qualcode codebook export --format csv -o codebook.csv
     """
-    from qualcode.codebook.model import codebook_to_csv, codebook_to_yaml
+    from qualcode.codebook.files import codebook_to_csv, codebook_to_yaml
     from qualcode.exporting.tables import write_text_file
     from qualcode.store.codebooks import current_codebook
 

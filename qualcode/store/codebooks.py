@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qualcode.codebook.model import Code, Codebook, codebook_to_yaml, load_codebook
+from qualcode.codebook.files import codebook_to_yaml, load_codebook
+from qualcode.codebook.model import Code, Codebook
 from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.models import CodeRules
 from qualcode.store.journal import journaled

@@ -12,10 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from qualcode.codebook.model import (
+from qualcode.codebook.files import (
     CSV_COLUMNS,
-    Code,
-    Codebook,
     CodebookError,
     codebook_to_csv,
     codebook_to_yaml,
@@ -23,9 +21,10 @@ from qualcode.codebook.model import (
     parse_codebook_csv,
     parse_codebook_yaml,
 )
+from qualcode.codebook.model import Code, Codebook
 from qualcode.errors import InputError, NotFoundError
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 SHIPPED = REPOSITORY / "codebooks" / "community_governance.yml"
 README = REPOSITORY / "codebooks" / "README.md"
 PROBES = REPOSITORY / "tests" / "fixtures" / "codebooks" / "probes.yml"
