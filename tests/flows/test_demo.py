@@ -132,7 +132,7 @@ def test_offsets_hold_for_every_segment_and_coding(demo: tuple[Path, str, str]) 
             quote = texts[document_id][start:end]
             assert quote
             if rule_kind == "keyword":
-                from qualcode.autocode.matching import normalise
+                from qualcode.autocode.normalise import normalise
 
                 assert normalise(quote) == normalise(rule)
 

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualcode.autocode.matching import compile_matcher, english_lemma_forms, normalise
+from qualcode.autocode.matching import compile_matcher, english_lemma_forms
+from qualcode.autocode.normalise import normalise
 from qualcode.errors import QualcodeError
 from qualcode.models import CodeRules, Match
 
@@ -117,10 +118,6 @@ def test_english_lemmas_find_inflected_forms() -> None:
 def test_bad_pattern_is_reported_not_raised_as_a_traceback() -> None:
     with pytest.raises(QualcodeError, match="grid"):
         compile_matcher([CodeRules("grid", patterns=("([unclosed",))])
-
-
-def test_normalise_is_nfkc_and_casefold() -> None:
-    assert normalise("ＡＢＣ１２３，ﬁ") == "abc123,fi"
 
 
 TEXT_ALPHABET = st.sampled_from(
