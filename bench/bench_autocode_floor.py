@@ -30,9 +30,9 @@ from typing import TypeVar
 import ahocorasick_rs
 from bench_autocode import SEGMENTS_PER_DOCUMENT, keyword_pool, naive_autocode, parse_arguments
 
-from qualcode.autocode.matching import normalise, normalise_many
-from qualcode.autocode.runs import _bulk_write
+from qualcode.autocode.normalise import normalise, normalise_many
 from qualcode.store.project import Project, open_project
+from qualcode.store.runs import bulk_write
 
 Result = TypeVar("Result")
 
@@ -89,7 +89,7 @@ def write_codings(project: Project) -> float:
     with project.transaction():
         conn.execute("DELETE FROM codings")
     started = time.perf_counter()
-    with project.transaction(), _bulk_write(conn, "codings", enabled=True):
+    with project.transaction(), bulk_write(conn, "codings", enabled=True):
         conn.execute(f"INSERT INTO codings ({CODING_COLUMNS}) SELECT * FROM temp.staged")
     elapsed = time.perf_counter() - started
     conn.execute("DROP TABLE temp.staged")

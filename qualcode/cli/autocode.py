@@ -75,10 +75,12 @@ def runs_command(
 
     Example: qualcode autocode runs --format json
     """
-    from qualcode.autocode.runs import list_runs
+    from qualcode.store.runs import list_runs
 
     with open_cli_project(ctx) as project:
-        emit_rows(list_runs(project), output_format, title="Auto-coding runs")
+        emit_rows(
+            [dict(run) for run in list_runs(project)], output_format, title="Auto-coding runs"
+        )
 
 
 @app.command("diff")

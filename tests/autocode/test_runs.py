@@ -245,7 +245,7 @@ def test_a_run_matched_in_worker_processes_codes_the_same(
     English whole words."""
     if worker_count() < 1:
         pytest.skip("a one-core machine never matches in workers")
-    shipped = Path(__file__).resolve().parent.parent
+    shipped = Path(__file__).resolve().parents[2]
     assert cli("import", str(shipped / "transcripts")).exit_code == 0
     assert (
         cli("codebook", "load", str(shipped / "codebooks" / "community_governance.yml")).exit_code

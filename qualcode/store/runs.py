@@ -1,0 +1,324 @@
+"""Auto-coding runs in the project: the segments a run reads, and the run it writes.
+
+:mod:`qualcode.autocode.runs` decides what a run does (which rules, which segments, matching);
+this module holds its SQL. A run is written in one journaled transaction (compactly, see
+:mod:`qualcode.store.journal`): the run row (codebook version and hash, mode, parameters,
+tool version, who ran it, the last segment id it covers, times) and one automatic coding per
+hit (``apply``) or one suggestion per new hit (``suggest``), each with its run id, the rule
+that fired and its exact span. Manual codings are never touched. An ``apply`` run marks the
+earlier automatic codings of the segments and codes it covers as superseded (kept for
+``autocode diff``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict, cast
+
+from qualcode.errors import NotFoundError
+from qualcode.store.codebooks import current_version_id
+from qualcode.store.journal import journaled
+from qualcode.store.project import Project, now_utc
+
+Mode = Literal["apply", "suggest"]
+MODES: tuple[Mode, ...] = ("apply", "suggest")
+
+#: One hit as a run stores it: segment_id, code_id, rule_kind, rule, start_char, end_char
+#: (offsets into the document text).
+Hit = tuple[int, str, str, str, int, int]
+
+#: Segments read per query when a run walks the project.
+SEGMENT_BATCH = 20_000
+
+#: Which segments some rule can fire on, by the scopes of the selected codes: a run whose
+#: codes all take respondent turns only never reads the interviewer's questions.
+_SCOPE_CONDITIONS = {
+    frozenset({"respondent"}): " AND (role IS NULL OR role <> 'interviewer')",
+    frozenset({"interviewer"}): " AND role = 'interviewer'",
+}
+
+
+class RunRow(TypedDict):
+    """One auto-coding run, as ``qualcode autocode runs`` lists it."""
+
+    run_id: int
+    mode: Mode
+    version_id: int
+    codebook: str
+    codebook_hash: str
+    parameters: str
+    tool_version: str
+    run_by: str
+    segments_processed: int | None
+    codings_added: int | None
+    started_at: str
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a run row says about the run, written before its hits.
+
+    ``after_segment_id < segment_id <= through_segment_id`` is the range the run covers;
+    ``code_ids`` the codes it matched (an ``apply`` run supersedes their earlier automatic
+    codings in that range); ``bulk`` writes the codings with the table's secondary indexes and
+    triggers dropped and rebuilt afterwards (see :func:`bulk_write`).
+    """
+
+    codebook_hash: str
+    mode: Mode
+    codes: tuple[str, ...]
+    only_new: bool
+    run_by: str
+    after_segment_id: int
+    through_segment_id: int
+    code_ids: tuple[str, ...]
+    segments_processed: int
+    bulk: bool = False
+
+    def parameters(self) -> dict[str, Any]:
+        """The run's parameters as stored (JSON) with it."""
+        return {
+            "only_new": self.only_new,
+            "codes": list(self.codes),
+            "after_segment_id": self.after_segment_id,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# What a run reads
+
+
+def last_segment_id(project: Project) -> int:
+    """The highest segment id in the project (0 when it has none): where a run stops."""
+    row = project.conn.execute("SELECT coalesce(max(segment_id), 0) FROM segments").fetchone()
+    return int(row[0])
+
+
+def count_segments(project: Project, after: int, through: int) -> int:
+    """How many segments have ``after < segment_id <= through``."""
+    row = project.conn.execute(
+        "SELECT count(*) FROM segments WHERE segment_id > ? AND segment_id <= ?", (after, through)
+    ).fetchone()
+    return int(row[0])
+
+
+def seen_through(project: Project, codebook_hash: str, mode: Mode, codes: Sequence[str]) -> int:
+    """Highest segment id already processed by a finished run with the same codebook and
+    selection (0 if none): where ``--only-new`` starts."""
+    best = 0
+    for row in project.conn.execute(
+        "SELECT parameters, through_segment_id FROM autocode_runs "
+        "WHERE codebook_hash = ? AND mode = ? AND finished_at IS NOT NULL",
+        (codebook_hash, mode),
+    ):
+        if json.loads(row[0]).get("codes", []) == list(codes):
+            best = max(best, int(row[1]))
+    return best
+
+
+def segment_batches(
+    project: Project, after: int, through: int, scopes: Iterable[str]
+) -> Iterator[list[Any]]:
+    """Rows ``(segment_id, role, start_char, text)`` with ``after < segment_id <= through``
+    that a rule of one of ``scopes`` may code, in segment order, ``SEGMENT_BATCH`` at a time.
+
+    Rows are plain tuples: cheaper than ``sqlite3.Row`` and picklable for worker processes.
+    """
+    cursor = project.conn.cursor()
+    cursor.row_factory = None
+    condition = _SCOPE_CONDITIONS.get(frozenset(scopes), "")
+    lower = after
+    while lower < through:
+        rows = cursor.execute(
+            "SELECT segment_id, role, start_char, text FROM segments "
+            f"WHERE segment_id > ? AND segment_id <= ?{condition} ORDER BY segment_id LIMIT ?",
+            (lower, through, SEGMENT_BATCH),
+        ).fetchall()
+        if not rows:
+            return
+        yield rows
+        lower = rows[-1][0]
+
+
+# --------------------------------------------------------------------------------------------
+# Writing a run
+
+
+def store_run(
+    project: Project, record: RunRecord, summary: str, hits_by_batch: Iterable[list[Hit]]
+) -> tuple[int, int]:
+    """Write the run row and its codings (or suggestions) in one journaled transaction.
+
+    ``hits_by_batch`` is consumed inside the transaction, so matching can go on (in workers)
+    while earlier batches are written. Returns the run id and how many codings (``apply``) or
+    new suggestions (``suggest``) were added. ``summary`` is the journal's one-line summary.
+    """
+    from qualcode._version import __version__
+
+    with journaled(project, "autocode", summary, compact_runs=True) as conn:
+        run_id = int(
+            conn.execute(
+                "INSERT INTO autocode_runs (version_id, codebook_hash, mode, parameters, "
+                "tool_version, run_by, through_segment_id, started_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    current_version_id(project),
+                    record.codebook_hash,
+                    record.mode,
+                    json.dumps(record.parameters()),
+                    __version__,
+                    record.run_by,
+                    record.through_segment_id,
+                    now_utc(),
+                ),
+            ).lastrowid
+            or 0
+        )
+        if record.mode == "apply":
+            supersede(
+                conn, run_id, record.after_segment_id, record.through_segment_id, record.code_ids
+            )
+        created = now_utc()
+        added = 0
+        with bulk_write(conn, "codings", enabled=record.mode == "apply" and record.bulk):
+            for hits in hits_by_batch:
+                added += write_hits(conn, record.mode, run_id, created, hits)
+        conn.execute(
+            "UPDATE autocode_runs SET segments_processed = ?, codings_added = ?, finished_at = ? "
+            "WHERE run_id = ?",
+            (record.segments_processed, added, now_utc(), run_id),
+        )
+    return run_id, added
+
+
+@contextmanager
+def bulk_write(conn: sqlite3.Connection, table: str, *, enabled: bool) -> Iterator[None]:
+    """Drop ``table``'s non-unique indexes and triggers for the block, then recreate them.
+
+    For the bulk inserts of a large auto-coding run: sorting once to rebuild an index beats
+    updating it row by row, and the journal triggers are silent during a run anyway (it is
+    journaled compactly, see :mod:`qualcode.store.journal`), yet their WHEN clause costs a query
+    per row. The definitions are read from ``sqlite_master``, so the schema stays in the
+    migrations; unique indexes stay, since they are constraints. Runs inside the caller's
+    transaction, so a failure rolls the drops back with everything else.
+    """
+    if not enabled:
+        yield
+        return
+    objects = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL "
+        "AND (type = 'trigger' OR (type = 'index' AND sql NOT LIKE 'CREATE UNIQUE%'))",
+        (table,),
+    ).fetchall()
+    for kind, name, _sql in objects:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
+    yield
+    for _kind, _name, sql in objects:
+        conn.execute(sql)
+
+
+def supersede(
+    conn: sqlite3.Connection, run_id: int, after: int, through: int, code_ids: Sequence[str]
+) -> None:
+    """Mark current automatic codings of ``code_ids`` in ``after < segment_id <= through`` as
+    superseded by ``run_id`` (they stay, for ``autocode diff`` and undo)."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS selected_codes (code_id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM selected_codes")
+    conn.executemany("INSERT INTO selected_codes VALUES (?)", [(code_id,) for code_id in code_ids])
+    conn.execute(
+        "UPDATE codings SET superseded_by_run = ? WHERE origin = 'auto' "
+        "AND superseded_by_run IS NULL AND segment_id > ? AND segment_id <= ? "
+        "AND code_id IN (SELECT code_id FROM selected_codes)",
+        (run_id, after, through),
+    )
+
+
+def write_hits(
+    conn: sqlite3.Connection, mode: Mode, run_id: int, created: str, hits: list[Hit]
+) -> int:
+    """Insert ``hits`` as automatic codings (``apply``) or suggestions (``suggest``).
+
+    A suggestion is skipped when the segment already has a manual coding of that code or the
+    same span is already suggested for it. Returns how many rows were added.
+    """
+    if mode == "apply":
+        conn.executemany(
+            "INSERT INTO codings (segment_id, code_id, coder, origin, run_id, rule_kind, rule, "
+            "start_char, end_char, created_at) VALUES (?, ?, 'auto', 'auto', ?, ?, ?, ?, ?, ?)",
+            [
+                (s, c, run_id, kind, rule, start, end, created)
+                for s, c, kind, rule, start, end in hits
+            ],
+        )
+        return len(hits)
+    pending = [
+        hit for hit in hits
+        if conn.execute(
+            "SELECT 1 FROM codings WHERE segment_id = ? AND code_id = ? AND origin = 'manual' "
+            "UNION ALL SELECT 1 FROM suggestions WHERE segment_id = ? AND code_id = ? "
+            "AND start_char = ? AND end_char = ? LIMIT 1",
+            (hit[0], hit[1], hit[0], hit[1], hit[4], hit[5]),
+        ).fetchone() is None
+    ]  # fmt: skip
+    conn.executemany(
+        "INSERT INTO suggestions (run_id, segment_id, code_id, rule_kind, rule, start_char, "
+        "end_char) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(run_id, *hit) for hit in pending],
+    )
+    return len(pending)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading runs back
+
+
+def list_runs(project: Project) -> list[RunRow]:
+    """Every run, oldest first, with its codebook version's name."""
+    rows = project.conn.execute(
+        "SELECT r.run_id, r.mode, r.version_id, v.name AS codebook, r.codebook_hash, "
+        "r.parameters, r.tool_version, r.run_by, r.segments_processed, r.codings_added, "
+        "r.started_at, r.finished_at FROM autocode_runs r "
+        "JOIN codebook_versions v ON v.version_id = r.version_id ORDER BY r.run_id"
+    )
+    return [cast(RunRow, dict(row)) for row in rows]
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """What one run coded (``apply``) or suggested (``suggest``), as (segment, code) pairs,
+    and the segment range it covered (``after_segment_id < segment_id <= through_segment_id``)."""
+
+    run_id: int
+    mode: Mode
+    after_segment_id: int
+    through_segment_id: int
+    pairs: frozenset[tuple[int, str]]
+
+
+def run_results(project: Project, run_id: int) -> RunResults:
+    """The (segment, code) pairs a run produced; :class:`NotFoundError` for an unknown run."""
+    run = project.conn.execute(
+        "SELECT run_id, mode, parameters, through_segment_id FROM autocode_runs WHERE run_id = ?",
+        (run_id,),
+    ).fetchone()
+    if run is None:
+        raise NotFoundError(f"no auto-coding run {run_id} (see 'qualcode autocode runs')")
+    table = "codings" if run["mode"] == "apply" else "suggestions"
+    pairs = frozenset(
+        (int(segment_id), str(code_id))
+        for segment_id, code_id in project.conn.execute(
+            f"SELECT DISTINCT segment_id, code_id FROM {table} WHERE run_id = ?", (run_id,)
+        )
+    )
+    return RunResults(
+        run_id=int(run["run_id"]),
+        mode=run["mode"],
+        after_segment_id=int(json.loads(run["parameters"])["after_segment_id"]),
+        through_segment_id=int(run["through_segment_id"]),
+        pairs=pairs,
+    )
