@@ -83,7 +83,8 @@ class CodeRules:
     ``exclude`` phrases veto a keyword hit they overlap, ``patterns`` are regular expressions,
     ``lemmas`` are English lemmas matched through spaCy's lookup table. ``scope`` says which
     turns count as evidence: ``respondent`` (default: everything but interviewer turns),
-    ``all`` or ``interviewer``.
+    ``all`` or ``interviewer``. ``prefixes`` are keywords open at the end (a dictionary's
+    ``protect*``, stored without the ``*``): they match any word that starts with them.
     """
 
     code_id: str
@@ -92,6 +93,7 @@ class CodeRules:
     patterns: tuple[str, ...] = ()
     lemmas: tuple[str, ...] = ()
     scope: Scope = "respondent"
+    prefixes: tuple[str, ...] = ()
 
 
 class Match(NamedTuple):
