@@ -68,24 +68,31 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134
 #: A WordStat entry: the term, then its weight in parentheses, e.g. ``GALLER* (1)``.
 _WORDSTAT_ENTRY = re.compile(r"(?P<term>.*?)\s*\(\s*[+-]?\d+(?:\.\d*)?\s*\)")
 _NULL_TAG = "tag:yaml.org,2002:null"
+_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
 
 @dataclass(slots=True)
-class _Term:
-    """One dictionary term as written, with the line it was on."""
+class Term:
+    """One term as written (a trailing ``*`` makes it a prefix), with the line it was on."""
 
     text: str
-    line: int
+    line: int | None
 
 
 @dataclass(slots=True)
-class _Category:
-    """A category as read: its name, where it was defined, its terms and sub-categories."""
+class Category:
+    """A category as read from another tool: name, terms (as written, ``*`` included) and
+    sub-categories; ``line`` where it was defined (``None`` when not read from a text file)
+    and ``color`` (``#rrggbb``) if the tool gave one. :func:`codebook_from_categories` fills
+    in ``code_id``, the id the category got in the codebook.
+    """
 
     name: str
-    line: int
-    terms: list[_Term] = field(default_factory=list)
-    children: list[_Category] = field(default_factory=list)
+    line: int | None
+    terms: list[Term] = field(default_factory=list)
+    children: list[Category] = field(default_factory=list)
+    color: str | None = None
+    code_id: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,7 +166,7 @@ def parse_liwc_dic(text: str, path: str | Path = "<dictionary>") -> Codebook:
             "not a LIWC dictionary: the first line must be '%' (the category block)",
             line=first_line,
         )
-    categories: dict[str, _Category] = {}
+    categories: dict[str, Category] = {}
     position = 1
     while True:
         if position >= len(content):
@@ -187,7 +194,7 @@ def parse_liwc_dic(text: str, path: str | Path = "<dictionary>") -> Codebook:
                 f"{categories[category_id].line})",
                 line=number,
             )
-        categories[category_id] = _Category(name, number)
+        categories[category_id] = Category(name, number)
     if not categories:
         raise InputError(
             path, "the category block between the '%' lines is empty", line=content[0][0]
@@ -195,12 +202,12 @@ def parse_liwc_dic(text: str, path: str | Path = "<dictionary>") -> Codebook:
     for number, line in content[position:]:
         term, category_ids = _liwc_entry(line, categories, path, number)
         for category_id in category_ids:
-            categories[category_id].terms.append(_Term(term, number))
-    return _build_codebook(list(categories.values()), path)
+            categories[category_id].terms.append(Term(term, number))
+    return codebook_from_categories(list(categories.values()), path)
 
 
 def _liwc_entry(
-    line: str, categories: dict[str, _Category], path: str | Path, number: int
+    line: str, categories: dict[str, Category], path: str | Path, number: int
 ) -> tuple[str, list[str]]:
     """(word, category ids) of one ``.dic`` entry line."""
     if line == "%":
@@ -241,8 +248,8 @@ def _liwc_entry(
 
 def parse_wordstat_cat(text: str, path: str | Path = "<dictionary>") -> Codebook:
     """Read a WordStat ``.cat`` dictionary (see the module docstring), hierarchy kept."""
-    roots: list[_Category] = []
-    open_categories: list[_Category] = []  # the category open at each depth
+    roots: list[Category] = []
+    open_categories: list[Category] = []  # the category open at each depth
     for number, raw_line in enumerate(split_lines(text), start=1):
         line = raw_line.rstrip()
         if not line.strip():
@@ -265,7 +272,7 @@ def parse_wordstat_cat(text: str, path: str | Path = "<dictionary>") -> Codebook
             term = entry.group("term").strip().replace("_", " ")
             if not term:
                 raise InputError(path, f"entry '{body}' has no word before its weight", line=number)
-            open_categories[depth - 1].terms.append(_Term(term, number))
+            open_categories[depth - 1].terms.append(Term(term, number))
             del open_categories[depth:]
             continue
         if depth > len(open_categories):
@@ -275,12 +282,12 @@ def parse_wordstat_cat(text: str, path: str | Path = "<dictionary>") -> Codebook
                 line=number,
             )
         del open_categories[depth:]
-        category = _Category(body.strip(), number)
+        category = Category(body.strip(), number)
         (open_categories[-1].children if open_categories else roots).append(category)
         open_categories.append(category)
     if not roots:
         raise InputError(path, "no categories: the file is empty", line=1)
-    return _build_codebook(roots, path)
+    return codebook_from_categories(roots, path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,21 +318,21 @@ def parse_quanteda_yaml(text: str, path: str | Path = "<dictionary>") -> Codeboo
     roots = _yaml_categories(root, path)
     if not roots:
         raise InputError(path, "no categories in the dictionary", line=_line(root))
-    return _build_codebook(roots, path)
+    return codebook_from_categories(roots, path)
 
 
-def _yaml_categories(node: yaml.MappingNode, path: str | Path) -> list[_Category]:
-    categories: list[_Category] = []
+def _yaml_categories(node: yaml.MappingNode, path: str | Path) -> list[Category]:
+    categories: list[Category] = []
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode) or not str(key_node.value).strip():
             raise InputError(path, "a category name must be non-empty text", line=_line(key_node))
-        category = _Category(str(key_node.value).strip(), _line(key_node))
+        category = Category(str(key_node.value).strip(), _line(key_node))
         _fill_yaml_category(category, value_node, path)
         categories.append(category)
     return categories
 
 
-def _fill_yaml_category(category: _Category, node: yaml.Node, path: str | Path) -> None:
+def _fill_yaml_category(category: Category, node: yaml.Node, path: str | Path) -> None:
     """Terms and sub-categories of one category from its YAML value."""
     if _is_null(node):
         return
@@ -343,7 +350,7 @@ def _fill_yaml_category(category: _Category, node: yaml.Node, path: str | Path) 
         if isinstance(item, yaml.MappingNode):
             category.children.extend(_yaml_categories(item, path))
         elif isinstance(item, yaml.ScalarNode) and not _is_null(item):
-            category.terms.append(_Term(str(item.value), _line(item)))
+            category.terms.append(Term(str(item.value), _line(item)))
         else:
             raise InputError(
                 path, f"category '{category.name}': each term must be text", line=_line(item)
@@ -396,15 +403,22 @@ def _line(node: yaml.Node) -> int:
 # Categories to codes
 
 
-def _build_codebook(roots: list[_Category], path: str | Path) -> Codebook:
-    """The codebook of a category tree: ids, names and rules (see the module docstring)."""
+def codebook_from_categories(
+    roots: list[Category], path: str | Path, name: str | None = None
+) -> Codebook:
+    """The codebook of a category tree: ids, names, colours and rules (module docstring).
+
+    Sets ``code_id`` on every category, so a caller can find the code a category became.
+    ``name`` is the codebook's name (default: the file name without its suffix).
+    """
     codes: list[Code] = []
-    pending: list[tuple[_Category, str | None, str]] = [
+    pending: list[tuple[Category, str | None, str]] = [
         (category, None, slug) for category, slug in reversed(_sibling_slugs(roots))
     ]
     while pending:
         category, parent_id, slug = pending.pop()
         code_id = f"{parent_id}.{slug}" if parent_id else slug
+        category.code_id = code_id
         keywords, prefixes = _rules_of(category, path)
         name = _clean(category.name)
         is_chinese = _HAN.search(name) is not None
@@ -419,6 +433,7 @@ def _build_codebook(roots: list[_Category], path: str | Path) -> Codebook:
                 rules=CodeRules(code_id=code_id, keywords=keywords, prefixes=prefixes),
                 depth=code_id.count("."),
                 order=len(codes),
+                color=_color(category.color),
                 line=category.line,
             )
         )
@@ -427,7 +442,7 @@ def _build_codebook(roots: list[_Category], path: str | Path) -> Codebook:
             for child, child_slug in reversed(_sibling_slugs(category.children))
         )
     return Codebook(
-        name=Path(path).stem,
+        name=name or Path(path).stem,
         version_label=None,
         language=None,
         description_zh=None,
@@ -437,10 +452,10 @@ def _build_codebook(roots: list[_Category], path: str | Path) -> Codebook:
     )
 
 
-def _sibling_slugs(categories: list[_Category]) -> list[tuple[_Category, str]]:
+def _sibling_slugs(categories: list[Category]) -> list[tuple[Category, str]]:
     """Each category with a slug unique among its siblings (see "Ids" above)."""
     taken: set[str] = set()
-    result: list[tuple[_Category, str]] = []
+    result: list[tuple[Category, str]] = []
     for position, category in enumerate(categories, start=1):
         base = re.sub(r"[^a-z0-9_]+", "_", _clean(category.name).lower()).strip("_")
         base = base or f"category_{position}"
@@ -453,7 +468,7 @@ def _sibling_slugs(categories: list[_Category]) -> list[tuple[_Category, str]]:
     return result
 
 
-def _rules_of(category: _Category, path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _rules_of(category: Category, path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(keywords, prefixes) of a category, each in file order without repeats."""
     keywords: dict[str, None] = {}
     prefixes: dict[str, None] = {}
@@ -477,6 +492,14 @@ def _rules_of(category: _Category, path: str | Path) -> tuple[tuple[str, ...], t
             )
         (prefixes if is_prefix else keywords)[stem] = None
     return tuple(keywords), tuple(prefixes)
+
+
+def _color(value: str | None) -> str | None:
+    """A ``#rgb`` or ``#rrggbb`` colour as lower-case ``#rrggbb``; anything else is dropped."""
+    if value is None or not _COLOR.fullmatch(value.strip()):
+        return None
+    digits = value.strip()[1:].lower()
+    return "#" + ("".join(digit * 2 for digit in digits) if len(digits) == 3 else digits)
 
 
 def _clean(text: str) -> str:
