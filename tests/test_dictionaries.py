@@ -6,10 +6,13 @@ the repository (how CI lays it out); a missing folder fails the tests instead of
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
+from qualcode.autocode.matching import compile_matcher
 from qualcode.codebook.dictionaries import (
     DictionaryFormat,
     parse_dictionary,
@@ -20,7 +23,8 @@ from qualcode.codebook.dictionaries import (
 )
 from qualcode.codebook.model import Codebook
 from qualcode.errors import InputError
-from tests.conftest import REPOSITORY
+from qualcode.models import CodeRules
+from tests.conftest import REPOSITORY, Cli, write
 
 DICTIONARIES = REPOSITORY.parent / "shared" / "interop" / "dictionaries"
 MORAL_FOUNDATIONS = DICTIONARIES / "moral_foundations_dictionary.dic"
@@ -191,3 +195,142 @@ def test_a_bad_line_is_one_message_naming_file_and_line(
         assert message.startswith(f"{path}:{line}: ")
         assert problem in message
         assert "\n" not in message
+
+
+# --------------------------------------------------------------------------------------------
+# Wildcards in the matcher: prefix rules
+
+
+def hits(rules: list[CodeRules], text: str) -> list[tuple[str, str, str, str]]:
+    """(code, rule kind, rule, quoted text) for every match."""
+    return [
+        (match.code_id, match.rule_kind, match.rule, text[match.start_char : match.end_char])
+        for match in compile_matcher(rules).match(text)
+    ]
+
+
+def test_a_prefix_matches_whole_words_that_start_with_it() -> None:
+    rules = [CodeRules("harm.virtue", prefixes=("protect",))]
+    text = "Protect them: protection, protective care; unprotected is not ours."
+    assert hits(rules, text) == [
+        ("harm.virtue", "keyword", "protect*", "Protect"),
+        ("harm.virtue", "keyword", "protect*", "protection"),
+        ("harm.virtue", "keyword", "protect*", "protective"),
+    ]
+
+
+def test_a_chinese_prefix_matches_on_characters() -> None:
+    rules = [
+        CodeRules("africa.east.bi", prefixes=("布隆迪",), keywords=("布琼布拉",)),
+        CodeRules("asia.south.in", prefixes=("印度",)),
+        CodeRules("asia.south_east.id", prefixes=("印度尼西亚",)),
+    ]
+    text = "布隆迪人在布琼布拉；印度尼西亚不是印度。"
+    assert hits(rules, text) == [
+        ("africa.east.bi", "keyword", "布隆迪*", "布隆迪"),
+        ("africa.east.bi", "keyword", "布琼布拉", "布琼布拉"),
+        ("asia.south_east.id", "keyword", "印度尼西亚*", "印度尼西亚"),
+        ("asia.south.in", "keyword", "印度*", "印度"),
+    ]
+
+
+def test_a_word_that_is_a_keyword_of_one_code_and_a_prefix_of_another_fires_each_rightly() -> None:
+    rules = [CodeRules("exact", keywords=("care",)), CodeRules("open", prefixes=("care",))]
+    assert hits(rules, "careful care") == [
+        ("open", "keyword", "care*", "careful"),
+        ("exact", "keyword", "care", "care"),
+        ("open", "keyword", "care*", "care"),
+    ]
+
+
+def test_an_exclusion_vetoes_a_prefix_hit() -> None:
+    rules = [CodeRules("harm", prefixes=("kill",), exclude=("killer app",))]
+    assert hits(rules, "a killer app, then killing") == [("harm", "keyword", "kill*", "killing")]
+
+
+def test_many_texts_match_like_one_text_at_a_time() -> None:
+    rules = [CodeRules("open", prefixes=("care", "网格")), CodeRules("exact", keywords=("care",))]
+    texts = ["careful care", "网格员", "nothing", "Caring? careless."] * 3
+    matcher = compile_matcher(rules)
+    assert list(matcher.match_many(texts)) == [matcher.match(text) for text in texts]
+
+
+# --------------------------------------------------------------------------------------------
+# Loading dictionaries into a project, and auto-coding with them
+
+
+def load(cli: Cli, *arguments: str) -> Result:
+    return cli("codebook", "load", *arguments)
+
+
+@pytest.mark.parametrize(
+    ("path", "codes"), [(MORAL_FOUNDATIONS, 11), (LAVER_GARRY, 26), (NEWSMAP, 268)]
+)
+def test_each_real_dictionary_loads_as_the_project_codebook(
+    cli: Cli, path: Path, codes: int
+) -> None:
+    real(path)
+    result = load(cli, str(path))
+    assert result.exit_code == 0, result.stderr
+    assert f"{codes} codes" in result.stderr
+    shown = json.loads(cli("codebook", "show", "--format", "json").stdout)
+    assert len(shown) == codes
+    # Loading it again is no new version, so nothing that depends on the version changes.
+    assert "unchanged" in load(cli, str(path)).stderr
+
+
+def test_the_format_can_be_named_when_the_extension_does_not_tell(cli: Cli, tmp_path: Path) -> None:
+    copy = tmp_path / "places.txt"
+    copy.write_bytes(NEWSMAP.read_bytes())
+    assert load(cli, str(copy), "--format", "quanteda").exit_code == 0
+    # Told by content alone, too.
+    liwc = tmp_path / "moral.txt"
+    liwc.write_bytes(MORAL_FOUNDATIONS.read_bytes())
+    result = load(cli, str(liwc))
+    assert result.exit_code == 0, result.stderr
+    assert "11 codes" in result.stderr
+
+
+def test_a_bad_dictionary_line_is_one_error_and_the_codebook_stays(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert load(cli, str(LAVER_GARRY)).exit_code == 0
+    before = cli("codebook", "show", "--format", "json").stdout
+    bad = tmp_path / "bad.dic"
+    bad.write_bytes(b"%\r01\tPositive\r%\rgood\t01\rfine\t07\r")  # old Mac line ends
+    result = load(cli, str(bad))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {bad}:5: entry 'fine': category '07' is not in the '%' block\n"
+    assert cli("codebook", "show", "--format", "json").stdout == before
+
+
+def test_an_exported_dictionary_codebook_reads_back_the_same(cli: Cli, tmp_path: Path) -> None:
+    assert load(cli, str(MORAL_FOUNDATIONS)).exit_code == 0
+    exported = tmp_path / "moral.yml"
+    result = cli("codebook", "export", "-o", str(exported))
+    assert result.exit_code == 0, result.stderr
+    assert "prefixes:" in exported.read_text(encoding="utf-8")
+    assert "unchanged" in load(cli, str(exported)).stderr
+
+
+def test_chinese_place_names_code_a_real_interview(cli: Cli, tmp_path: Path) -> None:
+    interview = write(
+        tmp_path / "returnees.txt",
+        "访谈者：社区里有从国外回来的人吗？\n"
+        "书记：有，从印度尼西亚回来的两个人，还有一个肯尼亚人在内罗毕工作过。\n"
+        "访谈者：印度呢？\n"
+        "书记：印度没有。\n",
+    )
+    assert cli("import", str(interview)).exit_code == 0
+    assert load(cli, str(NEWSMAP)).exit_code == 0
+    result = cli("autocode")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(cli("quotes", "--format", "json").stdout)
+    found = sorted((row["code"], row["rule"], row["quote"]) for row in rows)
+    assert ("africa.east.ke", "肯尼亚*", "肯尼亚") in found
+    assert ("africa.east.ke", "内罗毕", "内罗毕") in found
+    assert ("asia.south_east.id", "印度尼西亚*", "印度尼西亚") in found
+    # 印度 inside 印度尼西亚 is not India; the respondent's own 印度 is (the question is not
+    # evidence: scope respondent).
+    india = [row for row in found if row[0].endswith(".in")]
+    assert india == [("asia.south.in", "印度*", "印度")]

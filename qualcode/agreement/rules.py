@@ -191,7 +191,9 @@ def _codes_with_rules(project: Project) -> tuple[dict[str, int], set[str]]:
     for position, (code_id, rules, active) in enumerate(rows):
         order[code_id] = position
         data = json.loads(rules)
-        if active and any(data.get(kind) for kind in ("keywords", "patterns", "lemmas")):
+        if active and any(
+            data.get(kind) for kind in ("keywords", "prefixes", "patterns", "lemmas")
+        ):
             with_rules.add(code_id)
     return order, with_rules
 

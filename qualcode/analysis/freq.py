@@ -124,7 +124,8 @@ def _chinese_tokenizer(user_words: frozenset[str]) -> Any:
 
 
 def codebook_terms(project: Project) -> frozenset[str]:
-    """The Chinese keywords of the project's current codebook (empty without a codebook)."""
+    """The Chinese keywords and prefixes of the project's current codebook (empty without a
+    codebook)."""
     from qualcode.store.codebooks import current_codebook, has_codebook
 
     if not has_codebook(project):
@@ -132,7 +133,7 @@ def codebook_terms(project: Project) -> frozenset[str]:
     return frozenset(
         keyword
         for rules in current_codebook(project).rules()
-        for keyword in rules.keywords
+        for keyword in (*rules.keywords, *rules.prefixes)
         if _HAN_RUN.fullmatch(keyword)
     )
 

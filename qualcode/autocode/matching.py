@@ -23,6 +23,13 @@ How a text is matched (DESIGN.md section 5), so that a researcher can predict ev
   found in ``gridlock`` but is in ``grid-based`` and in ``网格grid管理`` (Chinese, Japanese and
   Korean characters count as boundaries, since mixed text often has no spaces). Edges that are
   Chinese characters or punctuation are matched on characters, with no boundary check.
+- **Prefixes** (a dictionary's ``protect*``, stored as ``protect``) are keywords open at the
+  end: they take part in the same pass and the same longest-match contest, with the
+  whole-word rule at the start only, and a hit runs on to the end of the word it starts
+  (``protection``, ``Protective``). A prefix ending in a Chinese character extends over
+  nothing and matches on characters, like any Chinese keyword. Their hits record the rule
+  kind ``keyword`` and the rule as written with its star, ``protect*``. The same word can be
+  a keyword of one code and a prefix of another: each fires where its own rule holds.
 - **Exclusions.** An ``exclude`` phrase found in the text (with the same whole-word rule)
   vetoes every hit of its code that it overlaps: keyword, pattern or lemma. A vetoed keyword
   takes no part in the longest-match contest, so another code's keyword at the same place
@@ -100,6 +107,8 @@ UNSPACED_SCRIPT_RANGES: tuple[tuple[int, int], ...] = (
 
 #: A letter, digit or underscore of a spaced script: what a whole word may not touch.
 _WORD_CHARACTER = re.compile(f"[^\\W{character_class(UNSPACED_SCRIPT_RANGES)}]")
+#: The rest of a word: how far a prefix hit runs on.
+_WORD_REST = re.compile(f"[^\\W{character_class(UNSPACED_SCRIPT_RANGES)}]*")
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,12 +168,17 @@ class _LiteralSet:
         self.targets: list[list[Target]] = []
         self.edge_checks: list[tuple[bool, bool]] = []
         self.needs_check: list[bool] = []
+        #: Per literal: whether some target is a prefix (open at the end); those literals
+        #: are resolved target by target (:meth:`spans`).
+        self.has_prefix: list[bool] = []
+        self.prefix_targets: set[Target] = set()
         self._index: dict[str, int] = {}
         self.longest: ahocorasick_rs.AhoCorasick | None = None
         self.overlapping: ahocorasick_rs.AhoCorasick | None = None
 
-    def add(self, literal: str, target: Target) -> None:
-        """Let ``literal`` fire ``target``; a code fires at most once per literal."""
+    def add(self, literal: str, target: Target, *, open_end: bool = False) -> None:
+        """Let ``literal`` fire ``target``; a code fires at most once per literal (once as a
+        keyword and once as a prefix). ``open_end``: ``target`` is a prefix."""
         if not literal:
             return
         index = self._index.get(literal)
@@ -174,8 +188,15 @@ class _LiteralSet:
             self.targets.append([])
             self.edge_checks.append(_edge_checks(literal))
             self.needs_check.append(any(self.edge_checks[-1]))
-        if all(existing[0] != target[0] for existing in self.targets[index]):
+            self.has_prefix.append(False)
+        if all(
+            existing[0] != target[0] or (existing in self.prefix_targets) != open_end
+            for existing in self.targets[index]
+        ):
             self.targets[index].append(target)
+            if open_end:
+                self.prefix_targets.add(target)
+                self.has_prefix[index] = True
 
     def build(self) -> None:
         """Compile the automata; call once, after the last :meth:`add`."""
@@ -195,6 +216,42 @@ class _LiteralSet:
         if check_start and start > 0 and _WORD_CHARACTER.match(text, start - 1):
             return False
         return not (check_end and end < len(text) and _WORD_CHARACTER.match(text, end))
+
+    def spans(
+        self,
+        text: str,
+        literal_index: int,
+        start: int,
+        end: int,
+        targets: Sequence[Target],
+        origins: list[int] | None = None,
+    ) -> list[_Hit] | None:
+        """The hits of ``targets`` of a literal that has prefix targets, found at
+        ``[start, end)`` of normalised ``text``; ``None`` when none of them fires there.
+
+        The start must be a word boundary where the literal's start needs one. A keyword
+        target needs a boundary at ``end`` too; a prefix target fires regardless and its hit
+        runs on over the word characters after ``end`` (if the literal ends in one). With
+        ``origins`` (``text`` is one normalised text with an offset map), a hit whose ends
+        do not map back is dropped.
+        """
+        check_start, check_end = self.edge_checks[literal_index]
+        if check_start and start > 0 and _WORD_CHARACTER.match(text, start - 1):
+            return None
+        extended = end
+        if check_end:
+            rest = _WORD_REST.match(text, end)  # always matches, perhaps empty
+            if rest is not None:
+                extended = rest.end()
+        prefixes = self.prefix_targets
+        hits: list[_Hit] = [
+            (start, extended, target) if target in prefixes else (start, end, target)
+            for target in targets
+            if extended == end or target in prefixes
+        ]
+        if origins is not None:
+            hits = [hit for hit in hits if origins[hit[0]] >= 0 and origins[hit[1]] >= 0]
+        return hits or None
 
     def is_valid(
         self, normalised: NormalisedText, literal_index: int, start: int, end: int
@@ -243,10 +300,12 @@ class Matcher:
         self._chunk_prefilter: re.Pattern[str] | None = None
         self._prefiltered_patterns: list[_CompiledPattern] = []
         self._unfiltered_patterns: list[_CompiledPattern] = []
-        self.keyword_count = sum(len(code.keywords) for code in rules)
+        self.keyword_count = sum(len(code.keywords) + len(code.prefixes) for code in rules)
         self.pattern_count = sum(len(code.patterns) for code in rules)
         self.lemma_count = sum(len(code.lemmas) for code in rules)
-        self.code_count = sum(1 for code in rules if code.keywords or code.patterns or code.lemmas)
+        self.code_count = sum(
+            1 for code in rules if code.keywords or code.prefixes or code.patterns or code.lemmas
+        )
         self._add_literals(rules)
         self._add_patterns(rules)
         self._literals_span_lines = any(
@@ -261,10 +320,15 @@ class Matcher:
         )
 
     def _add_literals(self, rules: Sequence[CodeRules]) -> None:
-        """Keywords first, then lemma forms, so a keyword wins a tie within one code."""
+        """Keywords and prefixes first, then lemma forms, so a keyword wins a tie within one
+        code. A prefix's rule is recorded as written in a dictionary, with its ``*``."""
         for code in rules:
             for keyword in code.keywords:
                 self._literals.add(normalise(keyword), (code.code_id, "keyword", keyword))
+            for prefix in code.prefixes:
+                self._literals.add(
+                    normalise(prefix), (code.code_id, "keyword", prefix + "*"), open_end=True
+                )
             for phrase in code.exclude:
                 self._exclusions.add(normalise(phrase), (code.code_id, "keyword", phrase))
         for code in rules:
@@ -407,6 +471,7 @@ class Matcher:
         last_text = len(starts) - 1
         with_exclusions = self._texts_with_exclusions(chunk)
         targets_of, needs_check = literals.targets, literals.needs_check
+        has_prefix = literals.has_prefix
         redo: set[int] = set()
         text_index, text_start, next_start = -1, 0, -1
         origins: list[int] | None = None
@@ -422,6 +487,12 @@ class Matcher:
                 if text_index in with_exclusions:
                     redo.add(text_index)
             if text_index in redo:
+                continue
+            if has_prefix[literal_index]:
+                if not self._add_prefix_matches(
+                    chunk.text, literal_index, start, end, text_start, origins, matches
+                ):
+                    redo.add(text_index)
                 continue
             if needs_check[literal_index] and not literals.is_whole_word(
                 chunk.text, literal_index, start, end
@@ -440,6 +511,33 @@ class Matcher:
             normalised = chunk.text_at(index)
             hits = self._literal_hits(normalised, index in with_exclusions)
             results[index] = _to_matches(normalised, hits) if hits else []
+
+    def _add_prefix_matches(
+        self,
+        text: str,
+        literal_index: int,
+        start: int,
+        end: int,
+        text_start: int,
+        origins: list[int] | None,
+        matches: list[Match],
+    ) -> bool:
+        """Matches of a literal with prefix targets, found in a chunk, into ``matches``;
+        false (nothing added) when the text must be redone on its own."""
+        literals = self._literals
+        spans = literals.spans(text, literal_index, start, end, literals.targets[literal_index])
+        if spans is None:
+            return False
+        found: list[Match] = []
+        for span_start, span_end, (code_id, rule_kind, rule) in spans:
+            span_start, span_end = span_start - text_start, span_end - text_start
+            if origins is not None:
+                span_start, span_end = origins[span_start], origins[span_end]
+                if span_start < 0 or span_end < 0:
+                    return False
+            found.append(Match(code_id, rule_kind, rule, span_start, span_end))
+        matches.extend(found)
+        return True
 
     def _texts_with_exclusions(self, chunk: NormalisedChunk) -> set[int]:
         """Texts of ``chunk`` holding some exclusion phrase (one search for the chunk)."""
@@ -503,6 +601,12 @@ class Matcher:
         hits: list[_Hit] = []
         for literal_index, start, end in literal_hits:
             targets = targets_of[literal_index]
+            if literals.has_prefix[literal_index]:
+                spans = self._prefix_spans(normalised, literal_index, start, end, vetoes)
+                if spans is None:
+                    return self._rerun_contest(normalised, vetoes)
+                hits.extend(spans)
+                continue
             if vetoes:
                 targets = _surviving_targets(targets, start, end, vetoes)
             if not targets or (
@@ -527,21 +631,49 @@ class Matcher:
         )
         if vetoes is None:
             vetoes = self._vetoes_if_needed(normalised, occurrences)
-        candidates: list[tuple[int, int, list[Target]]] = []
+        candidates: list[tuple[int, int, list[_Hit]]] = []
         for literal_index, start, end in occurrences:
+            if literals.has_prefix[literal_index]:
+                spans = self._prefix_spans(normalised, literal_index, start, end, vetoes)
+                if spans is not None:
+                    candidates.append((start, end, spans))
+                continue
             if not literals.is_valid(normalised, literal_index, start, end):
                 continue
             targets = _surviving_targets(literals.targets[literal_index], start, end, vetoes)
             if targets:
-                candidates.append((start, end, targets))
+                candidates.append((start, end, [(start, end, target) for target in targets]))
         candidates.sort(key=lambda candidate: (candidate[0], -candidate[1]))
         hits: list[_Hit] = []
         taken_until = 0
-        for start, end, targets in candidates:
+        for start, end, spans in candidates:
             if start >= taken_until:
-                hits.extend((start, end, target) for target in targets)
+                hits.extend(spans)
                 taken_until = end
         return hits
+
+    def _prefix_spans(
+        self,
+        normalised: NormalisedText,
+        literal_index: int,
+        start: int,
+        end: int,
+        vetoes: dict[str, list[tuple[int, int]]] | None,
+    ) -> list[_Hit] | None:
+        """The hits of a literal with prefix targets in one text, less those an exclusion of
+        their code overlaps; ``None`` when none is left."""
+        literals = self._literals
+        spans = literals.spans(
+            normalised.text,
+            literal_index,
+            start,
+            end,
+            literals.targets[literal_index],
+            normalised.origins,
+        )
+        if spans is not None and vetoes:
+            spans = [hit for hit in spans if not _is_vetoed(hit[2][0], hit[0], hit[1], vetoes)]
+        return spans or None
 
     def _vetoes_if_needed(
         self, normalised: NormalisedText, literal_hits: list[tuple[int, int, int]]

@@ -19,21 +19,47 @@ app = typer.Typer(
 )
 
 
+class LoadFormat(enum.StrEnum):
+    qualcode = "qualcode"
+    dic = "dic"
+    cat = "cat"
+    quanteda = "quanteda"
+
+
 @app.command("load")
 def load_command(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="Codebook file (.yml, .yaml or .csv).")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Codebook file (.yml, .yaml or .csv) or keyword dictionary (.dic, .cat, "
+            "quanteda .yml)."
+        ),
+    ],
+    load_format: Annotated[
+        LoadFormat | None,
+        typer.Option(
+            "--format",
+            help="The file's format, when its extension and content do not tell: qualcode "
+            "(YAML or CSV codebook), dic (LIWC), cat (WordStat) or quanteda (YAML dictionary).",
+        ),
+    ] = None,
 ) -> None:
     """Validate a codebook file and make it the project's codebook (a new version if changed).
 
     Codes whose ids survive keep their codings; codes the file drops are retired, not deleted.
+    Keyword dictionaries load too: every category becomes a code, its words the keywords, and
+    a word ending in * a prefix.
 
     Example: qualcode codebook load codebooks/community_governance.yml
+    Example: qualcode codebook load moral_foundations_dictionary.dic
     """
     from qualcode.store.codebooks import load_into_project
 
     with open_cli_project(ctx, create=True) as project:
-        report = load_into_project(project, path)
+        report = load_into_project(
+            project, path, load_format.value if load_format is not None else None
+        )
     if not report.new_version:
         message(f"{path}: unchanged (version {report.version_id}, {report.codes} codes).")
         return

@@ -26,6 +26,7 @@ YAML format (the authoring format; ``codebooks/README.md`` has a worked example)
             color: "#1f77b4"
           - id: donations             # full id: grid.donations (for the example)
             keywords: [捐赠, donation, donations]
+            prefixes: [donat]           # words starting with it: donate, donation, ...
             exclude: [不接受捐赠]          # vetoes the keyword hit it overlaps
             lemmas: [donate]            # English lemmas, matched through spaCy lookups
 
@@ -38,8 +39,11 @@ Decisions, so that a researcher can predict what happens:
 - **Plain strings.** ``name`` and ``description`` are a string or a ``{zh: ..., en: ...}``
   mapping. A plain string is filed under the codebook's ``language`` when it is set; without
   it, under ``zh`` if the string contains Chinese characters and ``en`` otherwise.
-- **Rules.** ``keywords`` and ``exclude`` are literal text, ``patterns`` Python ``re``
-  expressions, ``lemmas`` single English words (stored lower-case). Values are stripped and
+- **Rules.** ``keywords`` and ``exclude`` are literal text, ``prefixes`` literal text that
+  matches any word starting with it (a dictionary's ``donat*``, written without the ``*``),
+  ``patterns`` Python ``re`` expressions, ``lemmas`` single English words (stored
+  lower-case). A keyword or prefix ending in ``*`` is refused with a hint, since a wildcard
+  there is a prefix written in the wrong list. Values are stripped and
   composed to Unicode NFC, like document text. Keywords may not contain ``|`` (that is how
   alternatives are written in a pattern, and how lists are joined in CSV).
   ``exclude`` needs something to veto. ``scope`` is per code and not inherited.
@@ -49,13 +53,16 @@ Decisions, so that a researcher can predict what happens:
 
 CSV format (for spreadsheets): one row per code, header row required, columns
 ``code_id, parent_id, name_zh, name_en, description_zh, description_en, keywords, exclude,
-patterns, lemmas, scope, color``. Only ``code_id`` is required; ``name`` and ``description``
-columns are accepted as plain strings (see above). ``code_id`` is the full dotted id, or a
-slug joined with ``parent_id``. ``keywords``, ``exclude`` and ``lemmas`` are joined with
-``|`` (a line break inside the cell also separates); ``patterns`` are one per line inside
-the cell, because ``|`` means "or" in a regular expression. Rows may come in any order; tree
-order follows parents, siblings keep row order. The codebook's name is the file name; CSV has
-no place for version, language or description.
+patterns, lemmas, scope, color, prefixes``. Only ``code_id`` is required; ``name`` and
+``description`` columns are accepted as plain strings (see above). ``code_id`` is the full
+dotted id, or a slug joined with ``parent_id``. ``keywords``, ``prefixes``, ``exclude`` and
+``lemmas`` are joined with ``|`` (a line break inside the cell also separates); ``patterns``
+are one per line inside the cell, because ``|`` means "or" in a regular expression. Rows may
+come in any order; tree order follows parents, siblings keep row order. The codebook's name
+is the file name; CSV has no place for version, language or description.
+
+Keyword dictionaries (LIWC ``.dic``, WordStat ``.cat``, quanteda YAML) are read by
+:mod:`qualcode.codebook.dictionaries`; :func:`load_codebook` chooses the reader.
 
 Validation collects every problem in the file and raises one :class:`CodebookError` listing
 each as ``path:line: code 'id': problem``.
@@ -72,7 +79,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import yaml
 
@@ -81,12 +88,17 @@ from qualcode.errors import InputError
 from qualcode.models import SCOPES, CodeRules, Scope
 from qualcode.text.decoding import decode_bytes
 
+CodebookFormat = Literal["qualcode", "dic", "cat", "quanteda"]
+#: What ``codebook load --format`` accepts: qualcode's own YAML/CSV and three dictionary kinds.
+CODEBOOK_FORMATS: tuple[CodebookFormat, ...] = ("qualcode", "dic", "cat", "quanteda")
+
 CODEBOOK_FIELDS = ("name", "version", "description", "language", "codes")
 CODE_FIELDS = (
     "id",
     "name",
     "description",
     "keywords",
+    "prefixes",
     "exclude",
     "patterns",
     "lemmas",
@@ -107,9 +119,10 @@ CSV_COLUMNS = (
     "lemmas",
     "scope",
     "color",
+    "prefixes",
 )
 _CSV_PLAIN_COLUMNS = ("name", "description")
-RULE_LISTS = ("keywords", "exclude", "patterns", "lemmas")
+RULE_LISTS = ("keywords", "prefixes", "exclude", "patterns", "lemmas")
 
 _SLUG = re.compile(r"[a-z0-9_]+")
 _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
@@ -117,7 +130,12 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134
 _SCOPE_BY_NAME: dict[str, Scope] = {scope: scope for scope in SCOPES}
 _LANGUAGE_BY_NAME: dict[str, Language] = {language: language for language in LANGUAGES}
 _NULL_TAG = "tag:yaml.org,2002:null"
-_SINGULAR = {"keywords": "keyword", "exclude": "exclude phrase", "patterns": "pattern"}
+_SINGULAR = {
+    "keywords": "keyword",
+    "prefixes": "prefix",
+    "exclude": "exclude phrase",
+    "patterns": "pattern",
+}
 
 _Reporter = Callable[[int, str], None]
 """``report(line, message)``: how the rule checks record a problem for the current code."""
@@ -166,20 +184,53 @@ class CodebookError(InputError):
 # Entry points
 
 
-def load_codebook(path: str | Path) -> Codebook:
-    """Read a codebook file: ``.yml``/``.yaml`` or ``.csv`` (UTF-8, UTF-16 or GBK)."""
+def load_codebook(path: str | Path, codebook_format: CodebookFormat | None = None) -> Codebook:
+    """Read a codebook file (UTF-8, UTF-16 or GBK; any line ends).
+
+    ``codebook_format`` names the format; without it the extension and the content tell:
+    ``.csv`` is a qualcode CSV codebook, ``.dic`` a LIWC and ``.cat`` a WordStat dictionary,
+    ``.yml``/``.yaml`` a quanteda dictionary when it has that shape
+    (:func:`~qualcode.codebook.dictionaries.is_quanteda_yaml`) and a qualcode codebook
+    otherwise; any other extension is told by content alone. ``qualcode`` means YAML, or CSV
+    for a ``.csv`` file.
+    """
+    from qualcode.codebook.dictionaries import parse_dictionary
+
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".yml", ".yaml", ".csv"):
-        raise InputError(path, f"unknown codebook format '{suffix}': use .yml, .yaml or .csv")
     try:
         data = path.read_bytes()
     except OSError as error:
         raise InputError(path, f"cannot read: {error.strerror or error}") from error
     text, _encoding = decode_bytes(data, path)
+    chosen = codebook_format or _format_of(path, suffix, text)
+    if chosen == "qualcode":
+        if suffix == ".csv":
+            return parse_codebook_csv(text, path)
+        return parse_codebook_yaml(text, path)
+    return parse_dictionary(text, chosen, path)
+
+
+def _format_of(path: Path, suffix: str, text: str) -> CodebookFormat:
+    """The format of a codebook file told by its extension and content (see load_codebook)."""
+    from qualcode.codebook.dictionaries import is_quanteda_yaml, sniff_dictionary_format
+
     if suffix == ".csv":
-        return parse_codebook_csv(text, path)
-    return parse_codebook_yaml(text, path)
+        return "qualcode"
+    if suffix == ".dic":
+        return "dic"
+    if suffix == ".cat":
+        return "cat"
+    if suffix in (".yml", ".yaml"):
+        return "quanteda" if is_quanteda_yaml(text) else "qualcode"
+    sniffed = sniff_dictionary_format(text)
+    if sniffed is None:
+        raise InputError(
+            path,
+            f"unknown codebook format '{suffix}': use .yml, .yaml, .csv, .dic or .cat, "
+            "or name the format with --format qualcode|dic|cat|quanteda",
+        )
+    return sniffed
 
 
 def parse_codebook_yaml(text: str, path: str | Path = "<codebook>") -> Codebook:
@@ -239,6 +290,7 @@ def codebook_to_csv(codebook: Codebook) -> str:
                 "|".join(rules.lemmas),
                 rules.scope,
                 code.color or "",
+                "|".join(rules.prefixes),
             ]
         )
     return buffer.getvalue()
@@ -268,6 +320,7 @@ class _Draft:
     description_zh: str | None = None
     description_en: str | None = None
     keywords: list[_Entry] = field(default_factory=list)
+    prefixes: list[_Entry] = field(default_factory=list)
     exclude: list[_Entry] = field(default_factory=list)
     patterns: list[_Entry] = field(default_factory=list)
     lemmas: list[_Entry] = field(default_factory=list)
@@ -320,6 +373,7 @@ def _draft_to_code(draft: _Draft, order: int) -> Code:
     rules = CodeRules(
         code_id=draft.code_id,
         keywords=tuple(entry.text for entry in draft.keywords),
+        prefixes=tuple(entry.text for entry in draft.prefixes),
         exclude=tuple(entry.text for entry in draft.exclude),
         patterns=tuple(entry.text for entry in draft.patterns),
         lemmas=tuple(entry.text for entry in draft.lemmas),
@@ -388,10 +442,16 @@ def _check_rules(draft: _Draft, problems: list[CodebookProblem]) -> None:
     def report(line: int, message: str) -> None:
         problems.append(CodebookProblem(line, draft.subject, message))
 
-    for list_name in ("keywords", "exclude"):
+    for list_name in ("keywords", "prefixes", "exclude"):
         entries: list[_Entry] = getattr(draft, list_name)
         for entry in entries:
             _check_literal(_SINGULAR[list_name], entry, report)
+            if list_name != "exclude" and entry.text.endswith("*"):
+                report(
+                    entry.line,
+                    f"{_SINGULAR[list_name]} '{entry.text}' ends with '*': write a prefix "
+                    f"without the star, under 'prefixes' ('{entry.text.rstrip('*')}')",
+                )
         _check_repeats(_SINGULAR[list_name], entries, report)
     for entry in draft.lemmas:
         if not entry.text:
@@ -402,7 +462,7 @@ def _check_rules(draft: _Draft, problems: list[CodebookProblem]) -> None:
     for entry in draft.patterns:
         _check_pattern(entry, report)
     _check_repeats("pattern", draft.patterns, report)
-    if draft.exclude and not (draft.keywords or draft.patterns or draft.lemmas):
+    if draft.exclude and not (draft.keywords or draft.prefixes or draft.patterns or draft.lemmas):
         report(draft.exclude[0].line, "'exclude' given but no keywords, patterns or lemmas")
 
 
@@ -565,6 +625,7 @@ def _read_code(
             description, "description", language, subject, problems
         )
     draft.keywords = _read_list(fields.get("keywords"), "keywords", subject, problems)
+    draft.prefixes = _read_list(fields.get("prefixes"), "prefixes", subject, problems)
     draft.exclude = _read_list(fields.get("exclude"), "exclude", subject, problems)
     draft.patterns = _read_list(fields.get("patterns"), "patterns", subject, problems)
     lemmas = _read_list(fields.get("lemmas"), "lemmas", subject, problems)
@@ -790,6 +851,7 @@ def _csv_row_to_draft(
     draft.description_zh = _clean(row.get("description_zh", "")) or plain_description[0]
     draft.description_en = _clean(row.get("description_en", "")) or plain_description[1]
     draft.keywords = _split_cell(row.get("keywords", ""), r"[|\n]", line)
+    draft.prefixes = _split_cell(row.get("prefixes", ""), r"[|\n]", line)
     draft.exclude = _split_cell(row.get("exclude", ""), r"[|\n]", line)
     draft.patterns = _split_cell(row.get("patterns", ""), r"\n", line)
     draft.lemmas = [

@@ -14,7 +14,8 @@ writes codebook files (YAML and CSV) and storing versions in the project is
   reproduces the tree.
 
 Content hash: SHA-256 of a canonical JSON form of the codes (full ids in tree order, parents,
-names, descriptions, colors, scopes and rule lists, each list sorted). Comments, formatting,
+names, descriptions, colors, scopes and rule lists, each list sorted; ``prefixes`` only when a
+code has any, so that codebooks from before prefixes existed keep their hash). Comments, formatting,
 key order, YAML-versus-CSV and line numbers do not change it; any change to a code, its
 rules or the tree does. The codebook's own name, version label and description are not
 part of it: they label a version, they do not make one.
@@ -71,8 +72,10 @@ class Code:
 
     @property
     def has_rules(self) -> bool:
-        """True when automatic coding can fire this code (keywords, patterns or lemmas)."""
-        return bool(self.rules.keywords or self.rules.patterns or self.rules.lemmas)
+        """True when automatic coding can fire this code (keywords, prefixes, patterns or
+        lemmas)."""
+        rules = self.rules
+        return bool(rules.keywords or rules.prefixes or rules.patterns or rules.lemmas)
 
     def display_name(self, language: Language = "zh") -> str:
         """The name in ``language``, else in the other language, else the id."""
@@ -162,6 +165,8 @@ def content_hash(codes: Iterable[Code]) -> str:
             "exclude": sorted(code.rules.exclude),
             "patterns": sorted(code.rules.patterns),
             "lemmas": sorted(code.rules.lemmas),
+            # Only when there are any, so codebooks without prefixes hash as they always did.
+            **({"prefixes": sorted(code.rules.prefixes)} if code.rules.prefixes else {}),
         }
         for code in codes
     ]

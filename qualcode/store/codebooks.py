@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qualcode.codebook.files import codebook_to_yaml, load_codebook
+from qualcode.codebook.files import CodebookFormat, codebook_to_yaml, load_codebook
 from qualcode.codebook.model import Code, Codebook
 from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.models import CodeRules
@@ -35,9 +35,15 @@ class LoadReport:
     retired: list[str]
 
 
-def load_into_project(project: Project, path: Path) -> LoadReport:
-    """Validate ``path`` and make it the project's current codebook (one transaction)."""
-    codebook = load_codebook(path)
+def load_into_project(
+    project: Project, path: Path, codebook_format: CodebookFormat | None = None
+) -> LoadReport:
+    """Validate ``path`` and make it the project's current codebook (one transaction).
+
+    ``codebook_format`` names the file's format (see
+    :func:`~qualcode.codebook.files.load_codebook`); by default the file tells.
+    """
+    codebook = load_codebook(path, codebook_format)
     with journaled(project, "codebook-load", f"load codebook {codebook.name} from {path}") as conn:
         latest = conn.execute(
             "SELECT version_id, content_hash FROM codebook_versions ORDER BY version_id DESC "
@@ -86,8 +92,12 @@ def _code_row(code: Code, version_id: int) -> dict[str, Any]:
 
 
 def _rules_json(rules: CodeRules) -> dict[str, Any]:
+    """The stored JSON of a code's rules; ``prefixes`` only when there are any, so the rules
+    of codes stored before prefixes existed compare equal to the same rules read again."""
     data = asdict(rules)
     data.pop("code_id")
+    if not data["prefixes"]:
+        del data["prefixes"]
     return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
 
 
@@ -167,6 +177,7 @@ def _rules_from_json(code_id: str, text: str) -> CodeRules:
         patterns=tuple(data.get("patterns", ())),
         lemmas=tuple(data.get("lemmas", ())),
         scope=data.get("scope", "respondent"),
+        prefixes=tuple(data.get("prefixes", ())),
     )
 
 
@@ -205,7 +216,8 @@ def code_rows(project: Project) -> list[dict[str, Any]]:
     rows = project.conn.execute(
         """
         SELECT k.code_id, k.parent_id, k.theme_id, k.depth, k.name_zh, k.name_en,
-            json_array_length(k.rules, '$.keywords') AS keywords,
+            json_array_length(k.rules, '$.keywords')
+                + coalesce(json_array_length(k.rules, '$.prefixes'), 0) AS keywords,
             (SELECT count(*) FROM codings c WHERE c.code_id = k.code_id
                 AND c.superseded_by_run IS NULL AND c.origin = 'manual') AS manual,
             (SELECT count(*) FROM codings c WHERE c.code_id = k.code_id
