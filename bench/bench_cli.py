@@ -18,10 +18,11 @@ transcripts (bench/generate.py, seeded), then times, ``--runs`` times each:
   the auto-coded project;
 - ``segments --format json`` on a 20-turn project (start-up of a real command).
 
-Each figure is min / median / max wall seconds and the largest peak RSS of the process (from
-``wait4``), with the load average before the runs. ``--against EXE`` runs every command with a
-second ``qualcode`` executable too, alternating A B A B, and prints the median of the pairwise
-ratios A/B, so that a comparison holds while the machine's speed drifts.
+Each figure is min / median / max wall seconds, the median CPU seconds (the process and its
+workers, user and system) and the largest peak RSS of the process (from ``wait4``), with the
+load average before the runs. ``--against EXE`` runs every command with a second ``qualcode``
+executable too, alternating A B A B, and prints the medians of the pairwise ratios A/B (wall
+and CPU), so that a comparison holds while the machine's speed drifts.
 """
 
 from __future__ import annotations
@@ -46,18 +47,38 @@ TURNS_PER_FILE = 2_000
 
 @dataclass
 class Timing:
-    """Wall seconds and peak RSS (MB) of each run of one command."""
+    """Wall seconds, CPU seconds and peak RSS (MB) of each run of one command."""
 
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
+
+    def add(self, run: Run) -> None:
+        self.seconds.append(run.seconds)
+        self.cpu_seconds.append(run.cpu_seconds)
+        self.peak_mb.append(run.peak_mb)
 
     def row(self, label: str) -> str:
         low, middle, high = min(self.seconds), statistics.median(self.seconds), max(self.seconds)
-        return f"| {label} | {low:.2f} | {middle:.2f} | {high:.2f} | {max(self.peak_mb):.0f} |"
+        cpu = statistics.median(self.cpu_seconds)
+        return (
+            f"| {label} | {low:.2f} | {middle:.2f} | {high:.2f} | {cpu:.2f} "
+            f"| {max(self.peak_mb):.0f} |"
+        )
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Run ``command`` to completion; its wall seconds and peak RSS in MB (wait4's figure)."""
+@dataclass(frozen=True)
+class Run:
+    """One finished process: wall seconds, CPU seconds (its own and its workers', user and
+    system, which a busy machine disturbs far less than wall time) and peak RSS in MB."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_mb: float
+
+
+def timed(command: list[str]) -> Run:
+    """Run ``command`` to completion and measure it (``wait4``'s figures)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -67,7 +88,7 @@ def timed(command: list[str]) -> tuple[float, float]:
     process.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{errors}")
-    return elapsed, usage.ru_maxrss / 1024
+    return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def remove_project(path: Path) -> None:
@@ -96,7 +117,7 @@ def naive_import(folder: Path, db_path: Path) -> None:
     database.conn.close()
 
 
-def naive_runner(folder: Path, db_path: Path) -> tuple[float, float]:
+def naive_runner(folder: Path, db_path: Path) -> Run:
     remove_project(db_path)
     command = [
         sys.executable,
@@ -130,10 +151,8 @@ def measure(
             for executable in executables:
                 db_path = work / f"{scenario.project}-{executables.index(executable)}.db"
                 scenario.prepare(executable, db_path)
-                seconds, peak = timed(scenario.command(executable, db_path))
-                timing = timings.setdefault((scenario.label, executable), Timing())
-                timing.seconds.append(seconds)
-                timing.peak_mb.append(peak)
+                run = timed(scenario.command(executable, db_path))
+                timings.setdefault((scenario.label, executable), Timing()).add(run)
     return timings
 
 
@@ -232,19 +251,23 @@ def report(
     print(f"\n### {title} (load average before: {load:.2f})\n")
     for executable in executables:
         print(f"`{executable}`\n")
-        print("| command | min s | median s | max s | peak MB |\n|---|---:|---:|---:|---:|")
+        print(
+            "| command | min s | median s | max s | median CPU s | peak MB |\n"
+            "|---|---:|---:|---:|---:|---:|"
+        )
         for (label, exe), timing in timings.items():
             if exe == executable:
                 print(timing.row(label))
         print()
     if len(executables) == 2:
         first, second = executables
-        print("| command | median ratio A/B |\n|---|---:|")
+        print("| command | median ratio A/B, wall | median ratio A/B, CPU |\n|---|---:|---:|")
         for (label, exe), timing in timings.items():
             if exe == first:
-                other = timings[(label, second)].seconds
-                ratios = [a / b for a, b in zip(timing.seconds, other, strict=True)]
-                print(f"| {label} | {statistics.median(ratios):.2f} |")
+                other = timings[(label, second)]
+                wall = [a / b for a, b in zip(timing.seconds, other.seconds, strict=True)]
+                cpu = [a / b for a, b in zip(timing.cpu_seconds, other.cpu_seconds, strict=True)]
+                print(f"| {label} | {statistics.median(wall):.2f} | {statistics.median(cpu):.2f} |")
 
 
 def main() -> None:
@@ -275,9 +298,7 @@ def main() -> None:
         )
         naive = Timing()
         for _ in range(arguments.runs):
-            seconds, peak = naive_runner(folder, work / "naive.db")
-            naive.seconds.append(seconds)
-            naive.peak_mb.append(peak)
+            naive.add(naive_runner(folder, work / "naive.db"))
         report(f"{segments:,} segments", timings, executables, load)
         print(naive.row("naive import: sqlite-utils insert_all of the same turns"))
 
