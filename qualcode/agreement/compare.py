@@ -37,6 +37,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qualcode.agreement import statistics
+from qualcode.analysis.query import (
+    CodedSpan,
+    SegmentKey,
+    code_order,
+    coder_spans,
+    current_coders,
+    segment_keys,
+)
 from qualcode.errors import ConflictError, NotFoundError, ProjectError, UsageError
 from qualcode.store.project import Project, open_project_readonly
 
@@ -46,10 +54,6 @@ POOLED = "(all codes)"
 BASIS_CODED = "segments coded by every compared coder"
 BASIS_ALL = "all segments"
 
-#: A segment as both projects know it: (document content hash, start_char, end_char).
-SegmentKey = tuple[str, int, int]
-#: One coder's codings in one segment: (code_id, start_char, end_char).
-Span = tuple[str, int, int]
 Pattern = tuple[Any, ...]
 
 
@@ -103,64 +107,26 @@ def open_other_project(path: Path) -> Project:
     return open_project_readonly(path)
 
 
-def known_coders(project: Project) -> list[str]:
-    """Coders with current codings in the project, sorted."""
-    return [
-        row[0]
-        for row in project.conn.execute(
-            "SELECT DISTINCT coder FROM codings WHERE superseded_by_run IS NULL ORDER BY coder"
-        )
-    ]
-
-
-def _segment_ids(project: Project) -> dict[SegmentKey, int]:
-    rows = project.conn.execute(
-        "SELECT d.content_hash, s.start_char, s.end_char, s.segment_id FROM segments s "
-        "JOIN documents d ON d.document_id = s.document_id"
-    )
-    return {(row[0], row[1], row[2]): row[3] for row in rows}
-
-
-def coder_spans(project: Project, coder: str) -> dict[SegmentKey, list[Span]]:
-    """A coder's current codings, grouped by segment."""
-    spans: dict[SegmentKey, list[Span]] = defaultdict(list)
-    rows = project.conn.execute(
-        "SELECT d.content_hash, s.start_char, s.end_char, c.code_id, c.start_char, c.end_char "
-        "FROM codings c JOIN segments s ON s.segment_id = c.segment_id "
-        "JOIN documents d ON d.document_id = s.document_id "
-        "WHERE c.coder = ? AND c.superseded_by_run IS NULL",
-        (coder,),
-    )
-    for row in rows:
-        spans[row[0], row[1], row[2]].append((row[3], row[4], row[5]))
-    return spans
-
-
-def _code_order(project: Project) -> dict[str, int]:
-    rows = project.conn.execute("SELECT code_id FROM codes ORDER BY active DESC, ordinal")
-    return {row[0]: position for position, row in enumerate(rows)}
-
-
 def _describe_coders(project: Project, other: Project | None) -> str:
-    here = ", ".join(known_coders(project)) or "none"
+    here = ", ".join(current_coders(project.conn)) or "none"
     text = f"coders in this project: {here}"
     if other is not None:
-        text += f"; in {other.path}: {', '.join(known_coders(other)) or 'none'}"
+        text += f"; in {other.path}: {', '.join(current_coders(other.conn)) or 'none'}"
     return text
 
 
 def _load_coders(
     project: Project, other: Project | None, coders: Sequence[str]
-) -> tuple[list[dict[SegmentKey, list[Span]]], dict[str, str]]:
-    here = set(known_coders(project))
-    there = set(known_coders(other)) if other is not None else set()
+) -> tuple[list[dict[SegmentKey, list[CodedSpan]]], dict[str, str]]:
+    here = set(current_coders(project.conn))
+    there = set(current_coders(other.conn)) if other is not None else set()
     decisions, sources = [], {}
     for coder in coders:
         if coder in here:
-            decisions.append(coder_spans(project, coder))
+            decisions.append(coder_spans(project.conn, coder))
             sources[coder] = str(project.path)
         elif other is not None and coder in there:
-            decisions.append(coder_spans(other, coder))
+            decisions.append(coder_spans(other.conn, coder))
             sources[coder] = str(other.path)
         else:
             raise NotFoundError(
@@ -170,7 +136,7 @@ def _load_coders(
 
 
 def _pieces(
-    unit: UnitKind, key: SegmentKey, per_coder: Sequence[Sequence[Span]]
+    unit: UnitKind, key: SegmentKey, per_coder: Sequence[Sequence[CodedSpan]]
 ) -> Iterator[tuple[tuple[frozenset[str], ...], int]]:
     """The units inside one segment: each coder's set of codes on it, and how many units."""
     if unit == "segment":
@@ -202,11 +168,11 @@ def compare_coders(project: Project, options: AgreementOptions) -> AgreementRepo
 def _compare(project: Project, other: Project | None, options: AgreementOptions) -> AgreementReport:
     values_of = _variable_values(project, options.variable) if options.variable else None
     decisions, sources = _load_coders(project, other, options.coders)
-    segment_ids = _segment_ids(project)
+    segment_ids = segment_keys(project.conn)
     universe = set(segment_ids)
     matched = None
     if other is not None:
-        universe &= set(_segment_ids(other))
+        universe &= set(segment_keys(other.conn))
         matched = len({key[0] for key in universe})
         if not matched:
             raise NotFoundError(
@@ -237,7 +203,7 @@ def _compare(project: Project, other: Project | None, options: AgreementOptions)
         patterns = _variable_patterns(pieces, values_of, options, segment_ids)
         report.rows.append(_row({"variable": options.variable}, patterns, options, basis))
         return report
-    order = _code_order(project)
+    order = code_order(project.conn)
     per_code = _code_patterns(pieces, len(options.coders))
     pooled: Counter[Pattern] = Counter()
     for code in sorted(per_code, key=lambda code: (order.get(code, len(order)), code)):

@@ -16,12 +16,20 @@ community is represented in proportion to its size; the same seed gives the same
 
 from __future__ import annotations
 
-import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from qualcode.analysis.query import (
+    SampleSegment,
+    auto_codings,
+    code_parents,
+    codes_with_rules,
+    manual_coders,
+    manual_codes_by_segment,
+    sample_population,
+)
 from qualcode.errors import NotFoundError, UsageError
 from qualcode.store.project import Project
 
@@ -70,39 +78,14 @@ def _scores(true_positives: int, false_positives: int, misses: int) -> dict[str,
     }
 
 
-def _human_codes(project: Project, coder: str) -> dict[int, set[str]]:
-    coded: dict[int, set[str]] = defaultdict(set)
-    rows = project.conn.execute(
-        "SELECT segment_id, code_id FROM codings WHERE coder = ? AND origin = 'manual' "
-        "AND superseded_by_run IS NULL",
-        (coder,),
-    )
-    for segment_id, code_id in rows:
-        coded[segment_id].add(code_id)
-    return coded
-
-
 def _require_human(project: Project, coder: str) -> None:
     if coder == AUTO_CODER:
         raise UsageError("--rules compares the automatic codings with a human coder, not 'auto'")
-    known = [
-        row[0]
-        for row in project.conn.execute(
-            "SELECT DISTINCT coder FROM codings WHERE origin = 'manual' "
-            "AND superseded_by_run IS NULL ORDER BY coder"
-        )
-    ]
+    known = manual_coders(project.conn)
     if coder not in known:
         raise NotFoundError(
             f"no manual codings by coder '{coder}' (coders: {', '.join(known) or 'none'})"
         )
-
-
-def _parents(project: Project) -> dict[str, str | None]:
-    return {
-        str(code_id): parent_id
-        for code_id, parent_id in project.conn.execute("SELECT code_id, parent_id FROM codes")
-    }
 
 
 def _with_ancestors(codes: set[str], parents: dict[str, str | None]) -> set[str]:
@@ -125,18 +108,15 @@ def compare_rules(project: Project, coder: str) -> RulesReport:
     where the coder did (whichever of its codes either side chose).
     """
     _require_human(project, coder)
-    parents = _parents(project)
+    parents = code_parents(project.conn)
     human = {
         segment_id: _with_ancestors(codes, parents)
-        for segment_id, codes in _human_codes(project, coder).items()
+        for segment_id, codes in manual_codes_by_segment(project.conn, coder).items()
     }
     auto_codes: dict[int, set[str]] = defaultdict(set)
     fired: dict[tuple[str, str, str], set[int]] = defaultdict(set)
     any_auto = False
-    for segment_id, code_id, rule_kind, rule in project.conn.execute(
-        "SELECT segment_id, code_id, rule_kind, rule FROM codings WHERE origin = 'auto' "
-        "AND superseded_by_run IS NULL"
-    ):
+    for segment_id, code_id, rule_kind, rule in auto_codings(project.conn):
         any_auto = True
         if segment_id not in human:
             continue
@@ -144,7 +124,7 @@ def compare_rules(project: Project, coder: str) -> RulesReport:
         fired[code_id, rule_kind or "", rule or ""].add(segment_id)
     if not any_auto:
         raise NotFoundError("no automatic codings to compare: run 'qualcode autocode' first")
-    order, with_rules = _codes_with_rules(project)
+    order, with_rules = codes_with_rules(project.conn)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     positives: dict[str, int] = defaultdict(int)
     for segment_id, reference in human.items():
@@ -184,26 +164,9 @@ def compare_rules(project: Project, coder: str) -> RulesReport:
     return report
 
 
-def _codes_with_rules(project: Project) -> tuple[dict[str, int], set[str]]:
-    order: dict[str, int] = {}
-    with_rules: set[str] = set()
-    rows = project.conn.execute("SELECT code_id, rules, active FROM codes ORDER BY ordinal")
-    for position, (code_id, rules, active) in enumerate(rows):
-        order[code_id] = position
-        data = json.loads(rules)
-        if active and any(
-            data.get(kind) for kind in ("keywords", "prefixes", "patterns", "lemmas")
-        ):
-            with_rules.add(code_id)
-    return order, with_rules
-
-
-SAMPLE_FIELDS = ("segment_id", "document", "case_name", "ordinal", "speaker", "role", "text")
-
-
 def draw_sample(
     project: Project, size: int, seed: int, *, coded_by: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[SampleSegment]:
     """``size`` segments drawn at random, stratified by case (proportional allocation).
 
     Each case gets ``size * case_segments / all_segments`` segments, rounded by largest
@@ -213,17 +176,9 @@ def draw_sample(
     """
     if size < 1:
         raise UsageError("--size must be at least 1")
-    sql = "SELECT " + ", ".join(SAMPLE_FIELDS) + " FROM segments_view"
-    parameters: list[Any] = []
-    if coded_by is not None:
-        sql += (
-            " WHERE segment_id IN (SELECT segment_id FROM codings WHERE coder = ? "
-            "AND superseded_by_run IS NULL)"
-        )
-        parameters.append(coded_by)
-    by_case: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in project.conn.execute(sql + " ORDER BY segment_id", parameters):
-        by_case[row["case_name"]].append(dict(row))
+    by_case: dict[str, list[SampleSegment]] = defaultdict(list)
+    for row in sample_population(project.conn, coded_by):
+        by_case[row["case_name"]].append(row)
     population = sum(len(rows) for rows in by_case.values())
     if not population:
         raise NotFoundError(
@@ -238,7 +193,7 @@ def draw_sample(
     for case in sorted(quotas, key=lambda case: (-(quotas[case] % 1), case))[:leftover]:
         allocation[case] += 1
     generator = random.Random(seed)
-    sample: list[dict[str, Any]] = []
+    sample: list[SampleSegment] = []
     for case in sorted(by_case):
         drawn = generator.sample(by_case[case], allocation[case])
         sample.extend(sorted(drawn, key=lambda row: row["segment_id"]))

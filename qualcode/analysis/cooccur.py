@@ -19,15 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from qualcode.analysis.matrix import Level, select_columns
-from qualcode.analysis.query import CodingFilter, filtered_codings_sql, load_temp_map
+from qualcode.analysis.query import CodingFilter, cooccurrence_counts
 from qualcode.codebook.model import Language
 from qualcode.errors import UsageError
 from qualcode.store.project import Project
 
 Scope = Literal["segment", "document"]
 SCOPES: tuple[Scope, ...] = ("segment", "document")
-
-_COLUMNS = "qc_cooccur_columns"
 
 
 @dataclass(frozen=True)
@@ -76,24 +74,13 @@ class Cooccurrence:
 
 def build_cooccurrence(project: Project, options: CooccurOptions) -> Cooccurrence:
     """Count co-occurring codes (read-only). Unknown codes or cases: NotFoundError."""
-    conn = project.conn
     columns, pairs = select_columns(project, options.level, options.depth, options.filters.codes)
-    sql, parameters = filtered_codings_sql(conn, options.filters)
-    unit = "fc.segment_id" if options.scope == "segment" else "fc.document_id"
     size = len(columns)
     counts = [[0] * size for _ in range(size)]
-    load_temp_map(conn, _COLUMNS, "TEXT", pairs)
-    try:
-        for col_a, col_b, both in conn.execute(
-            f"WITH fc AS ({sql}), units AS (SELECT DISTINCT {unit} AS unit, m.slot AS col "
-            f"FROM fc JOIN temp.{_COLUMNS} m ON m.key = fc.code_id) "
-            "SELECT a.col, b.col, count(*) FROM units a JOIN units b ON a.unit = b.unit "
-            "GROUP BY a.col, b.col",
-            parameters,
-        ):
-            counts[col_a][col_b] = int(both)
-    finally:
-        conn.execute(f"DROP TABLE IF EXISTS temp.{_COLUMNS}")
+    for col_a, col_b, both in cooccurrence_counts(
+        project.conn, options.filters, pairs, options.scope
+    ):
+        counts[col_a][col_b] = both
     jaccard = [
         [_jaccard(counts[i][j], counts[i][i], counts[j][j]) for j in range(size)]
         for i in range(size)

@@ -40,13 +40,21 @@ from importlib import resources
 from typing import Any, Literal
 
 from qualcode.analysis.matrix import MISSING_LABEL
-from qualcode.analysis.query import CodingFilter, Origin, attribute_names, filtered_codings_sql
+from qualcode.analysis.query import (
+    SPEAKERS,
+    CodingFilter,
+    Origin,
+    Speakers,
+    attribute_names,
+    attribute_values,
+    case_names,
+    segment_texts,
+    segment_themes,
+    theme_labels,
+)
 from qualcode.errors import UsageError
 from qualcode.store.project import Project
 from qualcode.text.language import HAN_CHARACTER_CLASS, LATIN_CHARACTER_CLASS
-
-Speakers = Literal["respondent", "all", "interviewer"]
-SPEAKERS: tuple[Speakers, ...] = ("respondent", "all", "interviewer")
 
 #: Group name for segments of cases that lack the attribute grouped by (as in the matrix).
 MISSING_GROUP = MISSING_LABEL
@@ -219,59 +227,32 @@ class _Groups:
     of_segment: Callable[[int, Any], list[str]]
 
 
-def _speaker_clause(speakers: Speakers) -> str:
-    if speakers == "respondent":
-        return "(s.role IS NULL OR s.role != 'interviewer')"
-    if speakers == "interviewer":
-        return "s.role = 'interviewer'"
-    return "1"
-
-
 def _theme_groups(project: Project, options: FreqOptions) -> _Groups:
     from qualcode.store.codebooks import current_version_id
 
     current_version_id(project)  # NotFoundError, with what to do, when there is no codebook
     conn = project.conn
-    filtered, parameters = filtered_codings_sql(
-        conn, CodingFilter(coder=options.coder, origin=options.origin)
-    )
-    themes: dict[int, list[str]] = {}
-    for segment_id, theme_id in conn.execute(
-        f"WITH fc AS ({filtered}) SELECT DISTINCT fc.segment_id, k.theme_id FROM fc "
-        "JOIN codes k ON k.code_id = fc.code_id ORDER BY fc.segment_id",
-        parameters,
-    ):
-        themes.setdefault(int(segment_id), []).append(str(theme_id))
-    labels = {}
-    for row in conn.execute(
-        "SELECT code_id, name_zh, name_en FROM codes WHERE depth = 0 ORDER BY active DESC, ordinal"
-    ):
-        labels[str(row["code_id"])] = str(row["name_zh"] or row["name_en"] or row["code_id"])
-    return _Groups(labels, lambda segment_id, _key: themes.get(segment_id, []))
+    themes = segment_themes(conn, CodingFilter(coder=options.coder, origin=options.origin))
+    return _Groups(theme_labels(conn), lambda segment_id, _key: themes.get(segment_id, []))
 
 
-def _segment_groups(project: Project, options: FreqOptions) -> tuple[_Groups, str, list[Any]]:
-    """Groups plus the SQL expression (and parameters) that gives each segment's group key."""
+#: Which key :func:`~qualcode.analysis.query.segment_texts` gives each segment.
+_GroupKey = Literal["none", "case"] | tuple[str]
+
+
+def _segment_groups(project: Project, options: FreqOptions) -> tuple[_Groups, _GroupKey]:
+    """Groups plus the key each segment's text comes with, from which its groups follow."""
     conn = project.conn
     if options.by == "theme":
-        return _theme_groups(project, options), "NULL", []
+        return _theme_groups(project, options), "none"
     if options.by == "case":
-        labels = {
-            str(name): str(name)
-            for (name,) in conn.execute("SELECT name FROM cases ORDER BY case_id")
-        }
-        return _Groups(labels, lambda _id, key: [str(key)]), "c.name", []
+        labels = {name: name for name in case_names(conn).values()}
+        return _Groups(labels, lambda _id, key: [str(key)]), "case"
     known = attribute_names(conn)
     if options.by not in known:
         listing = ", ".join(["theme", "case", *known])
         raise UsageError(f"unknown case attribute '{options.by}' for --by: use one of {listing}")
-    raw_values = {
-        value
-        for (value,) in conn.execute(
-            "SELECT DISTINCT value FROM case_attributes WHERE name = ? AND value IS NOT NULL",
-            (options.by,),
-        )
-    }
+    raw_values = attribute_values(conn, options.by)
     # The matrix's row order: numbers in numeric order first, then text.
     values = [
         str(value)
@@ -284,34 +265,23 @@ def _segment_groups(project: Project, options: FreqOptions) -> tuple[_Groups, st
     ]
     labels = {value: value for value in values}
     labels[MISSING_GROUP] = MISSING_GROUP
-    expression = (
-        "(SELECT a.value FROM case_attributes a WHERE a.case_id = c.case_id AND a.name = ?)"
-    )
     return (
         _Groups(labels, lambda _id, key: [MISSING_GROUP if key is None else str(key)]),
-        expression,
-        [options.by],
+        (options.by,),
     )
 
 
 def _count(
-    project: Project, options: FreqOptions, groups: _Groups, key_sql: str, key_parameters: list[Any]
+    project: Project, options: FreqOptions, groups: _Groups, key: _GroupKey
 ) -> tuple[dict[str, Counter[str]], Counter[str]]:
     """Word counts per group and over every segment in scope, in one pass over the text."""
     per_group: dict[str, Counter[str]] = {name: Counter() for name in groups.labels}
     corpus: Counter[str] = Counter()
     user_words = codebook_terms(project)
-    rows = project.conn.execute(
-        f"SELECT s.segment_id, s.text, {key_sql} AS group_key FROM segments s "
-        "JOIN documents d ON d.document_id = s.document_id "
-        "JOIN cases c ON c.case_id = d.case_id "
-        f"WHERE {_speaker_clause(options.speakers)} ORDER BY s.segment_id",
-        key_parameters,
-    )
-    for segment_id, text, key in rows:
+    for segment_id, text, group_key in segment_texts(project.conn, options.speakers, key):
         words = Counter(words_of(text, user_words))
         corpus.update(words)
-        for name in groups.of_segment(int(segment_id), key):
+        for name in groups.of_segment(segment_id, group_key):
             per_group.setdefault(name, Counter()).update(words)
     return per_group, corpus
 
@@ -324,8 +294,8 @@ def word_frequencies(project: Project, options: FreqOptions) -> list[dict[str, A
     of the group; ``rest_count`` the word's count in the rest; ``keyness`` the signed G2,
     rounded to 3 decimals. Groups without any counted word produce no rows.
     """
-    groups, key_sql, key_parameters = _segment_groups(project, options)
-    per_group, corpus = _count(project, options, groups, key_sql, key_parameters)
+    groups, key = _segment_groups(project, options)
+    per_group, corpus = _count(project, options, groups, key)
     corpus_total = sum(corpus.values())
     rows: list[dict[str, Any]] = []
     for name, counts in per_group.items():

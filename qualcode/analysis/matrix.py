@@ -40,10 +40,8 @@ Decisions, so that a researcher can predict every number:
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import add, floordiv, mul
@@ -51,14 +49,20 @@ from typing import Any, Literal
 
 from qualcode.analysis.query import (
     CodingFilter,
+    all_code_ids,
     attribute_names,
     case_attribute_values,
     case_ids,
+    case_names,
+    cell_quotes,
+    characters_per_case,
     coding_chunks,
+    coverage_spans,
+    document_cases,
     expand_codes,
-    filtered_codings_sql,
-    load_temp_map,
+    largest_segment_id,
     segment_arrays,
+    segments_per_case,
 )
 from qualcode.codebook.model import Code, Language
 from qualcode.errors import UsageError
@@ -75,9 +79,6 @@ LEVELS: tuple[Level, ...] = ("theme", "code")
 MISSING_LABEL = "(none)"
 
 Number = int | float
-
-_ROWS = "qc_matrix_rows"
-_COLUMNS = "qc_matrix_columns"
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ def _rows(
 ) -> tuple[list[str], list[list[int]], dict[int, str]]:
     """Row labels, the case ids in each row, and ``{case_id: case_name}``."""
     conn = project.conn
-    names = {int(row[0]): str(row[1]) for row in conn.execute("SELECT case_id, name FROM cases")}
+    names = case_names(conn)
     if options.filters.cases:
         chosen = set(case_ids(conn, options.filters.cases))
         ordered = [case_id for case_id in sorted(names) if case_id in chosen]
@@ -313,7 +314,7 @@ def select_columns(
                 for chosen in selected
             )
         ]  # fmt: skip
-    all_codes = [str(row[0]) for row in conn.execute("SELECT code_id FROM codes")]
+    all_codes = all_code_ids(conn)
     pairs = [
         (code_id, index)
         for index, column in enumerate(columns)
@@ -368,10 +369,10 @@ def _tallies(
     width = column_count + 1
     segments = segment_arrays(conn, filters)
     document_rows = {
-        int(document_id): case_rows.get(int(case_id), row_count)
-        for document_id, case_id in conn.execute("SELECT document_id, case_id FROM documents")
+        document_id: case_rows.get(case_id, row_count)
+        for document_id, case_id in document_cases(conn).items()
     }
-    size = int(conn.execute("SELECT coalesce(max(segment_id), 0) FROM segments").fetchone()[0]) + 1
+    size = largest_segment_id(conn) + 1
     segment_row = [row_count] * size
     segment_document = [0] * size
     respondent = [False] * size
@@ -382,9 +383,7 @@ def _tallies(
         segment_document[segment_id] = document_id
         respondent[segment_id] = is_respondent
     mapped = {code_id for layer in layers for code_id in layer}
-    every_code_mapped = mapped.issuperset(
-        str(row[0]) for row in conn.execute("SELECT code_id FROM codes")
-    )
+    every_code_mapped = mapped.issuperset(all_code_ids(conn))
     measure = options.measure
     # Only what the measure needs is counted: each pass over a million codings costs.
     by_codings = measure == "count"
@@ -449,24 +448,8 @@ def _tallies(
         for row in range(row_count):
             totals.setdefault(row, _Tally())
         column_pairs = [(code_id, column) for layer in layers for code_id, column in layer.items()]
-        with _temp_maps(conn, case_rows, column_pairs):
-            sql, parameters = filtered_codings_sql(conn, filters)
-            _add_coverage(project, sql, parameters, cells, totals)
+        _add_coverage(project, filters, case_rows, column_pairs, cells, totals)
     return cells, totals
-
-
-@contextmanager
-def _temp_maps(
-    conn: sqlite3.Connection, case_rows: dict[int, int], column_pairs: list[tuple[str, int]]
-) -> Iterator[None]:
-    """Case -> row and code -> column maps as temporary tables, for the SQL-side queries."""
-    load_temp_map(conn, _ROWS, "INTEGER", case_rows.items())
-    load_temp_map(conn, _COLUMNS, "TEXT", column_pairs)
-    try:
-        yield
-    finally:
-        conn.execute(f"DROP TABLE IF EXISTS temp.{_ROWS}")
-        conn.execute(f"DROP TABLE IF EXISTS temp.{_COLUMNS}")
 
 
 def _tally(count: int, respondent: int, by_segments: bool, by_documents: bool) -> _Tally:
@@ -493,18 +476,17 @@ def _union_length(spans: Iterable[tuple[int, int]]) -> int:
 
 def _add_coverage(
     project: Project,
-    sql: str,
-    parameters: list[Any],
+    filters: CodingFilter,
+    case_rows: dict[int, int],
+    column_pairs: list[tuple[str, int]],
     cells: dict[tuple[int, int], _Tally],
     totals: dict[int, _Tally],
 ) -> None:
+    """Add the coded characters (overlaps once) of every cell and row to their tallies."""
     spans_by_cell: dict[tuple[int, int, int], list[tuple[int, int]]] = defaultdict(list)
     spans_by_row: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    for row, col, document_id, start, end in project.conn.execute(
-        f"WITH fc AS ({sql}) SELECT DISTINCT r.slot, m.slot, fc.document_id, fc.start_char, "
-        f"fc.end_char FROM fc JOIN temp.{_COLUMNS} m ON m.key = fc.code_id "
-        f"JOIN temp.{_ROWS} r ON r.key = fc.case_id",
-        parameters,
+    for row, col, document_id, start, end in coverage_spans(
+        project.conn, filters, case_rows, column_pairs
     ):
         spans_by_cell[(row, col, document_id)].append((start, end))
         spans_by_row[(row, document_id)].append((start, end))
@@ -517,14 +499,9 @@ def _add_coverage(
 def _bases(project: Project, members: list[list[int]], measure: Measure) -> list[int]:
     conn = project.conn
     if measure == "coverage":
-        sql = "SELECT case_id, sum(length(text)) FROM documents GROUP BY case_id"
+        per_case = characters_per_case(conn)
     else:
-        role = "WHERE s.role IS NOT 'interviewer' " if measure == "percent" else ""
-        sql = (
-            "SELECT d.case_id, count(*) FROM segments s "
-            f"JOIN documents d ON d.document_id = s.document_id {role}GROUP BY d.case_id"
-        )
-    per_case = {int(case_id): int(value) for case_id, value in conn.execute(sql)}
+        per_case = segments_per_case(conn, respondent_only=measure == "percent")
     return [sum(per_case.get(case_id, 0) for case_id in cases) for cases in members]
 
 
@@ -565,26 +542,25 @@ def _sum_tallies(tallies: Iterable[_Tally | None]) -> _Tally:
 
 
 def _cell_quotes(
-    project: Project, options: MatrixOptions, names: dict[int, str]
+    project: Project,
+    options: MatrixOptions,
+    names: dict[int, str],
+    case_rows: dict[int, int],
+    column_pairs: list[tuple[str, int]],
 ) -> dict[tuple[int, int], list[QuoteRow]]:
-    conn = project.conn
-    sql, parameters = filtered_codings_sql(conn, options.filters)
     quotes: dict[tuple[int, int], list[QuoteRow]] = {}
-    for row, col, segment_id, document, case_id, speaker, role, text in conn.execute(
-        f"WITH fc AS ({sql}), pairs AS ("
-        "SELECT DISTINCT r.slot AS row, m.slot AS col, fc.segment_id, fc.role "
-        f"FROM fc JOIN temp.{_COLUMNS} m ON m.key = fc.code_id "
-        f"JOIN temp.{_ROWS} r ON r.key = fc.case_id), "
-        "ranked AS (SELECT row, col, segment_id, row_number() OVER (PARTITION BY row, col "
-        "ORDER BY role IS 'interviewer', segment_id) AS rank FROM pairs) "
-        "SELECT ranked.row, ranked.col, s.segment_id, d.name, d.case_id, s.speaker, s.role, "
-        "s.text FROM ranked JOIN segments s ON s.segment_id = ranked.segment_id "
-        "JOIN documents d ON d.document_id = s.document_id WHERE ranked.rank <= ? "
-        "ORDER BY ranked.row, ranked.col, ranked.rank",
-        [*parameters, options.quotes],
+    for quote in cell_quotes(
+        project.conn, options.filters, case_rows, column_pairs, options.quotes
     ):
-        quotes.setdefault((row, col), []).append(
-            QuoteRow(segment_id, document, names[int(case_id)], speaker, role, text)
+        quotes.setdefault((quote["row"], quote["column"]), []).append(
+            QuoteRow(
+                quote["segment_id"],
+                quote["document"],
+                names[quote["case_id"]],
+                quote["speaker"],
+                quote["role"],
+                quote["text"],
+            )
         )
     return quotes
 
@@ -599,7 +575,6 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
     :class:`~qualcode.errors.NotFoundError` for an unknown code or case in the filters, or a
     project without a codebook.
     """
-    conn = project.conn
     labels, members, names = _rows(project, options)
     columns, column_pairs = select_columns(
         project, options.level, options.depth, options.filters.codes
@@ -611,8 +586,7 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
     )
     quotes: dict[tuple[int, int], list[QuoteRow]] = {}
     if options.quotes:
-        with _temp_maps(conn, case_rows, column_pairs):
-            quotes = _cell_quotes(project, options, names)
+        quotes = _cell_quotes(project, options, names, case_rows, column_pairs)
     measure = options.measure
     bases = _bases(project, members, measure)
     cells = [

@@ -26,15 +26,24 @@ about ten times slower (``bench/bench_matrix.py``).
 
 Unknown codes and cases are :class:`~qualcode.errors.NotFoundError` with a hint, so a typo
 never produces an empty table that looks like a finding.
+
+Every other read that an analysis, agreement or report number rests on lives here too, as a
+named function that says what it counts, in sections: the codings relation and its filter;
+cases and their attributes; codes; segments and documents; the matrix (bulk counts, coverage
+spans, cell quotes); quotes; co-occurrence; word frequencies; agreement between coders; rules
+against a coder and samples; the project summary. Reads that belong to a writer (what a run
+just wrote, where an imported coding goes) live beside the writer in :mod:`qualcode.store`.
 """
 
 from __future__ import annotations
 
 import difflib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from qualcode.errors import NotFoundError, UsageError
 
@@ -251,3 +260,521 @@ def coding_chunks(
         ).fetchone()
         lower = upper
         yield json.loads(segment_ids), json.loads(code_ids)
+
+
+# --------------------------------------------------------------------------------------------
+# Cases
+
+
+def case_names(conn: sqlite3.Connection) -> dict[int, str]:
+    """``{case_id: name}`` of every case, in the order the cases were created."""
+    return {
+        int(case_id): str(name)
+        for case_id, name in conn.execute("SELECT case_id, name FROM cases ORDER BY case_id")
+    }
+
+
+def attribute_values(conn: sqlite3.Connection, name: str) -> set[Any]:
+    """The distinct values (not NULL) that cases have for the attribute ``name``."""
+    return {
+        value
+        for (value,) in conn.execute(
+            "SELECT DISTINCT value FROM case_attributes WHERE name = ? AND value IS NOT NULL",
+            (name,),
+        )
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Codes
+
+
+def all_code_ids(conn: sqlite3.Connection) -> list[str]:
+    """Every code id the project has ever had (retired ones too: their codings stay)."""
+    return [str(row[0]) for row in conn.execute("SELECT code_id FROM codes")]
+
+
+def code_names(conn: sqlite3.Connection, language: Literal["zh", "en"]) -> dict[str, str]:
+    """``{code_id: name}`` in ``language``, else the other language, else the id."""
+    names = {}
+    for code_id, name_zh, name_en in conn.execute("SELECT code_id, name_zh, name_en FROM codes"):
+        first, second = (name_zh, name_en) if language == "zh" else (name_en, name_zh)
+        names[str(code_id)] = first or second or str(code_id)
+    return names
+
+
+def deepest_code_depth(conn: sqlite3.Connection) -> int:
+    """The depth of the deepest code (0 when there are only themes, or no codes)."""
+    return int(conn.execute("SELECT coalesce(max(depth), 0) FROM codes").fetchone()[0])
+
+
+def theme_labels(conn: sqlite3.Connection) -> dict[str, str]:
+    """``{theme_id: Chinese name, else English name, else id}``, current themes first."""
+    return {
+        str(row["code_id"]): str(row["name_zh"] or row["name_en"] or row["code_id"])
+        for row in conn.execute(
+            "SELECT code_id, name_zh, name_en FROM codes WHERE depth = 0 "
+            "ORDER BY active DESC, ordinal"
+        )
+    }
+
+
+def code_parents(conn: sqlite3.Connection) -> dict[str, str | None]:
+    """``{code_id: parent_id}`` (``None`` for a theme) of every code."""
+    return {
+        str(code_id): parent_id
+        for code_id, parent_id in conn.execute("SELECT code_id, parent_id FROM codes")
+    }
+
+
+def code_order(conn: sqlite3.Connection) -> dict[str, int]:
+    """``{code_id: position}``: current codes in codebook order, then retired ones."""
+    rows = conn.execute("SELECT code_id FROM codes ORDER BY active DESC, ordinal")
+    return {str(row[0]): position for position, row in enumerate(rows)}
+
+
+def codes_with_rules(conn: sqlite3.Connection) -> tuple[dict[str, int], set[str]]:
+    """``({code_id: position in codebook order}, ids of the current codes that have rules)``.
+
+    A code has rules when it has at least one keyword, prefix, pattern or lemma.
+    """
+    import json
+
+    order: dict[str, int] = {}
+    with_rules: set[str] = set()
+    rows = conn.execute("SELECT code_id, rules, active FROM codes ORDER BY ordinal")
+    for position, (code_id, rules, active) in enumerate(rows):
+        order[code_id] = position
+        data = json.loads(rules)
+        if active and any(
+            data.get(kind) for kind in ("keywords", "prefixes", "patterns", "lemmas")
+        ):
+            with_rules.add(code_id)
+    return order, with_rules
+
+
+# --------------------------------------------------------------------------------------------
+# Segments and documents
+
+
+def document_cases(conn: sqlite3.Connection) -> dict[int, int]:
+    """``{document_id: case_id}`` of every document."""
+    return {
+        int(document_id): int(case_id)
+        for document_id, case_id in conn.execute("SELECT document_id, case_id FROM documents")
+    }
+
+
+def largest_segment_id(conn: sqlite3.Connection) -> int:
+    """The largest segment id (0 without segments): the size of arrays indexed by segment."""
+    return int(conn.execute("SELECT coalesce(max(segment_id), 0) FROM segments").fetchone()[0])
+
+
+def segments_per_case(conn: sqlite3.Connection, *, respondent_only: bool) -> dict[int, int]:
+    """``{case_id: segments}`` in the case's documents; with ``respondent_only`` the segments
+    that are not interviewer turns (cases without segments have no key)."""
+    role = "WHERE s.role IS NOT 'interviewer' " if respondent_only else ""
+    return {
+        int(case_id): int(count)
+        for case_id, count in conn.execute(
+            "SELECT d.case_id, count(*) FROM segments s "
+            f"JOIN documents d ON d.document_id = s.document_id {role}GROUP BY d.case_id"
+        )
+    }
+
+
+def characters_per_case(conn: sqlite3.Connection) -> dict[int, int]:
+    """``{case_id: characters}`` of the full text of the case's documents."""
+    return {
+        int(case_id): int(count)
+        for case_id, count in conn.execute(
+            "SELECT case_id, sum(length(text)) FROM documents GROUP BY case_id"
+        )
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Matrix cells: spans for coverage and representative quotes
+
+#: Temporary tables mapping a case to its matrix row and a code to its column(s).
+_ROW_SLOTS = "qc_matrix_rows"
+_COLUMN_SLOTS = "qc_matrix_columns"
+
+
+@contextmanager
+def _slot_maps(
+    conn: sqlite3.Connection,
+    case_rows: Mapping[int, int],
+    column_pairs: Iterable[tuple[str, int]],
+) -> Iterator[None]:
+    """Case -> row and code -> column maps as temporary tables, for the SQL-side queries."""
+    load_temp_map(conn, _ROW_SLOTS, "INTEGER", case_rows.items())
+    load_temp_map(conn, _COLUMN_SLOTS, "TEXT", column_pairs)
+    try:
+        yield
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_ROW_SLOTS}")
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_COLUMN_SLOTS}")
+
+
+def coverage_spans(
+    conn: sqlite3.Connection,
+    filters: CodingFilter,
+    case_rows: Mapping[int, int],
+    column_pairs: Iterable[tuple[str, int]],
+) -> Iterator[tuple[int, int, int, int, int]]:
+    """``(row, column, document_id, start_char, end_char)`` of the distinct coded spans that
+    pass ``filters``, one per matrix cell they fall in.
+
+    ``case_rows`` maps a case id to its matrix row; ``column_pairs`` are ``(code_id, column)``
+    pairs (a code may count in several columns). Codings of other cases or codes are left out.
+    The coverage measure unites these spans per cell and per row.
+    """
+    with _slot_maps(conn, case_rows, column_pairs):
+        sql, parameters = filtered_codings_sql(conn, filters)
+        yield from conn.execute(
+            f"WITH fc AS ({sql}) SELECT DISTINCT r.slot, m.slot, fc.document_id, fc.start_char, "
+            f"fc.end_char FROM fc JOIN temp.{_COLUMN_SLOTS} m ON m.key = fc.code_id "
+            f"JOIN temp.{_ROW_SLOTS} r ON r.key = fc.case_id",
+            parameters,
+        )
+
+
+class CellQuote(TypedDict):
+    """One representative coded segment of a matrix cell (row x column)."""
+
+    row: int
+    column: int
+    segment_id: int
+    document: str
+    case_id: int
+    speaker: str | None
+    role: str | None
+    text: str
+
+
+def cell_quotes(
+    conn: sqlite3.Connection,
+    filters: CodingFilter,
+    case_rows: Mapping[int, int],
+    column_pairs: Iterable[tuple[str, int]],
+    per_cell: int,
+) -> list[CellQuote]:
+    """Up to ``per_cell`` distinct coded segments per matrix cell, from the codings passing
+    ``filters``: respondent turns first, then in segment order; ordered by row, column, rank.
+
+    ``case_rows`` and ``column_pairs`` map cases and codes to cells as in :func:`coverage_spans`.
+    """
+    with _slot_maps(conn, case_rows, column_pairs):
+        sql, parameters = filtered_codings_sql(conn, filters)
+        return [
+            CellQuote(
+                row=row,
+                column=column,
+                segment_id=segment_id,
+                document=document,
+                case_id=int(case_id),
+                speaker=speaker,
+                role=role,
+                text=text,
+            )
+            for row, column, segment_id, document, case_id, speaker, role, text in conn.execute(
+                f"WITH fc AS ({sql}), pairs AS ("
+                "SELECT DISTINCT r.slot AS row, m.slot AS col, fc.segment_id, fc.role "
+                f"FROM fc JOIN temp.{_COLUMN_SLOTS} m ON m.key = fc.code_id "
+                f"JOIN temp.{_ROW_SLOTS} r ON r.key = fc.case_id), "
+                "ranked AS (SELECT row, col, segment_id, row_number() OVER (PARTITION BY row, "
+                "col ORDER BY role IS 'interviewer', segment_id) AS rank FROM pairs) "
+                "SELECT ranked.row, ranked.col, s.segment_id, d.name, d.case_id, s.speaker, "
+                "s.role, s.text FROM ranked JOIN segments s ON s.segment_id = ranked.segment_id "
+                "JOIN documents d ON d.document_id = s.document_id WHERE ranked.rank <= ? "
+                "ORDER BY ranked.row, ranked.col, ranked.rank",
+                [*parameters, per_cell],
+            )
+        ]
+
+
+# --------------------------------------------------------------------------------------------
+# Quotes (one row per coding)
+
+#: What :func:`quote_sources` yields per coding, in this order.
+QUOTE_SOURCE_COLUMNS = (
+    "coding_id", "segment_id", "document", "case_id", "speaker", "role", "start_time",
+    "end_time", "code_id", "coder", "origin", "run_id", "rule", "start_char", "end_char",
+    "quote", "segment_text", "created_at",
+)  # fmt: skip
+
+
+def quote_sources(conn: sqlite3.Connection, filters: CodingFilter) -> Iterator[Sequence[Any]]:
+    """Every coding passing ``filters`` with its segment, document and coded quote, as rows of
+    :data:`QUOTE_SOURCE_COLUMNS`, ordered by segment, span start, code and coding id.
+
+    ``quote`` is ``document_text[start_char:end_char]`` (cut from the segment's text). Rows come
+    straight from the cursor so that a million codings stream in flat memory. The filter is
+    validated (unknown code or case: NotFoundError) when this is called, before any row.
+    """
+    sql, parameters = filtered_codings_sql(conn, filters)
+    cursor: Iterator[Sequence[Any]] = conn.execute(
+        f"WITH fc AS ({sql}) "
+        "SELECT fc.coding_id, fc.segment_id, d.name, fc.case_id, s.speaker, s.role, "
+        "s.start_time, s.end_time, fc.code_id, fc.coder, fc.origin, fc.run_id, fc.rule, "
+        "fc.start_char, fc.end_char, "
+        "substr(s.text, fc.start_char - s.start_char + 1, fc.end_char - fc.start_char), "
+        "s.text, fc.created_at "
+        "FROM fc JOIN segments s ON s.segment_id = fc.segment_id "
+        "JOIN documents d ON d.document_id = fc.document_id "
+        "ORDER BY fc.segment_id, fc.start_char, fc.code_id, fc.coding_id",
+        parameters,
+    )
+    return cursor
+
+
+# --------------------------------------------------------------------------------------------
+# Co-occurrence
+
+_COOCCUR_COLUMNS = "qc_cooccur_columns"
+
+
+def cooccurrence_counts(
+    conn: sqlite3.Connection,
+    filters: CodingFilter,
+    column_pairs: Iterable[tuple[str, int]],
+    unit: Literal["segment", "document"],
+) -> list[tuple[int, int, int]]:
+    """``(column_a, column_b, units)``: how many units (segments or documents) have at least
+    one coding passing ``filters`` under column a and at least one under column b.
+
+    ``column_pairs`` maps codes to columns (``(code_id, column)``, a code may count in several).
+    Pairs with no unit in common are left out; ``(a, a)`` counts the units coded under a.
+    """
+    sql, parameters = filtered_codings_sql(conn, filters)
+    unit_column = "fc.segment_id" if unit == "segment" else "fc.document_id"
+    load_temp_map(conn, _COOCCUR_COLUMNS, "TEXT", column_pairs)
+    try:
+        return [
+            (int(column_a), int(column_b), int(both))
+            for column_a, column_b, both in conn.execute(
+                f"WITH fc AS ({sql}), units AS (SELECT DISTINCT {unit_column} AS unit, "
+                f"m.slot AS col FROM fc JOIN temp.{_COOCCUR_COLUMNS} m ON m.key = fc.code_id) "
+                "SELECT a.col, b.col, count(*) FROM units a JOIN units b ON a.unit = b.unit "
+                "GROUP BY a.col, b.col",
+                parameters,
+            )
+        ]
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_COOCCUR_COLUMNS}")
+
+
+# --------------------------------------------------------------------------------------------
+# Word frequencies
+
+Speakers = Literal["respondent", "all", "interviewer"]
+SPEAKERS: tuple[Speakers, ...] = ("respondent", "all", "interviewer")
+
+
+def segment_themes(conn: sqlite3.Connection, filters: CodingFilter) -> dict[int, list[str]]:
+    """``{segment_id: [theme_id, ...]}``: the themes under which each segment has at least one
+    coding passing ``filters`` (segments without such a coding have no key)."""
+    sql, parameters = filtered_codings_sql(conn, filters)
+    themes: dict[int, list[str]] = {}
+    for segment_id, theme_id in conn.execute(
+        f"WITH fc AS ({sql}) SELECT DISTINCT fc.segment_id, k.theme_id FROM fc "
+        "JOIN codes k ON k.code_id = fc.code_id ORDER BY fc.segment_id",
+        parameters,
+    ):
+        themes.setdefault(int(segment_id), []).append(str(theme_id))
+    return themes
+
+
+def _speaker_clause(speakers: Speakers) -> str:
+    if speakers == "respondent":
+        return "(s.role IS NULL OR s.role != 'interviewer')"
+    if speakers == "interviewer":
+        return "s.role = 'interviewer'"
+    return "1"
+
+
+def segment_texts(
+    conn: sqlite3.Connection, speakers: Speakers, key: Literal["none", "case"] | tuple[str]
+) -> Iterator[tuple[int, str, Any]]:
+    """``(segment_id, text, key)`` of every segment of ``speakers``, in segment order.
+
+    ``speakers``: ``respondent`` (every segment not marked interviewer), ``interviewer`` or
+    ``all``. ``key`` is what comes third: ``"none"`` (``None``), ``"case"`` (the case's name), or
+    ``(attribute,)`` (the case's value of that attribute, ``None`` when it has none).
+    """
+    parameters: list[Any] = []
+    if key == "none":
+        key_sql = "NULL"
+    elif key == "case":
+        key_sql = "c.name"
+    else:
+        key_sql = (
+            "(SELECT a.value FROM case_attributes a WHERE a.case_id = c.case_id AND a.name = ?)"
+        )
+        parameters.append(key[0])
+    for segment_id, text, group_key in conn.execute(
+        f"SELECT s.segment_id, s.text, {key_sql} AS group_key FROM segments s "
+        "JOIN documents d ON d.document_id = s.document_id "
+        "JOIN cases c ON c.case_id = d.case_id "
+        f"WHERE {_speaker_clause(speakers)} ORDER BY s.segment_id",
+        parameters,
+    ):
+        yield int(segment_id), str(text), group_key
+
+
+# --------------------------------------------------------------------------------------------
+# Agreement between coders
+
+#: A segment as two projects with the same documents both know it:
+#: (document content hash, start_char, end_char).
+SegmentKey = tuple[str, int, int]
+#: One coding inside a segment: (code_id, start_char, end_char).
+CodedSpan = tuple[str, int, int]
+
+
+def current_coders(conn: sqlite3.Connection) -> list[str]:
+    """Coders with current codings (any origin; ``auto`` for automatic ones), sorted."""
+    return [
+        str(row[0])
+        for row in conn.execute(
+            "SELECT DISTINCT coder FROM codings WHERE superseded_by_run IS NULL ORDER BY coder"
+        )
+    ]
+
+
+def segment_keys(conn: sqlite3.Connection) -> dict[SegmentKey, int]:
+    """``{(content_hash, start_char, end_char): segment_id}`` of every segment."""
+    rows = conn.execute(
+        "SELECT d.content_hash, s.start_char, s.end_char, s.segment_id FROM segments s "
+        "JOIN documents d ON d.document_id = s.document_id"
+    )
+    return {(row[0], row[1], row[2]): row[3] for row in rows}
+
+
+def coder_spans(conn: sqlite3.Connection, coder: str) -> dict[SegmentKey, list[CodedSpan]]:
+    """``coder``'s current codings (any origin), grouped by the segment they lie in."""
+    spans: dict[SegmentKey, list[CodedSpan]] = defaultdict(list)
+    rows = conn.execute(
+        "SELECT d.content_hash, s.start_char, s.end_char, c.code_id, c.start_char, c.end_char "
+        "FROM codings c JOIN segments s ON s.segment_id = c.segment_id "
+        "JOIN documents d ON d.document_id = s.document_id "
+        "WHERE c.coder = ? AND c.superseded_by_run IS NULL",
+        (coder,),
+    )
+    for row in rows:
+        spans[row[0], row[1], row[2]].append((row[3], row[4], row[5]))
+    return spans
+
+
+# --------------------------------------------------------------------------------------------
+# Auto-coding rules against a coder, and samples for double coding
+
+
+def manual_coders(conn: sqlite3.Connection) -> list[str]:
+    """Coders with current manual codings, sorted."""
+    return [
+        str(row[0])
+        for row in conn.execute(
+            "SELECT DISTINCT coder FROM codings WHERE origin = 'manual' "
+            "AND superseded_by_run IS NULL ORDER BY coder"
+        )
+    ]
+
+
+def manual_codes_by_segment(conn: sqlite3.Connection, coder: str) -> dict[int, set[str]]:
+    """``{segment_id: {code_id, ...}}``: the codes ``coder`` applied by hand to each segment
+    (current manual codings, whatever their span)."""
+    coded: dict[int, set[str]] = defaultdict(set)
+    for segment_id, code_id in conn.execute(
+        "SELECT segment_id, code_id FROM codings WHERE coder = ? AND origin = 'manual' "
+        "AND superseded_by_run IS NULL",
+        (coder,),
+    ):
+        coded[int(segment_id)].add(str(code_id))
+    return coded
+
+
+def auto_codings(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str | None, str | None]]:
+    """``(segment_id, code_id, rule_kind, rule)`` of every current automatic coding."""
+    for segment_id, code_id, rule_kind, rule in conn.execute(
+        "SELECT segment_id, code_id, rule_kind, rule FROM codings WHERE origin = 'auto' "
+        "AND superseded_by_run IS NULL"
+    ):
+        yield int(segment_id), str(code_id), rule_kind, rule
+
+
+class SampleSegment(TypedDict):
+    """A segment that can be drawn for double coding (columns of ``segments_view``)."""
+
+    segment_id: int
+    document: str
+    case_name: str
+    ordinal: int
+    speaker: str | None
+    role: str | None
+    text: str
+
+
+#: The fields of :class:`SampleSegment`, in output order.
+SAMPLE_FIELDS = ("segment_id", "document", "case_name", "ordinal", "speaker", "role", "text")
+
+
+def sample_population(conn: sqlite3.Connection, coded_by: str | None) -> list[SampleSegment]:
+    """The segments a sample is drawn from, in segment order: every segment, or with
+    ``coded_by`` those with at least one current coding by that coder."""
+    sql = "SELECT " + ", ".join(SAMPLE_FIELDS) + " FROM segments_view"
+    parameters: list[Any] = []
+    if coded_by is not None:
+        sql += (
+            " WHERE segment_id IN (SELECT segment_id FROM codings WHERE coder = ? "
+            "AND superseded_by_run IS NULL)"
+        )
+        parameters.append(coded_by)
+    return [
+        SampleSegment(
+            segment_id=row[0],
+            document=row[1],
+            case_name=row[2],
+            ordinal=row[3],
+            speaker=row[4],
+            role=row[5],
+            text=row[6],
+        )
+        for row in conn.execute(sql + " ORDER BY segment_id", parameters)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Project summary
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """Counts describing a project, for the top of the report."""
+
+    documents: int
+    cases: int
+    segments: int
+    #: Segments not marked as interviewer turns.
+    respondent_segments: int
+    #: ``(origin, coder, codings)`` for the current codings, manual first.
+    codings: list[tuple[str, str, int]]
+
+
+def project_summary(conn: sqlite3.Connection) -> ProjectSummary:
+    """Documents, cases, segments (all and respondent) and current codings by origin/coder."""
+    documents, cases = conn.execute(
+        "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM cases)"
+    ).fetchone()
+    segments, respondent = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE role IS NOT 'interviewer') FROM segments"
+    ).fetchone()
+    codings = [
+        (str(origin), str(coder), int(count))
+        for origin, coder, count in conn.execute(
+            "SELECT origin, coder, count(*) FROM codings WHERE superseded_by_run IS NULL "
+            "GROUP BY origin, coder ORDER BY origin DESC, coder"
+        )
+    ]
+    return ProjectSummary(int(documents), int(cases), int(segments), int(respondent), codings)

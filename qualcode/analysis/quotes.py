@@ -25,7 +25,10 @@ from qualcode.analysis.query import (
     CodingFilter,
     attribute_names,
     case_attribute_values,
-    filtered_codings_sql,
+    case_names,
+    code_names,
+    deepest_code_depth,
+    quote_sources,
 )
 from qualcode.codebook.model import Language
 from qualcode.store.project import Project
@@ -61,8 +64,7 @@ def quote_columns(project: Project) -> QuoteColumns:
     attributes = tuple(
         (f"case_{name}" if name in fixed else name, name) for name in attribute_names(conn)
     )
-    depth = conn.execute("SELECT coalesce(max(depth), 0) FROM codes").fetchone()[0]
-    levels = int(depth) + 1
+    levels = deepest_code_depth(conn) + 1
     fields = (
         LEADING_FIELDS
         + tuple(column for column, _ in attributes)
@@ -71,16 +73,6 @@ def quote_columns(project: Project) -> QuoteColumns:
         + TRAILING_FIELDS
     )
     return QuoteColumns(fields, attributes, levels)
-
-
-def _code_names(project: Project, language: Language) -> dict[str, str]:
-    names = {}
-    for code_id, name_zh, name_en in project.conn.execute(
-        "SELECT code_id, name_zh, name_en FROM codes"
-    ):
-        first, second = (name_zh, name_en) if language == "zh" else (name_en, name_zh)
-        names[str(code_id)] = first or second or str(code_id)
-    return names
 
 
 def _path_names(code_id: str, names: dict[str, str], levels: int) -> list[str | None]:
@@ -104,22 +96,9 @@ def iter_quotes(
     case: NotFoundError) when this is called, before any row is produced, so a caller can
     check first and open its output file afterwards.
     """
-    conn = project.conn
     columns = columns or quote_columns(project)
-    sql, parameters = filtered_codings_sql(conn, filters)
-    cursor = conn.execute(
-        f"WITH fc AS ({sql}) "
-        "SELECT fc.coding_id, fc.segment_id, d.name, fc.case_id, s.speaker, s.role, "
-        "s.start_time, s.end_time, fc.code_id, fc.coder, fc.origin, fc.run_id, fc.rule, "
-        "fc.start_char, fc.end_char, "
-        "substr(s.text, fc.start_char - s.start_char + 1, fc.end_char - fc.start_char), "
-        "s.text, fc.created_at "
-        "FROM fc JOIN segments s ON s.segment_id = fc.segment_id "
-        "JOIN documents d ON d.document_id = fc.document_id "
-        "ORDER BY fc.segment_id, fc.start_char, fc.code_id, fc.coding_id",
-        parameters,
-    )
-    return _quote_rows(project, cursor, columns, language)
+    sources = quote_sources(project.conn, filters)
+    return _quote_rows(project, sources, columns, language)
 
 
 def _quote_rows(
@@ -127,8 +106,8 @@ def _quote_rows(
 ) -> Iterator[dict[str, Any]]:
     conn = project.conn
     attributes = case_attribute_values(conn)
-    cases = {int(row[0]): str(row[1]) for row in conn.execute("SELECT case_id, name FROM cases")}
-    names = _code_names(project, language)
+    cases = case_names(conn)
+    names = code_names(conn, language)
     paths: dict[str, list[str | None]] = {}
     level_fields = [f"level_{number}" for number in range(1, columns.levels + 1)]
     for (coding_id, segment_id, document, case_id, speaker, role, start_time, end_time,

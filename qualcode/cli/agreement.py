@@ -250,7 +250,8 @@ def sample_command(
 
     Example: qualcode sample --size 40 --seed 7 --coded-by li --format csv
     """
-    from qualcode.agreement.rules import SAMPLE_FIELDS, draw_sample
+    from qualcode.agreement.rules import draw_sample
+    from qualcode.analysis.query import SAMPLE_FIELDS
 
     with open_cli_project(ctx) as project:
         rows = draw_sample(project, size, seed, coded_by=coded_by)

@@ -10,7 +10,7 @@ import csv
 import enum
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def write_json(value: Any) -> None:
 
 
 def emit_rows(
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
     output_format: OutputFormat,
     *,
     columns: Sequence[str] | None = None,
@@ -98,7 +98,7 @@ def emit_rows(
 
 
 def _emit_table(
-    rows: list[dict[str, Any]], columns: Sequence[str] | None, title: str | None
+    rows: list[Mapping[str, Any]], columns: Sequence[str] | None, title: str | None
 ) -> int:
     from rich.table import Table
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
-from qualcode.analysis.query import filter_phrases
+from qualcode.analysis.query import ProjectSummary, filter_phrases, project_summary
 from qualcode.exporting.chart import format_number
 from qualcode.store.project import Project
 
@@ -39,40 +39,9 @@ CELL_RGB = (33, 102, 172)
 
 
 @dataclass(frozen=True)
-class ProjectSummary:
-    """Counts describing a project, for the top of the report."""
-
-    documents: int
-    cases: int
-    segments: int
-    respondent_segments: int
-    #: ``(origin, coder, codings)`` for the current codings, manual first.
-    codings: list[tuple[str, str, int]]
-
-
-@dataclass(frozen=True)
 class ReportResult:
     path: Path
     matrix: Matrix
-
-
-def project_summary(project: Project) -> ProjectSummary:
-    """Documents, cases, segments (all and respondent) and current codings by origin/coder."""
-    conn = project.conn
-    documents, cases = conn.execute(
-        "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM cases)"
-    ).fetchone()
-    segments, respondent = conn.execute(
-        "SELECT count(*), count(*) FILTER (WHERE role IS NOT 'interviewer') FROM segments"
-    ).fetchone()
-    codings = [
-        (str(origin), str(coder), int(count))
-        for origin, coder, count in conn.execute(
-            "SELECT origin, coder, count(*) FROM codings WHERE superseded_by_run IS NULL "
-            "GROUP BY origin, coder ORDER BY origin DESC, coder"
-        )
-    ]
-    return ProjectSummary(int(documents), int(cases), int(segments), int(respondent), codings)
 
 
 def _e(value: Any) -> str:
@@ -237,7 +206,7 @@ def render_report(project: Project, matrix: Matrix, *, generated_at: str | None 
         version=_e(__version__),
         title=_e(f"qualcode report: {project.path.name}"),
         meta=_e(f"Codebook {matrix.codebook_name} · generated {stamp} by qualcode {__version__}"),
-        summary=_summary_html(project_summary(project)),
+        summary=_summary_html(project_summary(project.conn)),
         codebook=_codebook_html(current_codebook(project)),
         matrix_note=_e(
             f"Rows: {matrix.by}. Columns: {level}. Measure: {matrix.measure}. "

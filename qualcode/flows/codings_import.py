@@ -39,7 +39,13 @@ from pathlib import Path
 
 from qualcode.errors import InputError, NotFoundError
 from qualcode.store.codebooks import require_code
-from qualcode.store.codings import Span, code_in_transaction
+from qualcode.store.codings import (
+    CodableSegment,
+    Span,
+    codable_document,
+    code_in_transaction,
+    document_names,
+)
 from qualcode.store.journal import journaled
 from qualcode.store.project import Project
 from qualcode.text.csv_tables import (
@@ -166,20 +172,11 @@ class _RowProblem(Exception):
     """A problem with one row; :func:`plan_codings` adds the file and line."""
 
 
-@dataclass(frozen=True)
-class _SegmentRow:
-    segment_id: int
-    ordinal: int
-    start_char: int
-    end_char: int
-    text: str
-
-
 @dataclass
 class _Document:
     name: str
     text: str
-    segments: list[_SegmentRow]  # in document order
+    segments: list[CodableSegment]  # in document order
     starts: list[int]  # segment start offsets, for bisect
 
 
@@ -188,7 +185,7 @@ class _Resolver:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.names = [str(row[0]) for row in conn.execute("SELECT name FROM documents")]
+        self.names = document_names(conn)
         self.documents: dict[str, _Document] = {}
         self.codes: dict[str, str | None] = {}  # code id -> problem, or None if known
 
@@ -226,20 +223,11 @@ class _Resolver:
     def _document(self, name: str) -> _Document | None:
         if name in self.documents:
             return self.documents[name]
-        row = self.conn.execute(
-            "SELECT document_id, text FROM documents WHERE name = ?", (name,)
-        ).fetchone()
-        if row is None:
+        stored = codable_document(self.conn, name)
+        if stored is None:
             return None
-        segments = [
-            _SegmentRow(int(s[0]), int(s[1]), int(s[2]), int(s[3]), str(s[4]))
-            for s in self.conn.execute(
-                "SELECT segment_id, ordinal, start_char, end_char, text FROM segments "
-                "WHERE document_id = ? ORDER BY start_char, ordinal",
-                (row[0],),
-            )
-        ]
-        document = _Document(name, str(row[1]), segments, [s.start_char for s in segments])
+        segments = stored.segments
+        document = _Document(name, stored.text, segments, [s.start_char for s in segments])
         self.documents[name] = document
         return document
 
@@ -248,7 +236,9 @@ class _Resolver:
         hint = f"; did you mean '{close[0]}'?" if close else " (see 'qualcode docs list')"
         return f"no document named '{name}' in the project{hint}"
 
-    def _locate(self, document: _Document, values: dict[str, str]) -> tuple[_SegmentRow, int, int]:
+    def _locate(
+        self, document: _Document, values: dict[str, str]
+    ) -> tuple[CodableSegment, int, int]:
         """The segment and the document offsets a row's location columns name."""
         quote, ordinal, start, end = (
             values.get(name, "") for name in ("quote", "segment_ordinal", "start_char", "end_char")
@@ -264,7 +254,7 @@ class _Resolver:
             return segment, segment.start_char, segment.end_char
         raise _RowProblem("no location: give quote, segment_ordinal or start_char and end_char")
 
-    def _by_ordinal(self, document: _Document, value: str) -> _SegmentRow:
+    def _by_ordinal(self, document: _Document, value: str) -> CodableSegment:
         ordinal = _integer(value, "segment_ordinal")
         for segment in document.segments:
             if segment.ordinal == ordinal:
@@ -275,7 +265,7 @@ class _Resolver:
 
     def _by_offsets(
         self, document: _Document, start_text: str, end_text: str
-    ) -> tuple[_SegmentRow, int, int]:
+    ) -> tuple[CodableSegment, int, int]:
         if not start_text or not end_text:
             raise _RowProblem("give both start_char and end_char")
         start, end = _integer(start_text, "start_char"), _integer(end_text, "end_char")
@@ -289,11 +279,15 @@ class _Resolver:
         raise _RowProblem(f"offsets {start}:{end} do not lie inside one segment of {document.name}")
 
     def _by_quote(
-        self, document: _Document, raw_quote: str, occurrence_text: str, within: _SegmentRow | None
-    ) -> tuple[_SegmentRow, int, int]:
+        self,
+        document: _Document,
+        raw_quote: str,
+        occurrence_text: str,
+        within: CodableSegment | None,
+    ) -> tuple[CodableSegment, int, int]:
         quote = unicodedata.normalize("NFC", raw_quote.replace("\r\n", "\n").replace("\r", "\n"))
         segments = document.segments if within is None else [within]
-        hits: list[tuple[_SegmentRow, int]] = []
+        hits: list[tuple[CodableSegment, int]] = []
         for segment in segments:
             position = segment.text.find(quote)
             while position != -1:

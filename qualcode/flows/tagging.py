@@ -14,6 +14,7 @@ from typing import Any
 
 from qualcode.autocode.runs import AutocodeOptions, run_autocode
 from qualcode.flows.importing import ImportOptions, import_paths
+from qualcode.store.codings import run_codings_per_document
 from qualcode.store.project import Project
 
 
@@ -42,7 +43,7 @@ def tag_paths(
         result.run_id = report.run_id
         result.codings = report.codings
         result.new_segments = report.segments_processed
-        per_document = _codes_per_document(project, report.run_id or 0)
+        per_document = run_codings_per_document(project.conn, report.run_id or 0)
     for outcome in outcomes:
         codes, codings = per_document.get(outcome.document or "", (set(), 0))
         result.rows.append({
@@ -53,18 +54,3 @@ def tag_paths(
             "message": outcome.message,
         })  # fmt: skip
     return result
-
-
-def _codes_per_document(project: Project, run_id: int) -> dict[str, tuple[set[str], int]]:
-    found: dict[str, tuple[set[str], int]] = {}
-    for document, code_id, count in project.conn.execute(
-        "SELECT d.name, c.code_id, count(*) FROM codings c "
-        "JOIN segments s ON s.segment_id = c.segment_id "
-        "JOIN documents d ON d.document_id = s.document_id "
-        "WHERE c.run_id = ? GROUP BY d.name, c.code_id",
-        (run_id,),
-    ):
-        codes, total = found.get(document, (set(), 0))
-        codes.add(code_id)
-        found[document] = (codes, total + count)
-    return found

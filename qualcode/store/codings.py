@@ -384,3 +384,71 @@ def restore_codings(project: Project, removed: RemovedCodings) -> None:
             "AND status = 'accepted'",
             [(coding_id, suggestion_id) for suggestion_id, coding_id in removed.suggestion_links],
         )
+
+
+# Reads the codings import places its rows with (qualcode.flows.codings_import) ------------------
+
+
+@dataclass(frozen=True)
+class CodableSegment:
+    """A segment as an imported coding is placed in it (offsets into the document text)."""
+
+    segment_id: int
+    ordinal: int
+    start_char: int
+    end_char: int
+    text: str
+
+
+@dataclass(frozen=True)
+class CodableDocument:
+    """A document's text and its segments in document order (by start, then ordinal)."""
+
+    document_id: int
+    name: str
+    text: str
+    segments: list[CodableSegment]
+
+
+def document_names(conn: sqlite3.Connection) -> list[str]:
+    """The names of every document in the project, in the order they were imported."""
+    return [str(row[0]) for row in conn.execute("SELECT name FROM documents ORDER BY document_id")]
+
+
+def codable_document(conn: sqlite3.Connection, name: str) -> CodableDocument | None:
+    """The document named ``name`` with its segments, or ``None`` when there is none."""
+    row = conn.execute("SELECT document_id, text FROM documents WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        return None
+    segments = [
+        CodableSegment(int(s[0]), int(s[1]), int(s[2]), int(s[3]), str(s[4]))
+        for s in conn.execute(
+            "SELECT segment_id, ordinal, start_char, end_char, text FROM segments "
+            "WHERE document_id = ? ORDER BY start_char, ordinal",
+            (row[0],),
+        )
+    ]
+    return CodableDocument(int(row[0]), name, str(row[1]), segments)
+
+
+# What an auto-coding run wrote (qualcode.flows.tagging) -----------------------------------------
+
+
+def run_codings_per_document(
+    conn: sqlite3.Connection, run_id: int
+) -> dict[str, tuple[set[str], int]]:
+    """``{document name: ({code_id, ...}, codings)}``: the distinct codes and the number of
+    codings the auto-coding run ``run_id`` wrote in each document (documents it left alone
+    have no key)."""
+    found: dict[str, tuple[set[str], int]] = {}
+    for document, code_id, count in conn.execute(
+        "SELECT d.name, c.code_id, count(*) FROM codings c "
+        "JOIN segments s ON s.segment_id = c.segment_id "
+        "JOIN documents d ON d.document_id = s.document_id "
+        "WHERE c.run_id = ? GROUP BY d.name, c.code_id",
+        (run_id,),
+    ):
+        codes, total = found.get(document, (set(), 0))
+        codes.add(code_id)
+        found[document] = (codes, total + count)
+    return found

@@ -14,7 +14,7 @@ from qualcode.analysis.matrix import Matrix, MatrixOptions, build_matrix
 from qualcode.analysis.query import CodingFilter
 from qualcode.store.project import Project
 from tests.conftest import Cli
-from tests.test_matrix import CASES, build_study
+from tests.analysis.test_matrix import CASES, build_study
 
 
 @pytest.fixture

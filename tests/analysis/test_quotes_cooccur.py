@@ -15,7 +15,7 @@ from qualcode.analysis.query import CodingFilter
 from qualcode.analysis.quotes import iter_quotes, quote_columns
 from qualcode.store.project import Project
 from tests.conftest import Cli
-from tests.test_matrix import build_study
+from tests.analysis.test_matrix import build_study
 
 FIELDS = [
     "coding_id", "segment_id", "document", "case_name",
