@@ -15,8 +15,8 @@ from qualcode.analysis.matrix import MatrixOptions, build_matrix
 from qualcode.exporting.chart import find_cjk_font, render_heatmap
 from qualcode.store.codings import code_segment
 from qualcode.store.project import Project
-from tests.conftest import Cli
 from tests.analysis.test_freq import add_document, build_study
+from tests.conftest import Cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 #: A respondent turn whose text looks like markup: the report must show it, not obey it.

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.input import Input
     from prompt_toolkit.output import Output
 
+    from qualcode.store.rows import SegmentCoding, SuggestionRow
     from qualcode.store.suggestions import SuggestionContext
 
 STYLE = {
@@ -304,7 +305,7 @@ def _shorten(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
-def _coding_lines(codings: list[dict[str, Any]], text: str) -> StyleAndTextTuples:
+def _coding_lines(codings: list[SegmentCoding], text: str) -> StyleAndTextTuples:
     if not codings:
         return [("class:dim", "codes: none yet\n")]
     lines: StyleAndTextTuples = [("", "codes:\n")]
@@ -324,7 +325,7 @@ def _coding_lines(codings: list[dict[str, Any]], text: str) -> StyleAndTextTuple
     return lines
 
 
-def _suggestion_lines(suggestions: list[dict[str, Any]]) -> StyleAndTextTuples:
+def _suggestion_lines(suggestions: list[SuggestionRow]) -> StyleAndTextTuples:
     if not suggestions:
         return []
     lines: StyleAndTextTuples = [("", "pending suggestions:\n")]

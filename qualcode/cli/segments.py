@@ -42,8 +42,8 @@ def segments_command(
     with open_cli_project(ctx) as project:
         rows = iter_segments(project, filters)
         if output_format is OutputFormat.table:
-            rows = (dict(row, start=format_seconds(row["start_time"])) for row in rows)
-            emit_rows(rows, output_format, columns=TABLE_COLUMNS)
+            table = ({**row, "start": format_seconds(row["start_time"])} for row in rows)
+            emit_rows(table, output_format, columns=TABLE_COLUMNS)
         else:
             emit_rows(rows, output_format)
 

@@ -47,6 +47,7 @@ from qualcode.store.codings import (
     take_codings,
 )
 from qualcode.store.project import Project
+from qualcode.store.rows import SuggestionRow
 from qualcode.store.suggestions import (
     Decision,
     accept_suggestion,
@@ -182,7 +183,7 @@ class SegmentCard:
 
     details: SegmentDetails
     #: Pending suggestions on the segment, numbered from 1 in this order.
-    suggestions: list[dict[str, Any]]
+    suggestions: list[SuggestionRow]
 
     def own_codes(self, coder: str) -> list[str]:
         """Codes ``coder`` applied by hand to this segment, each once, in codebook order."""
@@ -317,7 +318,7 @@ class SegmentSession:
             f"({suggestion['rule_kind']} {suggestion['rule']})."
         )
 
-    def _numbered_suggestion(self, segment_id: int, text: str | None) -> tuple[int, dict[str, Any]]:
+    def _numbered_suggestion(self, segment_id: int, text: str | None) -> tuple[int, SuggestionRow]:
         """The pending suggestion numbered ``text`` on the segment (the only one if ``text``
         is empty and there is only one)."""
         pending = segment_suggestions(self.project, segment_id)

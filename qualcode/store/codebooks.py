@@ -20,6 +20,7 @@ from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.models import CodeRules
 from qualcode.store.journal import journaled
 from qualcode.store.project import Project, now_utc
+from qualcode.store.rows import CodebookVersionRow, CodeRow, typed_row
 
 
 @dataclass
@@ -203,15 +204,16 @@ def require_code(conn: sqlite3.Connection, code_id: str) -> None:
     raise NotFoundError(f"no code '{code_id}' in the project's codebook{hint}")
 
 
-def list_versions(project: Project) -> list[dict[str, Any]]:
+def list_versions(project: Project) -> list[CodebookVersionRow]:
+    """Every codebook version loaded into the project, oldest first."""
     rows = project.conn.execute(
         "SELECT version_id, name, version_label, content_hash, source_path, loaded_at "
         "FROM codebook_versions ORDER BY version_id"
     )
-    return [dict(row) for row in rows]
+    return [typed_row(row, CodebookVersionRow) for row in rows]
 
 
-def code_rows(project: Project) -> list[dict[str, Any]]:
+def code_rows(project: Project) -> list[CodeRow]:
     """The current codes in tree order with their coding counts, for ``codebook show``."""
     rows = project.conn.execute(
         """
@@ -225,7 +227,7 @@ def code_rows(project: Project) -> list[dict[str, Any]]:
         FROM codes k WHERE k.active ORDER BY k.ordinal
         """
     )
-    return [dict(row) for row in rows]
+    return [typed_row(row, CodeRow) for row in rows]
 
 
 def _subtree(conn: sqlite3.Connection, code_id: str) -> list[str]:

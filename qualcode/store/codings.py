@@ -11,14 +11,28 @@ import getpass
 import os
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.models import MAX_ID
 from qualcode.store.codebooks import require_code
-from qualcode.store.documents import coded_with_clause, coded_with_parameters, require_named
+from qualcode.store.documents import (
+    SEGMENT_FIELDS,
+    coded_with_clause,
+    coded_with_parameters,
+    require_named,
+)
 from qualcode.store.journal import journaled
 from qualcode.store.project import Project, now_utc
+from qualcode.store.rows import (
+    CodingsTableRow,
+    MemoRow,
+    PreviousSegment,
+    SegmentCoding,
+    SegmentMemo,
+    SegmentRow,
+    typed_row,
+)
 
 CODER_ENV = "QUALCODE_CODER"
 MemoTarget = Literal["segment", "code", "document"]
@@ -207,7 +221,7 @@ def add_memo(
 
 def list_memos(
     project: Project, target_kind: MemoTarget | None = None, target: str | None = None
-) -> list[dict[str, object]]:
+) -> list[MemoRow]:
     clauses: list[str] = []
     parameters: list[str] = []
     if target_kind is not None:
@@ -217,8 +231,12 @@ def list_memos(
         clauses.append("target = ?")
         parameters.append(target)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = project.conn.execute(f"SELECT * FROM memos {where} ORDER BY memo_id", parameters)
-    return [dict(row) for row in rows]
+    rows = project.conn.execute(
+        "SELECT memo_id, target_kind, target, coder, text, created_at "
+        f"FROM memos {where} ORDER BY memo_id",
+        parameters,
+    )
+    return [typed_row(row, MemoRow) for row in rows]
 
 
 # Segment review (qualcode.review.segments) ------------------------------------------------------
@@ -283,19 +301,22 @@ class SegmentDetails:
     """One segment as a coder sees it: where it is, what precedes it, what is on it."""
 
     #: ``segments_view`` fields: segment_id, document, case_name, ordinal, speaker, role, text...
-    segment: dict[str, Any]
+    segment: SegmentRow
     #: speaker, role and text of the segment before it in its document, if any.
-    previous: dict[str, Any] | None
+    previous: PreviousSegment | None
     #: Current codings: coding_id, code, code_name, coder, origin, rule_kind, rule, quote.
-    codings: list[dict[str, Any]]
+    codings: list[SegmentCoding]
     #: Memos on the segment: memo_id, coder, text.
-    memos: list[dict[str, Any]]
+    memos: list[SegmentMemo]
 
 
 def segment_details(project: Project, segment_id: int) -> SegmentDetails:
     """The segment with its preceding segment, its current codings and its memos."""
     conn = project.conn
-    segment = conn.execute("SELECT * FROM segments_view WHERE segment_id = ?", (segment_id,))
+    segment = conn.execute(
+        f"SELECT {', '.join(SEGMENT_FIELDS)} FROM segments_view WHERE segment_id = ?",
+        (segment_id,),
+    )
     row = segment.fetchone()
     if row is None:
         raise NotFoundError(f"no segment {segment_id} (see 'qualcode segments')")
@@ -318,10 +339,10 @@ def segment_details(project: Project, segment_id: int) -> SegmentDetails:
         (str(segment_id),),
     )
     return SegmentDetails(
-        segment=dict(row),
-        previous=None if previous is None else dict(previous),
-        codings=[dict(coding) for coding in codings],
-        memos=[dict(memo) for memo in memos],
+        segment=typed_row(row, SegmentRow),
+        previous=None if previous is None else typed_row(previous, PreviousSegment),
+        codings=[typed_row(coding, SegmentCoding) for coding in codings],
+        memos=[typed_row(memo, SegmentMemo) for memo in memos],
     )
 
 
@@ -331,7 +352,7 @@ class RemovedCodings:
     back (the undo of uncoding in review)."""
 
     #: Whole ``codings`` rows, every column.
-    rows: tuple[dict[str, Any], ...]
+    rows: tuple[CodingsTableRow, ...]
     #: (suggestion_id, coding_id): accepted suggestions that pointed at a removed coding.
     suggestion_links: tuple[tuple[int, int], ...]
 

@@ -19,6 +19,7 @@ from qualcode.errors import ConflictError, NotFoundError
 from qualcode.models import Role, Segment
 from qualcode.store.cases import AttributeValue, ensure_case, write_attributes
 from qualcode.store.project import Project, now_utc
+from qualcode.store.rows import DocumentListing, DocumentRecord, SegmentRow, typed_row
 
 StoreStatus = Literal["added", "replaced", "skipped"]
 
@@ -274,7 +275,7 @@ def _delete_document(conn: sqlite3.Connection, document_id: int) -> None:
     conn.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))
 
 
-def list_documents(project: Project) -> list[dict[str, Any]]:
+def list_documents(project: Project) -> list[DocumentListing]:
     """One row per document with its case, language, format and segment count."""
     rows = project.conn.execute(
         """
@@ -286,10 +287,10 @@ def list_documents(project: Project) -> list[dict[str, Any]]:
         ORDER BY d.document_id
         """
     ).fetchall()
-    return [dict(row) for row in rows]
+    return [typed_row(row, DocumentListing) for row in rows]
 
 
-def get_document(project: Project, name: str) -> dict[str, Any]:
+def get_document(project: Project, name: str) -> DocumentRecord:
     """A document's fields and its full stored ``text``; :class:`NotFoundError` if unknown."""
     row = project.conn.execute(
         """
@@ -302,7 +303,7 @@ def get_document(project: Project, name: str) -> dict[str, Any]:
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no document named {name!r} (see 'qualcode docs list')")
-    return dict(row)
+    return typed_row(row, DocumentRecord)
 
 
 @dataclass
@@ -343,7 +344,7 @@ def coded_with_parameters(code: str) -> list[str]:
     return [code, code.replace("_", "\\_") + ".%"]
 
 
-def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[dict[str, Any]]:
+def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[SegmentRow]:
     """Rows of ``segments_view`` matching ``filters``, in document and segment order.
 
     A document, case or code that does not exist is an error (with the closest name
@@ -381,4 +382,4 @@ def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[dict[str
         f"SELECT {', '.join(SEGMENT_FIELDS)} FROM segments_view {where} ORDER BY segment_id {limit}"
     )
     for row in project.conn.execute(sql, parameters):
-        yield dict(row)
+        yield typed_row(row, SegmentRow)

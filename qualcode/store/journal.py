@@ -47,6 +47,7 @@ from typing import Any
 
 from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.store.project import Project, now_utc
+from qualcode.store.rows import HistoryEntry
 
 #: Journaled operations, by kind.
 KINDS = (
@@ -122,7 +123,7 @@ def set_summary(conn: sqlite3.Connection, summary: str) -> None:
     )
 
 
-def history(project: Project, limit: int | None = None) -> list[dict[str, Any]]:
+def history(project: Project, limit: int | None = None) -> list[HistoryEntry]:
     """Journal entries, newest first (fields :data:`HISTORY_FIELDS`)."""
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1, got {limit}")
@@ -131,7 +132,17 @@ def history(project: Project, limit: int | None = None) -> list[dict[str, Any]]:
         "FROM journal_entries ORDER BY entry_id DESC LIMIT ?",
         (-1 if limit is None else limit,),
     )
-    return [{**dict(row), "undone": bool(row["undone"])} for row in rows]
+    return [
+        HistoryEntry(
+            entry_id=row["entry_id"],
+            created_at=row["created_at"],
+            kind=row["kind"],
+            summary=row["summary"],
+            undone=bool(row["undone"]),
+            undone_at=row["undone_at"],
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)

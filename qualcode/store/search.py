@@ -17,6 +17,7 @@ from typing import Any
 
 from qualcode.errors import UsageError
 from qualcode.store.project import Project
+from qualcode.store.rows import SegmentRow, typed_row
 
 _WATERMARK_KEY = "fts_indexed_through_segment_id"
 #: Trigram index needs at least this many characters in a query.
@@ -63,7 +64,7 @@ def forget_segments(conn: sqlite3.Connection, document_id: int) -> None:
 class SearchHit:
     """A segment containing the query, with the positions of every occurrence in its text."""
 
-    segment: dict[str, Any]
+    segment: SegmentRow
     spans: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -117,7 +118,7 @@ def search(
     sql = f"SELECT v.* FROM segments_view v WHERE {' AND '.join(clauses)} ORDER BY v.segment_id"
     found = 0
     for row in project.conn.execute(sql, parameters):
-        segment = dict(row)
+        segment = typed_row(row, SegmentRow)
         spans = _occurrences(segment["text"], query)
         if not spans:
             continue

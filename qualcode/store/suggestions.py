@@ -34,6 +34,7 @@ from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.store.codings import Span, code_in_transaction
 from qualcode.store.journal import journaled
 from qualcode.store.project import Project, now_utc
+from qualcode.store.rows import SuggestionRow, typed_row
 
 Status = Literal["pending", "accepted", "rejected"]
 STATUSES: tuple[Status, ...] = ("pending", "accepted", "rejected")
@@ -126,7 +127,7 @@ def _check_filters(conn: sqlite3.Connection, filters: SuggestionFilter) -> None:
         raise NotFoundError(f"no auto-coding run {filters.run_id} (see 'qualcode autocode runs')")
 
 
-def list_suggestions(project: Project, filters: SuggestionFilter) -> list[dict[str, Any]]:
+def list_suggestions(project: Project, filters: SuggestionFilter) -> list[SuggestionRow]:
     """Suggestions matching ``filters`` in reading order: by segment, then by position."""
     _check_filters(project.conn, filters)
     where, parameters = _where(filters)
@@ -134,38 +135,38 @@ def list_suggestions(project: Project, filters: SuggestionFilter) -> list[dict[s
         f"{_SELECT} {where} ORDER BY g.segment_id, g.start_char, g.end_char, g.suggestion_id",
         parameters,
     )
-    return [dict(row) for row in rows]
+    return [typed_row(row, SuggestionRow) for row in rows]
 
 
-def segment_suggestions(project: Project, segment_id: int) -> list[dict[str, Any]]:
+def segment_suggestions(project: Project, segment_id: int) -> list[SuggestionRow]:
     """The pending suggestions on one segment in text order (review numbers them 1, 2, ...)."""
     rows = project.conn.execute(
         f"{_SELECT} WHERE g.segment_id = ? AND g.status = 'pending' "
         "ORDER BY g.start_char, g.end_char, g.suggestion_id",
         (segment_id,),
     )
-    return [dict(row) for row in rows]
+    return [typed_row(row, SuggestionRow) for row in rows]
 
 
-def get_suggestion(project: Project, suggestion_id: int) -> dict[str, Any]:
+def get_suggestion(project: Project, suggestion_id: int) -> SuggestionRow:
     """One suggestion row (fields :data:`SUGGESTION_FIELDS`)."""
     return _fetch(project.conn, suggestion_id)
 
 
-def _fetch(conn: sqlite3.Connection, suggestion_id: int) -> dict[str, Any]:
+def _fetch(conn: sqlite3.Connection, suggestion_id: int) -> SuggestionRow:
     row = conn.execute(f"{_SELECT} WHERE g.suggestion_id = ?", (suggestion_id,)).fetchone()
     if row is None:
         raise NotFoundError(
             f"no suggestion {suggestion_id} (see 'qualcode suggestions list --status all')"
         )
-    return dict(row)
+    return typed_row(row, SuggestionRow)
 
 
 @dataclass(frozen=True)
 class SuggestionContext:
     """What a reviewer needs to judge one suggestion."""
 
-    suggestion: dict[str, Any]
+    suggestion: SuggestionRow
     #: The whole segment text; the suggested span is ``text[span_start:span_end]``.
     text: str
     span_start: int

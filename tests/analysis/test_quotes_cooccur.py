@@ -14,8 +14,8 @@ from qualcode.analysis.cooccur import CooccurOptions, build_cooccurrence
 from qualcode.analysis.query import CodingFilter
 from qualcode.analysis.quotes import iter_quotes, quote_columns
 from qualcode.store.project import Project
-from tests.conftest import Cli
 from tests.analysis.test_matrix import build_study
+from tests.conftest import Cli
 
 FIELDS = [
     "coding_id", "segment_id", "document", "case_name",

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from qualcode.analysis.matrix import Matrix, MatrixOptions, build_matrix
 from qualcode.analysis.query import CodingFilter
 from qualcode.store.project import Project
-from tests.conftest import Cli
 from tests.analysis.test_matrix import CASES, build_study
+from tests.conftest import Cli
 
 
 @pytest.fixture

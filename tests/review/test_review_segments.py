@@ -26,6 +26,7 @@ from qualcode.review.segments import (
 from qualcode.store.codebooks import code_rows
 from qualcode.store.codings import SegmentSelection, code_segment, list_memos
 from qualcode.store.project import Project, open_project
+from qualcode.store.rows import CodeRow
 from qualcode.store.suggestions import SuggestionFilter, list_suggestions
 from tests.conftest import Cli, write
 from tests.store.test_suggestions import build_project
@@ -71,7 +72,7 @@ def test_state_moves_with_next_and_back_and_undo_returns_to_the_action() -> None
 
 
 @pytest.fixture
-def codes(project: Project, tmp_path: Path) -> list[dict[str, Any]]:
+def codes(project: Project, tmp_path: Path) -> list[CodeRow]:
     build_project(project, tmp_path)
     return code_rows(project)
 

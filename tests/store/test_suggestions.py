@@ -15,6 +15,7 @@ from qualcode.store.codebooks import load_into_project
 from qualcode.store.codings import Span, code_segment
 from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.project import Project, open_project
+from qualcode.store.rows import SuggestionRow
 from qualcode.store.suggestions import (
     Decision,
     SuggestionFilter,
@@ -77,7 +78,7 @@ def run_id(project: Project, tmp_path: Path) -> int:
     return build_project(project, tmp_path)
 
 
-def pending(project: Project, **filters: Any) -> list[dict[str, Any]]:
+def pending(project: Project, **filters: Any) -> list[SuggestionRow]:
     return list_suggestions(project, SuggestionFilter("pending", **filters))
 
 
