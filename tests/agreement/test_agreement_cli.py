@@ -22,30 +22,7 @@ from qualcode.store.codebooks import load_into_project
 from qualcode.store.codings import Span, code_segment
 from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.project import Project, open_project
-from tests.conftest import Cli, write
-
-CODEBOOK = """\
-name: mini
-codes:
-  - id: grid
-    name: 网格化应急治理
-    codes:
-      - id: checkpoints
-        name: 卡口
-        keywords: [卡口]
-      - id: workers
-        name: 网格员
-        keywords: [网格员]
-  - id: opinion
-    name: 舆情引导
-    codes:
-      - id: rumours
-        name: 谣言
-        keywords: [谣言, 辟谣]
-      - id: prices
-        name: 菜价
-        keywords: [菜价]
-"""
+from tests.conftest import CODEBOOK, Cli, write
 
 # Segments 1-6 are the first interview (case 东林), 7-10 the second (case 南湖).
 DONGLIN = ["小区门口设了卡口。", "卡口二十四小时有人。", "大家都在传谣言。", "我们马上辟谣。",
@@ -54,7 +31,7 @@ NANHU = ["卡口和谣言都有。", "菜价涨了。", "网格员很辛苦。",
 
 A = "grid.checkpoints"
 B = "opinion.rumours"
-W = "grid.workers"
+W = "grid.grid_workers"
 
 # Segment -> codes given by li and by wang. Segment 9 only li coded; segment 10 nobody.
 LI = {1: [A], 2: [A], 3: [A], 4: [B], 5: [B], 6: [B], 7: [A, B], 8: [B], 9: [A]}

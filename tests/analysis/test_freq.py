@@ -21,33 +21,11 @@ from qualcode.store.codebooks import load_into_project
 from qualcode.store.codings import code_segment
 from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.project import Project
-from tests.conftest import Cli, write
+from tests.conftest import FIXTURES, Cli, write
 
 Turn = tuple[str, Role, str]
 
-CODEBOOK = """\
-name: mini
-codes:
-  - id: grid
-    name: {zh: 网格化应急治理, en: Grid governance}
-    description: {zh: 网格员与卡口, en: "Grid workers & checkpoints <24h>"}
-    codes:
-      - id: checkpoints
-        name: {zh: 卡口, en: Checkpoints}
-        keywords: [卡口, 值守, checkpoint]
-      - id: grid_workers
-        name: 网格员
-        keywords: [网格员]
-  - id: opinion
-    name: {zh: 舆情引导, en: Public opinion}
-    codes:
-      - id: rumours
-        name: 谣言
-        keywords: [谣言, 辟谣]
-      - id: prices
-        name: 菜价
-        keywords: [菜价]
-"""
+CODEBOOK = (FIXTURES / "codebooks" / "mini_described.yml").read_text(encoding="utf-8")
 
 CHAIJI: list[Turn] = [
     ("采访者", "interviewer", "社区怎么做的？"),

@@ -23,35 +23,9 @@ from qualcode.store.codebooks import load_into_project
 from qualcode.store.codings import Span, code_segment
 from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.project import Project
-from tests.conftest import Cli, write
+from tests.conftest import FIXTURES, Cli, write
 
-CODEBOOK = """\
-name: mini
-codes:
-  - id: grid
-    name: {zh: 网格化治理, en: Grid governance}
-    codes:
-      - id: checkpoints
-        name: {zh: 卡口, en: Checkpoints}
-        keywords: [卡口]
-        codes:
-          - id: night
-            name: {zh: 夜间值守, en: Night watch}
-      - id: workers
-        name: {zh: 网格员, en: Grid workers}
-        keywords: [网格员]
-  - id: opinion
-    name: {zh: 舆情引导, en: Public opinion}
-    codes:
-      - id: rumours
-        name: {zh: 谣言, en: Rumours}
-        keywords: [谣言]
-  - id: shortfalls
-    name: {zh: 治理短板, en: Shortfalls}
-    codes:
-      - id: staff
-        name: {zh: 人手不足, en: Short of staff}
-"""
+CODEBOOK = (FIXTURES / "codebooks" / "mini_three_levels.yml").read_text(encoding="utf-8")
 
 #: (speaker, role, text) per line; each line is one segment.
 INTERVIEWS = {
