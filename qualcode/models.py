@@ -75,16 +75,45 @@ Scope = Literal["respondent", "all", "interviewer"]
 SCOPES: tuple[Scope, ...] = ("respondent", "all", "interviewer")
 
 
+ProximityKind = Literal["all_of", "near"]
+RuleKind = Literal["keyword", "pattern", "lemma", "all_of", "near"]
+
+#: How far apart (in characters) the two terms of a ``near`` pair may be when the codebook
+#: does not say.
+NEAR_WITHIN = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Proximity:
+    """A rule that fires when all its terms occur together.
+
+    ``all_of``: every term in the same sentence (``within`` None) or, with ``within``, in a
+    stretch where the characters between the terms add up to at most ``within``. ``near``: a
+    pair of terms at most ``within`` characters apart (default :data:`NEAR_WITHIN`). Terms
+    are matched like keywords (normalised, whole words for Latin letters), in any order.
+    """
+
+    kind: ProximityKind
+    terms: tuple[str, ...]
+    within: int | None = None
+
+    def describe(self) -> str:
+        """The rule as a coding's provenance shows it: ``人手 + 不够`` or ``a + b (within 20)``."""
+        joined = " + ".join(self.terms)
+        return joined if self.within is None else f"{joined} (within {self.within})"
+
+
 @dataclass(frozen=True, slots=True)
 class CodeRules:
     """The automatic-coding rules of one code, as read from a codebook.
 
     ``keywords`` are literals (Chinese matched on characters, English on whole words),
     ``exclude`` phrases veto a keyword hit they overlap, ``patterns`` are regular expressions,
-    ``lemmas`` are English lemmas matched through spaCy's lookup table. ``scope`` says which
-    turns count as evidence: ``respondent`` (default: everything but interviewer turns),
-    ``all`` or ``interviewer``. ``prefixes`` are keywords open at the end (a dictionary's
-    ``protect*``, stored without the ``*``): they match any word that starts with them.
+    ``lemmas`` are English lemmas matched through spaCy's lookup table, ``proximity`` the
+    ``all_of`` and ``near`` rules (:class:`Proximity`). ``scope`` says which turns count as
+    evidence: ``respondent`` (default: everything but interviewer turns), ``all`` or
+    ``interviewer``. ``prefixes`` are keywords open at the end (a dictionary's ``protect*``,
+    stored without the ``*``): they match any word that starts with them.
     """
 
     code_id: str
@@ -94,6 +123,7 @@ class CodeRules:
     lemmas: tuple[str, ...] = ()
     scope: Scope = "respondent"
     prefixes: tuple[str, ...] = ()
+    proximity: tuple[Proximity, ...] = ()
 
 
 class Match(NamedTuple):
@@ -101,10 +131,13 @@ class Match(NamedTuple):
 
     A named tuple rather than a dataclass: an auto-coding run creates one per hit, millions
     per run, and a tuple is built about three times faster than a frozen dataclass.
+    ``spans`` is empty except for proximity rules: there it holds each term's span, and
+    ``start_char``/``end_char`` run from the first term's start to the last term's end.
     """
 
     code_id: str
-    rule_kind: Literal["keyword", "pattern", "lemma"]
+    rule_kind: RuleKind
     rule: str
     start_char: int
     end_char: int
+    spans: tuple[tuple[int, int], ...] = ()

@@ -347,7 +347,7 @@ def codes_with_rules(conn: sqlite3.Connection) -> tuple[dict[str, int], set[str]
         order[code_id] = position
         data = json.loads(rules)
         if active and any(
-            data.get(kind) for kind in ("keywords", "prefixes", "patterns", "lemmas")
+            data.get(kind) for kind in ("keywords", "prefixes", "patterns", "lemmas", "proximity")
         ):
             with_rules.add(code_id)
     return order, with_rules

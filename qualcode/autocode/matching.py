@@ -38,6 +38,16 @@ How a text is matched (DESIGN.md section 5), so that a researcher can predict ev
   text (write half-width forms and lower case; ``\\d`` also matches full-width digits, since
   they are normalised). Each pattern fires independently of keywords and of other patterns;
   empty matches are skipped.
+- **Proximity rules** (``all_of``, ``near``) fire when all their terms occur together: in the
+  same sentence (``all_of`` by default; sentences end at ``。！？；``, a line break, ``……`` and
+  an English full stop before a space) or with at most ``within`` characters between them
+  (``near`` pairs: 10 unless the codebook says otherwise), in any order. Terms are found like
+  keywords (normalised, whole words, every occurrence, but outside the longest-match contest:
+  a term inside a longer keyword still counts). Each sentence (or each stretch of text, left
+  to right, not overlapping) fires a rule at most once, with the first occurrence of each
+  term. The hit runs from the first term's start to the last term's end, and
+  :attr:`~qualcode.models.Match.spans` keeps each term's own span. An exclusion phrase of the
+  code that overlaps any term vetoes the hit.
 - **Lemmas** are English: every form that spaCy's English lookup table (from
   ``spacy-lookups-data``) maps to the lemma, and the lemma itself, is matched like a keyword
   (whole words, longest match), so ``rumour`` finds ``rumours`` and ``Rumoured``. Lookup is
@@ -54,9 +64,8 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import ahocorasick_rs
 
@@ -70,9 +79,8 @@ from qualcode.autocode.normalise import (
     normalise_with_origins,
 )
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.models import CodeRules, Match
-
-RuleKind = Literal["keyword", "pattern", "lemma"]
+from qualcode.models import CodeRules, Match, Proximity
+from qualcode.models import RuleKind as RuleKind
 
 #: What fires when a literal or pattern is found: (code_id, rule_kind, rule as written).
 Target = tuple[str, RuleKind, str]
@@ -271,6 +279,144 @@ class _CompiledPattern:
     targets: tuple[Target, ...]
 
 
+#: Where a sentence ends in normalised text (full-width ！？； are already half-width there;
+#: ``……`` is six dots).
+_SENTENCE_END = re.compile(r"[。!?;\n]|\.{6}|\.(?=\s|$)")
+
+
+class _ProximityRules:
+    """The ``all_of`` and ``near`` rules of a codebook: their terms in one automaton (all
+    occurrences, overlapping), and per rule which terms it needs."""
+
+    def __init__(self, rules: Sequence[CodeRules]) -> None:
+        self.terms = _LiteralSet()
+        self.rules: list[tuple[str, Proximity, tuple[int, ...]]] = []
+        index_of: dict[str, int] = {}
+        for code in rules:
+            for rule in code.proximity:
+                indexes = []
+                for term in rule.terms:
+                    normalised = normalise(term)
+                    if normalised not in index_of:
+                        index_of[normalised] = len(index_of)
+                        self.terms.add(normalised, (code.code_id, rule.kind, term))
+                    indexes.append(index_of[normalised])
+                self.rules.append((code.code_id, rule, tuple(indexes)))
+        self.terms.build()
+        self.code_ids = frozenset(code_id for code_id, _rule, _indexes in self.rules)
+
+    def texts_with_terms(self, chunk: NormalisedChunk) -> set[int]:
+        """Texts of ``chunk`` in which some term occurs (one search for the chunk)."""
+        automaton = self.terms.overlapping
+        if automaton is None:
+            return set()
+        return {
+            chunk.index_of(start)
+            for _index, start, _end in automaton.find_matches_as_indexes(
+                chunk.text, overlapping=True
+            )
+        }
+
+    def matches(
+        self, normalised: NormalisedText, vetoes: Callable[[], dict[str, list[tuple[int, int]]]]
+    ) -> list[Match]:
+        """Every proximity rule that fires in ``normalised``, with original offsets."""
+        automaton = self.terms.overlapping
+        if automaton is None:
+            return []
+        occurrences: dict[int, list[tuple[int, int]]] = {}
+        for term_index, start, end in automaton.find_matches_as_indexes(
+            normalised.text, overlapping=True
+        ):
+            if self.terms.is_valid(normalised, term_index, start, end):
+                occurrences.setdefault(term_index, []).append((start, end))
+        if not occurrences:
+            return []
+        sentence_starts: list[int] | None = None
+        code_vetoes: dict[str, list[tuple[int, int]]] | None = None
+        matches: list[Match] = []
+        for code_id, rule, term_indexes in self.rules:
+            if any(index not in occurrences for index in term_indexes):
+                continue
+            term_occurrences = [occurrences[index] for index in term_indexes]
+            if rule.within is None:
+                if sentence_starts is None:
+                    sentence_starts = [0] + [
+                        found.end() for found in _SENTENCE_END.finditer(normalised.text)
+                    ]
+                groups = _together_in_sentences(term_occurrences, sentence_starts)
+            else:
+                groups = _together_within(term_occurrences, rule.within)
+            for spans in groups:
+                if code_vetoes is None:
+                    code_vetoes = vetoes()
+                if any(_is_vetoed(code_id, start, end, code_vetoes) for start, end in spans):
+                    continue
+                original = [normalised.original_span(start, end) for start, end in spans]
+                if any(span is None for span in original):
+                    continue
+                mapped = tuple(sorted(span for span in original if span is not None))
+                matches.append(
+                    Match(
+                        code_id,
+                        rule.kind,
+                        rule.describe(),
+                        mapped[0][0],
+                        max(end for _start, end in mapped),
+                        mapped,
+                    )
+                )
+        return matches
+
+
+def _together_in_sentences(
+    term_occurrences: list[list[tuple[int, int]]], sentence_starts: list[int]
+) -> list[list[tuple[int, int]]]:
+    """Per sentence holding every term: the first occurrence of each, in sentence order."""
+    first_in_sentence: list[dict[int, tuple[int, int]]] = []
+    for occurrences in term_occurrences:
+        firsts: dict[int, tuple[int, int]] = {}
+        for span in occurrences:
+            firsts.setdefault(bisect.bisect_right(sentence_starts, span[0]) - 1, span)
+        first_in_sentence.append(firsts)
+    shared = set(first_in_sentence[0]).intersection(*first_in_sentence[1:])
+    return [[firsts[sentence] for firsts in first_in_sentence] for sentence in sorted(shared)]
+
+
+def _together_within(
+    term_occurrences: list[list[tuple[int, int]]], within: int
+) -> list[list[tuple[int, int]]]:
+    """Left to right, not overlapping: stretches holding every term with at most ``within``
+    characters between them. Each stretch starts at an occurrence and takes the earliest
+    occurrence of every other term from there, which makes it the shortest starting there."""
+    anchors = sorted(
+        (span, term) for term, occurrences in enumerate(term_occurrences) for span in occurrences
+    )
+    groups: list[list[tuple[int, int]]] = []
+    free_from = 0
+    for (anchor_start, anchor_end), anchor_term in anchors:
+        if anchor_start < free_from:
+            continue
+        chosen: list[tuple[int, int]] = []
+        for term, occurrences in enumerate(term_occurrences):
+            if term == anchor_term:
+                chosen.append((anchor_start, anchor_end))
+                continue
+            later = [span for span in occurrences if span[0] >= anchor_start]
+            if not later:
+                break
+            chosen.append(later[0])
+        else:
+            end = max(span_end for _span_start, span_end in chosen)
+            between = (
+                end - anchor_start - sum(span_end - span_start for span_start, span_end in chosen)
+            )
+            if between <= within:
+                groups.append(chosen)
+                free_from = end
+    return groups
+
+
 #: How many characters :meth:`Matcher.match_many` joins into one search (about 1 MB of text).
 _CHUNK_CHARACTERS = 262_144
 
@@ -304,13 +450,21 @@ class Matcher:
         self.pattern_count = sum(len(code.patterns) for code in rules)
         self.lemma_count = sum(len(code.lemmas) for code in rules)
         self.code_count = sum(
-            1 for code in rules if code.keywords or code.prefixes or code.patterns or code.lemmas
+            1
+            for code in rules
+            if code.keywords or code.prefixes or code.patterns or code.lemmas or code.proximity
         )
+        self.proximity_count = sum(len(code.proximity) for code in rules)
         self._add_literals(rules)
         self._add_patterns(rules)
+        self._proximity = _ProximityRules(rules) if self.proximity_count else None
         self._literals_span_lines = any(
             SEPARATOR in literal
-            for literal in (*self._literals.literals, *self._exclusions.literals)
+            for literal in (
+                *self._literals.literals,
+                *self._exclusions.literals,
+                *(self._proximity.terms.literals if self._proximity else ()),
+            )
         )
         self._codes_with_exclusions = frozenset(code.code_id for code in rules if code.exclude)
         self._excludable_literals = frozenset(
@@ -405,6 +559,12 @@ class Matcher:
             pattern_hits = self._pattern_hits(normalised)
             if pattern_hits:
                 hits.extend(self._without_vetoed(normalised, pattern_hits))
+        if self._proximity is not None:
+            near = self._proximity.matches(normalised, functools.partial(self._vetoes, normalised))
+            if near:
+                matches = _to_matches(normalised, hits) + near
+                matches.sort(key=_match_order)
+                return matches
         if not hits:
             return []
         return _to_matches(normalised, hits)
@@ -454,6 +614,15 @@ class Matcher:
                         _to_matches(normalised, self._without_vetoed(normalised, pattern_hits))
                     )
                     matches.sort(key=_match_order)
+        if self._proximity is not None:
+            for text_index in sorted(self._proximity.texts_with_terms(chunk)):
+                normalised = chunk.text_at(text_index)
+                near = self._proximity.matches(
+                    normalised, functools.partial(self._vetoes, normalised)
+                )
+                if near:
+                    results[text_index].extend(near)
+                    results[text_index].sort(key=_match_order)
         return results
 
     def _literal_matches_in_chunk(self, chunk: NormalisedChunk, results: list[list[Match]]) -> None:

@@ -13,6 +13,7 @@ review. This module has no SQL: that is :mod:`qualcode.store.runs`.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -111,7 +112,9 @@ def run_autocode(project: Project, options: AutocodeOptions) -> AutocodeReport:
     codebook = current_codebook(project)
     rules = select_rules(codebook, options.codes)
     if not rules:
-        raise NotFoundError("no code in the selection has keywords, patterns or lemmas")
+        raise NotFoundError(
+            "no code in the selection has keywords, patterns, lemmas or proximity rules"
+        )
     scopes = {rule.code_id: rule.scope for rule in rules}
     through = last_segment_id(project)
     after = (
@@ -181,12 +184,18 @@ class _BatchMatcher:
             if not matches:
                 continue
             allowed = self.codes_for_role[role]
-            for code_id, rule_kind, rule, start, end in matches:
+            for code_id, rule_kind, rule, start, end, spans in matches:
                 if code_id in allowed:
                     hits.append(
-                        (segment_id, code_id, rule_kind, rule, start_char + start, start_char + end)
-                    )
+                        (segment_id, code_id, rule_kind, rule, start_char + start,
+                         start_char + end, _spans_json(spans, start_char) if spans else None)
+                    )  # fmt: skip
         return BatchHits(hits, _tallies(hits))
+
+
+def _spans_json(spans: tuple[tuple[int, int], ...], offset: int) -> str:
+    """A proximity hit's term spans as stored: ``[[start, end], ...]`` in document offsets."""
+    return json.dumps([[offset + start, offset + end] for start, end in spans])
 
 
 def _tallies(hits: list[Hit]) -> dict[str, tuple[int, int]]:

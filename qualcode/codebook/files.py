@@ -29,6 +29,10 @@ YAML format (the authoring format; ``codebooks/README.md`` has a worked example)
             prefixes: [donat]           # words starting with it: donate, donation, ...
             exclude: [不接受捐赠]          # vetoes the keyword hit it overlaps
             lemmas: [donate]            # English lemmas, matched through spaCy lookups
+            all_of:                     # every term in one sentence ...
+              - [捐赠, 物资]
+              - {terms: [捐赠, 口罩], within: 20}   # ... or at most 20 characters between
+            near: [[捐, 物资]]            # a pair at most 10 characters apart (within: N)
 
 Decisions, so that a researcher can predict what happens:
 
@@ -47,19 +51,27 @@ Decisions, so that a researcher can predict what happens:
   composed to Unicode NFC, like document text. Keywords may not contain ``|`` (that is how
   alternatives are written in a pattern, and how lists are joined in CSV).
   ``exclude`` needs something to veto. ``scope`` is per code and not inherited.
+- **Proximity rules.** ``all_of`` and ``near`` are lists of rules; a rule is a list of terms
+  (``[人手, 不够]``) or a mapping ``{terms: [...], within: N}``. ``all_of`` needs two or more
+  terms, all in one sentence unless ``within`` says how many characters may lie between
+  them; ``near`` is a pair, at most 10 characters apart unless ``within`` says otherwise.
+  Terms are literal text like keywords and may not contain ``|`` or ``+``; ``within`` is a
+  whole number from 0 to 1000. How they match is in :mod:`qualcode.autocode.matching`.
 - **Order.** ``Codebook.codes`` is in tree order (a theme, then its descendants depth first,
   siblings as written); ``Code.order`` is the position in that list, so sorting by it
   reproduces the tree.
 
 CSV format (for spreadsheets): one row per code, header row required, columns
 ``code_id, parent_id, name_zh, name_en, description_zh, description_en, keywords, exclude,
-patterns, lemmas, scope, color, prefixes``. Only ``code_id`` is required; ``name`` and
-``description`` columns are accepted as plain strings (see above). ``code_id`` is the full
-dotted id, or a slug joined with ``parent_id``. ``keywords``, ``prefixes``, ``exclude`` and
-``lemmas`` are joined with ``|`` (a line break inside the cell also separates); ``patterns``
-are one per line inside the cell, because ``|`` means "or" in a regular expression. Rows may
-come in any order; tree order follows parents, siblings keep row order. The codebook's name
-is the file name; CSV has no place for version, language or description.
+patterns, lemmas, scope, color, prefixes, all_of, near``. Only ``code_id`` is required;
+``name`` and ``description`` columns are accepted as plain strings (see above). ``code_id`` is
+the full dotted id, or a slug joined with ``parent_id``. ``keywords``, ``prefixes``,
+``exclude`` and ``lemmas`` are joined with ``|`` (a line break inside the cell also
+separates); ``patterns`` are one per line inside the cell, because ``|`` means "or" in a
+regular expression. ``all_of`` and ``near`` hold one rule per line, its terms joined with
+``+`` and an optional ``within N`` at the end (``人手 + 不够``, ``防护 + 没有 within 20``).
+Rows may come in any order; tree order follows parents, siblings keep row order. The
+codebook's name is the file name; CSV has no place for version, language or description.
 
 Keyword dictionaries (LIWC ``.dic``, WordStat ``.cat``, quanteda YAML) are read by
 :mod:`qualcode.codebook.dictionaries`; :func:`load_codebook` chooses the reader.
@@ -79,13 +91,13 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import yaml
 
 from qualcode.codebook.model import LANGUAGES, Code, Codebook, Language, did_you_mean
 from qualcode.errors import InputError
-from qualcode.models import SCOPES, CodeRules, Scope
+from qualcode.models import NEAR_WITHIN, SCOPES, CodeRules, Proximity, ProximityKind, Scope
 from qualcode.text.decoding import decode_bytes
 
 CodebookFormat = Literal["qualcode", "dic", "cat", "quanteda"]
@@ -104,6 +116,8 @@ CODE_FIELDS = (
     "lemmas",
     "scope",
     "color",
+    "all_of",
+    "near",
     "codes",
 )
 CSV_COLUMNS = (
@@ -120,9 +134,16 @@ CSV_COLUMNS = (
     "scope",
     "color",
     "prefixes",
+    "all_of",
+    "near",
 )
 _CSV_PLAIN_COLUMNS = ("name", "description")
 RULE_LISTS = ("keywords", "prefixes", "exclude", "patterns", "lemmas")
+PROXIMITY_KINDS: tuple[ProximityKind, ...] = ("all_of", "near")
+#: The largest ``within`` a proximity rule may give, in characters.
+MAX_WITHIN = 1000
+_PROXIMITY_FIELDS = ("terms", "within")
+_CSV_WITHIN = re.compile(r"^(?P<terms>.*?)\s+within\s+(?P<within>\S+)\s*$")
 
 _SLUG = re.compile(r"[a-z0-9_]+")
 _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
@@ -291,6 +312,8 @@ def codebook_to_csv(codebook: Codebook) -> str:
                 rules.scope,
                 code.color or "",
                 "|".join(rules.prefixes),
+                _proximity_cell(rules.proximity, "all_of"),
+                _proximity_cell(rules.proximity, "near"),
             ]
         )
     return buffer.getvalue()
@@ -326,6 +349,23 @@ class _Draft:
     lemmas: list[_Entry] = field(default_factory=list)
     scope: Scope = "respondent"
     color: str | None = None
+    proximity: list[_ProximityEntry] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _ProximityEntry:
+    """One ``all_of`` or ``near`` rule as written; ``within`` is the raw text, checked later."""
+
+    kind: ProximityKind
+    terms: list[str]
+    within: str | None
+    line: int
+
+    def to_rule(self) -> Proximity:
+        within = int(self.within) if self.within is not None else None
+        if self.kind == "near" and within is None:
+            within = NEAR_WITHIN
+        return Proximity(self.kind, tuple(self.terms), within)
 
 
 @dataclass(slots=True)
@@ -378,6 +418,7 @@ def _draft_to_code(draft: _Draft, order: int) -> Code:
         patterns=tuple(entry.text for entry in draft.patterns),
         lemmas=tuple(entry.text for entry in draft.lemmas),
         scope=draft.scope,
+        proximity=tuple(entry.to_rule() for entry in draft.proximity),
     )
     return Code(
         code_id=draft.code_id,
@@ -462,8 +503,41 @@ def _check_rules(draft: _Draft, problems: list[CodebookProblem]) -> None:
     for entry in draft.patterns:
         _check_pattern(entry, report)
     _check_repeats("pattern", draft.patterns, report)
-    if draft.exclude and not (draft.keywords or draft.prefixes or draft.patterns or draft.lemmas):
-        report(draft.exclude[0].line, "'exclude' given but no keywords, patterns or lemmas")
+    for rule in draft.proximity:
+        _check_proximity(rule, report)
+    written = [(rule.kind, tuple(rule.terms), rule.within) for rule in draft.proximity]
+    for position, rule in enumerate(draft.proximity):
+        if written[position] in written[:position]:
+            report(rule.line, f"{rule.kind} rule [{', '.join(rule.terms)}] listed twice")
+    if draft.exclude and not (
+        draft.keywords or draft.prefixes or draft.patterns or draft.lemmas or draft.proximity
+    ):
+        report(
+            draft.exclude[0].line,
+            "'exclude' given but no keywords, patterns, lemmas or proximity rules",
+        )
+
+
+def _check_proximity(entry: _ProximityEntry, report: _Reporter) -> None:
+    """Term counts, empty or malformed terms, and ``within``."""
+    if entry.kind == "all_of" and len(entry.terms) < 2:
+        report(entry.line, "an all_of rule needs two or more terms, e.g. [人手, 不够]")
+    elif entry.kind == "near" and len(entry.terms) != 2:
+        report(entry.line, "a near rule is a pair of terms, e.g. [加班, 补贴]")
+    for term in entry.terms:
+        if not term:
+            report(entry.line, f"empty term in {entry.kind} rule (blank or whitespace only)")
+        elif "|" in term or "+" in term:
+            report(entry.line, f"{entry.kind} term '{term}' may not contain '|' or '+'")
+    if len(set(entry.terms)) < len(entry.terms):
+        report(entry.line, f"{entry.kind} rule repeats a term")
+    if entry.within is not None and not (
+        entry.within.isascii() and entry.within.isdigit() and int(entry.within) <= MAX_WITHIN
+    ):
+        report(
+            entry.line,
+            f"within '{entry.within}' must be a whole number of characters from 0 to {MAX_WITHIN}",
+        )
 
 
 def _check_literal(kind: str, entry: _Entry, report: _Reporter) -> None:
@@ -630,6 +704,8 @@ def _read_code(
     draft.patterns = _read_list(fields.get("patterns"), "patterns", subject, problems)
     lemmas = _read_list(fields.get("lemmas"), "lemmas", subject, problems)
     draft.lemmas = [_Entry(entry.text.lower(), entry.line) for entry in lemmas]
+    for kind in PROXIMITY_KINDS:
+        draft.proximity += _read_proximity(fields.get(kind), kind, subject, problems)
     draft.scope = _parse_scope(
         _read_scalar(fields.get("scope"), "scope", subject, problems),
         _line(fields["scope"]) if "scope" in fields else draft.line,
@@ -782,6 +858,55 @@ def _read_list(
     return entries
 
 
+def _read_proximity(
+    node: yaml.Node | None, kind: ProximityKind, subject: str, problems: list[CodebookProblem]
+) -> list[_ProximityEntry]:
+    """``all_of`` or ``near``: a list of rules, each ``[term, ...]`` or ``{terms, within}``."""
+    if node is None or _is_null(node):
+        return []
+    example = "[[人手, 不够]]" if kind == "all_of" else "[[加班, 补贴]]"
+    if not isinstance(node, yaml.SequenceNode):
+        problems.append(
+            CodebookProblem(
+                _line(node), subject, f"'{kind}' must be a list of rules, e.g. {example}"
+            )
+        )
+        return []
+    entries: list[_ProximityEntry] = []
+    for position, item in enumerate(node.value, start=1):
+        within: str | None = None
+        terms_node: yaml.Node | None = item
+        if isinstance(item, yaml.MappingNode):
+            fields = _fields(item, _PROXIMITY_FIELDS, subject, problems)
+            terms_node = fields.get("terms")
+            within_node = fields.get("within")
+            if within_node is not None:
+                if isinstance(within_node, yaml.ScalarNode) and not _is_null(within_node):
+                    within = str(within_node.value).strip()
+                else:
+                    within = ""
+            if terms_node is None:
+                problems.append(
+                    CodebookProblem(_line(item), subject, f"{kind} rule #{position} has no 'terms'")
+                )
+                continue
+        if not isinstance(terms_node, yaml.SequenceNode) or not all(
+            isinstance(term, yaml.ScalarNode) for term in terms_node.value
+        ):
+            problems.append(
+                CodebookProblem(
+                    _line(item),
+                    subject,
+                    f"{kind} rule #{position} must be a list of terms like [人手, 不够] "
+                    "or {terms: [人手, 不够], within: 20}",
+                )
+            )
+            continue
+        terms = ["" if _is_null(term) else _clean(str(term.value)) for term in terms_node.value]
+        entries.append(_ProximityEntry(kind, terms, within, _line(item)))
+    return entries
+
+
 # --------------------------------------------------------------------------------------------
 # CSV reading
 
@@ -858,6 +983,8 @@ def _csv_row_to_draft(
         _Entry(entry.text.lower(), line)
         for entry in _split_cell(row.get("lemmas", ""), r"[|\n]", line)
     ]
+    for kind in PROXIMITY_KINDS:
+        draft.proximity += _split_proximity_cell(row.get(kind, ""), kind, line)
     draft.scope = _parse_scope(_clean(row.get("scope", "")) or None, line, subject, problems)
     draft.color = _parse_color(_clean(row.get("color", "")) or None, line, subject, problems)
     return draft
@@ -891,6 +1018,21 @@ def _split_cell(cell: str, separator: str, line: int) -> list[_Entry]:
     if not cell.strip():
         return []
     return [_Entry(_clean(part), line) for part in re.split(separator, cell)]
+
+
+def _split_proximity_cell(cell: str, kind: ProximityKind, line: int) -> list[_ProximityEntry]:
+    """One rule per line (or between ``|``): terms joined by ``+``, optionally ``within N``."""
+    entries: list[_ProximityEntry] = []
+    for part in re.split(r"[|\n]", cell):
+        if not part.strip():
+            continue
+        within: str | None = None
+        found = _CSV_WITHIN.match(part.strip())
+        if found is not None:
+            part, within = found.group("terms"), found.group("within")
+        terms = [_clean(term) for term in part.split("+")]
+        entries.append(_ProximityEntry(kind, terms, within, line))
+    return entries
 
 
 # --------------------------------------------------------------------------------------------
@@ -994,6 +1136,10 @@ class _FlowMap(dict[str, str]):
     """A short bilingual name, written on one line: ``name: {zh: ..., en: ...}``."""
 
 
+class _FlowRule(dict[str, object]):
+    """A proximity rule with its distance, written on one line: ``{terms: [a, b], within: 20}``."""
+
+
 class _CodebookDumper(yaml.SafeDumper):
     """SafeDumper that writes rule lists and names in flow style and never uses aliases."""
 
@@ -1009,12 +1155,13 @@ def _represent_flow_list(dumper: yaml.SafeDumper, data: _FlowList) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
 
 
-def _represent_flow_map(dumper: yaml.SafeDumper, data: _FlowMap) -> yaml.Node:
+def _represent_flow_map(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
 
 
 _CodebookDumper.add_representer(_FlowList, _represent_flow_list)
 _CodebookDumper.add_representer(_FlowMap, _represent_flow_map)
+_CodebookDumper.add_representer(_FlowRule, _represent_flow_map)
 
 
 def _text_value(zh: str | None, en: str | None, codebook: Codebook) -> str | dict[str, str] | None:
@@ -1039,6 +1186,24 @@ def _rule_list(values: tuple[str, ...]) -> list[str]:
     return list(values)
 
 
+def _proximity_to_yaml(rule: Proximity) -> object:
+    """``[a, b]`` when the rule's ``within`` is its kind's default, else ``{terms, within}``."""
+    default = NEAR_WITHIN if rule.kind == "near" else None
+    if rule.within == default:
+        return _FlowList(rule.terms)
+    return _FlowRule({"terms": _FlowList(rule.terms), "within": rule.within})
+
+
+def _proximity_cell(rules: tuple[Proximity, ...], kind: ProximityKind) -> str:
+    """CSV cell of one kind's rules: ``a + b`` or ``a + b within N``, one per line."""
+    default = NEAR_WITHIN if kind == "near" else None
+    return "\n".join(
+        " + ".join(rule.terms) + ("" if rule.within == default else f" within {rule.within}")
+        for rule in rules
+        if rule.kind == kind
+    )
+
+
 def _code_list_to_yaml(codebook: Codebook, parent_id: str | None) -> list[dict[str, object]]:
     return [_code_to_yaml(codebook, code) for code in codebook.children(parent_id)]
 
@@ -1059,6 +1224,10 @@ def _code_to_yaml(codebook: Codebook, code: Code) -> dict[str, object]:
         values: tuple[str, ...] = getattr(code.rules, list_name)
         if values:
             entry[list_name] = _rule_list(values)
+    for kind in PROXIMITY_KINDS:
+        rules = [rule for rule in code.rules.proximity if rule.kind == kind]
+        if rules:
+            entry[kind] = [_proximity_to_yaml(rule) for rule in rules]
     children = _code_list_to_yaml(codebook, code.code_id)
     if children:
         entry["codes"] = children

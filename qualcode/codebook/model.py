@@ -14,11 +14,11 @@ writes codebook files (YAML and CSV) and storing versions in the project is
   reproduces the tree.
 
 Content hash: SHA-256 of a canonical JSON form of the codes (full ids in tree order, parents,
-names, descriptions, colors, scopes and rule lists, each list sorted; ``prefixes`` only when a
-code has any, so that codebooks from before prefixes existed keep their hash). Comments, formatting,
-key order, YAML-versus-CSV and line numbers do not change it; any change to a code, its
-rules or the tree does. The codebook's own name, version label and description are not
-part of it: they label a version, they do not make one.
+names, descriptions, colors, scopes and rule lists, each list sorted; ``prefixes`` and
+proximity rules only when a code has any, so that codebooks from before they existed keep
+their hash). Comments, formatting, key order, YAML-versus-CSV and line numbers do not change
+it; any change to a code, its rules or the tree does. The codebook's own name, version label
+and description are not part of it: they label a version, they do not make one.
 """
 
 from __future__ import annotations
@@ -72,10 +72,12 @@ class Code:
 
     @property
     def has_rules(self) -> bool:
-        """True when automatic coding can fire this code (keywords, prefixes, patterns or
-        lemmas)."""
+        """True when automatic coding can fire this code (keywords, prefixes, patterns,
+        lemmas or proximity rules)."""
         rules = self.rules
-        return bool(rules.keywords or rules.prefixes or rules.patterns or rules.lemmas)
+        return bool(
+            rules.keywords or rules.prefixes or rules.patterns or rules.lemmas or rules.proximity
+        )
 
     def display_name(self, language: Language = "zh") -> str:
         """The name in ``language``, else in the other language, else the id."""
@@ -151,7 +153,8 @@ class Codebook:
 
 def content_hash(codes: Iterable[Code]) -> str:
     """SHA-256 (hex) of the canonical JSON form of ``codes``; see the module docstring."""
-    canonical = [
+    codes_list = list(codes)
+    canonical: list[dict[str, object]] = [
         {
             "id": code.code_id,
             "parent": code.parent_id,
@@ -168,8 +171,15 @@ def content_hash(codes: Iterable[Code]) -> str:
             # Only when there are any, so codebooks without prefixes hash as they always did.
             **({"prefixes": sorted(code.rules.prefixes)} if code.rules.prefixes else {}),
         }
-        for code in codes
+        for code in codes_list
     ]
+    for entry, code in zip(canonical, codes_list, strict=True):
+        if code.rules.proximity:
+            # Only when present, so that codebooks without proximity rules keep their hash.
+            entry["proximity"] = sorted(
+                ([rule.kind, list(rule.terms), rule.within] for rule in code.rules.proximity),
+                key=json.dumps,
+            )
     payload = json.dumps(
         {"format": HASH_FORMAT, "codes": canonical},
         ensure_ascii=False,

@@ -17,7 +17,7 @@ from typing import Any
 from qualcode.codebook.files import CodebookFormat, codebook_to_yaml, load_codebook
 from qualcode.codebook.model import Code, Codebook
 from qualcode.errors import ConflictError, NotFoundError, UsageError
-from qualcode.models import CodeRules
+from qualcode.models import CodeRules, Proximity
 from qualcode.store.journal import journaled
 from qualcode.store.project import Project, now_utc
 from qualcode.store.rows import CodebookVersionRow, CodeRow, typed_row
@@ -99,6 +99,14 @@ def _rules_json(rules: CodeRules) -> dict[str, Any]:
     data.pop("code_id")
     if not data["prefixes"]:
         del data["prefixes"]
+    if not rules.proximity:
+        # Left out when empty, so codes stored before proximity rules existed compare equal.
+        data.pop("proximity")
+    else:
+        data["proximity"] = [
+            {"kind": rule.kind, "terms": list(rule.terms), "within": rule.within}
+            for rule in rules.proximity
+        ]
     return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
 
 
@@ -179,6 +187,10 @@ def _rules_from_json(code_id: str, text: str) -> CodeRules:
         lemmas=tuple(data.get("lemmas", ())),
         scope=data.get("scope", "respondent"),
         prefixes=tuple(data.get("prefixes", ())),
+        proximity=tuple(
+            Proximity(rule["kind"], tuple(rule["terms"]), rule["within"])
+            for rule in data.get("proximity", ())
+        ),
     )
 
 

@@ -296,3 +296,30 @@ def m003_journal(db: Database) -> None:
     )
     for table in JOURNALED_TABLES:
         create_journal_triggers(db, table)
+
+
+@migrations()
+def m004_proximity_provenance(db: Database) -> None:
+    """Automatic codings and suggestions from proximity rules (``all_of``, ``near``).
+
+    ``rule_kind`` of a coding may also be ``all_of`` or ``near``; a new ``spans`` column holds
+    each term's span of such a hit as JSON ``[[start, end], ...]`` (document offsets; NULL for
+    other rules). Widening the CHECK changes nothing on disk, so it is done the way SQLite
+    documents for such changes (section 7 of its ALTER TABLE page): the table's definition is
+    edited in the schema, not rebuilt, which keeps a migration of a million codings instant.
+    The journal triggers are recreated, since they list every column.
+    """
+    old_check = "CHECK (rule_kind IN ('keyword', 'pattern', 'lemma'))"
+    new_check = "CHECK (rule_kind IN ('keyword', 'pattern', 'lemma', 'all_of', 'near'))"
+    schema_version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute(
+        "UPDATE sqlite_master SET sql = replace(sql, ?, ?) "
+        "WHERE type = 'table' AND name = 'codings'",
+        (old_check, new_check),
+    )
+    db.execute(f"PRAGMA schema_version = {int(schema_version) + 1}")
+    db.execute("PRAGMA writable_schema = OFF")
+    for table in RUN_ROW_TABLES:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN spans TEXT")
+        create_journal_triggers(db, table)

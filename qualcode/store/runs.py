@@ -28,8 +28,9 @@ Mode = Literal["apply", "suggest"]
 MODES: tuple[Mode, ...] = ("apply", "suggest")
 
 #: One hit as a run stores it: segment_id, code_id, rule_kind, rule, start_char, end_char
-#: (offsets into the document text).
-Hit = tuple[int, str, str, str, int, int]
+#: (offsets into the document text) and, for a proximity rule, each term's span as JSON
+#: ``[[start, end], ...]`` (document offsets; None for other rules).
+Hit = tuple[int, str, str, str, int, int, str | None]
 
 #: Segments read per query when a run walks the project.
 SEGMENT_BATCH = 20_000
@@ -249,10 +250,11 @@ def write_hits(
     if mode == "apply":
         conn.executemany(
             "INSERT INTO codings (segment_id, code_id, coder, origin, run_id, rule_kind, rule, "
-            "start_char, end_char, created_at) VALUES (?, ?, 'auto', 'auto', ?, ?, ?, ?, ?, ?)",
+            "start_char, end_char, spans, created_at) "
+            "VALUES (?, ?, 'auto', 'auto', ?, ?, ?, ?, ?, ?, ?)",
             [
-                (s, c, run_id, kind, rule, start, end, created)
-                for s, c, kind, rule, start, end in hits
+                (s, c, run_id, kind, rule, start, end, spans, created)
+                for s, c, kind, rule, start, end, spans in hits
             ],
         )
         return len(hits)
@@ -267,7 +269,7 @@ def write_hits(
     ]  # fmt: skip
     conn.executemany(
         "INSERT INTO suggestions (run_id, segment_id, code_id, rule_kind, rule, start_char, "
-        "end_char) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "end_char, spans) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(run_id, *hit) for hit in pending],
     )
     return len(pending)

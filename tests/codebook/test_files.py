@@ -664,7 +664,7 @@ def test_codes_not_a_list(tmp_path: Path) -> None:
 def test_exclude_without_anything_to_veto(tmp_path: Path) -> None:
     message = error_of(tmp_path, "codes:\n  - id: a\n    exclude: [x]\n")
     assert message.endswith(
-        "book.yml:3: code 'a': 'exclude' given but no keywords, patterns or lemmas"
+        "book.yml:3: code 'a': 'exclude' given but no keywords, patterns, lemmas or proximity rules"
     )
 
 
