@@ -9,8 +9,10 @@ and a malformed rule is one line naming the file and line.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +26,8 @@ from qualcode.codebook.files import (
 )
 from qualcode.models import NEAR_WITHIN, CodeRules, Match, Proximity
 from qualcode.store.codebooks import load_into_project
-from qualcode.store.project import Project
+from qualcode.store.migrations import migrations
+from qualcode.store.project import Project, open_project
 from tests.conftest import Cli, write
 
 STAFF = Proximity("all_of", ("人手", "不够"))
@@ -194,3 +197,28 @@ def test_an_auto_coding_run_stores_the_rule_and_both_spans(
     assert [document[start:end] for start, end in json.loads(row["spans"])] == ["人手", "不够"]
     quote = project.conn.execute("SELECT quote, rule FROM codings_view").fetchone()
     assert tuple(quote) == ("人手一直不够", "人手 + 不够")
+
+
+def test_a_project_from_before_proximity_rules_is_migrated_in_place(tmp_path: Path) -> None:
+    """The widened rule-kind check and the spans column arrive without rebuilding codings."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    migrations.apply(Database(conn), stop_before="m004_proximity_provenance")
+    conn.close()
+    with open_project(path) as project:
+        conn = project.conn
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(suggestions)")]
+        assert "spans" in columns
+        conn.execute("PRAGMA foreign_keys = OFF")
+        insert = (
+            "INSERT INTO codings (segment_id, code_id, coder, origin, run_id, rule_kind, rule, "
+            "start_char, end_char, spans, created_at) VALUES (1, 'a', 'auto', 'auto', 1, ?, "
+            "'x + y', 0, 4, '[[0, 1], [3, 4]]', 'now')"
+        )
+        conn.execute(insert, ("near",))
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute(insert, ("guess",))
+        conn.rollback()
