@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
+from qualcode.cli.options import RawOption, TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message, write_json
 from qualcode.errors import UsageError
 from qualcode.models import MAX_ID
@@ -245,6 +245,7 @@ def sample_command(
         typer.Option("--coded-by", help="Draw only from segments this coder coded."),
     ] = None,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """Draw segments for double coding at random, stratified by case (community).
 
@@ -255,7 +256,7 @@ def sample_command(
 
     with open_cli_project(ctx) as project:
         rows = draw_sample(project, size, seed, coded_by=coded_by)
-    emit_rows(rows, output_format, columns=SAMPLE_FIELDS)
+    emit_rows(rows, output_format, columns=SAMPLE_FIELDS, raw=raw)
     message(f"Drew {len(rows)} segments (seed {seed}), stratified by case")
 
 

@@ -25,6 +25,7 @@ from qualcode.cli.options import (
     OriginChoice,
     OriginOption,
     OutputOption,
+    RawOption,
     coding_filter,
     matrix_options,
 )
@@ -55,6 +56,7 @@ def matrix_command(
     output_format: FormatOption = None,
     output: OutputOption = None,
     excel: ExcelOption = False,
+    raw: RawOption = False,
     language: LanguageOption = LanguageChoice.zh,
 ) -> None:
     """Theme matrix: cases (or a case attribute's values) x themes (or codes), with totals.
@@ -80,7 +82,7 @@ def matrix_command(
     if output_format is ExportFormat.table:
         stdout_console().print(matrix_table(matrix))
         return
-    export_matrix(matrix, output_format, output, excel=excel, codebook=codebook)
+    export_matrix(matrix, output_format, output, excel=excel, codebook=codebook, raw=raw)
     if output is not None:
         message(f"Wrote {output} ({len(matrix.row_labels)} rows x {len(matrix.column_ids)} "
                 "columns)")  # fmt: skip
@@ -105,6 +107,7 @@ def cooccur_command(
     output_format: FormatOption = None,
     output: OutputOption = None,
     excel: ExcelOption = False,
+    raw: RawOption = False,
     language: LanguageOption = LanguageChoice.zh,
 ) -> None:
     """Code x code co-occurrence: segments (or documents) coded with both codes.
@@ -127,7 +130,7 @@ def cooccur_command(
     if output_format is ExportFormat.table:
         stdout_console().print(cooccur_table(table, jaccard=jaccard))
         return
-    export_cooccur(table, output_format, output, jaccard=jaccard, excel=excel)
+    export_cooccur(table, output_format, output, jaccard=jaccard, excel=excel, raw=raw)
     if output is not None:
         message(f"Wrote {output} ({len(table.code_ids)} codes)")
 

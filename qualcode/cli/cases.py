@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
+from qualcode.cli.options import RawOption, TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message
 
 app = typer.Typer(
@@ -41,6 +41,7 @@ def import_cases_command(
 def list_cases_command(
     ctx: typer.Context,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """List cases with their attributes and document and segment counts.
 
@@ -50,7 +51,7 @@ def list_cases_command(
 
     with open_cli_project(ctx) as project:
         rows = list_cases(project)
-    emit_rows(rows, output_format, title="Cases")
+    emit_rows(rows, output_format, title="Cases", raw=raw)
 
 
 @app.command("set")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
+from qualcode.cli.options import RawOption, TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message, stdout_console
 
 app = typer.Typer(
@@ -74,6 +74,7 @@ def load_command(
 def show_command(
     ctx: typer.Context,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """Show the codebook as a tree with keyword counts and how often each code is applied.
 
@@ -84,7 +85,7 @@ def show_command(
     with open_cli_project(ctx) as project:
         rows = code_rows(project)
     if output_format is not OutputFormat.table:
-        emit_rows(rows, output_format)
+        emit_rows(rows, output_format, raw=raw)
         return
     from rich.tree import Tree
 

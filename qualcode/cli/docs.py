@@ -7,8 +7,14 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
-from qualcode.cli.output import OutputFormat, emit_rows, stdout_console, write_json
+from qualcode.cli.options import RawOption, TableFormatOption
+from qualcode.cli.output import (
+    OutputFormat,
+    emit_rows,
+    stdout_console,
+    terminal_text,
+    write_json,
+)
 
 app = typer.Typer(
     help="Documents (imported transcripts).\n\nExample: qualcode docs show chaiji.md",
@@ -25,6 +31,7 @@ LIST_COLUMNS = (
 def list_documents_command(
     ctx: typer.Context,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """List documents with case, language, format and segment counts.
 
@@ -35,7 +42,7 @@ def list_documents_command(
     with open_cli_project(ctx) as project:
         rows = list_documents(project)
     columns = None if output_format is OutputFormat.json else LIST_COLUMNS
-    emit_rows(rows, output_format, columns=columns, title="Documents")
+    emit_rows(rows, output_format, columns=columns, title="Documents", raw=raw)
 
 
 @app.command("show")
@@ -43,6 +50,7 @@ def show_document_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Document name, e.g. chaiji.md.")],
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """Print a document's segments with their ids (json: its fields and full stored text).
 
@@ -57,17 +65,20 @@ def show_document_command(
             return
         segments = list(iter_segments(project, SegmentFilter(document=name)))
     if output_format is OutputFormat.csv:
-        emit_rows(segments, output_format)
+        emit_rows(segments, output_format, raw=raw)
         return
+    from rich.markup import escape
+
     console = stdout_console()
     console.print(
-        f"[bold]{document['document']}[/bold]  case {document['case_name']}  "
+        f"[bold]{escape(terminal_text(document['document']))}[/bold]  "
+        f"case {escape(terminal_text(document['case_name']))}  "
         f"{document['language']}  {document['source_format']}/{document['encoding']}  "
         f"{len(segments)} segments",
         markup=True,
     )
     for segment in segments:
-        speaker = segment["speaker"] or ""
+        speaker = escape(terminal_text(segment["speaker"]))
         role = f" ({segment['role']})" if segment["role"] else ""
         console.print(f"[cyan][{segment['segment_id']}][/cyan] {speaker}{role}", markup=True)
-        console.print(segment["text"], markup=False)
+        console.print(terminal_text(segment["text"]), markup=False)

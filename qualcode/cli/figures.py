@@ -23,6 +23,7 @@ from qualcode.cli.options import (
     MeasureOption,
     OriginChoice,
     OriginOption,
+    RawOption,
     TableFormatOption,
     matrix_options,
 )
@@ -67,6 +68,7 @@ def freq_command(
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """Top words per theme, case or case attribute, with keyness (signed log-likelihood G2).
 
@@ -90,7 +92,7 @@ def freq_command(
         if output_format is OutputFormat.table
         else FREQ_FIELDS
     )
-    emit_rows(rows, output_format, columns=columns)
+    emit_rows(rows, output_format, columns=columns, raw=raw)
 
 
 @chart_app.command("matrix")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
+from qualcode.cli.options import RawOption, TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.models import MAX_ID
 
@@ -15,6 +15,7 @@ from qualcode.models import MAX_ID
 def history_command(
     ctx: typer.Context,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=MAX_ID, help="Show the newest N entries.")
     ] = 20,
@@ -28,7 +29,7 @@ def history_command(
     # The table leaves out undone_at (the CSV and JSON have it) to stay readable in a terminal.
     columns = HISTORY_FIELDS[:-1] if output_format is OutputFormat.table else HISTORY_FIELDS
     with open_cli_project(ctx) as project:
-        emit_rows(history(project, limit), output_format, columns=columns, title="History")
+        emit_rows(history(project, limit), output_format, columns=columns, title="History", raw=raw)
 
 
 def undo_command(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
+from qualcode.cli.options import RawOption, TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.models import MAX_ID
 
@@ -108,6 +108,7 @@ def memo_command(
 def memos_command(
     ctx: typer.Context,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """List memos.
 
@@ -116,7 +117,7 @@ def memos_command(
     from qualcode.store.codings import list_memos
 
     with open_cli_project(ctx) as project:
-        emit_rows(list_memos(project), output_format, title="Memos")
+        emit_rows(list_memos(project), output_format, title="Memos", raw=raw)
 
 
 def register(app: typer.Typer) -> None:

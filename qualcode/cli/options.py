@@ -82,6 +82,15 @@ OutputOption = Annotated[
 ExcelOption = Annotated[
     bool, typer.Option("--excel", help="CSV with a BOM, so Excel opens Chinese correctly.")
 ]
+RawOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw",
+        help="CSV: write text exactly as stored. By default text starting with = + - @ gets a "
+        "leading ' (so a spreadsheet shows it as text, never runs it) and control characters "
+        "are replaced.",
+    ),
+]
 LanguageOption = Annotated[LanguageChoice, typer.Option("--lang", help="Language of code names.")]
 ByOption = Annotated[
     str, typer.Option("--by", help="Rows: 'case' or any case attribute (district, ...).")

@@ -1,7 +1,10 @@
 """Rendering for every command: data to stdout, messages to stderr (DESIGN.md section 2).
 
 Listings share one :func:`emit_rows` so ``--format table|csv|json`` behaves the same
-everywhere; JSON uses the SQL views' field names.
+everywhere; JSON uses the SQL views' field names. CSV cells are spreadsheet-safe
+(:func:`qualcode.exporting.tables.spreadsheet_text`, ``--raw`` to write them as stored), and
+what is printed for a person (tables, text) goes through :func:`terminal_text`, so a
+transcript cannot send escape sequences to the terminal.
 """
 
 from __future__ import annotations
@@ -35,6 +38,14 @@ def stderr_console() -> Console:
     return Console(file=sys.stderr, highlight=False)
 
 
+def terminal_text(value: Any) -> str:
+    """``value`` as text to print for a person: escape sequences and control characters other
+    than tab and newline shown as U+FFFD instead of reaching the terminal; ``None`` empty."""
+    from qualcode.text.decoding import replace_control_characters
+
+    return "" if value is None else replace_control_characters(str(value))
+
+
 def message(text: str) -> None:
     """A line for the user, on stderr so that stdout stays clean for data."""
     print(text, file=sys.stderr)
@@ -63,10 +74,12 @@ def emit_rows(
     *,
     columns: Sequence[str] | None = None,
     title: str | None = None,
+    raw: bool = False,
 ) -> int:
     """Print rows as a table, CSV or a JSON array; return how many were printed.
 
-    CSV and JSON stream row by row, so long listings do not build up in memory.
+    CSV and JSON stream row by row, so long listings do not build up in memory. CSV cells go
+    through :func:`~qualcode.exporting.tables.spreadsheet_text` unless ``raw``.
     """
     if output_format is OutputFormat.json:
         count = 0
@@ -78,6 +91,8 @@ def emit_rows(
         sys.stdout.write("\n]\n" if count else "]\n")
         return count
     if output_format is OutputFormat.csv:
+        from qualcode.exporting.tables import spreadsheet_text
+
         count = 0
         writer: csv.DictWriter[str] | None = None
         for row in rows:
@@ -88,11 +103,15 @@ def emit_rows(
                     extrasaction="ignore",
                     lineterminator="\n",
                 )
-                writer.writeheader()
-            writer.writerow(row)
+                writer.writerow(
+                    {name: spreadsheet_text(name, raw=raw) for name in writer.fieldnames}
+                )
+            writer.writerow({name: spreadsheet_text(value, raw=raw) for name, value in row.items()})
             count += 1
         if writer is None and columns:
-            csv.writer(sys.stdout, lineterminator="\n").writerow(columns)
+            csv.writer(sys.stdout, lineterminator="\n").writerow(
+                [spreadsheet_text(name, raw=raw) for name in columns]
+            )
         return count
     return _emit_table(list(rows), columns, title)
 
@@ -105,8 +124,8 @@ def _emit_table(
     names = list(columns or (rows[0].keys() if rows else []))
     table = Table(title=title, show_lines=False, header_style="bold")
     for name in names:
-        table.add_column(name, overflow="fold")
+        table.add_column(terminal_text(name), overflow="fold")
     for row in rows:
-        table.add_row(*("" if row.get(name) is None else str(row.get(name)) for name in names))
+        table.add_row(*(terminal_text(row.get(name)) for name in names))
     stdout_console().print(table)
     return len(rows)

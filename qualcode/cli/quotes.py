@@ -16,6 +16,7 @@ from qualcode.cli.options import (
     OriginChoice,
     OriginOption,
     OutputOption,
+    RawOption,
     coding_filter,
 )
 from qualcode.cli.output import OutputFormat, emit_rows, message
@@ -31,6 +32,7 @@ def quotes_command(
     output_format: FormatOption = None,
     output: OutputOption = None,
     excel: ExcelOption = False,
+    raw: RawOption = False,
     language: LanguageOption = LanguageChoice.zh,
 ) -> None:
     """List coded quotes, one row per coding: case attributes and code path as columns.
@@ -51,7 +53,7 @@ def quotes_command(
         if output_format is ExportFormat.table:
             emit_rows(rows, OutputFormat.table, columns=TABLE_FIELDS)
             return
-        count = export_quotes(rows, columns.fields, output_format, output, excel=excel)
+        count = export_quotes(rows, columns.fields, output_format, output, excel=excel, raw=raw)
     if output is not None:
         message(f"Wrote {output} ({count} quotes)")
 

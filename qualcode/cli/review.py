@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
+from qualcode.cli.options import RawOption, TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message
 from qualcode.errors import UsageError
 from qualcode.models import MAX_ID
@@ -233,6 +233,7 @@ def list_command(
     case: CaseOption = None,
     run: RunOption = None,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """List suggestions (pending by default) with their case, code, rule and quote.
 
@@ -250,7 +251,7 @@ def list_command(
     )
     with open_cli_project(ctx) as project:
         rows = list_suggestions(project, filters)
-    emit_rows(rows, output_format, columns=columns, title="Suggestions")
+    emit_rows(rows, output_format, columns=columns, title="Suggestions", raw=raw)
     message(f"{len(rows)} suggestions.")
 
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
-from qualcode.cli.output import OutputFormat, emit_rows, message, stdout_console
+from qualcode.cli.options import RawOption, TableFormatOption
+from qualcode.cli.output import OutputFormat, emit_rows, message, stdout_console, terminal_text
 from qualcode.cli.segments import CaseOption, DocOption, SpeakerOption
 from qualcode.models import MAX_ID
 
@@ -72,6 +72,7 @@ def search_command(
     ] = 30,
     limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ID)] = None,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """Keyword in context: every segment containing QUERY, the hit highlighted.
 
@@ -88,7 +89,7 @@ def search_command(
                 else dict(hit.segment, hits=len(hit.spans))
                 for hit in hits
             )
-            emit_rows(rows, output_format)
+            emit_rows(rows, output_format, raw=raw)
             return
         _print_keyword_in_context(hits, width)
 
@@ -106,8 +107,8 @@ def _print_keyword_in_context(hits: Iterable[SearchHit], width: int) -> None:
         segment = hit.segment
         line = Text()
         line.append(f"{segment['segment_id']:>7} ", style="cyan")
-        line.append(f"{segment['case_name']} ", style="green")
-        line.append(f"{segment['speaker'] or '-'}: ", style="dim")
+        line.append(f"{terminal_text(segment['case_name'])} ", style="green")
+        line.append(f"{terminal_text(segment['speaker'] or '-')}: ", style="dim")
         cells = width
         if terminal:
             start, end = hit.spans[0]
@@ -115,9 +116,9 @@ def _print_keyword_in_context(hits: Iterable[SearchHit], width: int) -> None:
             room = console.width - line.cell_len - hit_cells - 2  # 2: the ellipses
             cells = max(0, min(width, room // 2))
         left, match, right = _context_line(hit, cells)
-        line.append(left)
-        line.append(match, style="bold reverse")
-        line.append(right)
+        line.append(terminal_text(left))
+        line.append(terminal_text(match), style="bold reverse")
+        line.append(terminal_text(right))
         if terminal:
             console.print(line, overflow="ellipsis", no_wrap=True)
         else:

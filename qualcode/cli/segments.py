@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
+from qualcode.cli.options import RawOption, TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, format_seconds
 from qualcode.models import MAX_ID
 
@@ -29,6 +29,7 @@ def segments_command(
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ID)] = None,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """List segments (rows of segments_view), filtered.
 
@@ -45,7 +46,7 @@ def segments_command(
             table = ({**row, "start": format_seconds(row["start_time"])} for row in rows)
             emit_rows(table, output_format, columns=TABLE_COLUMNS)
         else:
-            emit_rows(rows, output_format)
+            emit_rows(rows, output_format, raw=raw)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,7 @@ from qualcode.exporting.tables import (
     save_workbook,
     write_csv,
     write_markdown,
+    xlsx_row,
 )
 
 if TYPE_CHECKING:
@@ -40,8 +41,10 @@ def cooccur_grid(
     return header, rows
 
 
-def write_cooccur_csv(table: Cooccurrence, stream: TextIO, *, jaccard: bool = False) -> None:
-    write_csv(stream, *cooccur_grid(table, jaccard=jaccard))
+def write_cooccur_csv(
+    table: Cooccurrence, stream: TextIO, *, jaccard: bool = False, raw: bool = False
+) -> None:
+    write_csv(stream, *cooccur_grid(table, jaccard=jaccard), raw=raw)
 
 
 def write_cooccur_markdown(table: Cooccurrence, stream: TextIO, *, jaccard: bool = False) -> None:
@@ -76,15 +79,15 @@ def write_cooccur_xlsx(table: Cooccurrence, path: Path) -> None:
         (workbook.create_sheet("jaccard"), table.jaccard),
     ]
     for sheet, grid in grids:
-        sheet.append(["code", *table.labels])
+        sheet.append(xlsx_row(sheet, ["code", *table.labels]))
         for label, row in zip(table.labels, grid, strict=True):
-            sheet.append([label, *row])
+            sheet.append(xlsx_row(sheet, [label, *row]))
         sheet.freeze_panes = "B2"
     pairs = workbook.create_sheet("pairs")
     fields = ["code_a", "code_b", "a", "b", "both", "jaccard"]
     pairs.append(fields)
     for pair in table.pairs():
-        pairs.append([pair[name] for name in fields])
+        pairs.append(xlsx_row(pairs, [pair[name] for name in fields]))
     pairs.freeze_panes = "A2"
     save_workbook(workbook, path)
 
@@ -110,6 +113,7 @@ def export_cooccur(
     *,
     jaccard: bool = False,
     excel: bool = False,
+    raw: bool = False,
 ) -> None:
     """Write ``table`` as CSV, Markdown, JSON (to ``path`` or stdout) or XLSX (to ``path``)."""
     if output_format is ExportFormat.xlsx:
@@ -117,7 +121,7 @@ def export_cooccur(
         return
     with open_output(path, excel=excel and output_format is ExportFormat.csv) as stream:
         if output_format is ExportFormat.csv:
-            write_cooccur_csv(table, stream, jaccard=jaccard)
+            write_cooccur_csv(table, stream, jaccard=jaccard, raw=raw)
         elif output_format is ExportFormat.md:
             write_cooccur_markdown(table, stream, jaccard=jaccard)
         else:

@@ -8,7 +8,9 @@ the column totals and the grand total. Numbers are written by
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,6 +24,7 @@ from qualcode.exporting.tables import (
     save_workbook,
     write_csv,
     write_markdown,
+    xlsx_row,
 )
 
 if TYPE_CHECKING:
@@ -68,9 +71,9 @@ def caption(matrix: Matrix) -> str:
     return "; ".join(parts)
 
 
-def write_matrix_csv(matrix: Matrix, stream: TextIO) -> None:
+def write_matrix_csv(matrix: Matrix, stream: TextIO, *, raw: bool = False) -> None:
     header, rows = matrix_grid(matrix)
-    write_csv(stream, header, rows)
+    write_csv(stream, header, rows, raw=raw)
 
 
 def write_matrix_markdown(matrix: Matrix, stream: TextIO) -> None:
@@ -100,9 +103,9 @@ def write_matrix_xlsx(matrix: Matrix, path: Path, codebook: Codebook | None = No
     sheet = workbook.active
     sheet.title = "matrix"
     header, rows = matrix_grid(matrix)
-    sheet.append(header)
+    sheet.append(xlsx_row(sheet, header))
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     bold = Font(bold=True)
     for cell in sheet[1]:
         cell.font = bold
@@ -126,11 +129,11 @@ def write_matrix_xlsx(matrix: Matrix, path: Path, codebook: Codebook | None = No
                    "speaker", "role", "text"])  # fmt: skip
     for (i, j), cell_quotes in sorted(matrix.quotes.items()):
         for quote in cell_quotes:
-            quotes.append([
+            quotes.append(xlsx_row(quotes, [
                 matrix.row_labels[i], matrix.column_ids[j], matrix.column_labels[j],
                 quote.segment_id, quote.document, quote.case_name, quote.speaker, quote.role,
                 quote.text,
-            ])  # fmt: skip
+            ]))  # fmt: skip
     quotes.freeze_panes = "A2"
     for cell in quotes[1]:
         cell.font = bold
@@ -140,8 +143,10 @@ def write_matrix_xlsx(matrix: Matrix, path: Path, codebook: Codebook | None = No
         codes.append(["code_id", "parent_id", "depth", "name_zh", "name_en", "description_zh",
                       "description_en"])  # fmt: skip
         for code in codebook:
-            codes.append([code.code_id, code.parent_id, code.depth, code.name_zh, code.name_en,
-                          code.description_zh, code.description_en])  # fmt: skip
+            codes.append(xlsx_row(codes, [
+                code.code_id, code.parent_id, code.depth, code.name_zh, code.name_en,
+                code.description_zh, code.description_en,
+            ]))  # fmt: skip
         codes.freeze_panes = "A2"
         for cell in codes[1]:
             cell.font = bold
@@ -192,16 +197,18 @@ def export_matrix(
     *,
     excel: bool = False,
     codebook: Codebook | None = None,
+    raw: bool = False,
 ) -> None:
     """Write ``matrix`` as CSV, Markdown or JSON (to ``path`` or stdout) or XLSX (to ``path``).
 
-    The terminal table is :func:`matrix_table`; the CLI prints it.
+    The terminal table is :func:`matrix_table`; the CLI prints it. ``raw`` writes CSV cells
+    exactly as stored (see :func:`qualcode.exporting.tables.spreadsheet_text`).
     """
     if output_format is ExportFormat.xlsx:
         write_matrix_xlsx(matrix, require_output_path(output_format, path) or Path(), codebook)
         return
-    writers = {
-        ExportFormat.csv: write_matrix_csv,
+    writers: dict[ExportFormat, Callable[[Matrix, TextIO], None]] = {
+        ExportFormat.csv: functools.partial(write_matrix_csv, raw=raw),
         ExportFormat.md: write_matrix_markdown,
         ExportFormat.json: write_matrix_json,
     }

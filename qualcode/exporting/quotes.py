@@ -20,6 +20,7 @@ from qualcode.exporting.tables import (
     save_workbook,
     write_csv,
     write_markdown,
+    xlsx_row,
 )
 
 
@@ -33,10 +34,16 @@ def write_quotes(
     fields: Sequence[str],
     output_format: ExportFormat,
     stream: TextIO,
+    *,
+    raw: bool = False,
 ) -> int:
-    """Write ``rows`` as CSV, JSON (an array of objects) or Markdown; return the row count."""
+    """Write ``rows`` as CSV, JSON (an array of objects) or Markdown; return the row count.
+
+    ``raw`` writes CSV cells exactly as stored (see
+    :func:`qualcode.exporting.tables.spreadsheet_text`).
+    """
     if output_format is ExportFormat.csv:
-        return write_csv(stream, fields, _values(rows, fields))
+        return write_csv(stream, fields, _values(rows, fields), raw=raw)
     if output_format is ExportFormat.md:
         return write_markdown(stream, fields, _values(rows, fields))
     if output_format is ExportFormat.json:
@@ -58,7 +65,6 @@ def write_quotes_xlsx(rows: Iterable[dict[str, Any]], fields: Sequence[str], pat
     The path is checked first: a write-only sheet that is never saved breaks in lxml.
     """
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     check_writable(path)
@@ -66,15 +72,13 @@ def write_quotes_xlsx(rows: Iterable[dict[str, Any]], fields: Sequence[str], pat
     sheet = workbook.create_sheet("quotes")
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    header = []
-    for name in fields:
-        cell = WriteOnlyCell(sheet, value=name)
+    header = xlsx_row(sheet, fields)
+    for cell in header:
         cell.font = bold
-        header.append(cell)
     sheet.append(header)
     count = 0
     for values in _values(rows, fields):
-        sheet.append(values)
+        sheet.append(xlsx_row(sheet, values))
         count += 1
     save_workbook(workbook, path)
     return count
@@ -87,9 +91,10 @@ def export_quotes(
     path: Path | None,
     *,
     excel: bool = False,
+    raw: bool = False,
 ) -> int:
     """Write quote rows to ``path`` (or stdout; XLSX needs a path); return the row count."""
     if output_format is ExportFormat.xlsx:
         return write_quotes_xlsx(rows, fields, require_output_path(output_format, path) or Path())
     with open_output(path, excel=excel and output_format is ExportFormat.csv) as stream:
-        return write_quotes(rows, fields, output_format, stream)
+        return write_quotes(rows, fields, output_format, stream, raw=raw)

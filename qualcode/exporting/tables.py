@@ -1,9 +1,19 @@
-"""Format-independent pieces shared by the writers: numbers, CSV, Markdown, output files."""
+"""Format-independent pieces shared by the writers: numbers, CSV, Markdown, output files.
+
+Every CSV and XLSX cell qualcode writes goes through :func:`spreadsheet_text` (CSV) or
+:func:`xlsx_row` (XLSX), so a spreadsheet never runs what a transcript, a coder name or a case
+attribute says: text a spreadsheet would read as a formula (it starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return, see :func:`is_formula_like`) is written as text, a CSV cell
+with a leading ``'`` (``--raw`` turns that off) and an XLSX cell as a string cell. Numbers stay
+numbers. Control characters and terminal escape sequences, which a workbook cannot hold, are
+replaced in the cell (not in the project) by U+FFFD.
+"""
 
 from __future__ import annotations
 
 import csv
 import enum
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -11,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.text.decoding import replace_control_characters
 
 #: Written first by ``--excel`` so that Excel opens UTF-8 CSV (Chinese) correctly.
 BOM = "\ufeff"
@@ -44,13 +55,68 @@ def cell_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def write_csv(stream: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write a header and rows as CSV (``\\n`` line ends); return the number of rows."""
+#: First characters that make a spreadsheet read a cell as a formula (tab and carriage
+#: return: Excel trims them and reads what follows).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Text that is a plain number (``-5``, ``+1.5``, ``-2e3``): a spreadsheet reads it as that
+#: number, never as a formula, so it is written as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def is_formula_like(text: str) -> bool:
+    """Whether a spreadsheet would take ``text`` for a formula: it starts with one of
+    :data:`FORMULA_STARTS` and is not a plain number."""
+    return text.startswith(FORMULA_STARTS) and _PLAIN_NUMBER.fullmatch(text) is None
+
+
+def spreadsheet_text(value: Any, *, raw: bool = False) -> Any:
+    """``value`` as a CSV cell a spreadsheet opens safely; anything but text is returned as is.
+
+    Text has control characters and escape sequences replaced by U+FFFD, and a leading
+    ``'`` when it would otherwise be read as a formula (``'=HYPERLINK(...)``): Excel and
+    LibreOffice show it as text. ``raw`` writes the text exactly as stored.
+    """
+    if raw or not isinstance(value, str):
+        return value
+    text = replace_control_characters(value)
+    return "'" + text if is_formula_like(text) else text
+
+
+def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
+    """Cells for ``sheet.append``: text as string cells, never formulas, with control
+    characters (which a workbook cannot hold) replaced by U+FFFD; numbers as numbers.
+
+    Works for normal and write-only openpyxl sheets.
+    """
+    from openpyxl.cell import Cell
+
+    cells: list[Any] = []
+    for value in values:
+        if isinstance(value, str):
+            cell = Cell(sheet, row=1, column=1, value=replace_control_characters(value))
+            cell.data_type = "s"  # openpyxl makes text starting with '=' a formula
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
+
+
+def write_csv(
+    stream: TextIO,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    raw: bool = False,
+) -> int:
+    """Write a header and rows as CSV (``\\n`` line ends); return the number of rows.
+
+    Cells go through :func:`spreadsheet_text` (``raw``: exactly as given).
+    """
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow([spreadsheet_text(name, raw=raw) for name in header])
     count = 0
     for row in rows:
-        writer.writerow([cell_text(value) for value in row])
+        writer.writerow([cell_text(spreadsheet_text(value, raw=raw)) for value in row])
         count += 1
     return count
 

@@ -269,3 +269,46 @@ def _is_common_character(character: str) -> bool:
     except UnicodeEncodeError:
         return False
     return len(big5) == 2 and 0xA440 <= int.from_bytes(big5, "big") <= 0xC67E
+
+
+# Control characters and terminal escape sequences ---------------------------------------------
+
+#: Terminal escape sequences (ECMA-48), each removed or replaced as a whole: CSI
+#: (``ESC [ ... m``, colours and cursor moves), OSC (``ESC ] ... BEL``, window titles and
+#: links) and the other string commands up to their terminator, their 8-bit forms, and the
+#: two-character escapes. A string command without its terminator counts as its first two
+#: characters only, so a stray ``ESC ]`` never swallows the text after it.
+_ESCAPE_SEQUENCE = (
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b[\]PX^_][^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[ -/]*[0-~]"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+    r"|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)"
+)
+#: C0 and C1 control characters other than tab and newline (the stored text has no other line
+#: breaks), and DEL.
+_CONTROL_CHARACTER = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+_CONTROLS = re.compile(f"{_ESCAPE_SEQUENCE}|{_CONTROL_CHARACTER}")
+_ANY_CONTROL = re.compile(_CONTROL_CHARACTER)
+
+#: What an export writes in place of a control character or an escape sequence.
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def replace_control_characters(text: str, replacement: str = REPLACEMENT_CHARACTER) -> str:
+    """``text`` with every terminal escape sequence and every C0/C1 control character except
+    tab and newline replaced by ``replacement`` (one per sequence).
+
+    What exports and listings show of a project stored before the importer removed these:
+    spreadsheets refuse such characters, and a terminal would run the sequences.
+    """
+    if _ANY_CONTROL.search(text) is None:
+        return text
+    return _CONTROLS.sub(replacement, text)
+
+
+def control_character_spans(text: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` spans :func:`replace_control_characters` replaces, in order."""
+    if _ANY_CONTROL.search(text) is None:
+        return []
+    return [match.span() for match in _CONTROLS.finditer(text)]
