@@ -45,13 +45,16 @@ class ReadResult:
 
     ``text`` is already normalised (str, ``\\n`` newlines, NFC, no BOM). ``turns`` is filled by
     readers of structured formats (subtitles, turn tables); for free text it is ``None`` and
-    the layout detector finds the turns.
+    the layout detector finds the turns. ``controls_removed`` counts the control characters and
+    terminal escape sequences taken out of the text (see
+    :func:`qualcode.importing.readers.read_file`).
     """
 
     text: str
     encoding: str
     source_format: str
     turns: list[Turn] | None = None
+    controls_removed: int = 0
 
 
 @dataclass(slots=True)

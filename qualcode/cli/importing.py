@@ -33,9 +33,14 @@ def describe_outcome(outcome: FileOutcome) -> str:
         return f"failed   {outcome.message}"
     if outcome.status == "skipped":
         return f"skipped  {outcome.path}: {outcome.message}"
-    return (
+    line = (
         f"{outcome.status:<8} {outcome.path}  case {outcome.case_name}, {outcome.segments} segments"
     )
+    if outcome.controls_removed:
+        line += (
+            f"; removed {outcome.controls_removed} control characters or terminal escape sequences"
+        )
+    return line
 
 
 def import_command(

@@ -71,6 +71,8 @@ class FileOutcome:
     case_name: str | None = None
     segments: int = 0
     message: str = ""
+    #: Control characters and terminal escape sequences removed from the text.
+    controls_removed: int = 0
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
@@ -120,6 +122,11 @@ def _table_kind(path: Path) -> str | None:
 
 def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
     """Read and segment one file without touching the project."""
+    return _prepare(path, options)[0]
+
+
+def _prepare(path: Path, options: ImportOptions) -> tuple[PreparedDocument, int]:
+    """:func:`prepare_document`, and how many control characters the reader removed."""
     from qualcode.importing.readers import read_file
     from qualcode.text.language import detect_language
     from qualcode.text.roles import assign_roles
@@ -138,7 +145,7 @@ def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
         if only_time_stamps(result.text):
             raise InputError(path, "contains only time stamps, no spoken text")
         raise InputError(path, "contains no text to segment (only headers or whitespace)")
-    return PreparedDocument(
+    document = PreparedDocument(
         name=path.name,
         source_path=str(path),
         text=result.text,
@@ -148,16 +155,18 @@ def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
         unit=options.unit,
         segments=segments,
     )
+    return document, result.controls_removed
 
 
-#: A prepared document, or why the file could not be prepared (the message of its InputError).
-Prepared = PreparedDocument | str
+#: A prepared document with the number of control characters removed from it, or why the
+#: file could not be prepared (the message of its InputError).
+Prepared = tuple[PreparedDocument, int] | str
 
 
 def _prepare_or_explain(path: Path, options: ImportOptions) -> Prepared:
-    """:func:`prepare_document`, with bad input turned into its message (picklable)."""
+    """:func:`_prepare`, with bad input turned into its message (picklable)."""
     try:
-        return prepare_document(path, options)
+        return _prepare(path, options)
     except InputError as error:
         return str(error)
 
@@ -183,7 +192,7 @@ def _store_prepared(
 ) -> FileOutcome:
     if isinstance(prepared, str):
         return FileOutcome(str(path), "failed", message=prepared)
-    document = prepared
+    document, controls_removed = prepared
     try:
         case_name = options.case_name or case_for_file(project.conn, path.name) or path.stem
         stored = store_document(
@@ -199,6 +208,7 @@ def _store_prepared(
         case_name=stored.case_name,
         segments=len(document.segments) if stored.status != "skipped" else 0,
         message=stored.message,
+        controls_removed=controls_removed,
     )
 
 

@@ -35,6 +35,7 @@ from typing import Protocol
 from qualcode.errors import InputError
 from qualcode.models import ReadResult
 from qualcode.text.decoding import normalise_text, raise_if_blank
+from qualcode.text.input_files import check_zip_inflation
 
 _WORD_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _COMPATIBILITY_NAMESPACE = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -100,9 +101,11 @@ class _Element(Protocol):
 def read_docx(path: Path, data: bytes) -> ReadResult:
     """Read a Word document's body text; ``turns`` is left ``None``, encoding is ``"docx"``.
 
-    Raises :class:`InputError` naming ``path`` for an empty file, a file that is not a
-    ``.docx`` package (an old ``.doc``, a password-protected document, a renamed or damaged
-    file) and a document without visible text.
+    Raises :class:`InputError` naming ``path`` for an empty file, a package that would inflate
+    beyond the limits of :func:`~qualcode.text.input_files.check_zip_inflation` (checked before
+    anything is unpacked), a file that is not a ``.docx`` package (an old ``.doc``, a
+    password-protected document, a renamed or damaged file) and a document without visible
+    text.
     """
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
@@ -116,6 +119,7 @@ def read_docx(path: Path, data: bytes) -> ReadResult:
             "is an old Word 97-2003 (.doc) or password-protected file, not a .docx; "
             "open it in Word and save it as .docx without a password",
         )
+    check_zip_inflation(path, data)
     try:
         document = Document(io.BytesIO(data))
     except zipfile.BadZipFile as error:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from qualcode.errors import InputError
 from qualcode.text.decoding import decode_bytes
+from qualcode.text.input_files import MAX_TEXT_FILE_BYTES, read_input_bytes
 
 #: Header names (compared case-insensitively, spaces trimmed) naming the case column of a
 #: case attribute table.
@@ -90,13 +91,12 @@ def iter_csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
 def read_csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     """The non-blank rows of the CSV file ``path`` (at least one), each with its first line.
 
-    Raises :class:`InputError` naming the file (and line) if it cannot be read or decoded, is
-    empty, is not readable CSV, or has separators only.
+    Raises :class:`InputError` naming the file (and line) if it cannot be read or decoded (a
+    FIFO, device or socket is refused unread, see
+    :func:`~qualcode.text.input_files.read_input_bytes`), is empty, is not readable CSV, or has
+    separators only.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror or error}") from error
+    data = read_input_bytes(path, max_bytes=MAX_TEXT_FILE_BYTES)
     text, _encoding = decode_bytes(data, path)
     if not text.strip():
         raise InputError(path, "is empty")
