@@ -15,6 +15,12 @@ into the text. Each turn's span covers the spoken text only, as for a labelled f
 transcript, so quotes are exactly what was said, while ``qualcode docs show`` still reads as
 a transcript, not as an anonymous run of lines. A text cell with line breaks keeps them.
 
+**A row with more cells than the header has columns** (a comma in the text that nobody put
+in quotes, ``00:03,Respondent,Well, we had grid workers``) keeps all its text: when the text
+column is the last column, the extra cells are the rest of the text and are joined back with
+the delimiter they were split at. When it is not, qualcode cannot tell which cells are text,
+and the row is refused with its line number; nothing is dropped silently.
+
 Rows whose text cell is empty are skipped. Times are ``h:mm:ss`` or ``mm:ss`` with optional
 fractions (``.750`` or ``,750``), or plain seconds (``75.5``). The role column's values are
 read with the same role words as speaker labels (``interviewer``, ``受访者``, ``Q``...); a
@@ -39,7 +45,7 @@ import yaml
 
 from qualcode.errors import InputError
 from qualcode.models import ReadResult, Role, Turn
-from qualcode.text.csv_tables import CsvSyntaxError, iter_csv_rows
+from qualcode.text.csv_tables import CsvSyntaxError, iter_csv_rows, sniff_delimiter
 from qualcode.text.decoding import decode_bytes, raise_if_blank
 from qualcode.text.labels import parse_clock_time, role_for_label
 from qualcode.text.roles import assign_roles
@@ -73,7 +79,7 @@ def read_turn_table(path: Path, data: bytes) -> ReadResult:
         raise InputError(path, "has no header row")
     header_line, header = first
     columns = _find_columns(path, header, header_line)
-    document, turns = _lay_out(path, rows, columns)
+    document, turns = _lay_out(path, _fitted(path, rows, columns, sniff_delimiter(text)), columns)
     return ReadResult(document, encoding, "csv", assign_roles(turns, document))
 
 
@@ -104,6 +110,27 @@ def _lay_out(
     if not turns:
         raise InputError(path, f"no row has text in column {columns.names[columns.text]!r}")
     return "\n".join(pieces), turns
+
+
+def _fitted(
+    path: Path, rows: Iterator[tuple[int, list[str]]], columns: _Columns, delimiter: str
+) -> Iterator[tuple[int, list[str]]]:
+    """Rows with at most one cell per header column: extra cells of a row whose text column is
+    the last one are joined back into the text; any other row with extra cells is refused."""
+    width = len(columns.names)
+    for line_number, row in rows:
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            if columns.text != width - 1:
+                raise InputError(
+                    path,
+                    f"has {len(row)} cells in a row but {width} columns in the header, and "
+                    f"the text column {columns.names[columns.text]!r} is not the last one, so "
+                    "the extra cells cannot be told apart: put text that contains "
+                    f"{delimiter!r} in double quotes",
+                    line=line_number,
+                )
+            row = [*row[: width - 1], delimiter.join(row[width - 1 :])]
+        yield line_number, row
 
 
 def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
