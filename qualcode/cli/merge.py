@@ -18,7 +18,8 @@ def merge_command(
     """Bring another coder's manual codings and memos in (same documents, by content).
 
     Both coders' names are kept, nothing is duplicated, and what cannot be placed is listed
-    as a conflict. Undo with 'qualcode undo'.
+    as a conflict, one line each; with any conflict the exit status is 1 (what could be
+    placed is merged). Undo with 'qualcode undo'.
 
     Example: qualcode merge ../wang/qualcode.db
     """
@@ -37,6 +38,8 @@ def merge_command(
         )
     for line in result.conflicts:
         message(f"Conflict: {line}")
+    if result.conflicts:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

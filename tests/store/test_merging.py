@@ -136,7 +136,8 @@ def test_merge_brings_codings_and_memos_in_once(db_path: Path, li: list[int], wa
 
 def test_cli_merge_reports_conflicts_one_line_each(cli: Cli, li: list[int], wang: Path) -> None:
     result = cli("merge", str(wang))
-    assert (result.exit_code, result.stdout) == (0, "")
+    # What could be placed is merged; the conflicts make the exit status 1, as documented.
+    assert (result.exit_code, result.stdout) == (1, "")
     lines = result.stderr.splitlines()
     assert lines[0] == (
         f"Merged {wang}: 2 codings added (0 already here), 2 memos added (0 already here)."
@@ -153,6 +154,7 @@ def test_cli_merge_reports_conflicts_one_line_each(cli: Cli, li: list[int], wang
         "1 memo not merged",
     ]
     second = cli("merge", str(wang))
+    assert second.exit_code == 1  # the same conflicts again
     assert second.stderr.splitlines()[0] == (
         f"Merged {wang}: 0 codings added (2 already here), 0 memos added (2 already here)."
     )
@@ -202,3 +204,16 @@ def test_merge_reports_a_code_retired_here(project: Project, tmp_path: Path) -> 
     assert [row["kind"] for row in project.conn.execute("SELECT kind FROM journal_entries")] == [
         "codebook-load", "codebook-load",
     ]  # fmt: skip
+
+
+def test_cli_merge_without_conflicts_exits_0(cli: Cli, li: list[int], tmp_path: Path) -> None:
+    path = tmp_path / "zhao" / "qualcode.db"
+    path.parent.mkdir()
+    with open_project(path, create=True) as other:
+        store_document(other, interview_document(), case_name="c")
+        load_into_project(other, write(tmp_path / "zhao.yml", CODEBOOK))
+        code_segment(other, segment_ids(other)[1], "grid.checkpoints", coder="zhao")
+    result = cli("merge", str(path))
+    assert (result.exit_code, result.stderr) == (
+        0, f"Merged {path}: 1 codings added (0 already here), 0 memos added (0 already here).\n",
+    )  # fmt: skip
