@@ -81,6 +81,7 @@ from qualcode.autocode.normalise import (
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.models import CodeRules, Match, Proximity
 from qualcode.models import RuleKind as RuleKind
+from qualcode.text.patterns import backtracking_problem
 
 #: What fires when a literal or pattern is found: (code_id, rule_kind, rule as written).
 Target = tuple[str, RuleKind, str]
@@ -508,6 +509,11 @@ class Matcher:
                     f"code {targets[0][0]}: pattern {pattern!r} is not a valid regular "
                     f"expression: {error}"
                 ) from error
+            # A codebook loaded before patterns were checked for catastrophic backtracking
+            # may still hold one: refuse the run rather than hang on one segment.
+            problem = backtracking_problem(pattern)
+            if problem is not None:
+                raise UsageError(f"code {targets[0][0]}: {problem}; load a corrected codebook")
             compiled = _CompiledPattern(regex, tuple(targets))
             self._patterns.append(compiled)
             if _GROUP_REFERENCE.search(pattern) or _GLOBAL_FLAGS.match(pattern):

@@ -58,6 +58,7 @@ from typing import Literal
 import yaml
 
 from qualcode.codebook.model import Code, Codebook
+from qualcode.codebook.safe_yaml import compose_yaml
 from qualcode.errors import InputError
 from qualcode.models import CodeRules
 
@@ -143,7 +144,7 @@ def is_quanteda_yaml(text: str) -> bool:
     of mappings, so it never qualifies; text that is not YAML does not either.
     """
     try:
-        root = yaml.compose(_normalised_breaks(text), Loader=yaml.SafeLoader)
+        root = compose_yaml(_normalised_breaks(text))
     except yaml.YAMLError:
         return False
     if not isinstance(root, yaml.MappingNode) or not root.value:
@@ -298,7 +299,7 @@ def parse_wordstat_cat(text: str, path: str | Path = "<dictionary>") -> Codebook
 def parse_quanteda_yaml(text: str, path: str | Path = "<dictionary>") -> Codebook:
     """Read a quanteda-style YAML dictionary (see the module docstring), hierarchy kept."""
     try:
-        root = yaml.compose(_normalised_breaks(text), Loader=yaml.SafeLoader)
+        root = compose_yaml(_normalised_breaks(text))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         raise InputError(

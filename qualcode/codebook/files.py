@@ -96,9 +96,12 @@ from typing import Any, Literal, NamedTuple
 import yaml
 
 from qualcode.codebook.model import LANGUAGES, Code, Codebook, Language, did_you_mean
+from qualcode.codebook.safe_yaml import RefusedYaml, compose_yaml
 from qualcode.errors import InputError
 from qualcode.models import NEAR_WITHIN, SCOPES, CodeRules, Proximity, ProximityKind, Scope
 from qualcode.text.decoding import decode_bytes
+from qualcode.text.input_files import MAX_TEXT_FILE_BYTES, read_input_bytes
+from qualcode.text.patterns import backtracking_problem
 
 CodebookFormat = Literal["qualcode", "dic", "cat", "quanteda"]
 #: What ``codebook load --format`` accepts: qualcode's own YAML/CSV and three dictionary kinds.
@@ -219,10 +222,7 @@ def load_codebook(path: str | Path, codebook_format: CodebookFormat | None = Non
 
     path = Path(path)
     suffix = path.suffix.lower()
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror or error}") from error
+    data = read_input_bytes(path, max_bytes=MAX_TEXT_FILE_BYTES)
     text, _encoding = decode_bytes(data, path)
     chosen = codebook_format or _format_of(path, suffix, text)
     if chosen == "qualcode":
@@ -569,6 +569,10 @@ def _check_pattern(entry: _Entry, report: _Reporter) -> None:
         return
     if compiled.match("") is not None:
         report(entry.line, f"pattern '{entry.text}' matches empty text")
+        return
+    problem = backtracking_problem(entry.text)
+    if problem is not None:
+        report(entry.line, problem)
 
 
 def _check_repeats(kind: str, entries: list[_Entry], report: _Reporter) -> None:
@@ -585,7 +589,12 @@ def _check_repeats(kind: str, entries: list[_Entry], report: _Reporter) -> None:
 
 def _compose_yaml(text: str, path: str | Path) -> yaml.Node:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose_yaml(text)
+    except RefusedYaml as error:
+        mark = error.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = CodebookProblem(line, None, error.problem or "not allowed in a codebook")
+        raise CodebookError(path, [problem]) from error
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -737,5 +737,5 @@ def test_codebook_error_is_an_input_error_with_every_problem(tmp_path: Path) -> 
 def test_unknown_file_type_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"book\.txt: unknown codebook format '\.txt'"):
         load_codebook(write(tmp_path, "codes: []", "book.txt"))
-    with pytest.raises(InputError, match=r"missing\.yml: cannot read"):
+    with pytest.raises(InputError, match=r"missing\.yml: cannot be read: No such file"):
         load_codebook(tmp_path / "missing.yml")

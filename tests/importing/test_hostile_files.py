@@ -154,21 +154,21 @@ def run(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-@pytest.fixture
-def fifo(tmp_path: Path) -> Path:
-    path = tmp_path / "pipe.txt"
-    os.mkfifo(path)
-    return path
-
-
 @pytest.mark.parametrize(
-    "command",
-    [("import",), ("cases", "import"), ("codings", "import")],
-    ids=["import", "cases-import", "codings-import"],
+    ("command", "name"),
+    [
+        (("import",), "pipe.txt"),
+        (("cases", "import"), "pipe.csv"),
+        (("codings", "import"), "pipe.csv"),
+        (("codebook", "load"), "pipe.yml"),
+    ],
+    ids=["import", "cases-import", "codings-import", "codebook-load"],
 )
 def test_a_fifo_named_on_the_command_line_is_refused_at_once(
-    command: tuple[str, ...], fifo: Path, tmp_path: Path
+    command: tuple[str, ...], name: str, tmp_path: Path
 ) -> None:
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
     assert run("init", cwd=tmp_path).returncode == 0
     result = run(*command, str(fifo), cwd=tmp_path)
     assert result.returncode == 1
