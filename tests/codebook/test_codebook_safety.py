@@ -89,8 +89,10 @@ def test_the_cli_refuses_a_cyclic_codebook_in_one_line(cli: Cli, tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    "pattern", [r"(a+)+$", r"(x*)*y", r"(\w+\s?)+$", r"(?:a{1,3})+$", r"(ab|a.)+$"]
-)
+    "pattern",
+    [r"(a+)+$", r"(x*)*y", r"(\w+\s?)+$", r"(?:a{1,3})+$", r"(ab|a.)+$", r"(a|aa)+$", r"(aa?)+$",
+     r"(a+a+)+$"],
+)  # fmt: skip
 def test_catastrophic_patterns_are_found(pattern: str) -> None:
     assert backtracking_risk(pattern) is not None
 
@@ -98,7 +100,8 @@ def test_catastrophic_patterns_are_found(pattern: str) -> None:
 @pytest.mark.parametrize(
     "pattern",
     [r"网格员\d+名", r"(?:网格|社区)+", r"\d+\d+", r"(?:x{1,3}){1,3}", r"[ab]+c", r"(?:\d{4}-)+",
-     r"(\w|\d)+", r"(?:ab|ac)+", r"grid\s+workers?"],
+     r"(\w|\d)+", r"(?:ab|ac)+", r"grid\s+workers?", r"(ab?)+", r"((a+)b)+", r"(x\d+y)+",
+     r"(?:第\d+条)+", r"(\w+\s)+"],
 )  # fmt: skip
 def test_ordinary_patterns_pass(pattern: str) -> None:
     assert backtracking_risk(pattern) is None
