@@ -16,7 +16,15 @@ Decisions, so that a researcher can predict every number:
   column counts codings of the theme and of every code below it. ``level="code"``: every code
   below the themes, in codebook order, each column again including its own sub-codes (so a
   parent's column contains its children's codings); ``depth=N`` keeps the codes at depth N
-  only (1 = the codes directly under the themes), so that no column contains another.
+  (1 = the codes directly under the themes), so that no column contains another.
+  A code-level matrix is complete: every coding counts in some column, so a row's total is
+  the same at every level and depth. A code shallower than the chosen depth that has no
+  sub-codes (a theme without sub-codes, such as the demo's smart governance) is a column of
+  its own; where codings sit on a code that has sub-codes but is shallower than the columns
+  (a coding of the theme ``grid`` itself), a column ``grid (itself)`` labelled "(theme
+  itself)" (or "(code itself)") holds them. That column exists when any current coding, by
+  anyone, sits there, so matrices of different coders have the same columns. Codings of a
+  retired code count where its nearest current ancestor's own codings count.
   ``filters.codes`` keeps only the columns that the selected codes fall in.
 - **Empty rows and columns are kept** (all zeros), so that absence is visible.
 - **Measures** (a cell is one row x one column):
@@ -40,8 +48,9 @@ Decisions, so that a researcher can predict every number:
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import add, floordiv, mul
@@ -56,6 +65,7 @@ from qualcode.analysis.query import (
     case_names,
     cell_quotes,
     characters_per_case,
+    coded_code_ids,
     coding_chunks,
     coverage_spans,
     document_cases,
@@ -63,6 +73,7 @@ from qualcode.analysis.query import (
     largest_segment_id,
     segment_arrays,
     segments_per_case,
+    unknown_grouping,
 )
 from qualcode.codebook.model import Code, Language
 from qualcode.errors import UsageError
@@ -77,6 +88,8 @@ Level = Literal["theme", "code"]
 LEVELS: tuple[Level, ...] = ("theme", "code")
 #: Row label of the cases that do not have the ``by`` attribute.
 MISSING_LABEL = "(none)"
+#: Added to a code id for the column of the codings on that code itself (not its sub-codes).
+ITSELF_SUFFIX = " (itself)"
 
 Number = int | float
 
@@ -268,8 +281,7 @@ def _rows(
         return [names[case_id] for case_id in ordered], [[case_id] for case_id in ordered], names
     known = attribute_names(conn)
     if options.by not in known:
-        listing = ", ".join(["case", *known])
-        raise UsageError(f"unknown case attribute '{options.by}' for --by: use one of {listing}")
+        raise unknown_grouping(options.by, ["case", *known])
     values = case_attribute_values(conn)
     groups: dict[Any, list[int]] = defaultdict(list)
     missing: list[int] = []
@@ -288,40 +300,121 @@ def _rows(
     return labels, members, names
 
 
+@dataclass(frozen=True)
+class Column:
+    """One matrix (or co-occurrence) column: a code with everything below it, or with
+    ``itself`` only the codings on the code itself (its sub-codes have columns of their own)."""
+
+    code: Code
+    itself: bool = False
+
+    @property
+    def column_id(self) -> str:
+        """The code id, or for an "itself" column the code id and :data:`ITSELF_SUFFIX`."""
+        return self.code.code_id + ITSELF_SUFFIX if self.itself else self.code.code_id
+
+    @property
+    def depth(self) -> int:
+        return self.code.depth
+
+    def label(self, language: Language) -> str:
+        """The code's name; an "itself" column adds "(theme itself)" or "(code itself)"."""
+        name = self.code.display_name(language)
+        if not self.itself:
+            return name
+        return f"{name} ({'theme' if self.code.is_theme else 'code'} itself)"
+
+
+def _nearest_current(code_id: str, current: set[str]) -> str | None:
+    """``code_id`` if it is a current code, else its nearest current ancestor (or None)."""
+    parts = code_id.split(".")
+    for length in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:length])
+        if candidate in current:
+            return candidate
+    return None
+
+
 def select_columns(
     project: Project, level: Level, depth: int | None, codes: tuple[str, ...] = ()
-) -> tuple[list[Code], list[tuple[str, int]]]:
-    """The column codes for ``level``/``depth`` (see the module docstring), in codebook order,
+) -> tuple[list[Column], list[tuple[str, int]]]:
+    """The columns for ``level``/``depth`` (see the module docstring), in codebook order,
     and the ``(code_id, column)`` pairs that map every code (retired ones too) to the columns
     it counts in. ``codes`` (a filter) keeps the columns the selected codes fall in.
     """
     codebook = current_codebook(project)
     conn = project.conn
+    parents = {code.parent_id for code in codebook if code.parent_id is not None}
     if level == "theme" or depth == 0:
-        columns = codebook.themes()
-    elif depth is None:
-        columns = [code for code in codebook if not code.is_theme]
+        columns = [Column(code) for code in codebook.themes()]
     else:
-        columns = [code for code in codebook if code.depth == depth]
-    if codes:
-        selected = set(expand_codes(conn, codes))
+        # A column per code at the depth (every code below the themes without a depth), and
+        # per shallower code without sub-codes: together they hold every coding but those on
+        # shallower codes with sub-codes, which go to "itself" columns below.
         columns = [
-            code
-            for code in columns
-            if any(
-                chosen == code.code_id or chosen.startswith(code.code_id + ".")
-                or code.code_id.startswith(chosen + ".")
-                for chosen in selected
-            )
-        ]  # fmt: skip
+            Column(code)
+            for code in codebook
+            if (code.depth == depth if depth is not None else not code.is_theme)
+            or (code.code_id not in parents and code.depth < (depth or 1))
+        ]
     all_codes = all_code_ids(conn)
     pairs = [
         (code_id, index)
         for index, column in enumerate(columns)
         for code_id in all_codes
-        if code_id == column.code_id or code_id.startswith(column.code_id + ".")
+        if code_id == column.code.code_id or code_id.startswith(column.code.code_id + ".")
     ]
+    if level == "code" and depth != 0:
+        columns, pairs = _with_itself_columns(conn, codebook.codes, columns, pairs)
+    if codes:
+        selected = set(expand_codes(conn, codes))
+        kept = [
+            index
+            for index, column in enumerate(columns)
+            if any(
+                chosen == column.code.code_id
+                or column.code.code_id.startswith(chosen + ".")
+                or (not column.itself and chosen.startswith(column.code.code_id + "."))
+                for chosen in selected
+            )
+        ]
+        renumber = {old: new for new, old in enumerate(kept)}
+        columns = [columns[index] for index in kept]
+        pairs = [(code_id, renumber[index]) for code_id, index in pairs if index in renumber]
     return columns, pairs
+
+
+def _with_itself_columns(
+    conn: sqlite3.Connection,
+    codebook_codes: Sequence[Code],
+    columns: list[Column],
+    pairs: list[tuple[str, int]],
+) -> tuple[list[Column], list[tuple[str, int]]]:
+    """Add an "itself" column for every code whose own codings (or a retired sub-code's) no
+    column holds yet, in codebook order, and renumber the pairs to match."""
+    covered = {code_id for code_id, _ in pairs}
+    by_id = {code.code_id: code for code in codebook_codes}
+    owners: dict[str, list[str]] = defaultdict(list)
+    for code_id in coded_code_ids(conn) - covered:
+        owner = _nearest_current(code_id, set(by_id))
+        if owner is not None:  # a retired theme's codings count in no column, at any level
+            owners[owner].append(code_id)
+    if not owners:
+        return columns, pairs
+    position = {code_id: index for index, code_id in enumerate(by_id)}
+    # (codebook position, itself first, old index or -1, column), sorted: an "itself" column
+    # comes just before the sub-codes of its code.
+    merged = sorted(
+        [(position[column.code.code_id], 1, index, column) for index, column in enumerate(columns)]
+        + [(position[owner], 0, -1, Column(by_id[owner], itself=True)) for owner in owners],
+        key=lambda entry: (entry[0], entry[1], entry[2]),
+    )
+    renumber = {old: new for new, (_, _, old, _) in enumerate(merged) if old >= 0}
+    new_pairs = [(code_id, renumber[index]) for code_id, index in pairs]
+    for new, (_, _, old, column) in enumerate(merged):
+        if old < 0:
+            new_pairs += [(code_id, new) for code_id in sorted(owners[column.code.code_id])]
+    return [column for _, _, _, column in merged], new_pairs
 
 
 # --------------------------------------------------------------------------------------------
@@ -339,13 +432,25 @@ class _Tally:
     characters: int = 0
 
 
-def _layers(columns: list[Code], pairs: list[tuple[str, int]]) -> list[dict[str, int]]:
-    """``code_id -> column`` maps, one per depth of the columns: within one depth no column
-    contains another, so each code counts in at most one column per layer."""
-    by_depth: dict[int, dict[str, int]] = defaultdict(dict)
+def _layers(columns: list[Column], pairs: list[tuple[str, int]]) -> list[dict[str, int]]:
+    """``code_id -> column`` maps in which each code counts in at most one column: columns
+    are packed, shallowest first, into the first layer where none of their codes is mapped
+    yet (columns of one depth never share a code, and "itself" columns share none with
+    anything), so most matrices need one layer, a nested code-level one one per depth."""
+    codes_of: dict[int, list[str]] = defaultdict(list)
     for code_id, column in pairs:
-        by_depth[columns[column].depth][code_id] = column
-    return [by_depth[depth] for depth in sorted(by_depth)]
+        codes_of[column].append(code_id)
+    layers: list[dict[str, int]] = []
+    for column in sorted(codes_of, key=lambda index: (columns[index].depth, index)):
+        mine = codes_of[column]
+        for layer in layers:
+            if not any(code_id in layer for code_id in mine):
+                break
+        else:
+            layer = {}
+            layers.append(layer)
+        layer.update(dict.fromkeys(mine, column))
+    return layers
 
 
 def _tallies(
@@ -617,8 +722,8 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
         depth=options.depth,
         row_labels=labels,
         row_cases=[[names[case_id] for case_id in cases] for cases in members],
-        column_ids=[code.code_id for code in columns],
-        column_labels=[code.display_name(options.language) for code in columns],
+        column_ids=[column.column_id for column in columns],
+        column_labels=[column.label(options.language) for column in columns],
         cells=cells,
         row_totals=row_totals,
         column_totals=column_totals,

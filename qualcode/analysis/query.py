@@ -37,7 +37,6 @@ just wrote, where an imported coding goes) live beside the writer in :mod:`qualc
 
 from __future__ import annotations
 
-import difflib
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -46,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 from qualcode.errors import NotFoundError, UsageError
+from qualcode.store.names import closest, not_found, require_name
 
 Origin = Literal["manual", "auto", "all"]
 ORIGINS: tuple[Origin, ...] = ("manual", "auto", "all")
@@ -71,11 +71,6 @@ class CodingFilter:
             raise UsageError(f"unknown origin {self.origin!r}: use manual, auto or all")
 
 
-def _hint(value: str, known: Sequence[str], listing: str) -> str:
-    close = difflib.get_close_matches(value, list(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else f" (see '{listing}')"
-
-
 def expand_codes(conn: sqlite3.Connection, codes: Iterable[str]) -> list[str]:
     """The given code ids and every code below them (retired ones included: their codings stay).
 
@@ -86,9 +81,8 @@ def expand_codes(conn: sqlite3.Connection, codes: Iterable[str]) -> list[str]:
     expanded: dict[str, None] = {}
     for code_id in codes:
         if code_id not in known:
-            raise NotFoundError(
-                f"no code '{code_id}' in the project's codebook"
-                + _hint(code_id, active, "qualcode codebook show")
+            raise not_found(
+                "code", code_id, active, "qualcode codebook show", " in the project's codebook"
             )
         pattern = code_id.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + ".%"
         expanded[code_id] = None
@@ -104,13 +98,10 @@ def case_ids(conn: sqlite3.Connection, names: Iterable[str]) -> list[int]:
     """Ids of the named cases; :class:`NotFoundError` for a name the project does not have."""
     ids = []
     for name in names:
-        row = conn.execute("SELECT case_id FROM cases WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            known = [str(row[0]) for row in conn.execute("SELECT name FROM cases")]
-            raise NotFoundError(
-                f"no case named {name!r}" + _hint(name, known, "qualcode cases list")
-            )
-        ids.append(int(row[0]))
+        require_name(conn, "case", name)
+        ids.append(
+            int(conn.execute("SELECT case_id FROM cases WHERE name = ?", (name,)).fetchone()[0])
+        )
     return ids
 
 
@@ -148,6 +139,7 @@ def _codings_where(
         clauses.append(f"{case_column} IN ({', '.join('?' * len(ids))})")
         parameters += ids
     if filters.coder is not None:
+        require_name(conn, "coder", filters.coder)
         clauses.append(f"{alias}coder = ?")
         parameters.append(filters.coder)
     if filters.origin != "all":
@@ -172,6 +164,18 @@ def filtered_codings_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tup
         f"WHERE {where}"
     )
     return sql, parameters
+
+
+def unknown_grouping(by: str, known: Sequence[str]) -> NotFoundError:
+    """The error for a ``--by`` that is neither a fixed grouping nor a case attribute: the
+    closest names, then every name that would do (exit status 1, like every unknown name)."""
+    close = closest(by, known)
+    hint = ("; did you mean " + " or ".join(f"'{name}'" for name in close) + "?") if close else ""
+    return NotFoundError(
+        f"unknown case attribute '{by}' for --by{hint} Use one of {', '.join(known)}"
+        if close
+        else f"unknown case attribute '{by}' for --by: use one of {', '.join(known)}"
+    )
 
 
 def attribute_names(conn: sqlite3.Connection) -> list[str]:
@@ -292,6 +296,21 @@ def attribute_values(conn: sqlite3.Connection, name: str) -> set[Any]:
 def all_code_ids(conn: sqlite3.Connection) -> list[str]:
     """Every code id the project has ever had (retired ones too: their codings stay)."""
     return [str(row[0]) for row in conn.execute("SELECT code_id FROM codes")]
+
+
+def coded_code_ids(conn: sqlite3.Connection) -> set[str]:
+    """Ids of the codes (retired ones too) that have at least one current coding, by anyone.
+
+    Decides which "(theme itself)" columns a code-level matrix has, independently of any
+    coder or origin filter, so that matrices of two coders have the same columns.
+    """
+    return {
+        str(row[0])
+        for row in conn.execute(
+            "SELECT k.code_id FROM codes k WHERE EXISTS (SELECT 1 FROM codings c "
+            "WHERE c.code_id = k.code_id AND c.superseded_by_run IS NULL)"
+        )
+    }
 
 
 def code_names(conn: sqlite3.Connection, language: Literal["zh", "en"]) -> dict[str, str]:
@@ -720,17 +739,22 @@ class SampleSegment(TypedDict):
 SAMPLE_FIELDS = ("segment_id", "document", "case_name", "ordinal", "speaker", "role", "text")
 
 
-def sample_population(conn: sqlite3.Connection, coded_by: str | None) -> list[SampleSegment]:
-    """The segments a sample is drawn from, in segment order: every segment, or with
-    ``coded_by`` those with at least one current coding by that coder."""
-    sql = "SELECT " + ", ".join(SAMPLE_FIELDS) + " FROM segments_view"
+def sample_population(
+    conn: sqlite3.Connection, coded_by: str | None, *, all_speakers: bool = False
+) -> list[SampleSegment]:
+    """The segments a sample is drawn from, in segment order: respondent turns (every segment
+    not marked ``interviewer``; with ``all_speakers`` every segment), and with ``coded_by``
+    only those with at least one current coding by that coder."""
+    clauses = [] if all_speakers else ["role IS NOT 'interviewer'"]
     parameters: list[Any] = []
     if coded_by is not None:
-        sql += (
-            " WHERE segment_id IN (SELECT segment_id FROM codings WHERE coder = ? "
+        clauses.append(
+            "segment_id IN (SELECT segment_id FROM codings WHERE coder = ? "
             "AND superseded_by_run IS NULL)"
         )
         parameters.append(coded_by)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = "SELECT " + ", ".join(SAMPLE_FIELDS) + " FROM segments_view" + where
     return [
         SampleSegment(
             segment_id=row[0],

@@ -16,7 +16,7 @@ import pytest
 from qualcode.analysis.matrix import MISSING_LABEL, MatrixOptions, build_matrix
 from qualcode.analysis.query import CodingFilter
 from qualcode.autocode.runs import AutocodeOptions, run_autocode
-from qualcode.errors import NotFoundError, UsageError
+from qualcode.errors import NotFoundError
 from qualcode.models import Segment
 from qualcode.store.cases import AttributeValue, set_case_attributes
 from qualcode.store.codebooks import load_into_project
@@ -187,7 +187,7 @@ def test_by_attribute_groups_cases(project: Project, study: dict[str, list[int]]
     assert by_type.cells == [[1, 1, 1], [2, 2, 0], [0, 0, 0]]
     by_size = build_matrix(project, MatrixOptions(by="households"))
     assert by_size.row_labels == ["900", "3200", "5100"]  # numbers sort as numbers
-    with pytest.raises(UsageError, match="unknown case attribute 'distrct'"):
+    with pytest.raises(NotFoundError, match="unknown case attribute 'distrct'"):
         build_matrix(project, MatrixOptions(by="distrct"))
 
 
@@ -200,7 +200,15 @@ def test_code_level_and_depth(project: Project, study: dict[str, list[int]]) -> 
     # grid.checkpoints includes its sub-code night: segments 1 and 3 of 柴机.
     assert codes.cells[0] == [2, 1, 1, 2, 0]
     depth = build_matrix(project, MatrixOptions(level="code", depth=2))
-    assert depth.column_ids == ["grid.checkpoints.night"]
+    # Depth 2 is complete: the codings on grid.checkpoints itself (the keyword 卡口) have a
+    # column, and the codes without sub-codes above depth 2 are columns of their own.
+    assert depth.column_ids == [
+        "grid.checkpoints (itself)", "grid.checkpoints.night", "grid.workers",
+        "opinion.rumours", "shortfalls.staff",
+    ]  # fmt: skip
+    assert depth.column_labels[0] == "卡口 (code itself)"
+    themes = build_matrix(project, MatrixOptions())
+    assert depth.row_totals == codes.row_totals == themes.row_totals
 
 
 def test_measures(project: Project, study: dict[str, list[int]]) -> None:
@@ -279,10 +287,10 @@ def test_cli_matrix_table_and_errors(
         "total,3,3,1,6\n"
     )
     bad_by = cli("matrix", "--by", "distrct")
-    assert bad_by.exit_code == 2
+    assert bad_by.exit_code == 1
     assert bad_by.stderr == (
-        "Error: unknown case attribute 'distrct' for --by: use one of case, district, "
-        "community_type, households\n"
+        "Error: unknown case attribute 'distrct' for --by; did you mean 'district'? Use one of "
+        "case, district, community_type, households\n"
     )
     bad_code = cli("matrix", "--codes", "grid.nope")
     assert bad_code.exit_code == 1
