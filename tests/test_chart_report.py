@@ -219,3 +219,27 @@ def test_chart_and_report_take_codes_like_matrix(cli: Cli, study: Project, tmp_p
     heat = tmp_path / "heat.png"
     result = cli("chart", "matrix", "--code", "grid", "--code", "opinion", "-o", str(heat))
     assert result.exit_code == 0, result.stderr
+
+
+def test_heatmap_without_a_cjk_font_has_english_labels_and_no_glyph_warnings(
+    study: Project, tmp_path: Path
+) -> None:
+    """Issue 13 item 10: with no Chinese font the codes are labelled in English where the
+    codebook has English names, and matplotlib's per-glyph warnings are not passed on."""
+    from qualcode.exporting.chart import write_heatmap
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = write_heatmap(
+            study, MatrixOptions(level="code"), tmp_path / "heat.svg", cjk_font=None
+        )
+    assert result.cjk_font is None and result.english_labels
+    assert not [warning for warning in caught if "missing from" in str(warning.message)]
+    svg = (tmp_path / "heat.svg").read_text("utf-8")
+    # SVG keeps the label text: English names, and the Chinese name where there is no English.
+    assert "Checkpoints" in svg and "Public opinion" not in svg
+    assert result.rows == 3
+    with_font = write_heatmap(
+        study, MatrixOptions(), tmp_path / "heat2.svg", cjk_font=find_cjk_font()
+    )
+    assert not with_font.english_labels

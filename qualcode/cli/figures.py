@@ -111,18 +111,18 @@ def chart_matrix_command(
 
     Example: qualcode chart matrix --by district --measure percent -o heatmap.png
     """
-    from qualcode.analysis.matrix import build_matrix
-    from qualcode.exporting.chart import render_heatmap
+    from qualcode.exporting.chart import write_heatmap
 
     options = matrix_options(by, level, depth, measure, coder, origin, codes, case, language)
     with open_cli_project(ctx) as project:
-        matrix = build_matrix(project, options)
-    result = render_heatmap(matrix, output)
+        result = write_heatmap(project, options, output)
     if result.cjk_font is None:
+        english = "code names in English where the codebook has them; " * result.english_labels
         message(
-            "Warning: no CJK font found (install fonts-noto-cjk); Chinese labels may show as boxes."
+            "Warning: no CJK font found (install fonts-noto-cjk): "
+            f"{english}Chinese labels may show as boxes."
         )
-    message(f"Wrote {result.path} ({len(matrix.row_labels)} x {len(matrix.column_ids)}).")
+    message(f"Wrote {result.path} ({result.rows} x {result.columns}).")
 
 
 def report_command(
