@@ -53,7 +53,7 @@ ORIGINS: tuple[Origin, ...] = ("manual", "auto", "all")
 #: Columns of the relation :func:`filtered_codings_sql` selects.
 FILTERED_COLUMNS = (
     "coding_id", "segment_id", "document_id", "case_id", "code_id", "coder", "origin",
-    "start_char", "end_char", "role", "run_id", "rule", "created_at",
+    "start_char", "end_char", "role", "run_id", "rule", "created_at", "memo",
 )  # fmt: skip
 
 
@@ -158,7 +158,7 @@ def filtered_codings_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tup
     where, parameters = _codings_where(conn, filters, "c.", "d.case_id")
     sql = (
         "SELECT c.coding_id, c.segment_id, s.document_id, d.case_id, c.code_id, c.coder, "
-        "c.origin, c.start_char, c.end_char, s.role, c.run_id, c.rule, c.created_at "
+        "c.origin, c.start_char, c.end_char, s.role, c.run_id, c.rule, c.created_at, c.memo "
         "FROM codings c NOT INDEXED CROSS JOIN segments s ON s.segment_id = c.segment_id "
         "CROSS JOIN documents d ON d.document_id = s.document_id "
         f"WHERE {where}"
@@ -520,7 +520,7 @@ def cell_quotes(
 QUOTE_SOURCE_COLUMNS = (
     "coding_id", "segment_id", "document", "case_id", "speaker", "role", "start_time",
     "end_time", "code_id", "coder", "origin", "run_id", "rule", "start_char", "end_char",
-    "quote", "segment_text", "created_at",
+    "quote", "segment_text", "memo", "created_at",
 )  # fmt: skip
 
 
@@ -539,7 +539,7 @@ def quote_sources(conn: sqlite3.Connection, filters: CodingFilter) -> Iterator[S
         "s.start_time, s.end_time, fc.code_id, fc.coder, fc.origin, fc.run_id, fc.rule, "
         "fc.start_char, fc.end_char, "
         "substr(s.text, fc.start_char - s.start_char + 1, fc.end_char - fc.start_char), "
-        "s.text, fc.created_at "
+        "s.text, fc.memo, fc.created_at "
         "FROM fc JOIN segments s ON s.segment_id = fc.segment_id "
         "JOIN documents d ON d.document_id = fc.document_id "
         "ORDER BY fc.segment_id, fc.start_char, fc.code_id, fc.coding_id",
@@ -802,3 +802,62 @@ def project_summary(conn: sqlite3.Connection) -> ProjectSummary:
         )
     ]
     return ProjectSummary(int(documents), int(cases), int(segments), int(respondent), codings)
+
+
+# --------------------------------------------------------------------------------------------
+# Memos
+
+
+class MemoListing(TypedDict):
+    """A memo and what it is attached to (``qualcode memos``).
+
+    ``target_kind`` is ``segment``, ``code`` or ``document`` for memos written with ``qualcode
+    memo`` (``memo_id`` is theirs), or ``coding`` for a memo written with a coding (``code
+    ... --memo``, an imported codings table's memo column); then ``target`` is the coding id and
+    ``memo_id`` is ``None``.
+    """
+
+    memo_id: int | None
+    target_kind: str
+    target: str
+    attached_to: str
+    coder: str
+    text: str
+    created_at: str
+
+
+def memo_listing(conn: sqlite3.Connection) -> list[MemoListing]:
+    """Every memo: those on segments, codes and documents (by memo id), then the memos of
+    current codings (by coding id), each with a readable description of what it is on."""
+    rows = conn.execute(
+        "SELECT * FROM (SELECT m.memo_id AS memo_id, m.target_kind AS kind, m.target AS target, "
+        "CASE m.target_kind "
+        "WHEN 'segment' THEN 'segment ' || m.target || coalesce(' (' || v.document || ', ' "
+        "|| v.case_name || ')', '') "
+        "WHEN 'code' THEN 'code ' || m.target "
+        "|| coalesce(' ' || coalesce(k.name_zh, k.name_en), '') "
+        "ELSE 'document ' || m.target END, m.coder, m.text, m.created_at FROM memos m "
+        "LEFT JOIN segments_view v ON m.target_kind = 'segment' "
+        "AND v.segment_id = CAST(m.target AS INTEGER) "
+        "LEFT JOIN codes k ON m.target_kind = 'code' AND k.code_id = m.target "
+        "UNION ALL "
+        "SELECT NULL, 'coding', CAST(c.coding_id AS TEXT), 'coding ' || c.coding_id || ': ' "
+        "|| c.code_id || ' on segment ' || c.segment_id || ' (' || d.name || ', ' || k.name "
+        "|| ')', c.coder, c.memo, c.created_at FROM codings c "
+        "JOIN segments s ON s.segment_id = c.segment_id "
+        "JOIN documents d ON d.document_id = s.document_id JOIN cases k ON k.case_id = d.case_id "
+        "WHERE c.memo IS NOT NULL AND c.memo <> '' AND c.superseded_by_run IS NULL "
+        ") ORDER BY kind = 'coding', memo_id, CAST(target AS INTEGER)"
+    )
+    return [
+        MemoListing(
+            memo_id=row[0],
+            target_kind=row[1],
+            target=str(row[2]),
+            attached_to=row[3],
+            coder=row[4],
+            text=row[5],
+            created_at=row[6],
+        )
+        for row in rows
+    ]

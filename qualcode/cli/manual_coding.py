@@ -109,14 +109,15 @@ def memos_command(
     ctx: typer.Context,
     output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
-    """List memos.
+    """List memos: those on segments, codes and documents, then the memos written with codings
+    (code ... --memo, or a codings table's memo column), each with what it is attached to.
 
     Example: qualcode memos --format csv
     """
-    from qualcode.store.codings import list_memos
+    from qualcode.analysis.query import memo_listing
 
     with open_cli_project(ctx) as project:
-        emit_rows(list_memos(project), output_format, title="Memos")
+        emit_rows(memo_listing(project.conn), output_format, title="Memos")
 
 
 def register(app: typer.Typer) -> None:

@@ -23,7 +23,7 @@ FIELDS = [
     "speaker", "role", "start_time", "end_time", "code", "code_name", "theme",
     "level_1", "level_2", "level_3",
     "coder", "origin", "run_id", "rule", "start_char", "end_char", "quote", "segment_text",
-    "created_at",
+    "memo", "created_at",
 ]  # fmt: skip
 
 
