@@ -27,17 +27,21 @@ Decisions, so that a researcher can predict every number:
   retired code count where its nearest current ancestor's own codings count.
   ``filters.codes`` keeps only the columns that the selected codes fall in.
 - **Empty rows and columns are kept** (all zeros), so that absence is visible.
+- **Population.** Every measure counts respondent turns only (every segment not marked
+  ``interviewer``): a question is not evidence. ``all_speakers=True`` counts every turn. The
+  same population is the numerator's and the denominator's, so ``segments``, ``percent``,
+  ``coverage`` and ``respondents`` agree on what they count. :data:`BASES` says each
+  measure's numerator and denominator; the JSON output carries both.
 - **Measures** (a cell is one row x one column):
 
   ``segments`` (default) distinct segments with at least one coding in the column;
   ``count`` codings; ``presence`` 1 if the cell has any coded segment, else 0;
-  ``percent`` coded respondent segments as a percentage of the row's respondent segments
-  (every segment not marked ``interviewer`` is a respondent segment; numerator and
-  denominator both leave interviewer turns out, so the value is at most 100);
+  ``percent`` coded segments as a percentage of the row's segments (so at most 100);
   ``coverage`` coded characters (overlapping spans counted once) as a percentage of the
-  characters of the row's documents; ``respondents`` distinct documents (one interview is
-  one respondent) with a coded segment. ``percent`` and ``coverage`` are rounded to one
-  decimal; the others are integers.
+  characters of the row's segments (headers and text between turns are in no segment and in
+  no base); ``respondents`` distinct documents (one interview is one respondent) with a
+  coded segment. ``percent`` and ``coverage`` are rounded to one decimal; the others are
+  integers.
 - **Totals.** A row total is the measure over the union of the row's columns (a segment coded
   under two themes counts once, so a row total can be less than the sum of its cells). A
   column total is the measure over all rows, which for counting measures equals the sum of
@@ -51,9 +55,9 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress, repeat
-from operator import add, floordiv, mul
+from operator import add, mul
 from typing import Any, Literal
 
 from qualcode.analysis.query import (
@@ -69,6 +73,7 @@ from qualcode.analysis.query import (
     coding_chunks,
     coverage_spans,
     document_cases,
+    documents_per_case,
     expand_codes,
     largest_segment_id,
     segment_arrays,
@@ -90,6 +95,16 @@ LEVELS: tuple[Level, ...] = ("theme", "code")
 MISSING_LABEL = "(none)"
 #: Added to a code id for the column of the codings on that code itself (not its sub-codes).
 ITSELF_SUFFIX = " (itself)"
+#: Per measure: (numerator, denominator), in words, for --help, captions and the JSON output.
+#: "segments" means segments of the population: respondent turns unless all speakers count.
+BASES: dict[Measure, tuple[str, str]] = {
+    "segments": ("distinct coded segments", "segments"),
+    "count": ("codings", "segments"),
+    "presence": ("1 if any segment is coded, else 0", "segments"),
+    "percent": ("distinct coded segments", "segments"),
+    "coverage": ("coded characters, overlaps once", "characters in segments"),
+    "respondents": ("documents with a coded segment", "documents"),
+}
 
 Number = int | float
 
@@ -107,6 +122,8 @@ class MatrixOptions:
     quotes: int = 0
     #: Language of the column labels (code names); the other is the fallback.
     language: Language = "zh"
+    #: Count interviewer turns too (default: respondent turns only, numerator and base).
+    all_speakers: bool = False
 
     def __post_init__(self) -> None:
         if self.measure not in MEASURES:
@@ -160,9 +177,9 @@ class Matrix:
         cells: the values; ``int`` for segments/count/presence/respondents, ``float`` rounded
             to one decimal for percent/coverage. Empty rows and columns are all zeros.
         row_totals, column_totals, grand_total: see "Totals" in the module docstring.
-        row_bases: the denominators of ``percent`` (respondent segments of the row) or of
-            ``coverage`` (characters of the row's documents); for the other measures the
-            number of segments in the row's documents. Useful as an "N" column.
+        row_bases: the denominators of the measure (:data:`BASES`): the row's segments in the
+            population, its characters in segments for ``coverage``, its documents for
+            ``respondents``. Useful as an "N" column.
         quotes: ``{(i, j): [QuoteRow, ...]}`` for cells with quotes when ``options.quotes``
             was set: up to that many distinct coded segments per cell, respondent turns first,
             then in document order. Cells without quotes have no key.
@@ -186,6 +203,14 @@ class Matrix:
     quotes: dict[tuple[int, int], list[QuoteRow]]
     options: MatrixOptions
     codebook_name: str
+    #: The numerator behind each cell (``numerators[i][j]``): equal to the cell for the
+    #: counting measures, the coded segments or characters for percent and coverage.
+    numerators: list[list[int]] = field(default_factory=list)
+
+    @property
+    def population(self) -> str:
+        """Which turns count: ``respondent turns`` (default) or ``all turns``."""
+        return "all turns" if self.options.all_speakers else "respondent turns"
 
     @property
     def max_cell(self) -> Number:
@@ -212,6 +237,9 @@ class Matrix:
             "level": self.level,
             "depth": self.depth,
             "codebook": self.codebook_name,
+            "population": self.population,
+            "numerator": BASES[self.measure][0],
+            "denominator": BASES[self.measure][1],
             "filters": {
                 "coder": self.options.filters.coder,
                 "origin": self.options.filters.origin,
@@ -229,6 +257,7 @@ class Matrix:
                     "label": label,
                     "cases": cases,
                     "base": base,
+                    "numerators": self.numerators[row_index] if self.numerators else [],
                     "cells": values,
                     "total": total,
                     "quotes": {
@@ -428,7 +457,6 @@ class _Tally:
     segments: int = 0
     codings: int = 0
     documents: int = 0
-    respondent_segments: int = 0
     characters: int = 0
 
 
@@ -499,7 +527,14 @@ def _tallies(
     cell_of_pair: dict[int, int] = {}
     row_codings: Counter[int] = Counter()
     row_units: set[int] = set()
-    for segment_ids, code_ids in coding_chunks(conn, filters):
+    for chunk_segments, chunk_codes in coding_chunks(conn, filters):
+        segment_ids, code_ids = chunk_segments, chunk_codes
+        if filters.respondents_only:
+            # Interviewer turns are outside the population (and so are segments of other
+            # cases, whose flag is False too: they would land in the extra row anyway).
+            keep = list(map(respondent.__getitem__, chunk_segments))
+            segment_ids = list(compress(chunk_segments, keep))
+            code_ids = list(compress(chunk_codes, keep))
         # Codings of segments outside the filter's cases land in the extra row.
         units = (
             list(map(segment_document.__getitem__, segment_ids)) if by_documents else segment_ids
@@ -527,25 +562,13 @@ def _tallies(
         cell_codings = Counter(cell_of_pair.values())
         unit_row = document_rows.__getitem__ if by_documents else segment_row.__getitem__
         row_codings = Counter(map(unit_row, row_units))
-    cell_respondent: Counter[int] = Counter()
-    row_respondent: Counter[int] = Counter()
-    if measure == "percent":
-        cell_respondent = Counter(
-            compress(
-                cell_of_pair.values(),
-                map(respondent.__getitem__, map(floordiv, cell_of_pair.keys(), repeat(width))),
-            )
-        )
-        row_respondent = Counter(
-            map(segment_row.__getitem__, filter(respondent.__getitem__, row_units))
-        )
     cells: dict[tuple[int, int], _Tally] = {}
     for cell, count in cell_codings.items():
         row, column = divmod(cell, width)
         if row < row_count and column < column_count:
-            cells[(row, column)] = _tally(count, cell_respondent[cell], by_segments, by_documents)
+            cells[(row, column)] = _tally(count, by_segments, by_documents)
     totals = {
-        row: _tally(count, row_respondent[row], by_segments, by_documents)
+        row: _tally(count, by_segments, by_documents)
         for row, count in row_codings.items()
         if row < row_count
     }
@@ -557,10 +580,10 @@ def _tallies(
     return cells, totals
 
 
-def _tally(count: int, respondent: int, by_segments: bool, by_documents: bool) -> _Tally:
+def _tally(count: int, by_segments: bool, by_documents: bool) -> _Tally:
     """A tally holding ``count`` as the numerator the measure reads."""
     if by_segments:
-        return _Tally(segments=count, respondent_segments=respondent)
+        return _Tally(segments=count)
     if by_documents:
         return _Tally(documents=count)
     return _Tally(codings=count)
@@ -601,13 +624,33 @@ def _add_coverage(
         totals[row].characters += _union_length(sorted(set(spans)))
 
 
-def _bases(project: Project, members: list[list[int]], measure: Measure) -> list[int]:
+def _bases(
+    project: Project, members: list[list[int]], measure: Measure, all_speakers: bool
+) -> list[int]:
+    """The denominator population of each row: see :data:`BASES`."""
     conn = project.conn
     if measure == "coverage":
-        per_case = characters_per_case(conn)
+        per_case = characters_per_case(conn, respondent_only=not all_speakers)
+    elif measure == "respondents":
+        per_case = documents_per_case(conn)
     else:
-        per_case = segments_per_case(conn, respondent_only=measure == "percent")
+        per_case = segments_per_case(conn, respondent_only=not all_speakers)
     return [sum(per_case.get(case_id, 0) for case_id in cases) for cases in members]
+
+
+def _numerator(tally: _Tally | None, measure: Measure) -> int:
+    """What the measure counts in a cell before dividing (see :data:`BASES`)."""
+    if tally is None:
+        return 0
+    if measure == "count":
+        return tally.codings
+    if measure == "respondents":
+        return tally.documents
+    if measure == "coverage":
+        return tally.characters
+    if measure == "presence":
+        return 1 if tally.segments else 0
+    return tally.segments
 
 
 def _percent(part: int, whole: int) -> float:
@@ -626,7 +669,7 @@ def _value(tally: _Tally | None, measure: Measure, base: int) -> Number:
     if measure == "respondents":
         return tally.documents
     if measure == "percent":
-        return _percent(tally.respondent_segments, base)
+        return _percent(tally.segments, base)
     return _percent(tally.characters, base)
 
 
@@ -637,7 +680,6 @@ def _sum_tallies(tallies: Iterable[_Tally | None]) -> _Tally:
             total.segments += tally.segments
             total.codings += tally.codings
             total.documents += tally.documents
-            total.respondent_segments += tally.respondent_segments
             total.characters += tally.characters
     return total
 
@@ -680,6 +722,9 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
     :class:`~qualcode.errors.NotFoundError` for an unknown code or case in the filters, or a
     project without a codebook.
     """
+    options = replace(
+        options, filters=replace(options.filters, respondents_only=not options.all_speakers)
+    )
     labels, members, names = _rows(project, options)
     columns, column_pairs = select_columns(
         project, options.level, options.depth, options.filters.codes
@@ -693,7 +738,7 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
     if options.quotes:
         quotes = _cell_quotes(project, options, names, case_rows, column_pairs)
     measure = options.measure
-    bases = _bases(project, members, measure)
+    bases = _bases(project, members, measure, options.all_speakers)
     cells = [
         [_value(cell_tallies.get((i, j)), measure, bases[i]) for j in range(len(columns))]
         for i in range(len(labels))
@@ -732,4 +777,8 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
         quotes=quotes,
         options=options,
         codebook_name=current_codebook(project).name,
+        numerators=[
+            [_numerator(cell_tallies.get((i, j)), measure) for j in range(len(columns))]
+            for i in range(len(labels))
+        ],
     )

@@ -65,6 +65,10 @@ class CodingFilter:
     origin: Origin = "all"
     codes: tuple[str, ...] = ()
     cases: tuple[str, ...] = ()
+    #: Only codings in respondent turns (segments not marked ``interviewer``). Matrices set it
+    #: unless asked for every speaker; :func:`coding_chunks` leaves it to its caller, which
+    #: knows each segment's role from :func:`segment_arrays`.
+    respondents_only: bool = False
 
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
@@ -114,6 +118,8 @@ def filter_phrases(filters: CodingFilter) -> list[str]:
         phrases.append("codes " + ", ".join(filters.codes))
     if filters.cases:
         phrases.append("cases " + ", ".join(filters.cases))
+    if filters.respondents_only:
+        phrases.append("respondent turns")
     return phrases
 
 
@@ -161,7 +167,7 @@ def filtered_codings_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tup
         "c.origin, c.start_char, c.end_char, s.role, c.run_id, c.rule, c.created_at, c.memo "
         "FROM codings c NOT INDEXED CROSS JOIN segments s ON s.segment_id = c.segment_id "
         "CROSS JOIN documents d ON d.document_id = s.document_id "
-        f"WHERE {where}"
+        f"WHERE {where}" + (" AND s.role IS NOT 'interviewer'" if filters.respondents_only else "")
     )
     return sql, parameters
 
@@ -402,12 +408,26 @@ def segments_per_case(conn: sqlite3.Connection, *, respondent_only: bool) -> dic
     }
 
 
-def characters_per_case(conn: sqlite3.Connection) -> dict[int, int]:
-    """``{case_id: characters}`` of the full text of the case's documents."""
+def characters_per_case(conn: sqlite3.Connection, *, respondent_only: bool) -> dict[int, int]:
+    """``{case_id: characters}`` in the segments of the case's documents (with
+    ``respondent_only``, in its respondent turns): headers and text between turns are not
+    part of any population, so they are in no base."""
+    role = "WHERE s.role IS NOT 'interviewer' " if respondent_only else ""
     return {
         int(case_id): int(count)
         for case_id, count in conn.execute(
-            "SELECT case_id, sum(length(text)) FROM documents GROUP BY case_id"
+            "SELECT d.case_id, sum(s.end_char - s.start_char) FROM segments s "
+            f"JOIN documents d ON d.document_id = s.document_id {role}GROUP BY d.case_id"
+        )
+    }
+
+
+def documents_per_case(conn: sqlite3.Connection) -> dict[int, int]:
+    """``{case_id: documents}`` (one interview is one respondent)."""
+    return {
+        int(case_id): int(count)
+        for case_id, count in conn.execute(
+            "SELECT case_id, count(*) FROM documents GROUP BY case_id"
         )
     }
 

@@ -9,6 +9,7 @@ import typer
 
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.options import (
+    AllSpeakersOption,
     ByOption,
     CaseOption,
     CoderOption,
@@ -106,6 +107,7 @@ def chart_matrix_command(
     codes: CodesOption = None,
     case: CaseOption = None,
     language: LanguageOption = LanguageChoice.zh,
+    all_speakers: AllSpeakersOption = False,
 ) -> None:
     """Draw the theme matrix as a heatmap; PNG, SVG or PDF by the file's suffix.
 
@@ -113,7 +115,9 @@ def chart_matrix_command(
     """
     from qualcode.exporting.chart import write_heatmap
 
-    options = matrix_options(by, level, depth, measure, coder, origin, codes, case, language)
+    options = matrix_options(
+        by, level, depth, measure, coder, origin, codes, case, language, all_speakers=all_speakers
+    )
     with open_cli_project(ctx) as project:
         result = write_heatmap(project, options, output)
     if result.cjk_font is None:
@@ -140,6 +144,7 @@ def report_command(
     codes: CodesOption = None,
     case: CaseOption = None,
     language: LanguageOption = LanguageChoice.zh,
+    all_speakers: AllSpeakersOption = False,
 ) -> None:
     """Write one self-contained HTML report: summary, codebook, matrix and quotes per cell.
 
@@ -150,7 +155,7 @@ def report_command(
     from qualcode.exporting.report import write_report
 
     options = matrix_options(
-        by, level, depth, measure, coder, origin, codes, case, language, quotes
+        by, level, depth, measure, coder, origin, codes, case, language, quotes, all_speakers
     )
     with open_cli_project(ctx) as project:
         result = write_report(project, options, output)

@@ -109,8 +109,10 @@ def memos_command(
     ctx: typer.Context,
     output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
-    """List memos: those on segments, codes and documents, then the memos written with codings
-    (code ... --memo, or a codings table's memo column), each with what it is attached to.
+    """List memos, each with what it is attached to.
+
+    Memos on segments, codes and documents first, then the memos written with codings (code
+    ... --memo, or a codings table's memo column).
 
     Example: qualcode memos --format csv
     """

@@ -38,8 +38,8 @@ MEASURE_NOTES = {
     "segments": "distinct coded segments",
     "count": "codings",
     "presence": "1 = the theme occurs",
-    "percent": "% of the row's respondent segments",
-    "coverage": "% of the row's characters",
+    "percent": "% of the row's segments",
+    "coverage": "% of the row's characters in segments",
     "respondents": "documents (respondents) with a coded segment",
 }
 

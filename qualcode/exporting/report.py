@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from qualcode.codebook.model import Codebook
 
 #: What the matrix's row bases count, per measure (shown as the "N" column).
-_BASE_NAMES = {"percent": "respondent segments", "coverage": "characters"}
+_BASE_NAMES = {"coverage": "characters in segments", "respondents": "documents"}
 
 #: Colour of the matrix shading (a blue close to matplotlib's "Blues" map used by the chart).
 CELL_RGB = (33, 102, 172)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,13 @@ from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.project import Project, open_project
 from tests.conftest import write
 
+#: The population condition: respondent turns (the default) or every turn.
+POPULATION = {False: "AND s.role IS NOT 'interviewer'", True: ""}
 
-def independent_cell(conn: sqlite3.Connection, case_name: str, column_id: str) -> int:
+
+def independent_cell(
+    conn: sqlite3.Connection, case_name: str, column_id: str, all_speakers: bool = False
+) -> int:
     """Distinct segments of a case coded under a column, counted from codings_view."""
     if column_id.endswith(ITSELF_SUFFIX):
         code = column_id.removesuffix(ITSELF_SUFFIX)
@@ -34,18 +40,23 @@ def independent_cell(conn: sqlite3.Connection, case_name: str, column_id: str) -
         condition, parameters = "(code = ? OR code LIKE ? || '.%')", [column_id, column_id]
     return int(
         conn.execute(
-            "SELECT count(DISTINCT segment_id) FROM codings_view WHERE case_name = ? AND "
-            + condition,
+            "SELECT count(DISTINCT v.segment_id) FROM codings_view v JOIN segments_view s "
+            "ON s.segment_id = v.segment_id WHERE v.case_name = ? AND "
+            + condition
+            + f" {POPULATION[all_speakers]}",
             [case_name, *parameters],
         ).fetchone()[0]
     )
 
 
-def independent_row_total(conn: sqlite3.Connection, case_name: str) -> int:
+def independent_row_total(
+    conn: sqlite3.Connection, case_name: str, all_speakers: bool = False
+) -> int:
     """Distinct coded segments of a case, whatever the code."""
     return int(
         conn.execute(
-            "SELECT count(DISTINCT segment_id) FROM codings_view WHERE case_name = ?",
+            "SELECT count(DISTINCT v.segment_id) FROM codings_view v JOIN segments_view s "
+            f"ON s.segment_id = v.segment_id WHERE v.case_name = ? {POPULATION[all_speakers]}",
             (case_name,),
         ).fetchone()[0]
     )
@@ -54,20 +65,23 @@ def independent_row_total(conn: sqlite3.Connection, case_name: str) -> int:
 def check_complete(project: Project, depths: list[int | None]) -> None:
     """Every level/depth: each cell and row total equals the independent count."""
     conn = project.conn
-    theme = build_matrix(project, MatrixOptions())
-    expected_totals = [independent_row_total(conn, name) for name in theme.row_labels]
-    assert theme.row_totals == expected_totals
-    for depth in depths:
-        matrix = build_matrix(project, MatrixOptions(level="code", depth=depth))
-        assert matrix.row_totals == expected_totals, f"depth {depth}"
-        assert matrix.grand_total == theme.grand_total
-        for i, case_name in enumerate(matrix.row_labels):
-            assert matrix.cells[i] == [
-                independent_cell(conn, case_name, column_id) for column_id in matrix.column_ids
-            ], f"depth {depth}, row {case_name}"
-        count = build_matrix(project, MatrixOptions(level="code", depth=depth, measure="count"))
-        theme_count = build_matrix(project, MatrixOptions(measure="count"))
-        assert count.row_totals == theme_count.row_totals
+    for everyone in (False, True):
+        theme = build_matrix(project, MatrixOptions(all_speakers=everyone))
+        expected_totals = [independent_row_total(conn, name, everyone) for name in theme.row_labels]
+        assert theme.row_totals == expected_totals
+        theme_count = build_matrix(project, MatrixOptions(measure="count", all_speakers=everyone))
+        for depth in depths:
+            options = MatrixOptions(level="code", depth=depth, all_speakers=everyone)
+            matrix = build_matrix(project, options)
+            assert matrix.row_totals == expected_totals, f"depth {depth}"
+            assert matrix.grand_total == theme.grand_total
+            for i, case_name in enumerate(matrix.row_labels):
+                assert matrix.cells[i] == [
+                    independent_cell(conn, case_name, column_id, everyone)
+                    for column_id in matrix.column_ids
+                ], f"depth {depth}, row {case_name}, all speakers {everyone}"
+            count = build_matrix(project, replace(options, measure="count"))
+            assert count.row_totals == theme_count.row_totals
 
 
 @pytest.fixture(scope="module")

@@ -192,7 +192,10 @@ def test_quotes_excel_bom_and_comma_separated_codes(
 
 
 def test_matrix_cli_code_level_depth_and_english(cli: Cli, study: dict[str, list[int]]) -> None:
-    result = cli("matrix", "--level", "code", "--depth", "1", "--lang", "en", "--format", "csv")
+    result = cli(
+        "matrix", "--level", "code", "--depth", "1", "--lang", "en", "--format", "csv",
+        "--all-speakers",
+    )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
         "case,Checkpoints,Grid workers,Rumours,Short of staff,total\n"
