@@ -149,6 +149,12 @@ def test_report_is_self_contained_and_escaped(cli: Cli, study: Project, tmp_path
     assert page.count("<script>") == 1  # only the report's own inline script
     reader = read_report(page)
     assert reader.cells == EXPECTED_SEGMENTS
+    # Results first: summary, matrix, quotes; the codebook last, collapsed.
+    assert page.index('id="summary"') < page.index('id="matrix"') < page.index('id="quotes"')
+    assert page.index('id="quotes"') < page.index('<details id="codebook-section">')
+    # Each quote names the codings behind it and marks the coded span inside the segment.
+    assert '<li class="coding">grid.checkpoints · wang · manual</li>' in page
+    assert "<mark>&lt;b&gt;卡口&lt;/b&gt; &amp; &lt;script&gt;" in page
     percent = tmp_path / "percent.html"
     assert cli("report", "--measure", "percent", "-o", str(percent)).exit_code == 0
     # 柴机 has 2 respondent segments, one coded under each theme.
@@ -158,7 +164,7 @@ def test_report_is_self_contained_and_escaped(cli: Cli, study: Project, tmp_path
     none = tmp_path / "none.html"
     assert cli("report", "--quotes", "0", "--lang", "en", "-o", str(none)).exit_code == 0
     none_page = none.read_text("utf-8")
-    assert '<html lang="en">' in none_page and "<details" not in none_page
+    assert '<html lang="en">' in none_page and '<details class="quotes"' not in none_page
     assert "Grid governance" in none_page
 
 

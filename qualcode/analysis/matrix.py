@@ -62,6 +62,7 @@ from typing import Any, Literal
 
 from qualcode.analysis.query import (
     CodingFilter,
+    QuoteCoding,
     all_code_ids,
     attribute_names,
     case_attribute_values,
@@ -146,6 +147,24 @@ class QuoteRow:
     speaker: str | None
     role: str | None
     text: str
+    #: The segment's start in its document (a coding's span in ``text`` starts at
+    #: ``coding["start_char"] - segment_start``).
+    segment_start: int = 0
+    #: The codings that put the segment in the cell: code, coder, origin, rule, span, memo.
+    codings: tuple[QuoteCoding, ...] = ()
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The coded spans as offsets into ``text``, sorted, overlapping ones merged."""
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(
+            (coding["start_char"] - self.segment_start, coding["end_char"] - self.segment_start)
+            for coding in self.codings
+        ):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        return merged
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -155,6 +174,7 @@ class QuoteRow:
             "speaker": self.speaker,
             "role": self.role,
             "text": self.text,
+            "codings": [dict(coding) for coding in self.codings],
         }
 
 
@@ -707,6 +727,8 @@ def _cell_quotes(
                 quote["speaker"],
                 quote["role"],
                 quote["text"],
+                quote["segment_start"],
+                tuple(quote["codings"]),
             )
         )
     return quotes

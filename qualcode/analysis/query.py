@@ -479,8 +479,21 @@ def coverage_spans(
         )
 
 
+class QuoteCoding(TypedDict):
+    """A coding that puts a quoted segment in its cell: which code, who, how, where, memo."""
+
+    code: str
+    coder: str
+    origin: str
+    rule: str | None
+    start_char: int
+    end_char: int
+    memo: str | None
+
+
 class CellQuote(TypedDict):
-    """One representative coded segment of a matrix cell (row x column)."""
+    """One representative coded segment of a matrix cell (row x column), with the codings
+    (passing the filter, under the cell's column) that put it there."""
 
     row: int
     column: int
@@ -490,6 +503,10 @@ class CellQuote(TypedDict):
     speaker: str | None
     role: str | None
     text: str
+    #: The segment's start in the document: a coding's span in ``text`` starts at
+    #: ``start_char - segment_start``.
+    segment_start: int
+    codings: list[QuoteCoding]
 
 
 def cell_quotes(
@@ -504,8 +521,20 @@ def cell_quotes(
 
     ``case_rows`` and ``column_pairs`` map cases and codes to cells as in :func:`coverage_spans`.
     """
+    import json
+
     with _slot_maps(conn, case_rows, column_pairs):
         sql, parameters = filtered_codings_sql(conn, filters)
+        # The codings of one quoted segment under its column, by the segment index.
+        where, coding_parameters = _codings_where(conn, filters, "q.")
+        codings_sql = (
+            "(SELECT json_group_array(json_object('code', q.code_id, 'coder', q.coder, "
+            "'origin', q.origin, 'rule', q.rule, 'start_char', q.start_char, 'end_char', "
+            "q.end_char, 'memo', q.memo)) FROM (SELECT * FROM codings q "
+            f"WHERE q.segment_id = ranked.segment_id AND {where} AND q.code_id IN "
+            f"(SELECT key FROM temp.{_COLUMN_SLOTS} WHERE slot = ranked.col) "
+            "ORDER BY q.start_char, q.code_id, q.coding_id) q)"
+        )
         return [
             CellQuote(
                 row=row,
@@ -516,8 +545,21 @@ def cell_quotes(
                 speaker=speaker,
                 role=role,
                 text=text,
+                segment_start=int(segment_start),
+                codings=json.loads(codings),
             )
-            for row, column, segment_id, document, case_id, speaker, role, text in conn.execute(
+            for (
+                row,
+                column,
+                segment_id,
+                document,
+                case_id,
+                speaker,
+                role,
+                text,
+                segment_start,
+                codings,
+            ) in conn.execute(
                 f"WITH fc AS ({sql}), pairs AS ("
                 "SELECT DISTINCT r.slot AS row, m.slot AS col, fc.segment_id, fc.role "
                 f"FROM fc JOIN temp.{_COLUMN_SLOTS} m ON m.key = fc.code_id "
@@ -525,10 +567,11 @@ def cell_quotes(
                 "ranked AS (SELECT row, col, segment_id, row_number() OVER (PARTITION BY row, "
                 "col ORDER BY role IS 'interviewer', segment_id) AS rank FROM pairs) "
                 "SELECT ranked.row, ranked.col, s.segment_id, d.name, d.case_id, s.speaker, "
-                "s.role, s.text FROM ranked JOIN segments s ON s.segment_id = ranked.segment_id "
+                f"s.role, s.text, s.start_char, {codings_sql} "
+                "FROM ranked JOIN segments s ON s.segment_id = ranked.segment_id "
                 "JOIN documents d ON d.document_id = s.document_id WHERE ranked.rank <= ? "
                 "ORDER BY ranked.row, ranked.col, ranked.rank",
-                [*parameters, per_cell],
+                [*parameters, *coding_parameters, per_cell],
             )
         ]
 

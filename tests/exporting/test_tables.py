@@ -165,9 +165,12 @@ def test_xlsx_sheets_quotes_codebook_and_frozen_headers(
 def test_json_quotes_per_cell(cli: Cli, study: dict[str, list[int]]) -> None:
     data = json.loads(cli("matrix", "--format", "json", "--quotes", "1").stdout)
     first = data["rows"][0]
+    # Each quote carries the codings that put it in its cell, with their document offsets.
     assert first["quotes"]["opinion"] == [{
         "segment_id": study["chaiji.txt"][2], "document": "chaiji.txt", "case_name": "柴机社区",
         "speaker": "受访者", "role": "respondent", "text": "微信群里有人传谣言。",
+        "codings": [{"code": "opinion.rumours", "coder": "auto", "origin": "auto",
+                     "rule": "谣言", "start_char": 40, "end_char": 42, "memo": None}],
     }]  # fmt: skip
     assert data["rows"][2]["quotes"] == {}
     assert [column["id"] for column in data["columns"]] == ["grid", "opinion", "shortfalls"]
