@@ -145,6 +145,9 @@ def test_xlsx_sheets_quotes_codebook_and_frozen_headers(
     assert [cell.value for cell in matrix[1]] == ["case", "网格化治理", "舆情引导", "治理短板",
                                                   "total"]  # fmt: skip
     assert len(matrix.conditional_formatting) == 1
+    # Chinese headers are readable: a column is as wide as its header (two per wide character).
+    assert matrix.column_dimensions["B"].width == 2 * len("网格化治理") + 2
+    assert "respondent turns" in str(matrix.cell(row=matrix.max_row, column=1).value)
     quotes = workbook["quotes"]
     assert quotes.freeze_panes == "A2"
     rows = list(quotes.iter_rows(values_only=True))
