@@ -164,13 +164,14 @@ def cpu() -> str:
 
 
 def naive_python_loop(project: Project) -> dict[tuple[str, str], int]:
-    """Every coding row into Python; a set of segment ids per (case, theme)."""
+    """Every coding row into Python; a set of segment ids per (case, theme), respondent turns
+    only (the matrix's default population)."""
     cells: dict[tuple[str, str], set[int]] = defaultdict(set)
     for case_name, theme, segment_id in project.conn.execute(
         "SELECT k.name, co.theme_id, c.segment_id FROM codings c "
         "JOIN codes co ON co.code_id = c.code_id JOIN segments s ON s.segment_id = c.segment_id "
         "JOIN documents d ON d.document_id = s.document_id JOIN cases k ON k.case_id = d.case_id "
-        "WHERE c.superseded_by_run IS NULL"
+        "WHERE c.superseded_by_run IS NULL AND s.role IS NOT 'interviewer'"
     ):
         cells[(case_name, theme)].add(segment_id)
     return {key: len(value) for key, value in cells.items()}
@@ -184,7 +185,8 @@ def naive_cell_query(project: Project, case_name: str, theme: str) -> int:
             "JOIN segments s ON s.segment_id = c.segment_id "
             "JOIN documents d ON d.document_id = s.document_id "
             "JOIN cases k ON k.case_id = d.case_id "
-            "WHERE c.superseded_by_run IS NULL AND k.name = ? AND co.theme_id = ?",
+            "WHERE c.superseded_by_run IS NULL AND k.name = ? AND co.theme_id = ? "
+            "AND s.role IS NOT 'interviewer'",
             (case_name, theme),
         ).fetchone()[0]
     )

@@ -149,6 +149,12 @@ def test_report_is_self_contained_and_escaped(cli: Cli, study: Project, tmp_path
     assert page.count("<script>") == 1  # only the report's own inline script
     reader = read_report(page)
     assert reader.cells == EXPECTED_SEGMENTS
+    # Results first: summary, matrix, quotes; the codebook last, collapsed.
+    assert page.index('id="summary"') < page.index('id="matrix"') < page.index('id="quotes"')
+    assert page.index('id="quotes"') < page.index('<details id="codebook-section">')
+    # Each quote names the codings behind it and marks the coded span inside the segment.
+    assert '<li class="coding">grid.checkpoints · wang · manual</li>' in page
+    assert "<mark>&lt;b&gt;卡口&lt;/b&gt; &amp; &lt;script&gt;" in page
     percent = tmp_path / "percent.html"
     assert cli("report", "--measure", "percent", "-o", str(percent)).exit_code == 0
     # 柴机 has 2 respondent segments, one coded under each theme.
@@ -158,7 +164,7 @@ def test_report_is_self_contained_and_escaped(cli: Cli, study: Project, tmp_path
     none = tmp_path / "none.html"
     assert cli("report", "--quotes", "0", "--lang", "en", "-o", str(none)).exit_code == 0
     none_page = none.read_text("utf-8")
-    assert '<html lang="en">' in none_page and "<details" not in none_page
+    assert '<html lang="en">' in none_page and '<details class="quotes"' not in none_page
     assert "Grid governance" in none_page
 
 
@@ -219,3 +225,27 @@ def test_chart_and_report_take_codes_like_matrix(cli: Cli, study: Project, tmp_p
     heat = tmp_path / "heat.png"
     result = cli("chart", "matrix", "--code", "grid", "--code", "opinion", "-o", str(heat))
     assert result.exit_code == 0, result.stderr
+
+
+def test_heatmap_without_a_cjk_font_has_english_labels_and_no_glyph_warnings(
+    study: Project, tmp_path: Path
+) -> None:
+    """Issue 13 item 10: with no Chinese font the codes are labelled in English where the
+    codebook has English names, and matplotlib's per-glyph warnings are not passed on."""
+    from qualcode.exporting.chart import write_heatmap
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = write_heatmap(
+            study, MatrixOptions(level="code"), tmp_path / "heat.svg", cjk_font=None
+        )
+    assert result.cjk_font is None and result.english_labels
+    assert not [warning for warning in caught if "missing from" in str(warning.message)]
+    svg = (tmp_path / "heat.svg").read_text("utf-8")
+    # SVG keeps the label text: English names, and the Chinese name where there is no English.
+    assert "Checkpoints" in svg and "Public opinion" not in svg
+    assert result.rows == 3
+    with_font = write_heatmap(
+        study, MatrixOptions(), tmp_path / "heat2.svg", cjk_font=find_cjk_font()
+    )
+    assert not with_font.english_labels

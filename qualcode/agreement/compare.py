@@ -46,6 +46,7 @@ from qualcode.analysis.query import (
     segment_keys,
 )
 from qualcode.errors import ConflictError, NotFoundError, ProjectError, UsageError
+from qualcode.store.names import closest
 from qualcode.store.project import Project, open_project_readonly
 
 UnitKind = Literal["segment", "char"]
@@ -129,8 +130,11 @@ def _load_coders(
             decisions.append(coder_spans(other.conn, coder))
             sources[coder] = str(other.path)
         else:
+            close = closest(coder, here | there)
+            hint = "; did you mean " + " or ".join(f"'{name}'" for name in close) + "?"
             raise NotFoundError(
-                f"no codings by coder '{coder}' ({_describe_coders(project, other)})"
+                f"no codings by coder '{coder}'{hint if close else ''} "
+                f"({_describe_coders(project, other)})"
             )
     return decisions, sources
 

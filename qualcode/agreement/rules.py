@@ -11,7 +11,9 @@ segments it finds. Then the rules with the most false positives and the codes wi
 misses, which is where a codebook is worth improving.
 
 :func:`draw_sample` draws segments for a second coder, stratified by case so that every
-community is represented in proportion to its size; the same seed gives the same sample.
+community is represented in proportion to its size; the same seed gives the same sample. It
+draws respondent turns only unless asked for every speaker: an interviewer's question is not
+evidence, and double-coding it would inflate agreement with easy "nothing here" units.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from qualcode.analysis.query import (
     sample_population,
 )
 from qualcode.errors import NotFoundError, UsageError
+from qualcode.store.names import require_name
 from qualcode.store.project import Project
 
 AUTO_CODER = "auto"
@@ -165,19 +168,27 @@ def compare_rules(project: Project, coder: str) -> RulesReport:
 
 
 def draw_sample(
-    project: Project, size: int, seed: int, *, coded_by: str | None = None
+    project: Project,
+    size: int,
+    seed: int,
+    *,
+    coded_by: str | None = None,
+    all_speakers: bool = False,
 ) -> list[SampleSegment]:
     """``size`` segments drawn at random, stratified by case (proportional allocation).
 
-    Each case gets ``size * case_segments / all_segments`` segments, rounded by largest
-    remainder, and a simple random sample within the case. With ``coded_by`` only the
-    segments that coder coded are drawn from (to be coded again by a second coder). Rows
-    come back ordered by case and segment id.
+    The population is the respondent turns (every segment not marked ``interviewer``), or
+    with ``all_speakers`` every segment. Each case gets ``size * case_segments /
+    all_segments`` segments of it, rounded by largest remainder, and a simple random sample
+    within the case. With ``coded_by`` only the segments that coder coded are drawn from (to
+    be coded again by a second coder). Rows come back ordered by case and segment id.
     """
     if size < 1:
         raise UsageError("--size must be at least 1")
+    if coded_by is not None:
+        require_name(project.conn, "coder", coded_by)
     by_case: dict[str, list[SampleSegment]] = defaultdict(list)
-    for row in sample_population(project.conn, coded_by):
+    for row in sample_population(project.conn, coded_by, all_speakers=all_speakers):
         by_case[row["case_name"]].append(row)
     population = sum(len(rows) for rows in by_case.values())
     if not population:

@@ -87,8 +87,8 @@ def build_cooccurrence(project: Project, options: CooccurOptions) -> Cooccurrenc
     ]
     return Cooccurrence(
         scope=options.scope,
-        code_ids=[code.code_id for code in columns],
-        labels=[code.display_name(options.language) for code in columns],
+        code_ids=[column.column_id for column in columns],
+        labels=[column.label(options.language) for column in columns],
         counts=counts,
         jaccard=jaccard,
     )

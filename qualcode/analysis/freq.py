@@ -51,6 +51,7 @@ from qualcode.analysis.query import (
     segment_texts,
     segment_themes,
     theme_labels,
+    unknown_grouping,
 )
 from qualcode.errors import UsageError
 from qualcode.store.project import Project
@@ -250,8 +251,7 @@ def _segment_groups(project: Project, options: FreqOptions) -> tuple[_Groups, _G
         return _Groups(labels, lambda _id, key: [str(key)]), "case"
     known = attribute_names(conn)
     if options.by not in known:
-        listing = ", ".join(["theme", "case", *known])
-        raise UsageError(f"unknown case attribute '{options.by}' for --by: use one of {listing}")
+        raise unknown_grouping(options.by, ["theme", "case", *known])
     raw_values = attribute_values(conn, options.by)
     # The matrix's row order: numbers in numeric order first, then text.
     values = [

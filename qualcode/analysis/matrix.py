@@ -16,20 +16,32 @@ Decisions, so that a researcher can predict every number:
   column counts codings of the theme and of every code below it. ``level="code"``: every code
   below the themes, in codebook order, each column again including its own sub-codes (so a
   parent's column contains its children's codings); ``depth=N`` keeps the codes at depth N
-  only (1 = the codes directly under the themes), so that no column contains another.
+  (1 = the codes directly under the themes), so that no column contains another.
+  A code-level matrix is complete: every coding counts in some column, so a row's total is
+  the same at every level and depth. A code shallower than the chosen depth that has no
+  sub-codes (a theme without sub-codes, such as the demo's smart governance) is a column of
+  its own; where codings sit on a code that has sub-codes but is shallower than the columns
+  (a coding of the theme ``grid`` itself), a column ``grid (itself)`` labelled "(theme
+  itself)" (or "(code itself)") holds them. That column exists when any current coding, by
+  anyone, sits there, so matrices of different coders have the same columns. Codings of a
+  retired code count where its nearest current ancestor's own codings count.
   ``filters.codes`` keeps only the columns that the selected codes fall in.
 - **Empty rows and columns are kept** (all zeros), so that absence is visible.
+- **Population.** Every measure counts respondent turns only (every segment not marked
+  ``interviewer``): a question is not evidence. ``all_speakers=True`` counts every turn. The
+  same population is the numerator's and the denominator's, so ``segments``, ``percent``,
+  ``coverage`` and ``respondents`` agree on what they count. :data:`BASES` says each
+  measure's numerator and denominator; the JSON output carries both.
 - **Measures** (a cell is one row x one column):
 
   ``segments`` (default) distinct segments with at least one coding in the column;
   ``count`` codings; ``presence`` 1 if the cell has any coded segment, else 0;
-  ``percent`` coded respondent segments as a percentage of the row's respondent segments
-  (every segment not marked ``interviewer`` is a respondent segment; numerator and
-  denominator both leave interviewer turns out, so the value is at most 100);
+  ``percent`` coded segments as a percentage of the row's segments (so at most 100);
   ``coverage`` coded characters (overlapping spans counted once) as a percentage of the
-  characters of the row's documents; ``respondents`` distinct documents (one interview is
-  one respondent) with a coded segment. ``percent`` and ``coverage`` are rounded to one
-  decimal; the others are integers.
+  characters of the row's segments (headers and text between turns are in no segment and in
+  no base); ``respondents`` distinct documents (one interview is one respondent) with a
+  coded segment. ``percent`` and ``coverage`` are rounded to one decimal; the others are
+  integers.
 - **Totals.** A row total is the measure over the union of the row's columns (a segment coded
   under two themes counts once, so a row total can be less than the sum of its cells). A
   column total is the measure over all rows, which for counting measures equals the sum of
@@ -40,15 +52,17 @@ Decisions, so that a researcher can predict every number:
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import compress, repeat
-from operator import add, floordiv, mul
+from operator import add, mul
 from typing import Any, Literal
 
 from qualcode.analysis.query import (
     CodingFilter,
+    QuoteCoding,
     all_code_ids,
     attribute_names,
     case_attribute_values,
@@ -56,13 +70,16 @@ from qualcode.analysis.query import (
     case_names,
     cell_quotes,
     characters_per_case,
+    coded_code_ids,
     coding_chunks,
     coverage_spans,
     document_cases,
+    documents_per_case,
     expand_codes,
     largest_segment_id,
     segment_arrays,
     segments_per_case,
+    unknown_grouping,
 )
 from qualcode.codebook.model import Code, Language
 from qualcode.errors import UsageError
@@ -77,6 +94,18 @@ Level = Literal["theme", "code"]
 LEVELS: tuple[Level, ...] = ("theme", "code")
 #: Row label of the cases that do not have the ``by`` attribute.
 MISSING_LABEL = "(none)"
+#: Added to a code id for the column of the codings on that code itself (not its sub-codes).
+ITSELF_SUFFIX = " (itself)"
+#: Per measure: (numerator, denominator), in words, for --help, captions and the JSON output.
+#: "segments" means segments of the population: respondent turns unless all speakers count.
+BASES: dict[Measure, tuple[str, str]] = {
+    "segments": ("distinct coded segments", "segments"),
+    "count": ("codings", "segments"),
+    "presence": ("1 if any segment is coded, else 0", "segments"),
+    "percent": ("distinct coded segments", "segments"),
+    "coverage": ("coded characters, overlaps once", "characters in segments"),
+    "respondents": ("documents with a coded segment", "documents"),
+}
 
 Number = int | float
 
@@ -94,6 +123,8 @@ class MatrixOptions:
     quotes: int = 0
     #: Language of the column labels (code names); the other is the fallback.
     language: Language = "zh"
+    #: Count interviewer turns too (default: respondent turns only, numerator and base).
+    all_speakers: bool = False
 
     def __post_init__(self) -> None:
         if self.measure not in MEASURES:
@@ -116,6 +147,24 @@ class QuoteRow:
     speaker: str | None
     role: str | None
     text: str
+    #: The segment's start in its document (a coding's span in ``text`` starts at
+    #: ``coding["start_char"] - segment_start``).
+    segment_start: int = 0
+    #: The codings that put the segment in the cell: code, coder, origin, rule, span, memo.
+    codings: tuple[QuoteCoding, ...] = ()
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The coded spans as offsets into ``text``, sorted, overlapping ones merged."""
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(
+            (coding["start_char"] - self.segment_start, coding["end_char"] - self.segment_start)
+            for coding in self.codings
+        ):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        return merged
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +174,7 @@ class QuoteRow:
             "speaker": self.speaker,
             "role": self.role,
             "text": self.text,
+            "codings": [dict(coding) for coding in self.codings],
         }
 
 
@@ -147,9 +197,9 @@ class Matrix:
         cells: the values; ``int`` for segments/count/presence/respondents, ``float`` rounded
             to one decimal for percent/coverage. Empty rows and columns are all zeros.
         row_totals, column_totals, grand_total: see "Totals" in the module docstring.
-        row_bases: the denominators of ``percent`` (respondent segments of the row) or of
-            ``coverage`` (characters of the row's documents); for the other measures the
-            number of segments in the row's documents. Useful as an "N" column.
+        row_bases: the denominators of the measure (:data:`BASES`): the row's segments in the
+            population, its characters in segments for ``coverage``, its documents for
+            ``respondents``. Useful as an "N" column.
         quotes: ``{(i, j): [QuoteRow, ...]}`` for cells with quotes when ``options.quotes``
             was set: up to that many distinct coded segments per cell, respondent turns first,
             then in document order. Cells without quotes have no key.
@@ -173,6 +223,14 @@ class Matrix:
     quotes: dict[tuple[int, int], list[QuoteRow]]
     options: MatrixOptions
     codebook_name: str
+    #: The numerator behind each cell (``numerators[i][j]``): equal to the cell for the
+    #: counting measures, the coded segments or characters for percent and coverage.
+    numerators: list[list[int]] = field(default_factory=list)
+
+    @property
+    def population(self) -> str:
+        """Which turns count: ``respondent turns`` (default) or ``all turns``."""
+        return "all turns" if self.options.all_speakers else "respondent turns"
 
     @property
     def max_cell(self) -> Number:
@@ -199,6 +257,9 @@ class Matrix:
             "level": self.level,
             "depth": self.depth,
             "codebook": self.codebook_name,
+            "population": self.population,
+            "numerator": BASES[self.measure][0],
+            "denominator": BASES[self.measure][1],
             "filters": {
                 "coder": self.options.filters.coder,
                 "origin": self.options.filters.origin,
@@ -216,6 +277,7 @@ class Matrix:
                     "label": label,
                     "cases": cases,
                     "base": base,
+                    "numerators": self.numerators[row_index] if self.numerators else [],
                     "cells": values,
                     "total": total,
                     "quotes": {
@@ -268,8 +330,7 @@ def _rows(
         return [names[case_id] for case_id in ordered], [[case_id] for case_id in ordered], names
     known = attribute_names(conn)
     if options.by not in known:
-        listing = ", ".join(["case", *known])
-        raise UsageError(f"unknown case attribute '{options.by}' for --by: use one of {listing}")
+        raise unknown_grouping(options.by, ["case", *known])
     values = case_attribute_values(conn)
     groups: dict[Any, list[int]] = defaultdict(list)
     missing: list[int] = []
@@ -288,40 +349,121 @@ def _rows(
     return labels, members, names
 
 
+@dataclass(frozen=True)
+class Column:
+    """One matrix (or co-occurrence) column: a code with everything below it, or with
+    ``itself`` only the codings on the code itself (its sub-codes have columns of their own)."""
+
+    code: Code
+    itself: bool = False
+
+    @property
+    def column_id(self) -> str:
+        """The code id, or for an "itself" column the code id and :data:`ITSELF_SUFFIX`."""
+        return self.code.code_id + ITSELF_SUFFIX if self.itself else self.code.code_id
+
+    @property
+    def depth(self) -> int:
+        return self.code.depth
+
+    def label(self, language: Language) -> str:
+        """The code's name; an "itself" column adds "(theme itself)" or "(code itself)"."""
+        name = self.code.display_name(language)
+        if not self.itself:
+            return name
+        return f"{name} ({'theme' if self.code.is_theme else 'code'} itself)"
+
+
+def _nearest_current(code_id: str, current: set[str]) -> str | None:
+    """``code_id`` if it is a current code, else its nearest current ancestor (or None)."""
+    parts = code_id.split(".")
+    for length in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:length])
+        if candidate in current:
+            return candidate
+    return None
+
+
 def select_columns(
     project: Project, level: Level, depth: int | None, codes: tuple[str, ...] = ()
-) -> tuple[list[Code], list[tuple[str, int]]]:
-    """The column codes for ``level``/``depth`` (see the module docstring), in codebook order,
+) -> tuple[list[Column], list[tuple[str, int]]]:
+    """The columns for ``level``/``depth`` (see the module docstring), in codebook order,
     and the ``(code_id, column)`` pairs that map every code (retired ones too) to the columns
     it counts in. ``codes`` (a filter) keeps the columns the selected codes fall in.
     """
     codebook = current_codebook(project)
     conn = project.conn
+    parents = {code.parent_id for code in codebook if code.parent_id is not None}
     if level == "theme" or depth == 0:
-        columns = codebook.themes()
-    elif depth is None:
-        columns = [code for code in codebook if not code.is_theme]
+        columns = [Column(code) for code in codebook.themes()]
     else:
-        columns = [code for code in codebook if code.depth == depth]
-    if codes:
-        selected = set(expand_codes(conn, codes))
+        # A column per code at the depth (every code below the themes without a depth), and
+        # per shallower code without sub-codes: together they hold every coding but those on
+        # shallower codes with sub-codes, which go to "itself" columns below.
         columns = [
-            code
-            for code in columns
-            if any(
-                chosen == code.code_id or chosen.startswith(code.code_id + ".")
-                or code.code_id.startswith(chosen + ".")
-                for chosen in selected
-            )
-        ]  # fmt: skip
+            Column(code)
+            for code in codebook
+            if (code.depth == depth if depth is not None else not code.is_theme)
+            or (code.code_id not in parents and code.depth < (depth or 1))
+        ]
     all_codes = all_code_ids(conn)
     pairs = [
         (code_id, index)
         for index, column in enumerate(columns)
         for code_id in all_codes
-        if code_id == column.code_id or code_id.startswith(column.code_id + ".")
+        if code_id == column.code.code_id or code_id.startswith(column.code.code_id + ".")
     ]
+    if level == "code" and depth != 0:
+        columns, pairs = _with_itself_columns(conn, codebook.codes, columns, pairs)
+    if codes:
+        selected = set(expand_codes(conn, codes))
+        kept = [
+            index
+            for index, column in enumerate(columns)
+            if any(
+                chosen == column.code.code_id
+                or column.code.code_id.startswith(chosen + ".")
+                or (not column.itself and chosen.startswith(column.code.code_id + "."))
+                for chosen in selected
+            )
+        ]
+        renumber = {old: new for new, old in enumerate(kept)}
+        columns = [columns[index] for index in kept]
+        pairs = [(code_id, renumber[index]) for code_id, index in pairs if index in renumber]
     return columns, pairs
+
+
+def _with_itself_columns(
+    conn: sqlite3.Connection,
+    codebook_codes: Sequence[Code],
+    columns: list[Column],
+    pairs: list[tuple[str, int]],
+) -> tuple[list[Column], list[tuple[str, int]]]:
+    """Add an "itself" column for every code whose own codings (or a retired sub-code's) no
+    column holds yet, in codebook order, and renumber the pairs to match."""
+    covered = {code_id for code_id, _ in pairs}
+    by_id = {code.code_id: code for code in codebook_codes}
+    owners: dict[str, list[str]] = defaultdict(list)
+    for code_id in coded_code_ids(conn) - covered:
+        owner = _nearest_current(code_id, set(by_id))
+        if owner is not None:  # a retired theme's codings count in no column, at any level
+            owners[owner].append(code_id)
+    if not owners:
+        return columns, pairs
+    position = {code_id: index for index, code_id in enumerate(by_id)}
+    # (codebook position, itself first, old index or -1, column), sorted: an "itself" column
+    # comes just before the sub-codes of its code.
+    merged = sorted(
+        [(position[column.code.code_id], 1, index, column) for index, column in enumerate(columns)]
+        + [(position[owner], 0, -1, Column(by_id[owner], itself=True)) for owner in owners],
+        key=lambda entry: (entry[0], entry[1], entry[2]),
+    )
+    renumber = {old: new for new, (_, _, old, _) in enumerate(merged) if old >= 0}
+    new_pairs = [(code_id, renumber[index]) for code_id, index in pairs]
+    for new, (_, _, old, column) in enumerate(merged):
+        if old < 0:
+            new_pairs += [(code_id, new) for code_id in sorted(owners[column.code.code_id])]
+    return [column for _, _, _, column in merged], new_pairs
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,17 +477,28 @@ class _Tally:
     segments: int = 0
     codings: int = 0
     documents: int = 0
-    respondent_segments: int = 0
     characters: int = 0
 
 
-def _layers(columns: list[Code], pairs: list[tuple[str, int]]) -> list[dict[str, int]]:
-    """``code_id -> column`` maps, one per depth of the columns: within one depth no column
-    contains another, so each code counts in at most one column per layer."""
-    by_depth: dict[int, dict[str, int]] = defaultdict(dict)
+def _layers(columns: list[Column], pairs: list[tuple[str, int]]) -> list[dict[str, int]]:
+    """``code_id -> column`` maps in which each code counts in at most one column: columns
+    are packed, shallowest first, into the first layer where none of their codes is mapped
+    yet (columns of one depth never share a code, and "itself" columns share none with
+    anything), so most matrices need one layer, a nested code-level one one per depth."""
+    codes_of: dict[int, list[str]] = defaultdict(list)
     for code_id, column in pairs:
-        by_depth[columns[column].depth][code_id] = column
-    return [by_depth[depth] for depth in sorted(by_depth)]
+        codes_of[column].append(code_id)
+    layers: list[dict[str, int]] = []
+    for column in sorted(codes_of, key=lambda index: (columns[index].depth, index)):
+        mine = codes_of[column]
+        for layer in layers:
+            if not any(code_id in layer for code_id in mine):
+                break
+        else:
+            layer = {}
+            layers.append(layer)
+        layer.update(dict.fromkeys(mine, column))
+    return layers
 
 
 def _tallies(
@@ -394,7 +547,14 @@ def _tallies(
     cell_of_pair: dict[int, int] = {}
     row_codings: Counter[int] = Counter()
     row_units: set[int] = set()
-    for segment_ids, code_ids in coding_chunks(conn, filters):
+    for chunk_segments, chunk_codes in coding_chunks(conn, filters):
+        segment_ids, code_ids = chunk_segments, chunk_codes
+        if filters.respondents_only:
+            # Interviewer turns are outside the population (and so are segments of other
+            # cases, whose flag is False too: they would land in the extra row anyway).
+            keep = list(map(respondent.__getitem__, chunk_segments))
+            segment_ids = list(compress(chunk_segments, keep))
+            code_ids = list(compress(chunk_codes, keep))
         # Codings of segments outside the filter's cases land in the extra row.
         units = (
             list(map(segment_document.__getitem__, segment_ids)) if by_documents else segment_ids
@@ -422,25 +582,13 @@ def _tallies(
         cell_codings = Counter(cell_of_pair.values())
         unit_row = document_rows.__getitem__ if by_documents else segment_row.__getitem__
         row_codings = Counter(map(unit_row, row_units))
-    cell_respondent: Counter[int] = Counter()
-    row_respondent: Counter[int] = Counter()
-    if measure == "percent":
-        cell_respondent = Counter(
-            compress(
-                cell_of_pair.values(),
-                map(respondent.__getitem__, map(floordiv, cell_of_pair.keys(), repeat(width))),
-            )
-        )
-        row_respondent = Counter(
-            map(segment_row.__getitem__, filter(respondent.__getitem__, row_units))
-        )
     cells: dict[tuple[int, int], _Tally] = {}
     for cell, count in cell_codings.items():
         row, column = divmod(cell, width)
         if row < row_count and column < column_count:
-            cells[(row, column)] = _tally(count, cell_respondent[cell], by_segments, by_documents)
+            cells[(row, column)] = _tally(count, by_segments, by_documents)
     totals = {
-        row: _tally(count, row_respondent[row], by_segments, by_documents)
+        row: _tally(count, by_segments, by_documents)
         for row, count in row_codings.items()
         if row < row_count
     }
@@ -452,10 +600,10 @@ def _tallies(
     return cells, totals
 
 
-def _tally(count: int, respondent: int, by_segments: bool, by_documents: bool) -> _Tally:
+def _tally(count: int, by_segments: bool, by_documents: bool) -> _Tally:
     """A tally holding ``count`` as the numerator the measure reads."""
     if by_segments:
-        return _Tally(segments=count, respondent_segments=respondent)
+        return _Tally(segments=count)
     if by_documents:
         return _Tally(documents=count)
     return _Tally(codings=count)
@@ -496,13 +644,33 @@ def _add_coverage(
         totals[row].characters += _union_length(sorted(set(spans)))
 
 
-def _bases(project: Project, members: list[list[int]], measure: Measure) -> list[int]:
+def _bases(
+    project: Project, members: list[list[int]], measure: Measure, all_speakers: bool
+) -> list[int]:
+    """The denominator population of each row: see :data:`BASES`."""
     conn = project.conn
     if measure == "coverage":
-        per_case = characters_per_case(conn)
+        per_case = characters_per_case(conn, respondent_only=not all_speakers)
+    elif measure == "respondents":
+        per_case = documents_per_case(conn)
     else:
-        per_case = segments_per_case(conn, respondent_only=measure == "percent")
+        per_case = segments_per_case(conn, respondent_only=not all_speakers)
     return [sum(per_case.get(case_id, 0) for case_id in cases) for cases in members]
+
+
+def _numerator(tally: _Tally | None, measure: Measure) -> int:
+    """What the measure counts in a cell before dividing (see :data:`BASES`)."""
+    if tally is None:
+        return 0
+    if measure == "count":
+        return tally.codings
+    if measure == "respondents":
+        return tally.documents
+    if measure == "coverage":
+        return tally.characters
+    if measure == "presence":
+        return 1 if tally.segments else 0
+    return tally.segments
 
 
 def _percent(part: int, whole: int) -> float:
@@ -521,7 +689,7 @@ def _value(tally: _Tally | None, measure: Measure, base: int) -> Number:
     if measure == "respondents":
         return tally.documents
     if measure == "percent":
-        return _percent(tally.respondent_segments, base)
+        return _percent(tally.segments, base)
     return _percent(tally.characters, base)
 
 
@@ -532,7 +700,6 @@ def _sum_tallies(tallies: Iterable[_Tally | None]) -> _Tally:
             total.segments += tally.segments
             total.codings += tally.codings
             total.documents += tally.documents
-            total.respondent_segments += tally.respondent_segments
             total.characters += tally.characters
     return total
 
@@ -560,6 +727,8 @@ def _cell_quotes(
                 quote["speaker"],
                 quote["role"],
                 quote["text"],
+                quote["segment_start"],
+                tuple(quote["codings"]),
             )
         )
     return quotes
@@ -575,6 +744,9 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
     :class:`~qualcode.errors.NotFoundError` for an unknown code or case in the filters, or a
     project without a codebook.
     """
+    options = replace(
+        options, filters=replace(options.filters, respondents_only=not options.all_speakers)
+    )
     labels, members, names = _rows(project, options)
     columns, column_pairs = select_columns(
         project, options.level, options.depth, options.filters.codes
@@ -588,7 +760,7 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
     if options.quotes:
         quotes = _cell_quotes(project, options, names, case_rows, column_pairs)
     measure = options.measure
-    bases = _bases(project, members, measure)
+    bases = _bases(project, members, measure, options.all_speakers)
     cells = [
         [_value(cell_tallies.get((i, j)), measure, bases[i]) for j in range(len(columns))]
         for i in range(len(labels))
@@ -617,8 +789,8 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
         depth=options.depth,
         row_labels=labels,
         row_cases=[[names[case_id] for case_id in cases] for cases in members],
-        column_ids=[code.code_id for code in columns],
-        column_labels=[code.display_name(options.language) for code in columns],
+        column_ids=[column.column_id for column in columns],
+        column_labels=[column.label(options.language) for column in columns],
         cells=cells,
         row_totals=row_totals,
         column_totals=column_totals,
@@ -627,4 +799,8 @@ def build_matrix(project: Project, options: MatrixOptions) -> Matrix:
         quotes=quotes,
         options=options,
         codebook_name=current_codebook(project).name,
+        numerators=[
+            [_numerator(cell_tallies.get((i, j)), measure) for j in range(len(columns))]
+            for i in range(len(labels))
+        ],
     )

@@ -37,7 +37,6 @@ just wrote, where an imported coding goes) live beside the writer in :mod:`qualc
 
 from __future__ import annotations
 
-import difflib
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -46,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 from qualcode.errors import NotFoundError, UsageError
+from qualcode.store.names import closest, not_found, require_name
 
 Origin = Literal["manual", "auto", "all"]
 ORIGINS: tuple[Origin, ...] = ("manual", "auto", "all")
@@ -53,7 +53,7 @@ ORIGINS: tuple[Origin, ...] = ("manual", "auto", "all")
 #: Columns of the relation :func:`filtered_codings_sql` selects.
 FILTERED_COLUMNS = (
     "coding_id", "segment_id", "document_id", "case_id", "code_id", "coder", "origin",
-    "start_char", "end_char", "role", "run_id", "rule", "created_at",
+    "start_char", "end_char", "role", "run_id", "rule", "created_at", "memo",
 )  # fmt: skip
 
 
@@ -65,15 +65,14 @@ class CodingFilter:
     origin: Origin = "all"
     codes: tuple[str, ...] = ()
     cases: tuple[str, ...] = ()
+    #: Only codings in respondent turns (segments not marked ``interviewer``). Matrices set it
+    #: unless asked for every speaker; :func:`coding_chunks` leaves it to its caller, which
+    #: knows each segment's role from :func:`segment_arrays`.
+    respondents_only: bool = False
 
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
             raise UsageError(f"unknown origin {self.origin!r}: use manual, auto or all")
-
-
-def _hint(value: str, known: Sequence[str], listing: str) -> str:
-    close = difflib.get_close_matches(value, list(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else f" (see '{listing}')"
 
 
 def expand_codes(conn: sqlite3.Connection, codes: Iterable[str]) -> list[str]:
@@ -86,9 +85,8 @@ def expand_codes(conn: sqlite3.Connection, codes: Iterable[str]) -> list[str]:
     expanded: dict[str, None] = {}
     for code_id in codes:
         if code_id not in known:
-            raise NotFoundError(
-                f"no code '{code_id}' in the project's codebook"
-                + _hint(code_id, active, "qualcode codebook show")
+            raise not_found(
+                "code", code_id, active, "qualcode codebook show", " in the project's codebook"
             )
         pattern = code_id.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + ".%"
         expanded[code_id] = None
@@ -104,13 +102,10 @@ def case_ids(conn: sqlite3.Connection, names: Iterable[str]) -> list[int]:
     """Ids of the named cases; :class:`NotFoundError` for a name the project does not have."""
     ids = []
     for name in names:
-        row = conn.execute("SELECT case_id FROM cases WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            known = [str(row[0]) for row in conn.execute("SELECT name FROM cases")]
-            raise NotFoundError(
-                f"no case named {name!r}" + _hint(name, known, "qualcode cases list")
-            )
-        ids.append(int(row[0]))
+        require_name(conn, "case", name)
+        ids.append(
+            int(conn.execute("SELECT case_id FROM cases WHERE name = ?", (name,)).fetchone()[0])
+        )
     return ids
 
 
@@ -123,6 +118,8 @@ def filter_phrases(filters: CodingFilter) -> list[str]:
         phrases.append("codes " + ", ".join(filters.codes))
     if filters.cases:
         phrases.append("cases " + ", ".join(filters.cases))
+    if filters.respondents_only:
+        phrases.append("respondent turns")
     return phrases
 
 
@@ -148,6 +145,7 @@ def _codings_where(
         clauses.append(f"{case_column} IN ({', '.join('?' * len(ids))})")
         parameters += ids
     if filters.coder is not None:
+        require_name(conn, "coder", filters.coder)
         clauses.append(f"{alias}coder = ?")
         parameters.append(filters.coder)
     if filters.origin != "all":
@@ -166,12 +164,24 @@ def filtered_codings_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tup
     where, parameters = _codings_where(conn, filters, "c.", "d.case_id")
     sql = (
         "SELECT c.coding_id, c.segment_id, s.document_id, d.case_id, c.code_id, c.coder, "
-        "c.origin, c.start_char, c.end_char, s.role, c.run_id, c.rule, c.created_at "
+        "c.origin, c.start_char, c.end_char, s.role, c.run_id, c.rule, c.created_at, c.memo "
         "FROM codings c NOT INDEXED CROSS JOIN segments s ON s.segment_id = c.segment_id "
         "CROSS JOIN documents d ON d.document_id = s.document_id "
-        f"WHERE {where}"
+        f"WHERE {where}" + (" AND s.role IS NOT 'interviewer'" if filters.respondents_only else "")
     )
     return sql, parameters
+
+
+def unknown_grouping(by: str, known: Sequence[str]) -> NotFoundError:
+    """The error for a ``--by`` that is neither a fixed grouping nor a case attribute: the
+    closest names, then every name that would do (exit status 1, like every unknown name)."""
+    close = closest(by, known)
+    hint = ("; did you mean " + " or ".join(f"'{name}'" for name in close) + "?") if close else ""
+    return NotFoundError(
+        f"unknown case attribute '{by}' for --by{hint} Use one of {', '.join(known)}"
+        if close
+        else f"unknown case attribute '{by}' for --by: use one of {', '.join(known)}"
+    )
 
 
 def attribute_names(conn: sqlite3.Connection) -> list[str]:
@@ -294,6 +304,21 @@ def all_code_ids(conn: sqlite3.Connection) -> list[str]:
     return [str(row[0]) for row in conn.execute("SELECT code_id FROM codes")]
 
 
+def coded_code_ids(conn: sqlite3.Connection) -> set[str]:
+    """Ids of the codes (retired ones too) that have at least one current coding, by anyone.
+
+    Decides which "(theme itself)" columns a code-level matrix has, independently of any
+    coder or origin filter, so that matrices of two coders have the same columns.
+    """
+    return {
+        str(row[0])
+        for row in conn.execute(
+            "SELECT k.code_id FROM codes k WHERE EXISTS (SELECT 1 FROM codings c "
+            "WHERE c.code_id = k.code_id AND c.superseded_by_run IS NULL)"
+        )
+    }
+
+
 def code_names(conn: sqlite3.Connection, language: Literal["zh", "en"]) -> dict[str, str]:
     """``{code_id: name}`` in ``language``, else the other language, else the id."""
     names = {}
@@ -383,12 +408,26 @@ def segments_per_case(conn: sqlite3.Connection, *, respondent_only: bool) -> dic
     }
 
 
-def characters_per_case(conn: sqlite3.Connection) -> dict[int, int]:
-    """``{case_id: characters}`` of the full text of the case's documents."""
+def characters_per_case(conn: sqlite3.Connection, *, respondent_only: bool) -> dict[int, int]:
+    """``{case_id: characters}`` in the segments of the case's documents (with
+    ``respondent_only``, in its respondent turns): headers and text between turns are not
+    part of any population, so they are in no base."""
+    role = "WHERE s.role IS NOT 'interviewer' " if respondent_only else ""
     return {
         int(case_id): int(count)
         for case_id, count in conn.execute(
-            "SELECT case_id, sum(length(text)) FROM documents GROUP BY case_id"
+            "SELECT d.case_id, sum(s.end_char - s.start_char) FROM segments s "
+            f"JOIN documents d ON d.document_id = s.document_id {role}GROUP BY d.case_id"
+        )
+    }
+
+
+def documents_per_case(conn: sqlite3.Connection) -> dict[int, int]:
+    """``{case_id: documents}`` (one interview is one respondent)."""
+    return {
+        int(case_id): int(count)
+        for case_id, count in conn.execute(
+            "SELECT case_id, count(*) FROM documents GROUP BY case_id"
         )
     }
 
@@ -440,8 +479,21 @@ def coverage_spans(
         )
 
 
+class QuoteCoding(TypedDict):
+    """A coding that puts a quoted segment in its cell: which code, who, how, where, memo."""
+
+    code: str
+    coder: str
+    origin: str
+    rule: str | None
+    start_char: int
+    end_char: int
+    memo: str | None
+
+
 class CellQuote(TypedDict):
-    """One representative coded segment of a matrix cell (row x column)."""
+    """One representative coded segment of a matrix cell (row x column), with the codings
+    (passing the filter, under the cell's column) that put it there."""
 
     row: int
     column: int
@@ -451,6 +503,10 @@ class CellQuote(TypedDict):
     speaker: str | None
     role: str | None
     text: str
+    #: The segment's start in the document: a coding's span in ``text`` starts at
+    #: ``start_char - segment_start``.
+    segment_start: int
+    codings: list[QuoteCoding]
 
 
 def cell_quotes(
@@ -465,8 +521,20 @@ def cell_quotes(
 
     ``case_rows`` and ``column_pairs`` map cases and codes to cells as in :func:`coverage_spans`.
     """
+    import json
+
     with _slot_maps(conn, case_rows, column_pairs):
         sql, parameters = filtered_codings_sql(conn, filters)
+        # The codings of one quoted segment under its column, by the segment index.
+        where, coding_parameters = _codings_where(conn, filters, "q.")
+        codings_sql = (
+            "(SELECT json_group_array(json_object('code', q.code_id, 'coder', q.coder, "
+            "'origin', q.origin, 'rule', q.rule, 'start_char', q.start_char, 'end_char', "
+            "q.end_char, 'memo', q.memo)) FROM (SELECT * FROM codings q "
+            f"WHERE q.segment_id = ranked.segment_id AND {where} AND q.code_id IN "
+            f"(SELECT key FROM temp.{_COLUMN_SLOTS} WHERE slot = ranked.col) "
+            "ORDER BY q.start_char, q.code_id, q.coding_id) q)"
+        )
         return [
             CellQuote(
                 row=row,
@@ -477,8 +545,21 @@ def cell_quotes(
                 speaker=speaker,
                 role=role,
                 text=text,
+                segment_start=int(segment_start),
+                codings=json.loads(codings),
             )
-            for row, column, segment_id, document, case_id, speaker, role, text in conn.execute(
+            for (
+                row,
+                column,
+                segment_id,
+                document,
+                case_id,
+                speaker,
+                role,
+                text,
+                segment_start,
+                codings,
+            ) in conn.execute(
                 f"WITH fc AS ({sql}), pairs AS ("
                 "SELECT DISTINCT r.slot AS row, m.slot AS col, fc.segment_id, fc.role "
                 f"FROM fc JOIN temp.{_COLUMN_SLOTS} m ON m.key = fc.code_id "
@@ -486,10 +567,11 @@ def cell_quotes(
                 "ranked AS (SELECT row, col, segment_id, row_number() OVER (PARTITION BY row, "
                 "col ORDER BY role IS 'interviewer', segment_id) AS rank FROM pairs) "
                 "SELECT ranked.row, ranked.col, s.segment_id, d.name, d.case_id, s.speaker, "
-                "s.role, s.text FROM ranked JOIN segments s ON s.segment_id = ranked.segment_id "
+                f"s.role, s.text, s.start_char, {codings_sql} "
+                "FROM ranked JOIN segments s ON s.segment_id = ranked.segment_id "
                 "JOIN documents d ON d.document_id = s.document_id WHERE ranked.rank <= ? "
                 "ORDER BY ranked.row, ranked.col, ranked.rank",
-                [*parameters, per_cell],
+                [*parameters, *coding_parameters, per_cell],
             )
         ]
 
@@ -501,7 +583,7 @@ def cell_quotes(
 QUOTE_SOURCE_COLUMNS = (
     "coding_id", "segment_id", "document", "case_id", "speaker", "role", "start_time",
     "end_time", "code_id", "coder", "origin", "run_id", "rule", "start_char", "end_char",
-    "quote", "segment_text", "created_at",
+    "quote", "segment_text", "memo", "created_at",
 )  # fmt: skip
 
 
@@ -520,7 +602,7 @@ def quote_sources(conn: sqlite3.Connection, filters: CodingFilter) -> Iterator[S
         "s.start_time, s.end_time, fc.code_id, fc.coder, fc.origin, fc.run_id, fc.rule, "
         "fc.start_char, fc.end_char, "
         "substr(s.text, fc.start_char - s.start_char + 1, fc.end_char - fc.start_char), "
-        "s.text, fc.created_at "
+        "s.text, fc.memo, fc.created_at "
         "FROM fc JOIN segments s ON s.segment_id = fc.segment_id "
         "JOIN documents d ON d.document_id = fc.document_id "
         "ORDER BY fc.segment_id, fc.start_char, fc.code_id, fc.coding_id",
@@ -720,17 +802,22 @@ class SampleSegment(TypedDict):
 SAMPLE_FIELDS = ("segment_id", "document", "case_name", "ordinal", "speaker", "role", "text")
 
 
-def sample_population(conn: sqlite3.Connection, coded_by: str | None) -> list[SampleSegment]:
-    """The segments a sample is drawn from, in segment order: every segment, or with
-    ``coded_by`` those with at least one current coding by that coder."""
-    sql = "SELECT " + ", ".join(SAMPLE_FIELDS) + " FROM segments_view"
+def sample_population(
+    conn: sqlite3.Connection, coded_by: str | None, *, all_speakers: bool = False
+) -> list[SampleSegment]:
+    """The segments a sample is drawn from, in segment order: respondent turns (every segment
+    not marked ``interviewer``; with ``all_speakers`` every segment), and with ``coded_by``
+    only those with at least one current coding by that coder."""
+    clauses = [] if all_speakers else ["role IS NOT 'interviewer'"]
     parameters: list[Any] = []
     if coded_by is not None:
-        sql += (
-            " WHERE segment_id IN (SELECT segment_id FROM codings WHERE coder = ? "
+        clauses.append(
+            "segment_id IN (SELECT segment_id FROM codings WHERE coder = ? "
             "AND superseded_by_run IS NULL)"
         )
         parameters.append(coded_by)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = "SELECT " + ", ".join(SAMPLE_FIELDS) + " FROM segments_view" + where
     return [
         SampleSegment(
             segment_id=row[0],
@@ -778,3 +865,62 @@ def project_summary(conn: sqlite3.Connection) -> ProjectSummary:
         )
     ]
     return ProjectSummary(int(documents), int(cases), int(segments), int(respondent), codings)
+
+
+# --------------------------------------------------------------------------------------------
+# Memos
+
+
+class MemoListing(TypedDict):
+    """A memo and what it is attached to (``qualcode memos``).
+
+    ``target_kind`` is ``segment``, ``code`` or ``document`` for memos written with ``qualcode
+    memo`` (``memo_id`` is theirs), or ``coding`` for a memo written with a coding (``code
+    ... --memo``, an imported codings table's memo column); then ``target`` is the coding id and
+    ``memo_id`` is ``None``.
+    """
+
+    memo_id: int | None
+    target_kind: str
+    target: str
+    attached_to: str
+    coder: str
+    text: str
+    created_at: str
+
+
+def memo_listing(conn: sqlite3.Connection) -> list[MemoListing]:
+    """Every memo: those on segments, codes and documents (by memo id), then the memos of
+    current codings (by coding id), each with a readable description of what it is on."""
+    rows = conn.execute(
+        "SELECT * FROM (SELECT m.memo_id AS memo_id, m.target_kind AS kind, m.target AS target, "
+        "CASE m.target_kind "
+        "WHEN 'segment' THEN 'segment ' || m.target || coalesce(' (' || v.document || ', ' "
+        "|| v.case_name || ')', '') "
+        "WHEN 'code' THEN 'code ' || m.target "
+        "|| coalesce(' ' || coalesce(k.name_zh, k.name_en), '') "
+        "ELSE 'document ' || m.target END, m.coder, m.text, m.created_at FROM memos m "
+        "LEFT JOIN segments_view v ON m.target_kind = 'segment' "
+        "AND v.segment_id = CAST(m.target AS INTEGER) "
+        "LEFT JOIN codes k ON m.target_kind = 'code' AND k.code_id = m.target "
+        "UNION ALL "
+        "SELECT NULL, 'coding', CAST(c.coding_id AS TEXT), 'coding ' || c.coding_id || ': ' "
+        "|| c.code_id || ' on segment ' || c.segment_id || ' (' || d.name || ', ' || k.name "
+        "|| ')', c.coder, c.memo, c.created_at FROM codings c "
+        "JOIN segments s ON s.segment_id = c.segment_id "
+        "JOIN documents d ON d.document_id = s.document_id JOIN cases k ON k.case_id = d.case_id "
+        "WHERE c.memo IS NOT NULL AND c.memo <> '' AND c.superseded_by_run IS NULL "
+        ") ORDER BY kind = 'coding', memo_id, CAST(target AS INTEGER)"
+    )
+    return [
+        MemoListing(
+            memo_id=row[0],
+            target_kind=row[1],
+            target=str(row[2]),
+            attached_to=row[3],
+            coder=row[4],
+            text=row[5],
+            created_at=row[6],
+        )
+        for row in rows
+    ]

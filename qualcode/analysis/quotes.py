@@ -40,11 +40,12 @@ MIDDLE_FIELDS = ("speaker", "role", "start_time", "end_time", "code", "code_name
 #: Columns after the code path levels.
 TRAILING_FIELDS = (
     "coder", "origin", "run_id", "rule", "start_char", "end_char", "quote", "segment_text",
-    "created_at",
+    "memo", "created_at",
 )  # fmt: skip
 #: The compact columns of the terminal table.
 TABLE_FIELDS = (
     "coding_id", "segment_id", "case_name", "speaker", "code", "coder", "origin", "quote",
+    "memo",
 )  # fmt: skip
 
 
@@ -112,7 +113,7 @@ def _quote_rows(
     level_fields = [f"level_{number}" for number in range(1, columns.levels + 1)]
     for (coding_id, segment_id, document, case_id, speaker, role, start_time, end_time,
          code_id, coder, origin, run_id, rule, start_char, end_char, quote, segment_text,
-         created_at) in cursor:  # fmt: skip
+         memo, created_at) in cursor:  # fmt: skip
         row: dict[str, Any] = {
             "coding_id": coding_id,
             "segment_id": segment_id,
@@ -132,6 +133,7 @@ def _quote_rows(
         row.update(zip(level_fields, path, strict=True))
         row.update(
             coder=coder, origin=origin, run_id=run_id, rule=rule, start_char=start_char,
-            end_char=end_char, quote=quote, segment_text=segment_text, created_at=created_at,
+            end_char=end_char, quote=quote, segment_text=segment_text, memo=memo,
+            created_at=created_at,
         )  # fmt: skip
         yield row

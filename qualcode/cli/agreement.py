@@ -244,10 +244,17 @@ def sample_command(
         str | None,
         typer.Option("--coded-by", help="Draw only from segments this coder coded."),
     ] = None,
+    all_speakers: Annotated[
+        bool,
+        typer.Option("--all-speakers", help="Draw interviewer turns too (default: respondents)."),
+    ] = False,
     output_format: TableFormatOption = OutputFormat.table,
     raw: RawOption = False,
 ) -> None:
     """Draw segments for double coding at random, stratified by case (community).
+
+    Draws respondent turns (every segment not marked interviewer); --all-speakers draws
+    questions too.
 
     Example: qualcode sample --size 40 --seed 7 --coded-by li --format csv
     """
@@ -255,7 +262,7 @@ def sample_command(
     from qualcode.analysis.query import SAMPLE_FIELDS
 
     with open_cli_project(ctx) as project:
-        rows = draw_sample(project, size, seed, coded_by=coded_by)
+        rows = draw_sample(project, size, seed, coded_by=coded_by, all_speakers=all_speakers)
     emit_rows(rows, output_format, columns=SAMPLE_FIELDS, raw=raw)
     message(f"Drew {len(rows)} segments (seed {seed}), stratified by case")
 

@@ -9,6 +9,7 @@ import typer
 
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.options import (
+    AllSpeakersOption,
     ByOption,
     CaseOption,
     CoderOption,
@@ -58,12 +59,15 @@ def matrix_command(
     excel: ExcelOption = False,
     raw: RawOption = False,
     language: LanguageOption = LanguageChoice.zh,
+    all_speakers: AllSpeakersOption = False,
 ) -> None:
     """Theme matrix: cases (or a case attribute's values) x themes (or codes), with totals.
 
-    Empty rows and columns are kept. Measures: segments (distinct coded segments), count
-    (codings), presence (0/1), percent (of the row's respondent segments), coverage (% of
-    the row's characters), respondents (documents).
+    Empty rows and columns are kept. Every measure counts respondent turns (not interviewer
+    questions) unless --all-speakers. Measures, numerator / denominator: segments (distinct
+    coded segments), count (codings), presence (0/1), percent (coded segments / the row's
+    segments), coverage (coded characters / the row's characters in segments), respondents
+    (documents with a coded segment / the row's documents).
 
     Example: qualcode matrix --by district --level code --measure percent --format csv -o m.csv
     """
@@ -74,7 +78,17 @@ def matrix_command(
 
     output_format = resolve_format(output_format, output)
     options = matrix_options(
-        by, level, depth, measure, coder, origin, codes, case, language, quotes=quotes
+        by,
+        level,
+        depth,
+        measure,
+        coder,
+        origin,
+        codes,
+        case,
+        language,
+        quotes=quotes,
+        all_speakers=all_speakers,
     )
     with open_cli_project(ctx) as project:
         matrix = build_matrix(project, options)

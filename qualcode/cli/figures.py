@@ -9,6 +9,7 @@ import typer
 
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.options import (
+    AllSpeakersOption,
     ByOption,
     CaseOption,
     CoderOption,
@@ -108,23 +109,26 @@ def chart_matrix_command(
     codes: CodesOption = None,
     case: CaseOption = None,
     language: LanguageOption = LanguageChoice.zh,
+    all_speakers: AllSpeakersOption = False,
 ) -> None:
     """Draw the theme matrix as a heatmap; PNG, SVG or PDF by the file's suffix.
 
     Example: qualcode chart matrix --by district --measure percent -o heatmap.png
     """
-    from qualcode.analysis.matrix import build_matrix
-    from qualcode.exporting.chart import render_heatmap
+    from qualcode.exporting.chart import write_heatmap
 
-    options = matrix_options(by, level, depth, measure, coder, origin, codes, case, language)
+    options = matrix_options(
+        by, level, depth, measure, coder, origin, codes, case, language, all_speakers=all_speakers
+    )
     with open_cli_project(ctx) as project:
-        matrix = build_matrix(project, options)
-    result = render_heatmap(matrix, output)
+        result = write_heatmap(project, options, output)
     if result.cjk_font is None:
+        english = "code names in English where the codebook has them; " * result.english_labels
         message(
-            "Warning: no CJK font found (install fonts-noto-cjk); Chinese labels may show as boxes."
+            "Warning: no CJK font found (install fonts-noto-cjk): "
+            f"{english}Chinese labels may show as boxes."
         )
-    message(f"Wrote {result.path} ({len(matrix.row_labels)} x {len(matrix.column_ids)}).")
+    message(f"Wrote {result.path} ({result.rows} x {result.columns}).")
 
 
 def report_command(
@@ -142,6 +146,7 @@ def report_command(
     codes: CodesOption = None,
     case: CaseOption = None,
     language: LanguageOption = LanguageChoice.zh,
+    all_speakers: AllSpeakersOption = False,
 ) -> None:
     """Write one self-contained HTML report: summary, codebook, matrix and quotes per cell.
 
@@ -152,7 +157,7 @@ def report_command(
     from qualcode.exporting.report import write_report
 
     options = matrix_options(
-        by, level, depth, measure, coder, origin, codes, case, language, quotes
+        by, level, depth, measure, coder, origin, codes, case, language, quotes, all_speakers
     )
     with open_cli_project(ctx) as project:
         result = write_report(project, options, output)

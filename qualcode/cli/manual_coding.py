@@ -110,14 +110,17 @@ def memos_command(
     output_format: TableFormatOption = OutputFormat.table,
     raw: RawOption = False,
 ) -> None:
-    """List memos.
+    """List memos, each with what it is attached to.
+
+    Memos on segments, codes and documents first, then the memos written with codings (code
+    ... --memo, or a codings table's memo column).
 
     Example: qualcode memos --format csv
     """
-    from qualcode.store.codings import list_memos
+    from qualcode.analysis.query import memo_listing
 
     with open_cli_project(ctx) as project:
-        emit_rows(list_memos(project), output_format, title="Memos", raw=raw)
+        emit_rows(memo_listing(project.conn), output_format, title="Memos", raw=raw)
 
 
 def register(app: typer.Typer) -> None:

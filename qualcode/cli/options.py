@@ -102,7 +102,24 @@ DepthOption = Annotated[
 ]  # fmt: skip
 LevelOption = Annotated[LevelChoice, typer.Option("--level", help="Columns: themes or codes.")]
 FileOutputOption = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
-MeasureOption = Annotated[MeasureChoice, typer.Option("--measure", help="What a cell counts.")]
+MeasureOption = Annotated[
+    MeasureChoice,
+    typer.Option(
+        "--measure",
+        help="What a cell counts, over what: segments = distinct coded segments; count = "
+        "codings; presence = 1 if any coded segment; percent = coded segments / the row's "
+        "segments; coverage = coded characters / the row's characters in segments; "
+        "respondents = documents with a coded segment (base: the row's documents). Segments "
+        "are respondent turns unless --all-speakers.",
+    ),
+]
+AllSpeakersOption = Annotated[
+    bool,
+    typer.Option(
+        "--all-speakers",
+        help="Count interviewer turns too, in numerators and bases (default: respondent turns).",
+    ),
+]
 
 
 def split_codes(values: list[str] | None) -> tuple[str, ...]:
@@ -128,6 +145,7 @@ def matrix_options(
     origin: OriginChoice, codes: list[str] | None, case: list[str] | None,
     language: LanguageChoice,
     quotes: int = 0,
+    all_speakers: bool = False,
 ) -> MatrixOptions:  # fmt: skip
     """The matrix options of ``matrix``, ``chart matrix`` and ``report``, from their options."""
     from qualcode.analysis.matrix import MatrixOptions
@@ -135,5 +153,5 @@ def matrix_options(
     return MatrixOptions(
         by=by, level=level.value, depth=depth, measure=measure.value,
         filters=coding_filter(codes, case, coder, origin), quotes=quotes,
-        language=language.value,
+        language=language.value, all_speakers=all_speakers,
     )  # fmt: skip

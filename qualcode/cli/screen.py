@@ -322,6 +322,8 @@ def _coding_lines(codings: list[SegmentCoding], text: str) -> StyleAndTextTuples
             ("class:code", f"{coding['code']} {coding['code_name']}".strip()),
             ("", f" · {how}{quote}\n"),
         ]
+        if coding["memo"]:
+            lines.append(("class:dim", f"    memo: {coding['memo']}\n"))
     return lines
 
 

@@ -7,20 +7,23 @@ matplotlib is imported inside :func:`render_heatmap` only (``qualcode --help`` s
 draws through its Agg/SVG canvases directly, without pyplot, so no GUI backend or global figure
 state is involved. Chinese labels need a font with CJK glyphs: :func:`find_cjk_font` looks for
 one among the fonts matplotlib knows (Debian's ``fonts-noto-cjk`` provides Noto Sans CJK). When
-none is installed the chart is still drawn, and :class:`ChartResult` says so, so that the
-command line can warn that Chinese labels may show as empty boxes.
+none is installed the chart is still drawn: :func:`write_heatmap` labels the codes in English
+where the codebook has English names, matplotlib's warning per missing glyph is silenced, and
+:class:`ChartResult` says what happened, so that the command line warns once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from qualcode.errors import UsageError
 
 if TYPE_CHECKING:
-    from qualcode.analysis.matrix import Matrix, Number
+    from qualcode.analysis.matrix import Matrix, MatrixOptions, Number
+    from qualcode.store.project import Project
 
 #: Output formats by file suffix.
 CHART_SUFFIXES = (".png", ".svg", ".pdf")
@@ -51,13 +54,24 @@ FALLBACK_FONT = "DejaVu Sans"
 MAX_LABELLED_CELLS = 900
 
 
+#: Ask :func:`find_cjk_font` (the default of the ``cjk_font`` parameters).
+FIND_FONT = "find"
+
+
 @dataclass(frozen=True)
 class ChartResult:
-    """What was written: the file, its format and the CJK font used (``None``: none found)."""
+    """What was written: the file, its format and the CJK font used (``None``: none found).
+
+    ``english_labels`` is true when no CJK font was found and the code names were drawn in
+    English instead of Chinese; ``rows`` and ``columns`` are the matrix's size.
+    """
 
     path: Path
     file_format: str
     cjk_font: str | None
+    english_labels: bool = False
+    rows: int = 0
+    columns: int = 0
 
 
 def format_number(value: Number) -> str:
@@ -100,7 +114,33 @@ def chart_format(path: Path) -> str:
     return suffix[1:]
 
 
-def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
+def write_heatmap(
+    project: Project,
+    options: MatrixOptions,
+    path: Path,
+    *,
+    cjk_font: str | Literal["find"] | None = FIND_FONT,
+) -> ChartResult:
+    """Build the matrix ``options`` describe and draw it into ``path``.
+
+    ``cjk_font``: a font family, ``None`` for none, or :data:`FIND_FONT` to look for one.
+    Without a CJK font, Chinese code names would be empty boxes: the columns are then labelled
+    in English (each code's English name, else its Chinese one); case names are data and stay.
+    """
+    from qualcode.analysis.matrix import build_matrix
+
+    font = find_cjk_font() if cjk_font == FIND_FONT else cjk_font
+    english = font is None and options.language == "zh"
+    if english:
+        options = replace(options, language="en")
+    matrix = build_matrix(project, options)
+    result = render_heatmap(matrix, path, cjk_font=font)
+    return replace(result, english_labels=english)
+
+
+def render_heatmap(
+    matrix: Matrix, path: Path, *, cjk_font: str | Literal["find"] | None = FIND_FONT
+) -> ChartResult:
     """Draw ``matrix`` as a heatmap into ``path`` (format from the suffix) and return a result.
 
     Rows are the matrix rows, columns its columns, both in the matrix's order; each cell is
@@ -124,7 +164,8 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    cjk_font = find_cjk_font()
+    if cjk_font == FIND_FONT:
+        cjk_font = find_cjk_font()
     families = [cjk_font, FALLBACK_FONT] if cjk_font else [FALLBACK_FONT]
     rows, columns = len(matrix.row_labels), len(matrix.column_ids)
     largest = max(rows, columns)
@@ -136,7 +177,14 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
     column_label = max(_label_width(label) for label in matrix.column_labels) + 6
     width = min(2.5 + 0.6 * columns + em * row_label, 40.0)
     height = min(1.5 + 0.4 * rows + 0.65 * em * column_label, 40.0)
-    with matplotlib.rc_context({"font.family": families, "axes.unicode_minus": False}):
+    with (
+        matplotlib.rc_context({"font.family": families, "axes.unicode_minus": False}),
+        warnings.catch_warnings(),
+    ):
+        if cjk_font is None:
+            # One line from the caller says there is no CJK font, instead of a warning per
+            # character matplotlib cannot draw.
+            warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
         figure = Figure(figsize=(width, height), layout="constrained")
         FigureCanvasAgg(figure)
         axes = figure.subplots()
@@ -180,4 +228,6 @@ def render_heatmap(matrix: Matrix, path: Path) -> ChartResult:
         dpi = min(150.0, 4000.0 / max(width, height))
         with atomic_output_path(path) as partial:
             figure.savefig(partial, format=file_format, dpi=dpi)
-    return ChartResult(path=path, file_format=file_format, cjk_font=cjk_font)
+    return ChartResult(
+        path=path, file_format=file_format, cjk_font=cjk_font, rows=rows, columns=columns
+    )

@@ -41,8 +41,8 @@ MEASURE_NOTES = {
     "segments": "distinct coded segments",
     "count": "codings",
     "presence": "1 = the theme occurs",
-    "percent": "% of the row's respondent segments",
-    "coverage": "% of the row's characters",
+    "percent": "% of the row's segments",
+    "coverage": "% of the row's characters in segments",
     "respondents": "documents (respondents) with a coded segment",
 }
 
@@ -87,6 +87,13 @@ def write_matrix_json(matrix: Matrix, stream: TextIO) -> None:
     stream.write("\n")
 
 
+def _display_width(text: str) -> int:
+    """Width of ``text`` in spreadsheet columns: wide (CJK) characters count two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def _hex(rgb: tuple[int, int, int]) -> str:
     return "".join(f"{part:02X}" for part in rgb)
 
@@ -112,7 +119,12 @@ def write_matrix_xlsx(matrix: Matrix, path: Path, codebook: Codebook | None = No
     for cell in sheet[len(rows) + 1]:
         cell.font = bold
     sheet.freeze_panes = "B2"
-    sheet.column_dimensions["A"].width = max(12, *(len(str(row[0])) * 2 for row in rows))
+    sheet.column_dimensions["A"].width = max(12, *(_display_width(str(row[0])) + 2 for row in rows))
+    # Headers are code names, often Chinese: a wide character takes two columns of width, so
+    # the column is as wide as its header (within reason) and the name can be read.
+    for index, label in enumerate(header[1:], start=2):
+        width = min(40, max(8, _display_width(str(label)) + 2))
+        sheet.column_dimensions[get_column_letter(index)].width = width
     if matrix.row_labels and matrix.column_ids:
         last = get_column_letter(len(matrix.column_ids) + 1)
         sheet.conditional_formatting.add(

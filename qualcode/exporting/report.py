@@ -1,4 +1,6 @@
-"""A self-contained HTML report: project summary, codebook, theme matrix and its quotes.
+"""A self-contained HTML report that leads with results: project summary, theme matrix, the
+quotes behind each cell (each with the codings that put it there: code, coder, origin, rule
+for automatic ones, memo, and the coded span highlighted), then the codebook, collapsed.
 
 The report is one file that opens offline and can be mailed or archived: the style sheet and
 the few lines of script are inline, there are no images, fonts or links to other sites, and
@@ -28,11 +30,11 @@ from qualcode.exporting.chart import format_number
 from qualcode.store.project import Project
 
 if TYPE_CHECKING:
-    from qualcode.analysis.matrix import Matrix, MatrixOptions
+    from qualcode.analysis.matrix import Matrix, MatrixOptions, QuoteRow
     from qualcode.codebook.model import Codebook
 
 #: What the matrix's row bases count, per measure (shown as the "N" column).
-_BASE_NAMES = {"percent": "respondent segments", "coverage": "characters"}
+_BASE_NAMES = {"coverage": "characters in segments", "respondents": "documents"}
 
 #: Colour of the matrix shading (a blue close to matplotlib's "Blues" map used by the chart).
 CELL_RGB = (33, 102, 172)
@@ -147,6 +149,19 @@ def _matrix_html(matrix: Matrix) -> str:
     )
 
 
+def _highlighted(quote: QuoteRow) -> str:
+    """The quote's text, escaped, with its coded spans in ``<mark>``."""
+    parts, position = [], 0
+    for start, end in quote.spans():
+        start, end = max(start, position), min(end, len(quote.text))
+        if start >= end:
+            continue
+        parts += [_e(quote.text[position:start]), f"<mark>{_e(quote.text[start:end])}</mark>"]
+        position = end
+    parts.append(_e(quote.text[position:]))
+    return "".join(parts)
+
+
 def _quotes_html(matrix: Matrix) -> str:
     if matrix.options.quotes == 0:
         return '<p class="note">No quotes were asked for (quotes per cell: 0).</p>'
@@ -163,6 +178,15 @@ def _quotes_html(matrix: Matrix) -> str:
             value = format_number(matrix.cells[i][j])
             items = []
             for quote in quotes:
+                codings = "".join(
+                    f'<li class="coding">{_e(coding["code"])} · {_e(coding["coder"])} · '
+                    f'{_e(coding["origin"])}'
+                    + (f' ({_e(coding["rule"])})' if coding["rule"] else "")
+                    + (f' <span class="memo">memo: {_e(coding["memo"])}</span>'
+                       if coding["memo"] else "")
+                    + "</li>"
+                    for coding in quote.codings
+                )  # fmt: skip
                 source = " · ".join(
                     _e(part)
                     for part in (
@@ -172,8 +196,9 @@ def _quotes_html(matrix: Matrix) -> str:
                     if part
                 )  # fmt: skip
                 items.append(
-                    f'<blockquote data-segment="{quote.segment_id}">{_e(quote.text)}'
-                    f'<br><span class="source">{source}</span></blockquote>'
+                    f'<blockquote data-segment="{quote.segment_id}">{_highlighted(quote)}'
+                    f'<br><span class="source">{source}</span>'
+                    f'<ul class="codings">{codings}</ul></blockquote>'
                 )
             blocks.append(
                 f'<details class="quotes" id="q-{i}-{j}" data-row="{_e(row_label)}" '

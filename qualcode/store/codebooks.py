@@ -208,12 +208,11 @@ def require_code(conn: sqlite3.Connection, code_id: str) -> None:
     row = conn.execute("SELECT active FROM codes WHERE code_id = ?", (code_id,)).fetchone()
     if row is not None and row[0]:
         return
-    import difflib
+    from qualcode.store.names import not_found
 
-    known = _active_ids(conn)
-    close = difflib.get_close_matches(code_id, known, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else " (see 'qualcode codebook show')"
-    raise NotFoundError(f"no code '{code_id}' in the project's codebook{hint}")
+    raise not_found(
+        "code", code_id, _active_ids(conn), "qualcode codebook show", " in the project's codebook"
+    )
 
 
 def list_versions(project: Project) -> list[CodebookVersionRow]:

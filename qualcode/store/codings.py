@@ -328,7 +328,7 @@ def segment_details(project: Project, segment_id: int) -> SegmentDetails:
     ).fetchone()
     codings = conn.execute(
         "SELECT v.coding_id, v.code, coalesce(k.name_zh, k.name_en, '') AS code_name, v.coder, "
-        "v.origin, c.rule_kind, v.rule, v.quote FROM codings_view v "
+        "v.origin, c.rule_kind, v.rule, v.quote, c.memo FROM codings_view v "
         "JOIN codings c ON c.coding_id = v.coding_id JOIN codes k ON k.code_id = v.code "
         "WHERE v.segment_id = ? ORDER BY k.ordinal, v.origin DESC, v.coder, v.start_char",
         (segment_id,),

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from qualcode.errors import ConflictError, NotFoundError
+from qualcode.errors import ConflictError
 from qualcode.models import Role, Segment
 from qualcode.store.cases import AttributeValue, ensure_case, write_attributes
 from qualcode.store.project import Project, now_utc
@@ -302,7 +302,11 @@ def get_document(project: Project, name: str) -> DocumentRecord:
         (name,),
     ).fetchone()
     if row is None:
-        raise NotFoundError(f"no document named {name!r} (see 'qualcode docs list')")
+        from qualcode.store.names import known_names, not_found
+
+        raise not_found(
+            "document", name, known_names(project.conn, "document"), "qualcode docs list"
+        )
     return typed_row(row, DocumentRecord)
 
 
@@ -322,12 +326,10 @@ def require_named(conn: sqlite3.Connection, table: str, name: str, what: str, li
     """Raise :class:`NotFoundError` unless ``table`` has a row named ``name``, with a hint."""
     if conn.execute(f"SELECT 1 FROM {table} WHERE name = ?", (name,)).fetchone() is not None:
         return
-    import difflib
+    from qualcode.store.names import not_found
 
-    known = [row[0] for row in conn.execute(f"SELECT name FROM {table}")]
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else f" (see '{listing}')"
-    raise NotFoundError(f"no {what} '{name}'{hint}")
+    known = [str(row[0]) for row in conn.execute(f"SELECT name FROM {table}")]
+    raise not_found(what, name, known, listing)
 
 
 def coded_with_clause(segment_id_column: str) -> str:
@@ -359,6 +361,12 @@ def iter_segments(project: Project, filters: SegmentFilter) -> Iterator[SegmentR
         require_named(conn, "cases", filters.case_name, "case", "qualcode cases list")
     if filters.code is not None:
         require_code(conn, filters.code)
+    from qualcode.store.names import require_name
+
+    if filters.speaker is not None:
+        require_name(conn, "speaker", filters.speaker)
+    if filters.role is not None:
+        require_name(conn, "role", filters.role)
     clauses: list[str] = []
     parameters: list[Any] = []
     for column, value in (

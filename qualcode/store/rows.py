@@ -147,6 +147,8 @@ class SegmentCoding(TypedDict):
     rule_kind: str | None
     rule: str | None
     quote: str
+    #: The memo written with the coding, if any.
+    memo: str | None
 
 
 class SegmentMemo(TypedDict):

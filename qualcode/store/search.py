@@ -86,6 +86,20 @@ def _occurrences(text: str, query: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _require_names(
+    project: Project, case_name: str | None, document: str | None, speaker: str | None
+) -> None:
+    """A case, document or speaker filter that matches nothing is an error, not no hits."""
+    from qualcode.store.names import require_name
+
+    if case_name is not None:
+        require_name(project.conn, "case", case_name)
+    if document is not None:
+        require_name(project.conn, "document", document)
+    if speaker is not None:
+        require_name(project.conn, "speaker", speaker)
+
+
 def search(
     project: Project,
     query: str,
@@ -99,6 +113,7 @@ def search(
     query = unicodedata.normalize("NFC", query).strip()
     if not query:
         raise UsageError("the search query is empty")
+    _require_names(project, case_name, document, speaker)
     clauses: list[str] = []
     parameters: list[Any] = []
     if len(query) >= TRIGRAM_MINIMUM:

@@ -105,18 +105,16 @@ def _check_filters(conn: sqlite3.Connection, filters: SuggestionFilter) -> None:
         ).fetchone()
         is None
     ):
-        import difflib
+        from qualcode.store.names import not_found
 
         known = [row[0] for row in conn.execute("SELECT code_id FROM codes ORDER BY ordinal")]
-        close = difflib.get_close_matches(filters.code, known, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else " (see 'qualcode codebook show')"
-        raise NotFoundError(f"no code '{filters.code}' in the project's codebook{hint}")
-    if (
-        filters.case_name is not None
-        and conn.execute("SELECT 1 FROM cases WHERE name = ?", (filters.case_name,)).fetchone()
-        is None
-    ):
-        raise NotFoundError(f"no case named {filters.case_name!r} (see 'qualcode cases list')")
+        raise not_found(
+            "code", filters.code, known, "qualcode codebook show", " in the project's codebook"
+        )
+    if filters.case_name is not None:
+        from qualcode.store.names import require_name
+
+        require_name(conn, "case", filters.case_name)
     if (
         filters.run_id is not None
         and conn.execute(

@@ -321,7 +321,7 @@ def test_option_combinations_that_make_no_sense(cli: Cli, study: Project) -> Non
     assert twice.stderr == "Error: a coder is named twice in --coders li,li\n"
     empty = cli("sample", "--size", "3", "--coded-by", "nobody")
     assert (empty.exit_code, empty.stderr) == (
-        1, "Error: no segments coded by 'nobody' to sample from\n"
+        1, "Error: no coder 'nobody' (known: auto, li, wang)\n"
     )  # fmt: skip
     assert cli("sample", "--size", "0").stderr == "Error: --size must be at least 1\n"
 

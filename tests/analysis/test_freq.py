@@ -16,6 +16,7 @@ from qualcode.analysis.freq import (
     word_frequencies,
     words_of,
 )
+from qualcode.errors import NotFoundError
 from qualcode.models import Role, Segment
 from qualcode.store.codebooks import load_into_project
 from qualcode.store.codings import code_segment
@@ -157,8 +158,9 @@ def test_frequencies_by_theme_and_by_attribute(study: Project) -> None:
     assert [(row["group"], row["word"], row["count"]) for row in by_district] == [
         ("新吴", "volunteer", 2), ("梁溪", "网格员", 2), ("(none)", "food", 1),
     ]  # fmt: skip
-    only_wang = word_frequencies(study, FreqOptions(by="theme", coder="wang"))
-    assert only_wang == []
+    # A coder with no codings is a name that matches nothing: an error, not an empty table.
+    with pytest.raises(NotFoundError, match="no coder 'wang'"):
+        word_frequencies(study, FreqOptions(by="theme", coder="wang"))
 
 
 def test_keyness_is_the_hand_computed_log_likelihood(study: Project) -> None:
@@ -197,7 +199,7 @@ def test_freq_command(cli: Cli, study: Project) -> None:
     assert table.exit_code == 0, table.stderr
     assert "网格员" in table.stdout
     bad = cli("freq", "--by", "distrct")
-    assert bad.exit_code == 2
+    assert bad.exit_code == 1
     assert bad.stderr.startswith("Error: unknown case attribute 'distrct'")
     assert cli("freq", "--top", "0").exit_code == 2
     assert "Example: qualcode freq" in cli("freq", "--help").stdout

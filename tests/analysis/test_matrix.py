@@ -16,7 +16,7 @@ import pytest
 from qualcode.analysis.matrix import MISSING_LABEL, MatrixOptions, build_matrix
 from qualcode.analysis.query import CodingFilter
 from qualcode.autocode.runs import AutocodeOptions, run_autocode
-from qualcode.errors import NotFoundError, UsageError
+from qualcode.errors import NotFoundError
 from qualcode.models import Segment
 from qualcode.store.cases import AttributeValue, set_case_attributes
 from qualcode.store.codebooks import load_into_project
@@ -100,6 +100,10 @@ def study(project: Project, tmp_path: Path) -> dict[str, list[int]]:
     return build_study(project, tmp_path)
 
 
+#: The default population of every measure, as a condition on the segment ``s``.
+RESPONDENT = "s.role IS NOT 'interviewer'"
+
+
 def expected_segments(
     conn: sqlite3.Connection, case_name: str, theme: str, where: str = "1"
 ) -> int:
@@ -120,7 +124,7 @@ def expected_segments(
 def test_cells_equal_distinct_segments_computed_independently(
     project: Project, study: dict[str, list[int]]
 ) -> None:
-    matrix = build_matrix(project, MatrixOptions())
+    matrix = build_matrix(project, MatrixOptions(all_speakers=True))
     assert matrix.row_labels == list(CASES)
     assert matrix.column_ids == THEMES
     assert matrix.column_labels == ["网格化治理", "舆情引导", "治理短板"]
@@ -132,6 +136,16 @@ def test_cells_equal_distinct_segments_computed_independently(
     assert matrix.row_totals == [4, 2, 0]
     assert matrix.column_totals == [3, 3, 1]
     assert matrix.grand_total == 6
+    # By default only respondent turns count: li's coding of the question 有没有谣言 does not.
+    respondents = build_matrix(project, MatrixOptions())
+    for i, case_name in enumerate(CASES):
+        for j, theme in enumerate(THEMES):
+            assert respondents.cells[i][j] == expected_segments(
+                project.conn, case_name, theme, RESPONDENT
+            )
+    assert respondents.cells == [[2, 1, 0], [1, 1, 1], [0, 0, 0]]
+    assert respondents.row_totals == [3, 2, 0]
+    assert respondents.grand_total == 5
 
 
 def test_empty_rows_and_columns_are_kept(project: Project, study: dict[str, list[int]]) -> None:
@@ -149,18 +163,22 @@ def test_filters_by_coder_and_origin(project: Project, study: dict[str, list[int
         (CodingFilter(origin="manual"), "c.origin = 'manual'"),
         (CodingFilter(origin="auto"), "c.origin = 'auto'"),
     ):
-        matrix = build_matrix(project, MatrixOptions(filters=filters))
-        expected = [
-            [expected_segments(conn, case_name, theme, where) for theme in THEMES]
-            for case_name in CASES
-        ]
-        assert matrix.cells == expected, filters
+        for all_speakers, condition in ((True, where), (False, f"{where} AND {RESPONDENT}")):
+            matrix = build_matrix(
+                project, MatrixOptions(filters=filters, all_speakers=all_speakers)
+            )
+            expected = [
+                [expected_segments(conn, case_name, theme, condition) for theme in THEMES]
+                for case_name in CASES
+            ]
+            assert matrix.cells == expected, (filters, all_speakers)
     # The accepted suggestion counts as manual.
-    manual = build_matrix(project, MatrixOptions(filters=CodingFilter(origin="manual")))
+    manual = build_matrix(
+        project, MatrixOptions(filters=CodingFilter(origin="manual"), all_speakers=True)
+    )
     assert manual.cells == [[2, 1, 0], [1, 0, 1], [0, 0, 0]]
-    assert build_matrix(project, MatrixOptions(filters=CodingFilter(coder="li"))).cells == [
-        [1, 1, 0], [0, 0, 0], [0, 0, 0],
-    ]  # fmt: skip
+    li = MatrixOptions(filters=CodingFilter(coder="li"), all_speakers=True)
+    assert build_matrix(project, li).cells == [[1, 1, 0], [0, 0, 0], [0, 0, 0]]
 
 
 def test_filters_by_code_and_case(project: Project, study: dict[str, list[int]]) -> None:
@@ -178,52 +196,75 @@ def test_filters_by_code_and_case(project: Project, study: dict[str, list[int]])
 
 
 def test_by_attribute_groups_cases(project: Project, study: dict[str, list[int]]) -> None:
-    by_district = build_matrix(project, MatrixOptions(by="district"))
+    by_district = build_matrix(project, MatrixOptions(by="district", all_speakers=True))
     assert by_district.row_labels == ["梁溪区", "滨湖区"]
     assert by_district.row_cases == [["柴机社区", "清名社区"], ["华庄社区"]]
     assert by_district.cells == [[2, 2, 0], [1, 1, 1]]
-    by_type = build_matrix(project, MatrixOptions(by="community_type"))
+    assert build_matrix(project, MatrixOptions(by="district")).cells == [[2, 1, 0], [1, 1, 1]]
+    by_type = build_matrix(project, MatrixOptions(by="community_type", all_speakers=True))
     assert by_type.row_labels == ["商品房小区", "老旧小区", MISSING_LABEL]
     assert by_type.cells == [[1, 1, 1], [2, 2, 0], [0, 0, 0]]
     by_size = build_matrix(project, MatrixOptions(by="households"))
     assert by_size.row_labels == ["900", "3200", "5100"]  # numbers sort as numbers
-    with pytest.raises(UsageError, match="unknown case attribute 'distrct'"):
+    with pytest.raises(NotFoundError, match="unknown case attribute 'distrct'"):
         build_matrix(project, MatrixOptions(by="distrct"))
 
 
 def test_code_level_and_depth(project: Project, study: dict[str, list[int]]) -> None:
-    codes = build_matrix(project, MatrixOptions(level="code"))
+    codes = build_matrix(project, MatrixOptions(level="code", all_speakers=True))
     assert codes.column_ids == [
         "grid.checkpoints", "grid.checkpoints.night", "grid.workers", "opinion.rumours",
         "shortfalls.staff",
     ]  # fmt: skip
     # grid.checkpoints includes its sub-code night: segments 1 and 3 of 柴机.
     assert codes.cells[0] == [2, 1, 1, 2, 0]
-    depth = build_matrix(project, MatrixOptions(level="code", depth=2))
-    assert depth.column_ids == ["grid.checkpoints.night"]
+    depth = build_matrix(project, MatrixOptions(level="code", depth=2, all_speakers=True))
+    # Depth 2 is complete: the codings on grid.checkpoints itself (the keyword 卡口) have a
+    # column, and the codes without sub-codes above depth 2 are columns of their own.
+    assert depth.column_ids == [
+        "grid.checkpoints (itself)", "grid.checkpoints.night", "grid.workers",
+        "opinion.rumours", "shortfalls.staff",
+    ]  # fmt: skip
+    assert depth.column_labels[0] == "卡口 (code itself)"
+    themes = build_matrix(project, MatrixOptions(all_speakers=True))
+    assert depth.row_totals == codes.row_totals == themes.row_totals
 
 
 def test_measures(project: Project, study: dict[str, list[int]]) -> None:
-    def cells(measure: str) -> list[list[int | float]]:
-        return build_matrix(project, MatrixOptions(measure=measure)).cells  # type: ignore[arg-type]
+    def cells(measure: str, all_speakers: bool = False) -> list[list[int | float]]:
+        options = MatrixOptions(measure=measure, all_speakers=all_speakers)  # type: ignore[arg-type]
+        return build_matrix(project, options).cells
 
     conn = project.conn
-    count = [
-        [
-            conn.execute(
-                "SELECT count(*) FROM codings_view WHERE case_name = ? AND theme = ?",
-                (case_name, theme),
-            ).fetchone()[0]
-            for theme in THEMES
+    for all_speakers, role in ((False, "AND role IS NOT 'interviewer'"), (True, "")):
+        count = [
+            [
+                conn.execute(
+                    "SELECT count(*) FROM codings_view v JOIN segments_view USING (segment_id) "
+                    f"WHERE v.case_name = ? AND theme = ? {role}",
+                    (case_name, theme),
+                ).fetchone()[0]
+                for theme in THEMES
+            ]
+            for case_name in CASES
         ]
-        for case_name in CASES
-    ]
-    assert cells("count") == count
+        assert cells("count", all_speakers) == count
     assert cells("presence") == [[1, 1, 0], [1, 1, 1], [0, 0, 0]]
     assert cells("respondents") == [[1, 1, 0], [1, 1, 1], [0, 0, 0]]
     # 柴机 has 3 respondent segments; grid covers 2 of them, opinion 1 (the interviewer
     # segment li coded does not count); 华庄 has 2 respondent segments.
     assert cells("percent") == [[66.7, 33.3, 0.0], [50.0, 50.0, 50.0], [0.0, 0.0, 0.0]]
+    # With every speaker, numerator and base both take the interviewer turns in: 柴机 has 4
+    # segments, grid on 2, opinion on 2 (the question li coded); 华庄 3 segments.
+    assert cells("percent", all_speakers=True) == [
+        [50.0, 50.0, 0.0], [33.3, 33.3, 33.3], [0.0, 0.0, 0.0],
+    ]  # fmt: skip
+    percent = build_matrix(project, MatrixOptions(measure="percent"))
+    assert percent.row_bases == [3, 2, 0]
+    assert percent.as_dict()["rows"][0]["numerators"] == [2, 1, 0]
+    assert (percent.as_dict()["population"], percent.as_dict()["denominator"]) == (
+        "respondent turns", "segments",
+    )  # fmt: skip
     presence = build_matrix(project, MatrixOptions(measure="presence"))
     assert presence.row_totals == [2, 3, 0]
     assert presence.column_totals == [2, 2, 1]
@@ -234,17 +275,29 @@ def test_coverage_counts_overlapping_spans_once(
     project: Project, study: dict[str, list[int]]
 ) -> None:
     matrix = build_matrix(project, MatrixOptions(measure="coverage"))
-    texts = {
-        name: conn_text
-        for name, conn_text in project.conn.execute("SELECT name, text FROM documents")
-    }
-    chaiji_chars = len(texts["chaiji.txt"])
+    # The base is the characters of the row's respondent turns (not the document's headers,
+    # labels and questions), counted independently from the stored segments.
+    respondent_chars = project.conn.execute(
+        "SELECT sum(end_char - start_char) FROM segments_view "
+        "WHERE case_name = '柴机社区' AND role IS NOT 'interviewer'"
+    ).fetchone()[0]
+    assert respondent_chars == len(
+        "我们设了卡口，网格员值守。微信群里有人传谣言。夜里也有人守卡口。"
+    )
     # grid in 柴机: 卡口 (auto, and wang's identical span) and 网格员 in segment 1, 卡口 and the
     # whole of segment 3 (night, li) which contains the second 卡口.
     grid_chars = 2 + 3 + len("夜里也有人守卡口。")
-    assert matrix.cells[0][0] == round(100 * grid_chars / chaiji_chars, 1)
-    assert matrix.row_bases[0] == chaiji_chars
+    assert matrix.cells[0][0] == round(100 * grid_chars / respondent_chars, 1)
+    assert matrix.row_bases[0] == respondent_chars
+    assert matrix.as_dict()["rows"][0]["numerators"][0] == grid_chars
     assert matrix.row_bases[2] == 0 and matrix.cells[2] == [0.0, 0.0, 0.0]
+    # Every speaker: li's coding of the whole question (opinion) counts, over every segment.
+    everyone = build_matrix(project, MatrixOptions(measure="coverage", all_speakers=True))
+    all_chars = project.conn.execute(
+        "SELECT sum(end_char - start_char) FROM segments_view WHERE case_name = '柴机社区'"
+    ).fetchone()[0]
+    assert everyone.row_bases[0] == all_chars
+    assert everyone.cells[0][0] == round(100 * grid_chars / all_chars, 1)
 
 
 def test_quotes_per_cell(project: Project, study: dict[str, list[int]]) -> None:
@@ -259,17 +312,20 @@ def test_quotes_per_cell(project: Project, study: dict[str, list[int]]) -> None:
     )
     assert (2, 0) not in matrix.quotes
     assert all(len(quotes) == 1 for quotes in matrix.quotes.values())
-    everything = build_matrix(project, MatrixOptions(quotes=10))
+    everything = build_matrix(project, MatrixOptions(quotes=10, all_speakers=True))
     assert [q.segment_id for q in everything.quotes[(0, 1)]] == [
         study["chaiji.txt"][2],
         study["chaiji.txt"][0],
     ]
+    # By default the question is not in the population, so it is no quote either.
+    respondents = build_matrix(project, MatrixOptions(quotes=10))
+    assert [q.segment_id for q in respondents.quotes[(0, 1)]] == [study["chaiji.txt"][2]]
 
 
 def test_cli_matrix_table_and_errors(
     cli: Cli, project: Project, study: dict[str, list[int]]
 ) -> None:
-    result = cli("matrix", "--format", "csv")
+    result = cli("matrix", "--format", "csv", "--all-speakers")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
         "case,网格化治理,舆情引导,治理短板,total\n"
@@ -278,11 +334,13 @@ def test_cli_matrix_table_and_errors(
         "清名社区,0,0,0,0\n"
         "total,3,3,1,6\n"
     )
+    respondents = cli("matrix", "--format", "csv")
+    assert respondents.stdout.splitlines()[1] == "柴机社区,2,1,0,3"
     bad_by = cli("matrix", "--by", "distrct")
-    assert bad_by.exit_code == 2
+    assert bad_by.exit_code == 1
     assert bad_by.stderr == (
-        "Error: unknown case attribute 'distrct' for --by: use one of case, district, "
-        "community_type, households\n"
+        "Error: unknown case attribute 'distrct' for --by; did you mean 'district'? Use one of "
+        "case, district, community_type, households\n"
     )
     bad_code = cli("matrix", "--codes", "grid.nope")
     assert bad_code.exit_code == 1
@@ -291,8 +349,11 @@ def test_cli_matrix_table_and_errors(
     no_output = cli("matrix", "--format", "xlsx")
     assert no_output.exit_code == 2
     assert no_output.stderr == "Error: --format xlsx needs -o FILE\n"
-    as_json = json.loads(cli("matrix", "--by", "district", "--format", "json").stdout)
+    as_json = json.loads(
+        cli("matrix", "--by", "district", "--format", "json", "--all-speakers").stdout
+    )
     assert [row["cells"] for row in as_json["rows"]] == [[2, 2, 0], [1, 1, 1]]
+    assert as_json["population"] == "all turns"
 
 
 def test_cli_help_shows_examples(cli: Cli) -> None:

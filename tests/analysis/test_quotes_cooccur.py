@@ -23,7 +23,7 @@ FIELDS = [
     "speaker", "role", "start_time", "end_time", "code", "code_name", "theme",
     "level_1", "level_2", "level_3",
     "coder", "origin", "run_id", "rule", "start_char", "end_char", "quote", "segment_text",
-    "created_at",
+    "memo", "created_at",
 ]  # fmt: skip
 
 
@@ -192,7 +192,10 @@ def test_quotes_excel_bom_and_comma_separated_codes(
 
 
 def test_matrix_cli_code_level_depth_and_english(cli: Cli, study: dict[str, list[int]]) -> None:
-    result = cli("matrix", "--level", "code", "--depth", "1", "--lang", "en", "--format", "csv")
+    result = cli(
+        "matrix", "--level", "code", "--depth", "1", "--lang", "en", "--format", "csv",
+        "--all-speakers",
+    )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
         "case,Checkpoints,Grid workers,Rumours,Short of staff,total\n"

@@ -145,6 +145,9 @@ def test_xlsx_sheets_quotes_codebook_and_frozen_headers(
     assert [cell.value for cell in matrix[1]] == ["case", "网格化治理", "舆情引导", "治理短板",
                                                   "total"]  # fmt: skip
     assert len(matrix.conditional_formatting) == 1
+    # Chinese headers are readable: a column is as wide as its header (two per wide character).
+    assert matrix.column_dimensions["B"].width == 2 * len("网格化治理") + 2
+    assert "respondent turns" in str(matrix.cell(row=matrix.max_row, column=1).value)
     quotes = workbook["quotes"]
     assert quotes.freeze_panes == "A2"
     rows = list(quotes.iter_rows(values_only=True))
@@ -165,9 +168,12 @@ def test_xlsx_sheets_quotes_codebook_and_frozen_headers(
 def test_json_quotes_per_cell(cli: Cli, study: dict[str, list[int]]) -> None:
     data = json.loads(cli("matrix", "--format", "json", "--quotes", "1").stdout)
     first = data["rows"][0]
+    # Each quote carries the codings that put it in its cell, with their document offsets.
     assert first["quotes"]["opinion"] == [{
         "segment_id": study["chaiji.txt"][2], "document": "chaiji.txt", "case_name": "柴机社区",
         "speaker": "受访者", "role": "respondent", "text": "微信群里有人传谣言。",
+        "codings": [{"code": "opinion.rumours", "coder": "auto", "origin": "auto",
+                     "rule": "谣言", "start_char": 40, "end_char": 42, "memo": None}],
     }]  # fmt: skip
     assert data["rows"][2]["quotes"] == {}
     assert [column["id"] for column in data["columns"]] == ["grid", "opinion", "shortfalls"]
