@@ -35,15 +35,45 @@ def autocode_command(
         bool, typer.Option("--dry-run", help="Report what would be coded, per code; write nothing.")
     ] = False,
     codes: CodesOption = None,
+    learned: Annotated[
+        bool,
+        typer.Option(
+            "--learned",
+            help="With --mode suggest: suggest from models trained on a coder's manual coding.",
+        ),
+    ] = False,
+    coder: Annotated[
+        str | None, typer.Option("--coder", help="With --learned: whose coding to learn from.")
+    ] = None,
+    min_examples: Annotated[
+        int,
+        typer.Option("--min-examples", min=2, help="With --learned: coded segments a code needs."),
+    ] = 10,
+    min_precision: Annotated[
+        float,
+        typer.Option(
+            "--min-precision",
+            min=0.0,
+            max=1.0,
+            help="With --learned: cross-validated precision a code needs to suggest.",
+        ),
+    ] = 0.7,
     output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Auto-code segments with the codebook's rules, as a run with full provenance.
 
-    Manual codings are never touched. Without a sub-command this runs the rules.
+    Manual codings are never touched. Without a sub-command this runs the rules. With
+    --mode suggest --learned it trains a classifier per code on a coder's manual coding,
+    reports its cross-validated precision, recall and F1, and stores suggestions (never
+    codings) from the codes that reach --min-precision.
 
     Example: qualcode autocode --dry-run --codes grid,opinion
+    Example: qualcode autocode --mode suggest --learned --coder li --min-precision 0.8
     """
     if ctx.invoked_subcommand is not None:
+        return
+    if learned:
+        _learned(ctx, mode, dry_run, codes, coder, min_examples, min_precision, output_format)
         return
     from qualcode.autocode.runs import AutocodeOptions, run_autocode
     from qualcode.store.codebooks import current_codebook
@@ -148,3 +178,38 @@ def tag_command(
 def register(main_app: typer.Typer) -> None:
     main_app.add_typer(app, name="autocode")
     main_app.command("tag")(tag_command)
+
+
+def _learned(
+    ctx: typer.Context,
+    mode: ModeChoice,
+    dry_run: bool,
+    codes: list[str] | None,
+    coder: str | None,
+    min_examples: int,
+    min_precision: float,
+    output_format: OutputFormat,
+) -> None:
+    """``autocode --mode suggest --learned``: see :mod:`qualcode.flows.learning`."""
+    from qualcode.errors import UsageError
+    from qualcode.flows.learning import LEARNED_FIELDS, LearnedOptions, learn_and_suggest
+    from qualcode.store.codings import resolve_coder
+
+    if mode is not ModeChoice.suggest:
+        raise UsageError("--learned only suggests: use it with --mode suggest")
+    if dry_run:
+        raise UsageError("--learned has no --dry-run: its report comes before any suggestion")
+    options = LearnedOptions(
+        coder=coder, min_examples=min_examples, min_precision=min_precision,
+        codes=split_codes(codes), run_by=resolve_coder(None),
+    )  # fmt: skip
+    with open_cli_project(ctx) as project:
+        report = learn_and_suggest(project, options)
+    emit_rows(
+        report.codes, output_format, columns=LEARNED_FIELDS,
+        title=f"Learned from {report.coder} (cross-validated)",
+    )  # fmt: skip
+    if report.run_id is None:
+        message("No code reached the bar: no suggestions stored.")
+    else:
+        message(f"Run {report.run_id}: {report.suggestions} learned suggestions added.")

@@ -207,3 +207,80 @@ def merge_command(
         f"Merged {source} into {target} ({report.moved} codings moved, "
         f"{report.duplicates} duplicates dropped)."
     )
+
+
+@app.command("suggest")
+def suggest_command(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Full id of the code to find keywords for.")],
+    coder: Annotated[
+        str | None, typer.Option("--coder", help="Whose manual coding to learn from.")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many candidates.")] = 20,
+    write: Annotated[
+        Path | None,
+        typer.Option("--write", help="Add the chosen candidates to this YAML codebook file."),
+    ] = None,
+    pick: Annotated[
+        str | None, typer.Option("--pick", help="With --write: ranks to add, e.g. 1,3,5.")
+    ] = None,
+    min_f1: Annotated[
+        float | None,
+        typer.Option("--min-f1", min=0.0, max=1.0, help="With --write: add all with F1 >= X."),
+    ] = None,
+    output_format: TableFormatOption = OutputFormat.table,
+) -> None:
+    """Rank keywords and phrases a coder's segments of CODE use that its rules lack.
+
+    Each candidate comes with its keyness (log-likelihood, log ratio), how many coded and
+    uncoded segments contain it, and the precision, recall and F1 the code's rules would have
+    against the coder with it added. --write adds the chosen ones to the file (comments and
+    layout kept, each noted with the date and coder) and loads it as a new version.
+
+    Example: qualcode codebook suggest opinion.rumours --coder li --write cb.yml --pick 1,3
+    """
+    from datetime import date
+
+    from qualcode.analysis.discovery import (
+        CANDIDATE_FIELDS,
+        DiscoveryOptions,
+        choose,
+        discover_keywords,
+        write_discoveries,
+    )
+    from qualcode.errors import UsageError
+
+    if write is None and (pick is not None or min_f1 is not None):
+        raise UsageError("--pick and --min-f1 choose what --write adds: give --write FILE too")
+    picks = _ranks(pick)
+    with open_cli_project(ctx) as project:
+        report = discover_keywords(project, DiscoveryOptions(code, coder, top))
+        chosen = choose(report, picks, min_f1) if write is not None else []
+        emit_rows(
+            [candidate.row() for candidate in report.candidates],
+            output_format,
+            columns=CANDIDATE_FIELDS,
+            title=f"Candidates for {report.code} from {report.coder}",
+        )
+        message(
+            f"{report.code}: {report.coded_segments} segments coded by {report.coder}, "
+            f"{report.uncoded_segments} not; the rules now: precision {report.precision}, "
+            f"recall {report.recall}, F1 {report.f1} on {report.units} segments "
+            f"{report.coder} coded."
+        )
+        if write is not None:
+            result = write_discoveries(project, report, write, chosen, date.today().isoformat())
+            added = ", ".join(candidate.candidate for candidate in result.added)
+            message(f"{write}: added {added}; codebook version {result.version_id}.")
+
+
+def _ranks(text: str | None) -> tuple[int, ...]:
+    """``1,3,5`` as ranks; one clear line for anything else."""
+    from qualcode.errors import UsageError
+
+    if text is None:
+        return ()
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts or not all(part.isdigit() and int(part) >= 1 for part in parts):
+        raise UsageError(f"--pick takes ranks like 1,3,5, not {text!r}")
+    return tuple(int(part) for part in parts)

@@ -323,3 +323,37 @@ def m004_proximity_provenance(db: Database) -> None:
     for table in RUN_ROW_TABLES:
         db.execute(f"ALTER TABLE {table} ADD COLUMN spans TEXT")
         create_journal_triggers(db, table)
+
+
+@migrations()
+def m005_learned_models(db: Database) -> None:
+    """Models learned from a coder's manual coding, and learned suggestions' scores.
+
+    A model row keeps what identifies and judges it (code, coder, SHA-256 of the training
+    data, the examples as JSON ``[[segment_id, label], ...]``, cross-validated precision,
+    recall and F1), not fitted weights: see :mod:`qualcode.flows.learning`. A suggestion made
+    by a model has ``rule_kind`` ``learned``, its probability in ``score`` and its model in
+    ``model_id``.
+    """
+    db.executescript(
+        """
+        CREATE TABLE learned_models (
+            model_id INTEGER PRIMARY KEY,
+            code_id TEXT NOT NULL REFERENCES codes(code_id) ON UPDATE CASCADE,
+            coder TEXT NOT NULL,
+            training_hash TEXT NOT NULL,
+            examples INTEGER NOT NULL,
+            positives INTEGER NOT NULL,
+            folds INTEGER NOT NULL,
+            precision REAL NOT NULL,
+            recall REAL NOT NULL,
+            f1 REAL NOT NULL,
+            training TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX learned_models_lookup ON learned_models(code_id, coder, training_hash);
+        ALTER TABLE suggestions ADD COLUMN score REAL;
+        ALTER TABLE suggestions ADD COLUMN model_id INTEGER REFERENCES learned_models(model_id);
+        """
+    )
+    create_journal_triggers(db, "suggestions")

@@ -1,0 +1,145 @@
+"""``qualcode codebook suggest``: keywords a coder's segments use that the rules lack.
+
+On the shipped samples, with the two illustrative coders: the rules miss segments of
+``opinion.rumours`` (both coders) and ``resources.six_self`` (wang) while keeping precision at
+0.7 or more, the only codes of the shipped codebook where they do. For each, a keyword in the
+top ten is really in that coder's segments, missing from the rules, and once written to the
+codebook and auto-coded raises recall against that coder with precision still at 0.7 or
+more, exactly as ``suggest`` predicted.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qualcode.agreement.rules import compare_rules
+from qualcode.analysis.discovery import DiscoveryOptions, discover_keywords, write_discoveries
+from qualcode.analysis.query import manual_codes_by_segment
+from qualcode.autocode.normalise import normalise
+from qualcode.autocode.runs import AutocodeOptions, run_autocode
+from qualcode.cli import app
+from qualcode.store.codebooks import current_codebook
+from qualcode.store.project import open_project
+from tests.conftest import REPOSITORY, Cli, prepare_interview, write_codebook
+
+SHIPPED = REPOSITORY / "codebooks" / "community_governance.yml"
+LI, WANG = "li (illustrative)", "wang (illustrative)"
+
+
+@pytest.fixture(scope="module")
+def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(app, ["demo", "--dir", str(folder)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return folder / "qualcode.db"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("code", "coder"),
+    [("opinion.rumours", LI), ("opinion.rumours", WANG), ("resources.six_self", WANG)],
+)
+def test_a_top_ten_keyword_raises_recall_without_losing_precision(
+    demo_project: Path, tmp_path: Path, code: str, coder: str
+) -> None:
+    db_path = shutil.copy(demo_project, tmp_path / "study.db")
+    codebook_path = shutil.copy(SHIPPED, tmp_path / "codebook.yml")
+    with open_project(db_path) as project:
+        report = discover_keywords(project, DiscoveryOptions(code, coder, top=10))
+        assert report.recall is not None and report.recall < 1
+        helpful = [
+            candidate
+            for candidate in report.candidates
+            if candidate.found_missed > 0
+            and candidate.recall is not None
+            and candidate.recall > report.recall
+            and candidate.precision is not None
+            and candidate.precision >= 0.7
+        ]
+        assert helpful, [candidate.row() for candidate in report.candidates]
+        best = helpful[0]
+        rules = current_codebook(project).get(code).rules
+        assert normalise(best.candidate) not in {normalise(k) for k in rules.keywords}
+        coded = [
+            segment_id
+            for segment_id, codes in manual_codes_by_segment(project.conn, coder).items()
+            if code in codes
+        ]
+        texts = [
+            project.conn.execute(
+                "SELECT text FROM segments WHERE segment_id = ?", (segment_id,)
+            ).fetchone()[0]
+            for segment_id in coded
+        ]
+        assert any(best.candidate in text for text in texts)
+
+        write_discoveries(project, report, Path(codebook_path), [best], "2026-12-06")
+        run_autocode(project, AutocodeOptions(run_by="test"))
+        (after,) = [row for row in compare_rules(project, coder).codes if row["code"] == code]
+    assert after["recall"] > report.recall
+    assert after["precision"] >= 0.7
+    assert (after["precision"], after["recall"], after["f1"]) == (
+        best.precision,
+        best.recall,
+        best.f1,
+    )
+    written = Path(codebook_path).read_text(encoding="utf-8")
+    original = SHIPPED.read_text(encoding="utf-8")
+    assert f"# discovered 2026-12-06 from {coder}'s coding" in written
+    assert len(written.splitlines()) == len(original.splitlines()) + 1  # one comment line
+
+
+def test_bad_requests_are_one_line_and_change_nothing(cli: Cli, tmp_path: Path) -> None:
+    prepare_interview(cli, tmp_path)
+    codebook_path = write_codebook(tmp_path)
+    original = codebook_path.read_bytes()
+    assert cli("code", "2", "grid.checkpoints", "--coder", "li").exit_code == 0
+
+    def suggest(*args: str) -> tuple[int, str]:
+        result = cli("codebook", "suggest", *args)
+        return result.exit_code, result.stderr
+
+    assert suggest("opinion.rumours", "--coder", "li") == (
+        1,
+        "Error: coder 'li' coded no segment with 'opinion.rumours' or its sub-codes: "
+        "nothing to learn from\n",
+    )
+    assert suggest("grid", "--coder", "zhao") == (
+        1,
+        "Error: no manual codings by coder 'zhao' (coders: li)\n",
+    )
+    code, stderr = suggest("grid", "--write", str(codebook_path))
+    assert (code, stderr.splitlines()[-1]) == (
+        2,
+        "Error: --write needs exactly one of --pick (ranks) or --min-f1",
+    )
+    code, stderr = suggest("grid", "--write", str(codebook_path), "--pick", "99")
+    assert code == 2 and "Error: no candidate #99" in stderr
+    assert suggest("grid", "--pick", "1")[0] == 2
+    assert suggest("grid", "--write", str(codebook_path), "--pick", "one")[0] == 2
+    assert codebook_path.read_bytes() == original
+    versions = cli("codebook", "versions", "--format", "csv").stdout.splitlines()
+    assert len(versions) == 2  # the header and the one version loaded
+
+
+def test_written_candidates_keep_the_file_as_it_was_around_them(cli: Cli, tmp_path: Path) -> None:
+    prepare_interview(cli, tmp_path)
+    codebook_path = write_codebook(tmp_path)
+    original = codebook_path.read_text(encoding="utf-8")
+    segments = cli("segments", "--format", "json").stdout
+    assert cli("code", "2", "grid.checkpoints", "--coder", "li").exit_code == 0
+    result = cli("codebook", "suggest", "grid.checkpoints", "--format", "json", "--top", "3",
+                 "--write", str(codebook_path), "--pick", "1")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert segments
+    written = codebook_path.read_text(encoding="utf-8")
+    added = [line for line in written.splitlines() if line not in original.splitlines()]
+    assert len(added) == 2  # the note above the list, and the list with the new keyword
+    assert added[0].strip().startswith("# discovered ")
+    assert "from li's coding" in added[0]
+    assert added[1].startswith("        keywords: [卡口, 值守, checkpoint, ")
+    assert "version 2" in result.stderr
