@@ -17,7 +17,7 @@ app = typer.Typer(
 
 LIST_COLUMNS = (
     "document", "case_name", "language", "encoding", "source_format", "unit", "segments",
-    "characters",
+    "characters", "roles",
 )  # fmt: skip
 
 
@@ -26,14 +26,19 @@ def list_documents_command(
     ctx: typer.Context,
     output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
-    """List documents with case, language, format and segment counts.
+    """List documents with case, language, format, segment counts and whether the roles of
+    their speakers are known (see 'qualcode speakers').
 
     Example: qualcode docs list --format json
     """
     from qualcode.store.documents import list_documents
+    from qualcode.store.speakers import roles_summary
 
     with open_cli_project(ctx) as project:
         rows = list_documents(project)
+        roles = roles_summary(project)
+    for row in rows:
+        row["roles"] = roles[row["document"]]
     columns = None if output_format is OutputFormat.json else LIST_COLUMNS
     emit_rows(rows, output_format, columns=columns, title="Documents")
 

@@ -24,6 +24,7 @@ from qualcode.parallel import ordered_map, worker_count
 from qualcode.store.cases import AttributeValue, case_for_file
 from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.project import Project
+from qualcode.store.speakers import documents_with_unknown_roles, set_roles_of_labels
 from qualcode.text.csv_tables import (
     looks_like_cases_table,
     looks_like_codings_table,
@@ -51,6 +52,10 @@ class ImportOptions:
     unit: Unit = "turn"
     language: Language = "auto"
     replace: bool = False
+    #: Speaker labels whose turns are the interviewer's / a respondent's, in every document
+    #: imported that has them (``import --interviewer/--respondent``).
+    interviewers: tuple[str, ...] = ()
+    respondents: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -71,6 +76,8 @@ class FileOutcome:
     case_name: str | None = None
     segments: int = 0
     message: str = ""
+    #: Some labelled speaker of the document has no role (see ``qualcode speakers``).
+    roles_unknown: bool = False
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
@@ -192,6 +199,13 @@ def _store_prepared(
         )  # fmt: skip
     except (InputError, ConflictError) as error:
         return FileOutcome(str(path), "failed", message=str(error))
+    roles_unknown = False
+    if stored.status != "skipped":
+        if options.interviewers or options.respondents:
+            set_roles_of_labels(project, document.name, options.interviewers, options.respondents)
+            roles_unknown = bool(documents_with_unknown_roles(project, [document.name]))
+        else:
+            roles_unknown = _has_unknown_roles(document)
     return FileOutcome(
         str(path),
         stored.status,
@@ -199,6 +213,18 @@ def _store_prepared(
         case_name=stored.case_name,
         segments=len(document.segments) if stored.status != "skipped" else 0,
         message=stored.message,
+        roles_unknown=roles_unknown,
+    )
+
+
+def _has_unknown_roles(document: PreparedDocument) -> bool:
+    """Whether a labelled speaker of the prepared document has no role."""
+    columns = document.segment_columns
+    if None not in columns.roles:
+        return False
+    return any(
+        speaker is not None and role is None
+        for speaker, role in zip(columns.speakers, columns.roles, strict=True)
     )
 
 

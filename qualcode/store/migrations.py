@@ -222,8 +222,11 @@ JOURNALED_TABLES = (
 RUN_ROW_TABLES = ("codings", "suggestions")
 
 
-def create_journal_triggers(db: Database, table: str) -> None:
-    """(Re)create the AFTER INSERT/UPDATE/DELETE triggers that journal ``table``.
+def create_journal_triggers(
+    db: Database, table: str, operations: tuple[str, ...] = ("insert", "update", "delete")
+) -> None:
+    """(Re)create the AFTER INSERT/UPDATE/DELETE triggers (or those of ``operations``) that
+    journal ``table``.
 
     The old row is stored as a JSON object of every column, read from the table as it is now,
     so a later migration that changes a journaled table must call this again for it.
@@ -241,6 +244,8 @@ def create_journal_triggers(db: Database, table: str) -> None:
         ("update", "UPDATE", "OLD.rowid", old_row),
         ("delete", "DELETE", "OLD.rowid", old_row),
     ):
+        if operation not in operations:
+            continue
         db.execute(f"DROP TRIGGER IF EXISTS journal_{table}_{operation}")
         db.execute(
             f"""
@@ -323,3 +328,27 @@ def m004_proximity_provenance(db: Database) -> None:
     for table in RUN_ROW_TABLES:
         db.execute(f"ALTER TABLE {table} ADD COLUMN spans TEXT")
         create_journal_triggers(db, table)
+
+
+@migrations()
+def m005_speaker_roles(db: Database) -> None:
+    """Roles set by hand per document and speaker label (``qualcode speakers set``).
+
+    The roles themselves stay on the segments, where every analysis reads them; this table
+    remembers which were set by hand, so that ``qualcode speakers`` can say how each role was
+    decided. Both are journaled for ``qualcode undo``: this table fully, ``segments`` for
+    updates only (an import writes segments outside any journal entry, and a trigger that
+    fired per inserted segment would slow every import down).
+    """
+    db.executescript(
+        """
+        CREATE TABLE speaker_roles (
+            document_id INTEGER NOT NULL REFERENCES documents(document_id) ON DELETE CASCADE,
+            speaker TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('interviewer', 'respondent')),
+            PRIMARY KEY (document_id, speaker)
+        );
+        """
+    )
+    create_journal_triggers(db, "speaker_roles")
+    create_journal_triggers(db, "segments", operations=("update",))
