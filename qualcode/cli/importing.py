@@ -33,9 +33,10 @@ def describe_outcome(outcome: FileOutcome) -> str:
         return f"failed   {outcome.message}"
     if outcome.status == "skipped":
         return f"skipped  {outcome.path}: {outcome.message}"
-    return (
+    line = (
         f"{outcome.status:<8} {outcome.path}  case {outcome.case_name}, {outcome.segments} segments"
     )
+    return f"{line}; {outcome.message}" if outcome.message else line
 
 
 def roles_unknown_line(document: str) -> str:
@@ -63,7 +64,12 @@ def import_command(
         TextLanguageChoice.auto
     ),
     replace: Annotated[
-        bool, typer.Option("--replace", help="Replace a document of the same name.")
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace a document of the same name; its codings, suggestions and memos "
+            "follow the corrected text (see 'qualcode codings orphaned').",
+        ),
     ] = False,
     interviewer: Annotated[
         list[str] | None,

@@ -24,6 +24,7 @@ from qualcode.parallel import ordered_map, worker_count
 from qualcode.store.cases import AttributeValue, case_for_file
 from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.project import Project
+from qualcode.store.replacing import needs_alignment, replace_coded_document
 from qualcode.store.speakers import documents_with_unknown_roles, set_roles_of_labels
 from qualcode.text.csv_tables import (
     looks_like_cases_table,
@@ -191,6 +192,13 @@ def _store_prepared(
     if isinstance(prepared, str):
         return FileOutcome(str(path), "failed", message=prepared)
     document = prepared
+    if options.replace and needs_alignment(project.conn, document):
+        report = replace_coded_document(project, document)
+        return FileOutcome(
+            str(path), "replaced", document=document.name, segments=len(document.segments),
+            case_name=_case_of(project, document.name), message=report.summary(),
+            roles_unknown=bool(documents_with_unknown_roles(project, [document.name])),
+        )  # fmt: skip
     try:
         case_name = options.case_name or case_for_file(project.conn, path.name) or path.stem
         stored = store_document(
@@ -215,6 +223,12 @@ def _store_prepared(
         message=stored.message,
         roles_unknown=roles_unknown,
     )
+
+
+def _case_of(project: Project, document: str) -> str:
+    from qualcode.store.documents import get_document
+
+    return str(get_document(project, document)["case_name"])
 
 
 def _has_unknown_roles(document: PreparedDocument) -> bool:

@@ -331,14 +331,19 @@ def m004_proximity_provenance(db: Database) -> None:
 
 
 @migrations()
-def m005_speaker_roles(db: Database) -> None:
-    """Roles set by hand per document and speaker label (``qualcode speakers set``).
+def m005_speaker_roles_orphaned_codings(db: Database) -> None:
+    """Roles set by hand per document and speaker label (``qualcode speakers set``), and
+    codings whose text a corrected transcript no longer has (``qualcode codings orphaned``).
 
     The roles themselves stay on the segments, where every analysis reads them; this table
     remembers which were set by hand, so that ``qualcode speakers`` can say how each role was
     decided. Both are journaled for ``qualcode undo``: this table fully, ``segments`` for
     updates only (an import writes segments outside any journal entry, and a trigger that
-    fired per inserted segment would slow every import down).
+    fired per inserted segment would slow every import down; ``import --replace`` journals
+    the segments it deletes and inserts itself, see qualcode.store.replacing).
+
+    An orphaned coding keeps what it was: document, code, coder, origin, the old offsets and
+    quote, its memo, and when the replacement orphaned it. Nothing deletes it silently.
     """
     db.executescript(
         """
@@ -348,7 +353,26 @@ def m005_speaker_roles(db: Database) -> None:
             role TEXT NOT NULL CHECK (role IN ('interviewer', 'respondent')),
             PRIMARY KEY (document_id, speaker)
         );
+
+        CREATE TABLE orphaned_codings (
+            orphan_id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(document_id) ON DELETE CASCADE,
+            coding_id INTEGER NOT NULL,
+            code_id TEXT NOT NULL REFERENCES codes(code_id) ON UPDATE CASCADE,
+            coder TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            run_id INTEGER,
+            rule TEXT,
+            old_start_char INTEGER NOT NULL,
+            old_end_char INTEGER NOT NULL,
+            quote TEXT NOT NULL,
+            memo TEXT,
+            created_at TEXT NOT NULL,
+            orphaned_at TEXT NOT NULL
+        );
+        CREATE INDEX orphaned_codings_document ON orphaned_codings(document_id);
         """
     )
     create_journal_triggers(db, "speaker_roles")
+    create_journal_triggers(db, "orphaned_codings")
     create_journal_triggers(db, "segments", operations=("update",))

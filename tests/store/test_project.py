@@ -106,6 +106,7 @@ def test_an_older_project_is_migrated(tmp_path: Path) -> None:
         "m002_codebook_codings_runs",
         "m003_journal",
         "m004_proximity_provenance",
+        "m005_speaker_roles_orphaned_codings",
     ]
 
 
