@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated, Any, cast
 
 import typer
@@ -15,11 +14,6 @@ app = typer.Typer(
     help="Speakers per document and their roles (interviewer, respondent).\n\n"
     "Example: qualcode speakers set '说话人 1' interviewer --doc xinan.txt",
 )
-
-
-class RoleChoice(enum.StrEnum):
-    interviewer = "interviewer"
-    respondent = "respondent"
 
 
 @app.callback(invoke_without_command=True)
@@ -49,7 +43,7 @@ def list_speakers_command(
 def set_speaker_command(
     ctx: typer.Context,
     label: Annotated[str, typer.Argument(help="Speaker label, e.g. '说话人 1' or 'Jane'.")],
-    role: Annotated[RoleChoice, typer.Argument(help="interviewer or respondent.")],
+    role: Annotated[str, typer.Argument(help="interviewer or respondent.")],
     doc: Annotated[
         list[str] | None,
         typer.Option("--doc", help="Only this document (repeatable); default: every one."),
@@ -66,13 +60,13 @@ def set_speaker_command(
     from qualcode.store.speakers import set_speaker_role
 
     with open_cli_project(ctx) as project:
-        result = set_speaker_role(project, label, role.value, doc or [])
+        result = set_speaker_role(project, label, role, doc or [])
     others = (
         f"; {result.others_made_respondents} other speakers made respondents"
         if result.others_made_respondents
         else ""
     )
     message(
-        f"{label}: {role.value} in {', '.join(result.documents)} "
+        f"{label}: {role} in {', '.join(result.documents)} "
         f"({result.segments} segments changed{others})."
     )

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
-from qualcode.errors import NotFoundError, UsageError
+from qualcode.errors import NotFoundError
 from qualcode.models import Role
 from qualcode.store.journal import journaled
 from qualcode.store.project import Project
@@ -156,7 +156,7 @@ def set_speaker_role(
     for an unknown document or a label that none of the documents has; nothing changes then.
     """
     if role not in ROLES:
-        raise UsageError(f"unknown role {role!r}: use interviewer or respondent")
+        raise NotFoundError(f"unknown role {role!r}: use interviewer or respondent")
     conn = project.conn
     document_ids = [_document_id(conn, name) for name in documents]
     matches = _labels_in(conn, label, document_ids)
