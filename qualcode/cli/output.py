@@ -178,6 +178,20 @@ def _fit(widths: dict[str, int], budget: int) -> dict[str, int]:
     return {name: min(width, cap) for name, width in widths.items()}
 
 
+def _pack(fields: list[str], width: int) -> list[str]:
+    """``fields`` joined by two spaces into lines of at most ``width`` cells where they fit,
+    so that a field's name and value stay together."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    for field in fields:
+        if lines and cell_len(lines[-1]) + 2 + cell_len(field) <= width:
+            lines[-1] += "  " + field
+        else:
+            lines.append(field)
+    return lines
+
+
 def _emit_blocks(
     rows: list[dict[str, Any]], names: list[str], texts: list[str], title: str | None
 ) -> int:
@@ -186,8 +200,9 @@ def _emit_blocks(
     if title:
         console.print(title, style="bold", markup=False)
     for row in rows:
-        fields = "  ".join(f"{name} {_cell(row.get(name))}" for name in names if name not in texts)
-        console.print(fields, style="bold", markup=False, overflow="fold")
+        fields = [f"{name} {_cell(row.get(name))}" for name in names if name not in texts]
+        for line in _pack(fields, console.width):
+            console.print(line, style="bold", markup=False, overflow="fold")
         for name in texts:
             console.print(_cell(row.get(name)), markup=False, overflow="fold")
         console.print()
