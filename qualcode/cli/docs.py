@@ -37,10 +37,9 @@ def list_documents_command(
     with open_cli_project(ctx) as project:
         rows = list_documents(project)
         roles = roles_summary(project)
-    for row in rows:
-        row["roles"] = roles[row["document"]]
+    listed = [{**row, "roles": roles[row["document"]]} for row in rows]
     columns = None if output_format is OutputFormat.json else LIST_COLUMNS
-    emit_rows(rows, output_format, columns=columns, title="Documents")
+    emit_rows(listed, output_format, columns=columns, title="Documents")
 
 
 @app.command("show")

@@ -193,7 +193,7 @@ def _pack(fields: list[str], width: int) -> list[str]:
 
 
 def _emit_blocks(
-    rows: list[dict[str, Any]], names: list[str], texts: list[str], title: str | None
+    rows: list[Mapping[str, Any]], names: list[str], texts: list[str], title: str | None
 ) -> int:
     """One block per row for a narrow terminal: the fields on one line, the text below."""
     console = stdout_console()

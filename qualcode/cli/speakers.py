@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated
 
 import typer
 
@@ -34,9 +34,7 @@ def list_speakers_command(
 
     with open_cli_project(ctx) as project:
         rows = list_speakers(project, doc)
-    emit_rows(
-        cast(list[dict[str, Any]], rows), output_format, columns=SPEAKER_FIELDS, title="Speakers"
-    )
+    emit_rows(rows, output_format, columns=SPEAKER_FIELDS, title="Speakers")
 
 
 @app.command("set")
