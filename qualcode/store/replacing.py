@@ -25,6 +25,7 @@ exactly (and keeps the search index in step).
 from __future__ import annotations
 
 import bisect
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -282,8 +283,9 @@ def _carry_codings(
             taken.add(key)
         segment_id, start, end = placed
         conn.execute(
-            "UPDATE codings SET segment_id = ?, start_char = ?, end_char = ? WHERE coding_id = ?",
-            (segment_id, start, end, row["coding_id"]),
+            "UPDATE codings SET segment_id = ?, start_char = ?, end_char = ?, spans = ? "
+            "WHERE coding_id = ?",
+            (segment_id, start, end, _mapped_spans(alignment, row["spans"]), row["coding_id"]),
         )
         new_quote = new_text[start:end]
         if mapped.fate == "carried" and new_quote == old_quote:
@@ -291,6 +293,14 @@ def _carry_codings(
         else:
             report.changed += 1
             report.details.append((row["coding_id"], row["code_id"], old_quote, new_quote))
+
+
+def _mapped_spans(alignment: Alignment, spans: str | None) -> str | None:
+    """The term spans of a proximity hit (JSON ``[[start, end], ...]``) in the new text."""
+    if spans is None:
+        return None
+    mapped = [alignment.map_span(start, end) for start, end in json.loads(spans)]
+    return json.dumps([[span.start, span.end] for span in mapped])
 
 
 def _old_text(conn: sqlite3.Connection) -> str:
@@ -325,11 +335,11 @@ def _carry_suggestions(
     report: ReplaceReport,
 ) -> None:
     rows = conn.execute(
-        "SELECT g.suggestion_id, g.start_char, g.end_char FROM suggestions g "
+        "SELECT g.suggestion_id, g.start_char, g.end_char, g.spans FROM suggestions g "
         "JOIN segments s USING (segment_id) WHERE s.document_id = ? AND s.ordinal < 0",
         (document_id,),
     ).fetchall()
-    for suggestion_id, start, end in rows:
+    for suggestion_id, start, end, spans in rows:
         mapped = alignment.map_span(start, end)
         placed = (
             None if mapped.fate == "gone" else _in_a_segment(mapped.start, mapped.end, segments)
@@ -339,9 +349,9 @@ def _carry_suggestions(
             report.suggestions_dropped += 1
             continue
         conn.execute(
-            "UPDATE suggestions SET segment_id = ?, start_char = ?, end_char = ? "
+            "UPDATE suggestions SET segment_id = ?, start_char = ?, end_char = ?, spans = ? "
             "WHERE suggestion_id = ?",
-            (*placed, suggestion_id),
+            (*placed, _mapped_spans(alignment, spans), suggestion_id),
         )
         report.suggestions_carried += 1
 
