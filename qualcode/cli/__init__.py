@@ -90,12 +90,14 @@ def _register() -> None:
         review,
         search,
         segments,
+        speakers,
     )
 
     project.register(app)
     importing.register(app)
     app.add_typer(cases.app, name="cases")
     app.add_typer(docs.app, name="docs")
+    app.add_typer(speakers.app, name="speakers")
     segments.register(app)
     search.register(app)
     app.add_typer(codebook.app, name="codebook")

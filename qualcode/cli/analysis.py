@@ -94,7 +94,8 @@ def matrix_command(
         matrix = build_matrix(project, options)
         codebook = current_codebook(project)
     if output_format is ExportFormat.table:
-        stdout_console().print(matrix_table(matrix))
+        console = stdout_console()
+        console.print(matrix_table(matrix, width=console.width))
         return
     export_matrix(matrix, output_format, output, excel=excel, codebook=codebook, raw=raw)
     if output is not None:

@@ -1,4 +1,5 @@
-"""``qualcode codings``: manual codings in bulk (``import`` from a spreadsheet)."""
+"""``qualcode codings``: manual codings in bulk (``import`` from a spreadsheet), and the codings
+a corrected transcript orphaned (``orphaned``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.output import message
+from qualcode.cli.options import TableFormatOption
+from qualcode.cli.output import OutputFormat, emit_rows, message
 
 app = typer.Typer(
     help="Manual codings in bulk.\n\nExample: qualcode codings import team_codings.csv",
@@ -43,3 +45,22 @@ def import_codings_command(
     with open_cli_project(ctx) as project:
         result = import_codings(project, path)
     message(f"{result.path}: {result.summary()}")
+
+
+@app.command("orphaned")
+def orphaned_codings_command(
+    ctx: typer.Context,
+    output_format: TableFormatOption = OutputFormat.table,
+) -> None:
+    """List codings whose text a corrected transcript ('import --replace') no longer has.
+
+    Each keeps its document, code, coder, old quote and offsets; code the new text again
+    where it belongs.
+
+    Example: qualcode codings orphaned --format csv > orphans.csv
+    """
+    from qualcode.store.replacing import ORPHAN_FIELDS, list_orphaned_codings
+
+    with open_cli_project(ctx) as project:
+        rows = list_orphaned_codings(project)
+    emit_rows(rows, output_format, columns=ORPHAN_FIELDS, title="Orphaned codings")

@@ -41,7 +41,8 @@ def demo_command(
     for line in describe_demo(report):
         message(line)
     if report.matrix is not None:
-        stdout_console().print(matrix_table(report.matrix))
+        console = stdout_console()
+        console.print(matrix_table(report.matrix, width=console.width))
     db = report.db_path
     message(f"Try: qualcode --db {db} search 网格员")
     message(f"Try: qualcode --db {db} quotes --code grid")

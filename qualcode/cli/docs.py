@@ -23,7 +23,7 @@ app = typer.Typer(
 
 LIST_COLUMNS = (
     "document", "case_name", "language", "encoding", "source_format", "unit", "segments",
-    "characters",
+    "characters", "roles",
 )  # fmt: skip
 
 
@@ -33,16 +33,20 @@ def list_documents_command(
     output_format: TableFormatOption = OutputFormat.table,
     raw: RawOption = False,
 ) -> None:
-    """List documents with case, language, format and segment counts.
+    """List documents with case, language, format, segment counts and whether the roles of
+    their speakers are known (see 'qualcode speakers').
 
     Example: qualcode docs list --format json
     """
     from qualcode.store.documents import list_documents
+    from qualcode.store.speakers import roles_summary
 
     with open_cli_project(ctx) as project:
         rows = list_documents(project)
+        roles = roles_summary(project)
+    listed = [{**row, "roles": roles[row["document"]]} for row in rows]
     columns = None if output_format is OutputFormat.json else LIST_COLUMNS
-    emit_rows(rows, output_format, columns=columns, title="Documents", raw=raw)
+    emit_rows(listed, output_format, columns=columns, title="Documents", raw=raw)
 
 
 @app.command("show")

@@ -36,11 +36,21 @@ def describe_outcome(outcome: FileOutcome) -> str:
     line = (
         f"{outcome.status:<8} {outcome.path}  case {outcome.case_name}, {outcome.segments} segments"
     )
+    if outcome.message:
+        line += f"; {outcome.message}"
     if outcome.controls_removed:
         line += (
             f"; removed {outcome.controls_removed} control characters or terminal escape sequences"
         )
     return line
+
+
+def roles_unknown_line(document: str) -> str:
+    """The line that says a document's roles could not be told, and the command that fixes it."""
+    return (
+        f"roles unknown  {document}: see 'qualcode speakers --doc {document}', then "
+        f"'qualcode speakers set LABEL interviewer --doc {document}'"
+    )
 
 
 def import_command(
@@ -60,8 +70,23 @@ def import_command(
         TextLanguageChoice.auto
     ),
     replace: Annotated[
-        bool, typer.Option("--replace", help="Replace a document of the same name.")
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace a document of the same name; its codings, suggestions and memos "
+            "follow the corrected text (see 'qualcode codings orphaned').",
+        ),
     ] = False,
+    interviewer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--interviewer", help="Speaker label of the interviewer (repeatable), e.g. '说话人 1'."
+        ),
+    ] = None,
+    respondent: Annotated[
+        list[str] | None,
+        typer.Option("--respondent", help="Speaker label of a respondent (repeatable)."),
+    ] = None,
     report: Annotated[
         ReportFormat,
         typer.Option("--format", help="text: a line per file on stderr; json: on stdout."),
@@ -70,8 +95,10 @@ def import_command(
     """Import transcripts (.txt .md .docx .srt .vtt .csv) into speaker-aware segments.
 
     Files already imported (same content) are skipped. Exit status 1 if any file failed.
+    A document whose speakers' roles could not be told gets a line saying how to set them.
 
     Example: qualcode import transcripts/ --unit sentence --attr district=Liangxi
+    Example: qualcode import xinan.txt --interviewer '说话人 1'
     """
     from dataclasses import asdict
 
@@ -82,7 +109,8 @@ def import_command(
     attributes = dict(parse_attribute(option) for option in attr or [])
     options = ImportOptions(
         case_name=case, attributes=attributes, unit=unit.value, language=lang.value,
-        replace=replace,
+        replace=replace, interviewers=tuple(interviewer or ()),
+        respondents=tuple(respondent or ()),
     )  # fmt: skip
     if not project_exists(db_path_of(ctx)):
         message(f"Created project {db_path_of(ctx)}.")
@@ -99,6 +127,9 @@ def import_command(
     if report is ReportFormat.json:
         write_json([asdict(outcome) for outcome in outcomes])
     else:
+        for outcome in outcomes:
+            if outcome.roles_unknown:
+                message(roles_unknown_line(str(outcome.document)))
         message(", ".join(f"{count} {status}" for status, count in counts.items()))
     if counts["failed"]:
         raise typer.Exit(1)

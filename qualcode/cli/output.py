@@ -116,16 +116,114 @@ def emit_rows(
     return _emit_table(list(rows), columns, title)
 
 
+#: Columns that hold running text: they take the width the other columns leave.
+TEXT_COLUMNS = frozenset({"text", "quote", "first_words", "context", "memo", "summary"})
+#: The narrowest text column worth printing; below it, each row becomes a block of lines.
+MIN_TEXT_WIDTH = 24
+#: The narrowest a name column (document, case, code ...) is cut to in the terminal, with an
+#: ellipsis (csv, json and xlsx keep names whole).
+MIN_NAME_WIDTH = 8
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _cell(value: Any) -> str:
+    """A value as a terminal cell: escape sequences and control characters made harmless."""
+    return terminal_text(value)
+
+
 def _emit_table(
     rows: list[Mapping[str, Any]], columns: Sequence[str] | None, title: str | None
 ) -> int:
+    """A terminal table readable at any width.
+
+    Number columns are never narrower than their widest number; name columns are cut with
+    ``…`` rather than squeezing the numbers; text columns take the remaining width. When
+    even that does not fit (or leaves text less than :data:`MIN_TEXT_WIDTH`), every row is
+    printed as a block instead: its fields on one line, its text below.
+    """
+    from rich.cells import cell_len
     from rich.table import Table
 
+    console = stdout_console()
     names = list(columns or (rows[0].keys() if rows else []))
+    values = {name: [row.get(name) for row in rows] for name in names}
+    numbers = {
+        name
+        for name in names
+        if any(v is not None for v in values[name])
+        and all(v is None or _is_number(v) for v in values[name])
+    }
+    texts = [name for name in names if name in TEXT_COLUMNS]
+    others = [name for name in names if name not in numbers and name not in texts]
+    widest = {
+        name: max([cell_len(name), *(cell_len(_cell(v)) for v in values[name])]) for name in names
+    }
+    available = console.width - (3 * len(names) + 1)  # borders and one space each side
+    budget = available - sum(widest[name] for name in numbers) - MIN_TEXT_WIDTH * len(texts)
+    shortest = sum(min(widest[name], MIN_NAME_WIDTH) for name in others)
+    if rows and budget < shortest:
+        return _emit_blocks(rows, names, texts, title)
+    widths = {name: widest[name] for name in names}
+    widths.update(_fit(dict((name, widest[name]) for name in others), budget))
+    if texts:
+        left = available - sum(widths[name] for name in names if name not in texts)
+        for name in texts:
+            widths[name] = max(MIN_TEXT_WIDTH, left // len(texts))
     table = Table(title=title, show_lines=False, header_style="bold")
     for name in names:
-        table.add_column(terminal_text(name), overflow="fold")
+        if name in texts:
+            table.add_column(terminal_text(name), overflow="fold", width=widths[name])
+        else:
+            table.add_column(
+                terminal_text(name), justify="right" if name in numbers else "left", no_wrap=True,
+                overflow="ellipsis", width=widths[name],
+            )  # fmt: skip
     for row in rows:
-        table.add_row(*(terminal_text(row.get(name)) for name in names))
-    stdout_console().print(table)
+        table.add_row(*(_cell(row.get(name)) for name in names))
+    console.print(table)
+    return len(rows)
+
+
+def _fit(widths: dict[str, int], budget: int) -> dict[str, int]:
+    """Column widths cut so that they add up to at most ``budget``: the widest are cut first,
+    none below :data:`MIN_NAME_WIDTH` (or its own width)."""
+    if sum(widths.values()) <= budget:
+        return widths
+    cap = max(widths.values()) if widths else 0
+    while cap > MIN_NAME_WIDTH and sum(min(width, cap) for width in widths.values()) > budget:
+        cap -= 1
+    return {name: min(width, cap) for name, width in widths.items()}
+
+
+def _pack(fields: list[str], width: int) -> list[str]:
+    """``fields`` joined by two spaces into lines of at most ``width`` cells where they fit,
+    so that a field's name and value stay together."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    for field in fields:
+        if lines and cell_len(lines[-1]) + 2 + cell_len(field) <= width:
+            lines[-1] += "  " + field
+        else:
+            lines.append(field)
+    return lines
+
+
+def _emit_blocks(
+    rows: list[Mapping[str, Any]], names: list[str], texts: list[str], title: str | None
+) -> int:
+    """One block per row for a narrow terminal: the fields on one line, the text below."""
+    console = stdout_console()
+    if title:
+        console.print(title, style="bold", markup=False)
+    for row in rows:
+        fields = [f"{name} {_cell(row.get(name))}" for name in names if name not in texts]
+        for line in _pack(fields, console.width):
+            console.print(line, style="bold", markup=False, overflow="fold")
+        for name in texts:
+            console.print(_cell(row.get(name)), markup=False, overflow="fold")
+        console.print()
     return len(rows)

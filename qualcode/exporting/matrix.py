@@ -175,18 +175,45 @@ def _shade(value: Number, top: Number) -> tuple[str, str]:
     return background, ("white" if share > 0.55 else "black")
 
 
-def matrix_table(matrix: Matrix) -> Table:
-    """A rich table of the matrix with cells shaded by value (totals unshaded, bold)."""
+def matrix_table(matrix: Matrix, width: int | None = None) -> Table:
+    """A rich table of the matrix with cells shaded by value (totals unshaded, bold).
+
+    When the table is wider than the terminal (``width``), number columns still never get
+    narrower than their widest number (long theme names wrap instead) and row labels
+    (community names) are cut with ``…`` to the width that is left.
+    """
+    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
     header, rows = matrix_grid(matrix)
     table = Table(title=f"Theme matrix: {caption(matrix)}", header_style="bold",
                   show_footer=False)  # fmt: skip
-    # Row labels (community names) stay whole; long column names wrap instead.
-    table.add_column(header[0], no_wrap=True)
-    for name in header[1:]:
-        table.add_column(name, justify="right", overflow="fold")
+    number_widths = [
+        max(len(format_number(row[position])) for row in rows) + 2
+        for position in range(1, len(header))
+    ]
+    label_width = max(cell_len(str(row[0])) for row in [header, *rows])
+    natural = label_width + sum(
+        max(cell_len(name), number) for name, number in zip(header[1:], number_widths, strict=True)
+    )
+    padding = 3 * len(header) + 1
+    if width is None or natural + padding <= width:
+        # Everything fits: row labels whole, long column names wrap where rich likes.
+        table.add_column(header[0], no_wrap=True)
+        for name in header[1:]:
+            table.add_column(name, justify="right", overflow="fold")
+    else:
+        # Too wide: numbers keep their width (names of at most 6 cells wrap in it), and the
+        # row labels get what is left, cut with an ellipsis.
+        column_widths = [
+            max(number, min(cell_len(name), 6))
+            for name, number in zip(header[1:], number_widths, strict=True)
+        ]
+        label_width = max(8, min(label_width, width - padding - sum(column_widths)))
+        table.add_column(header[0], no_wrap=True, overflow="ellipsis", width=label_width)
+        for name, column_width in zip(header[1:], column_widths, strict=True):
+            table.add_column(name, justify="right", overflow="fold", width=column_width)
     top = matrix.max_cell
     for index, row in enumerate(rows):
         is_total = index == len(rows) - 1

@@ -24,6 +24,8 @@ from qualcode.parallel import ordered_map, worker_count
 from qualcode.store.cases import AttributeValue, case_for_file
 from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.project import Project
+from qualcode.store.replacing import needs_alignment, replace_coded_document
+from qualcode.store.speakers import documents_with_unknown_roles, set_roles_of_labels
 from qualcode.text.csv_tables import (
     looks_like_cases_table,
     looks_like_codings_table,
@@ -51,6 +53,10 @@ class ImportOptions:
     unit: Unit = "turn"
     language: Language = "auto"
     replace: bool = False
+    #: Speaker labels whose turns are the interviewer's / a respondent's, in every document
+    #: imported that has them (``import --interviewer/--respondent``).
+    interviewers: tuple[str, ...] = ()
+    respondents: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -73,6 +79,8 @@ class FileOutcome:
     message: str = ""
     #: Control characters and terminal escape sequences removed from the text.
     controls_removed: int = 0
+    #: Some labelled speaker of the document has no role (see ``qualcode speakers``).
+    roles_unknown: bool = False
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
@@ -193,6 +201,14 @@ def _store_prepared(
     if isinstance(prepared, str):
         return FileOutcome(str(path), "failed", message=prepared)
     document, controls_removed = prepared
+    if options.replace and needs_alignment(project.conn, document):
+        report = replace_coded_document(project, document)
+        return FileOutcome(
+            str(path), "replaced", document=document.name, segments=len(document.segments),
+            case_name=_case_of(project, document.name), message=report.summary(),
+            controls_removed=controls_removed,
+            roles_unknown=bool(documents_with_unknown_roles(project, [document.name])),
+        )  # fmt: skip
     try:
         case_name = options.case_name or case_for_file(project.conn, path.name) or path.stem
         stored = store_document(
@@ -201,6 +217,13 @@ def _store_prepared(
         )  # fmt: skip
     except (InputError, ConflictError) as error:
         return FileOutcome(str(path), "failed", message=str(error))
+    roles_unknown = False
+    if stored.status != "skipped":
+        if options.interviewers or options.respondents:
+            set_roles_of_labels(project, document.name, options.interviewers, options.respondents)
+            roles_unknown = bool(documents_with_unknown_roles(project, [document.name]))
+        else:
+            roles_unknown = _has_unknown_roles(document)
     return FileOutcome(
         str(path),
         stored.status,
@@ -209,6 +232,24 @@ def _store_prepared(
         segments=len(document.segments) if stored.status != "skipped" else 0,
         message=stored.message,
         controls_removed=controls_removed,
+        roles_unknown=roles_unknown,
+    )
+
+
+def _case_of(project: Project, document: str) -> str:
+    from qualcode.store.documents import get_document
+
+    return str(get_document(project, document)["case_name"])
+
+
+def _has_unknown_roles(document: PreparedDocument) -> bool:
+    """Whether a labelled speaker of the prepared document has no role."""
+    columns = document.segment_columns
+    if None not in columns.roles:
+        return False
+    return any(
+        speaker is not None and role is None
+        for speaker, role in zip(columns.speakers, columns.roles, strict=True)
     )
 
 

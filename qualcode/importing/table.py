@@ -4,7 +4,9 @@ Transcription tools and spreadsheets give interviews as tables: a time, a speake
 said, sometimes an end time or a role. Columns are found by their header names, which vary in
 case, spacing and language ("Start Time", "start_time", "开始时间"); the names accepted for
 each column are data, in ``qualcode/data/turn_table_columns.yml``. Only the text column is
-required. Commas, tabs or semicolons separate the cells (sniffed from the header line, so a
+required, and when no header cell names it (``text``, ``words``, ``内容``, ``转写`` ...), the one
+column that is neither a time, the speaker nor the role is the text, even under a blank
+header cell. Commas, tabs or semicolons separate the cells (sniffed from the header line, so a
 tab-separated file saved as ``.csv`` works), in any encoding
 :func:`~qualcode.text.decoding.decode_bytes` reads.
 
@@ -150,10 +152,19 @@ def _find_columns(path: Path, header: list[str], header_line: int) -> _Columns:
             (keys.index(name) for name in _column_names()[kind] if name in keys), None
         )
     text_column = found.pop("text")
+    names = [name.strip() for name in header]
     if text_column is None:
-        names = ", ".join(name.strip() for name in header)
-        raise InputError(path, f"no text column; found columns: {names}", line=header_line)
-    return _Columns(names=[name.strip() for name in header], text=text_column, **found)
+        taken = set(found.values())
+        left = [index for index in range(len(header)) if index not in taken]
+        if len(left) != 1:
+            listed = ", ".join(name or "(blank)" for name in names)
+            problem = f"no text column; found columns: {listed}"
+            if len(left) > 1:
+                candidates = ", ".join(repr(names[index]) for index in left)
+                problem += f" ({len(left)} could be the text: {candidates}; name one 'text')"
+            raise InputError(path, problem, line=header_line)
+        text_column = left[0]
+    return _Columns(names=names, text=text_column, **found)
 
 
 def _cell(row: list[str], column: int | None) -> str:

@@ -48,11 +48,13 @@ from typing import Any
 from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.store.project import Project, now_utc
 from qualcode.store.rows import HistoryEntry
+from qualcode.store.search import reindex_segment, unindex_segment
 
 #: Journaled operations, by kind.
 KINDS = (
     "code", "uncode", "memo", "memo-delete", "accept", "reject", "reopen", "autocode",
     "codebook-load", "codebook-rename", "codebook-merge", "merge", "codings-import",
+    "speakers-set", "import-replace",
 )  # fmt: skip
 
 #: Fields of one history row, as listed by ``qualcode history --format json``.
@@ -222,6 +224,8 @@ def _revert(conn: sqlite3.Connection, change: sqlite3.Row, entry_id: int) -> Non
         )
         return
     if operation == "insert":
+        if table == "segments":  # written by import --replace; keep the search index in step
+            unindex_segment(conn, row_id)
         if not conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (row_id,)).rowcount:
             raise _changed_since(entry_id, table, row_id)
         return
@@ -242,6 +246,8 @@ def _revert(conn: sqlite3.Connection, change: sqlite3.Row, entry_id: int) -> Non
         )
     except sqlite3.IntegrityError as error:
         raise _changed_since(entry_id, table, row_id) from error
+    if table == "segments":
+        reindex_segment(conn, row_id)
 
 
 def _changed_since(entry_id: int, table: str, row_id: int) -> ConflictError:

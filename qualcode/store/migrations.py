@@ -222,8 +222,11 @@ JOURNALED_TABLES = (
 RUN_ROW_TABLES = ("codings", "suggestions")
 
 
-def create_journal_triggers(db: Database, table: str) -> None:
-    """(Re)create the AFTER INSERT/UPDATE/DELETE triggers that journal ``table``.
+def create_journal_triggers(
+    db: Database, table: str, operations: tuple[str, ...] = ("insert", "update", "delete")
+) -> None:
+    """(Re)create the AFTER INSERT/UPDATE/DELETE triggers (or those of ``operations``) that
+    journal ``table``.
 
     The old row is stored as a JSON object of every column, read from the table as it is now,
     so a later migration that changes a journaled table must call this again for it.
@@ -241,6 +244,8 @@ def create_journal_triggers(db: Database, table: str) -> None:
         ("update", "UPDATE", "OLD.rowid", old_row),
         ("delete", "DELETE", "OLD.rowid", old_row),
     ):
+        if operation not in operations:
+            continue
         db.execute(f"DROP TRIGGER IF EXISTS journal_{table}_{operation}")
         db.execute(
             f"""
@@ -357,3 +362,51 @@ def m005_learned_models(db: Database) -> None:
         """
     )
     create_journal_triggers(db, "suggestions")
+
+
+@migrations()
+def m006_speaker_roles_orphaned_codings(db: Database) -> None:
+    """Roles set by hand per document and speaker label (``qualcode speakers set``), and
+    codings whose text a corrected transcript no longer has (``qualcode codings orphaned``).
+
+    The roles themselves stay on the segments, where every analysis reads them; this table
+    remembers which were set by hand, so that ``qualcode speakers`` can say how each role was
+    decided. Both are journaled for ``qualcode undo``: this table fully, ``segments`` for
+    updates only (an import writes segments outside any journal entry, and a trigger that
+    fired per inserted segment would slow every import down; ``import --replace`` journals
+    the segments it deletes and inserts itself, see qualcode.store.replacing).
+
+    An orphaned coding keeps what it was: document, code, coder, origin, the old offsets and
+    quote, its memo, and when the replacement orphaned it. Nothing deletes it silently.
+    """
+    db.executescript(
+        """
+        CREATE TABLE speaker_roles (
+            document_id INTEGER NOT NULL REFERENCES documents(document_id) ON DELETE CASCADE,
+            speaker TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('interviewer', 'respondent')),
+            PRIMARY KEY (document_id, speaker)
+        );
+
+        CREATE TABLE orphaned_codings (
+            orphan_id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(document_id) ON DELETE CASCADE,
+            coding_id INTEGER NOT NULL,
+            code_id TEXT NOT NULL REFERENCES codes(code_id) ON UPDATE CASCADE,
+            coder TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            run_id INTEGER,
+            rule TEXT,
+            old_start_char INTEGER NOT NULL,
+            old_end_char INTEGER NOT NULL,
+            quote TEXT NOT NULL,
+            memo TEXT,
+            created_at TEXT NOT NULL,
+            orphaned_at TEXT NOT NULL
+        );
+        CREATE INDEX orphaned_codings_document ON orphaned_codings(document_id);
+        """
+    )
+    create_journal_triggers(db, "speaker_roles")
+    create_journal_triggers(db, "orphaned_codings")
+    create_journal_triggers(db, "segments", operations=("update",))

@@ -60,6 +60,24 @@ def forget_segments(conn: sqlite3.Connection, document_id: int) -> None:
     )
 
 
+def unindex_segment(conn: sqlite3.Connection, segment_id: int) -> None:
+    """Remove one segment from the index if it is there (before the segment row is deleted)."""
+    conn.execute(
+        "INSERT INTO segments_fts (segments_fts, rowid, text) "
+        "SELECT 'delete', segment_id, text FROM segments WHERE segment_id = ? AND segment_id <= ?",
+        (segment_id, _watermark(conn)),
+    )
+
+
+def reindex_segment(conn: sqlite3.Connection, segment_id: int) -> None:
+    """Index one segment written back below the watermark (by ``qualcode undo``)."""
+    conn.execute(
+        "INSERT INTO segments_fts (rowid, text) "
+        "SELECT segment_id, text FROM segments WHERE segment_id = ? AND segment_id <= ?",
+        (segment_id, _watermark(conn)),
+    )
+
+
 @dataclass
 class SearchHit:
     """A segment containing the query, with the positions of every occurrence in its text."""

@@ -275,6 +275,18 @@ def has_label_then_stamp(text: str) -> bool:
     return _CLOCK_TIME_HINT.search(text) is not None and _LABEL_THEN_STAMP.search(text) is not None
 
 
+def recurring_stamped_names(text: str) -> set[str]:
+    """Speaker keys of names that come before a colon and a time stamp at least
+    :data:`MIN_RECURRENCE` times in ``text`` (``小周: [00:00:01.900] … 小周: [00:00:15] …``):
+    speakers of a conversation run together in paragraphs, as a recurring timed label is."""
+    counts = Counter(
+        speaker_key(name)
+        for match in _RUN_TOGETHER_LABEL.finditer(text)
+        if _is_plausible_name(name := match["name"].strip())
+    )
+    return {key for key, count in counts.items() if count >= MIN_RECURRENCE}
+
+
 def stamp_line_time(line: str) -> float | None:
     """The time of a line that is only a time stamp (``00:01``, ``[00:00:01]``), else ``None``."""
     match = _STAMP_ONLY_LINE.fullmatch(line)

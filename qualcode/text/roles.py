@@ -35,8 +35,10 @@ def assign_roles(turns: list[Turn], text: str) -> list[Turn]:
     clearly largest share of questions is the interviewer and the others respondents. A
     question is a turn containing ？ or ?, ending with a particle such as 吗 or 呢, or opening
     with a question word (both lists in ``layout_words.yml``); "clearly" means at least
-    :data:`MIN_QUESTION_SHARE` of the speaker's turns, and a share :data:`MIN_QUESTION_MARGIN`
-    above anyone else's. Header turns and turns without a speaker keep their role (``None``).
+    :data:`MIN_QUESTION_SHARE` of the speaker's turns, a share :data:`MIN_QUESTION_MARGIN`
+    above anyone else's, and being the first of them to speak (an interview opens with the
+    interviewer; a respondent who ends with "您还有什么问题吗？" must not pass for one).
+    Header turns and turns without a speaker keep their role (``None``).
     """
     roles: dict[str, Role] = {}  # by speaker key: labels differing in case or spacing agree
     for turn in turns:
@@ -90,12 +92,14 @@ def _clear_questioner(turns: Sequence[Turn], text: str, names: set[str]) -> str 
     question = lexicon().question
     asked: Counter[str] = Counter()
     spoken: Counter[str] = Counter()
+    first: str | None = None
     for turn in turns:
         if turn.speaker is None or turn.is_header:
             continue
         key = speaker_key(turn.speaker)
         if key not in names:
             continue
+        first = first or key
         spoken[key] += 1
         if question.search(text[turn.start_char : turn.end_char]):
             asked[key] += 1
@@ -103,6 +107,7 @@ def _clear_questioner(turns: Sequence[Turn], text: str, names: set[str]) -> str 
     if len(shares) < 2:
         return None
     (top_share, top), (second_share, _second) = shares[0], shares[1]
-    if top_share >= MIN_QUESTION_SHARE and top_share - second_share >= MIN_QUESTION_MARGIN:
+    clear = top_share >= MIN_QUESTION_SHARE and top_share - second_share >= MIN_QUESTION_MARGIN
+    if clear and top == first:
         return top
     return None

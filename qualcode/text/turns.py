@@ -43,6 +43,7 @@ from qualcode.text.labels import (
     is_metadata_line,
     is_transcript_heading,
     plain_label,
+    recurring_stamped_names,
     role_for_label,
     run_together_labels,
     speaker_key,
@@ -153,11 +154,13 @@ def _split_run_together_turns(text: str, turns: list[Turn]) -> list[Turn]:
     """``turns``, with every label-and-stamp inside a turn starting a new turn there.
 
     ``采访者: [00:00:01.900] 您好？受访者: [00:00:09.100] 好的。`` in one paragraph is two turns.
-    Inside a paragraph only a role word or a speaker of this transcript followed by its colon
-    and a time stamp counts (:func:`~qualcode.text.labels.run_together_labels`): a name and
-    a time said in passing do not.
+    Inside a paragraph only a role word, a speaker of this transcript, or a name that comes
+    with a stamp more than once counts, followed by its colon and a time stamp
+    (:func:`~qualcode.text.labels.run_together_labels`): a name and a time said in passing
+    do not.
     """
     speakers = {speaker_key(turn.speaker) for turn in turns if turn.speaker is not None}
+    speakers |= recurring_stamped_names(text)
     result: list[Turn] = []
     for turn in turns:
         if turn.is_header:

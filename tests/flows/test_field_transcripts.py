@@ -194,3 +194,39 @@ def test_a_file_of_time_stamps_only_is_one_error(cli: Cli, tmp_path: Path) -> No
         "0 added, 0 replaced, 0 skipped, 1 failed",
     ]
     assert json.loads(cli("docs", "list", "--format", "json").stdout) == []
+
+
+@pytest.mark.parametrize(
+    "text_header",
+    ["words", " Words ", "内容", "utterance", "TRANSCRIPT", "content", "文本", "发言", "转写",
+     "", "remarks"],
+)  # fmt: skip
+def test_turn_table_text_column_by_name_or_as_the_one_left(
+    tmp_path: Path, text_header: str
+) -> None:
+    table = (
+        f" Start Time , Speaker ,{text_header}\n"
+        "00:00:01,采访者,网格怎么划分？\n"
+        '00:00:05,受访者,"我们划了八个网格，\n每个网格一个网格员。"\n'
+    )
+    path = tmp_path / "turns.csv"
+    path.write_text(table, encoding="utf-8")
+    document = prepared(path)
+    assert turns(document) == [
+        ("采访者", "interviewer", 1.0, "网格怎么划分？"),
+        ("受访者", "respondent", 5.0, "我们划了八个网格，\n每个网格一个网格员。"),
+    ]
+
+
+def test_a_turn_table_with_two_candidate_text_columns_is_one_error(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli("init")
+    path = write(tmp_path / "turns.csv", "time,speaker,notes,remarks\n00:01,A,x,y\n")
+    result = cli("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[0] == (
+        f"failed   {path}:1: no text column; found columns: time, speaker, notes, remarks "
+        "(2 could be the text: 'notes', 'remarks'; name one 'text')"
+    )
+    assert json.loads(cli("docs", "list", "--format", "json").stdout) == []

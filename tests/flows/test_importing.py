@@ -174,7 +174,7 @@ def test_json_report_on_stdout(cli: Cli, tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report == [
         {"path": str(path), "status": "added", "document": "chaiji.txt", "case_name": "chaiji",
-         "segments": 4, "message": "", "controls_removed": 0}
+         "segments": 4, "message": "", "controls_removed": 0, "roles_unknown": False}
     ]  # fmt: skip
 
 

@@ -192,12 +192,16 @@ def test_bad_codebook_is_reported_with_file_line_and_code(cli: Cli, tmp_path: Pa
     assert cli("codebook", "versions", "--format", "json").stdout.strip() == "[]"
 
 
-def test_replacing_a_coded_document_is_refused(
+def test_replacing_a_coded_document_keeps_the_coding(
     cli: Cli, coded_project: list[dict[str, object]], tmp_path: Path
 ) -> None:
     cli("code", str(coded_project[1]["segment_id"]), "grid.checkpoints", "--coder", "li")
+    before = codings(cli)
     path = write(tmp_path / "chaiji.txt", INTERVIEW + "受访者：补充一句。\n")
     result = cli("import", str(path), "--replace")
-    assert result.exit_code == 1
-    assert "has 1 coding; replacing it would lose them" in result.stderr
-    assert len(codings(cli)) == 1
+    assert result.exit_code == 0, result.stderr
+    assert "codings: 1 carried, 0 changed, 0 orphaned" in result.stderr
+    after = codings(cli)
+    assert [(row["code"], row["quote"]) for row in after] == [
+        (row["code"], row["quote"]) for row in before
+    ]

@@ -1,4 +1,4 @@
-"""Storing documents: replacing refuses to lose memos; a skipped file still sets case attributes."""
+"""Storing documents: replacing keeps memos and codings; a skipped file sets case attributes."""
 
 from __future__ import annotations
 
@@ -25,29 +25,36 @@ def replace_result(cli: Cli, tmp_path: Path) -> tuple[Path, int, str]:
     return newer, result.exit_code, result.stderr
 
 
-def test_replacing_a_document_with_segment_memos_is_refused(cli: Cli, tmp_path: Path) -> None:
+def test_replacing_a_document_with_segment_memos_keeps_them(cli: Cli, tmp_path: Path) -> None:
     segments = imported(cli, tmp_path)
     segment_id = str(segments[1]["segment_id"])
     cli("memo", segment_id, "Secretary contrasts 2020 and 2022", "--coder", "li")
-    before = table_dump(cli.db_path)
     newer, exit_code, stderr = replace_result(cli, tmp_path)
-    assert exit_code == 1
+    assert exit_code == 0, stderr
     assert stderr.splitlines()[0] == (
-        f"failed   {newer}: 'chaiji.txt' has 1 memo; replacing it would lose them (import the "
-        "new version under another name)"
+        f"replaced {newer}  case chaiji, 5 segments; codings: 0 carried, 0 changed, 0 orphaned; "
+        "1 memo moved"
     )
-    assert table_dump(cli.db_path) == before
+    replaced = json.loads(cli("segments", "--format", "json").stdout)
+    memos = json.loads(cli("memos", "--format", "json").stdout)
+    assert [(memo["target"], memo["text"]) for memo in memos] == [
+        (str(replaced[1]["segment_id"]), "Secretary contrasts 2020 and 2022")
+    ]
 
 
-def test_replacing_a_document_with_a_document_memo_is_refused(cli: Cli, tmp_path: Path) -> None:
+def test_replacing_a_document_with_a_document_memo_keeps_it(cli: Cli, tmp_path: Path) -> None:
     imported(cli, tmp_path)
     cli("memo", "chaiji.txt", "Recorded in the office", "--on", "document", "--coder", "li")
     newer, exit_code, stderr = replace_result(cli, tmp_path)
-    assert exit_code == 1
-    assert f"failed   {newer}: 'chaiji.txt' has 1 memo; replacing" in stderr
+    assert exit_code == 0, stderr
+    assert stderr.splitlines()[0].startswith(f"replaced {newer}")
+    memos = json.loads(cli("memos", "--format", "json").stdout)
+    assert [(memo["target"], memo["text"]) for memo in memos] == [
+        ("chaiji.txt", "Recorded in the office")
+    ]
 
 
-def test_the_refusal_counts_codings_and_memos(cli: Cli, tmp_path: Path) -> None:
+def test_replacing_carries_codings_and_memos(cli: Cli, tmp_path: Path) -> None:
     segments = imported(cli, tmp_path)
     first, second = str(segments[1]["segment_id"]), str(segments[3]["segment_id"])
     cli("codebook", "load", str(write(tmp_path / "book.yml", CODEBOOK)))
@@ -58,8 +65,9 @@ def test_the_refusal_counts_codings_and_memos(cli: Cli, tmp_path: Path) -> None:
     cli("memo", "chaiji.txt", "three", "--on", "document", "--coder", "li")
     cli("memo", "grid", "about the code, not the document", "--on", "code", "--coder", "li")
     _newer, exit_code, stderr = replace_result(cli, tmp_path)
-    assert exit_code == 1
-    assert "'chaiji.txt' has 2 codings and 3 memos; replacing it would lose them" in stderr
+    assert exit_code == 0, stderr
+    assert "codings: 2 carried, 0 changed, 0 orphaned; 2 memos moved" in stderr
+    assert len(json.loads(cli("memos", "--format", "json").stdout)) == 4
 
 
 def test_replacing_an_unannotated_document_still_works(cli: Cli, tmp_path: Path) -> None:
