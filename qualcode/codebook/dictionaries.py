@@ -31,11 +31,12 @@ Decisions, so that a researcher can predict what happens:
   characters like any Chinese keyword, so it finds ``布隆迪`` inside ``布隆迪人``. A ``*`` or
   ``?`` anywhere else in a term is refused with the file and line: globs in the middle of
   words are not something keyword matching can promise.
-- **Ids.** A category's code id is its name made a slug (``CULTURE-HIGH`` -> ``culture_high``),
-  under its parent's id (``culture.culture_high``). A name with nothing left after that (``经济``,
-  ``+++``) gets ``category_N`` (N its position among its siblings); siblings whose slugs
-  collide get ``_2``, ``_3`` in file order (``+STATE+``, ``=STATE=``, ``-STATE-`` become
-  ``state``, ``state_2``, ``state_3``). The name as written is kept as the code's name (under
+- **Ids.** A category's code id is its name made a slug (``CULTURE-HIGH`` -> ``culture_high``,
+  accents dropped: ``Attitűd`` -> ``attitud``), under its parent's id
+  (``culture.culture_high``). A name with nothing left after that (``经济``, ``+++``) gets
+  ``category_N`` (N its position among its siblings); siblings whose slugs collide get
+  ``_2``, ``_3`` in file order (``+STATE+``, ``=STATE=``, ``-STATE-`` become ``state``,
+  ``state_2``, ``state_3``). The name as written is kept as the code's name (under
   ``zh`` when it holds Chinese characters, else ``en``), so nothing of it is lost.
 - **Repeats.** A term listed twice in one category is kept once; the same term in several
   categories fires each of them.
@@ -457,8 +458,7 @@ def _sibling_slugs(categories: list[Category]) -> list[tuple[Category, str]]:
     taken: set[str] = set()
     result: list[tuple[Category, str]] = []
     for position, category in enumerate(categories, start=1):
-        base = re.sub(r"[^a-z0-9_]+", "_", _clean(category.name).lower()).strip("_")
-        base = base or f"category_{position}"
+        base = _slug(category.name) or f"category_{position}"
         slug, suffix = base, 1
         while slug in taken:
             suffix += 1
@@ -466,6 +466,14 @@ def _sibling_slugs(categories: list[Category]) -> list[tuple[Category, str]]:
         taken.add(slug)
         result.append((category, slug))
     return result
+
+
+def _slug(name: str) -> str:
+    """``[a-z0-9_]`` from a name: accents dropped (``Attitűd`` -> ``attitud``), anything else
+    that is not a letter or digit of the Latin alphabet made ``_``; may be empty."""
+    decomposed = unicodedata.normalize("NFKD", name.strip())
+    plain = "".join(character for character in decomposed if not unicodedata.combining(character))
+    return re.sub(r"[^a-z0-9_]+", "_", plain.lower()).strip("_")
 
 
 def _rules_of(category: Category, path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -155,6 +155,14 @@ def test_a_multi_word_liwc_entry_reads_with_or_without_a_tab() -> None:
     assert codebook.get("other").rules.keywords == ("sort of",)
 
 
+def test_accented_names_lose_their_accents_in_ids_only() -> None:
+    codebook = parse_quanteda_yaml("Attitűd szint: [oltás*]\nÉrvek: [vakcina]\n")
+    assert [(code.code_id, code.name_en) for code in codebook] == [
+        ("attitud_szint", "Attitűd szint"),
+        ("ervek", "Érvek"),
+    ]
+
+
 def test_chinese_category_names_get_positional_ids_and_keep_their_names() -> None:
     codebook = parse_quanteda_yaml("经济:\n  就业: [就业, 失业*]\n  物价: [物价]\n社会: [养老]\n")
     assert [(code.code_id, code.name_zh) for code in codebook] == [
