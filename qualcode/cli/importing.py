@@ -74,8 +74,15 @@ def _import_qdpx(ctx: typer.Context, request: ProjectImportRequest) -> None:
 
 #: Project formats ``qualcode import FORMAT FILE`` reads, by the word that names them. The word
 #: counts only when no file of that name exists (a transcript called ``qdpx`` still imports).
+def _import_qualcoder(ctx: typer.Context, request: ProjectImportRequest) -> None:
+    from qualcode.cli.qualcoder import import_qualcoder_project
+
+    import_qualcoder_project(ctx, request)
+
+
 PROJECT_FORMATS: dict[str, Callable[[typer.Context, ProjectImportRequest], None]] = {
     "qdpx": _import_qdpx,
+    "qualcoder": _import_qualcoder,
 }
 
 
@@ -118,18 +125,28 @@ def import_command(
 ) -> None:
     """Import transcripts (.txt .md .docx .srt .vtt .csv) into speaker-aware segments, or
     another tool's whole project: 'qualcode import qdpx PROJECT.qdpx' (REFI-QDA, from NVivo,
-    ATLAS.ti, MAXQDA or QualCoder).
+    ATLAS.ti, MAXQDA or QualCoder) or 'qualcode import qualcoder STUDY.qda' (a QualCoder
+    project folder or its data.qda, read-only).
 
     Files already imported (same content) are skipped. Exit status 1 if any file failed.
 
     Example: qualcode import transcripts/ --unit sentence --attr district=Liangxi
 
     Example: qualcode import qdpx colleague.qdpx
+
+    Example: qualcode import qualcoder ~/QualCoder/study.qda
     """
     from dataclasses import asdict
 
     word = project_format(paths)
     if word is not None:
+        if case is not None or attr or replace:
+            from qualcode.errors import UsageError
+
+            raise UsageError(
+                f"--case, --attr and --replace do not apply to a {word} project: its cases "
+                "and attributes come with it"
+            )
         request = ProjectImportRequest(paths[1:], unit.value, lang.value, strict, report)
         PROJECT_FORMATS[word](ctx, request)
         return

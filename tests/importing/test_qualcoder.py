@@ -8,6 +8,7 @@ way QualCoder fills it: positions are Python string offsets into ``source.fullte
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from qualcode.errors import InputError
 from qualcode.flows.qualcoder import import_qualcoder
 from qualcode.importing.qualcoder import read_qualcoder_project
 from qualcode.store.project import Project
-from tests.conftest import FIXTURES, write_codebook
+from tests.conftest import FIXTURES, Cli, write_codebook
 
 SCHEMA = (FIXTURES / "qualcoder" / "schema.sql").read_text(encoding="utf-8")
 
@@ -395,3 +396,44 @@ def test_importing_keeps_the_codebook_already_in_the_project(
     after = [row[0] for row in rows(project, "SELECT code_id FROM codes WHERE active")]
     assert set(before) < set(after)
     assert "food_bank" in after
+
+
+# --------------------------------------------------------------------------------------------
+# The command
+
+
+def test_the_import_command_takes_qualcoder_as_its_format(cli: Cli, tmp_path: Path) -> None:
+    folder = study_project(tmp_path / "other_tool")
+    result = cli("import", "qualcoder", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "2 documents added" in result.stderr
+    assert "6 codings added" in result.stderr
+    assert "not imported: 1 picture, audio or video sources: map.png" in result.stderr
+    again = cli("import", "qualcoder", str(folder / "data.qda"), "--format", "json")
+    assert again.exit_code == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert (summary["codings_added"], summary["codings_present"]) == (0, 6)
+    quotes = cli("quotes", "--format", "json")
+    assert quotes.exit_code == 0, quotes.stderr
+    assert {row["coder"] for row in json.loads(quotes.stdout)} == {"anna", "ben"}
+
+
+def test_the_import_command_reports_a_bad_project_in_one_line(cli: Cli, tmp_path: Path) -> None:
+    builder = QualCoderProjectBuilder(tmp_path)
+    builder.source(1, "a.txt", "Some words about the food bank.")
+    builder.code(1, "food", None)
+    builder.coding(1, 1, 0, 99, "Some")
+    result = cli("import", "qualcoder", str(builder.save()))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: ") and "code_text 1" in result.stderr
+    assert cli("docs", "list", "--format", "json").stdout.strip() in ("", "[]")
+
+
+def test_project_options_that_do_not_apply_are_refused(cli: Cli, tmp_path: Path) -> None:
+    folder = study_project(tmp_path / "other_tool")
+    result = cli("import", "qualcoder", str(folder), "--case", "Chaiji")
+    assert result.exit_code == 2
+    assert "--case" in result.stderr
+    assert cli("import", "qualcoder").exit_code == 2
