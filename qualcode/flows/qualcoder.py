@@ -20,11 +20,13 @@ How QualCoder's things become qualcode's, so that a researcher can predict the r
   keep their rules and codings, and a code with the same id as one already there is taken for
   it.
 - **Codings** become manual codings by their QualCoder owner (the project's coder when a row
-  has none), with their memo. qualcode codes inside a segment, so a coding that runs over
-  several segments is stored as one coding per segment, each on the part inside it (the
-  report counts them); what lies between two segments (a line break, a speaker label) is
-  not covered.
-  Importing the same project again adds nothing.
+  has none), with their memo, each with its exact quote. qualcode codes inside a segment, so
+  where a coding crosses the segments qualcode would cut (a quote over two turns), those
+  segments are merged, as the REFI-QDA import does
+  (:func:`~qualcode.flows.qdpx.fit_segments`). A source already in the project keeps its
+  segments: a coding that crosses them is stored as one coding per segment, each on the part
+  inside it (the report counts them; a line break or speaker label between them is not
+  covered). Importing the same project again adds nothing.
 - **Cases.** A document's case is the first QualCoder case that holds its source; a source in
   no case gets a case of its own, named after the source without its extension, as
   ``qualcode import`` does. Case attributes become case attributes (numbers when QualCoder's
@@ -48,9 +50,11 @@ from typing import Any
 from qualcode.codebook.dictionaries import Category, codebook_from_categories
 from qualcode.codebook.model import Code, Codebook
 from qualcode.flows.importing import ImportOptions, prepare_text
+from qualcode.flows.qdpx import fit_segments
 from qualcode.importing.qualcoder import (
     QualCoderCoding,
     QualCoderProject,
+    QualCoderSource,
     read_qualcoder_project,
 )
 from qualcode.models import ReadResult
@@ -98,13 +102,15 @@ def import_qualcoder(
     read = read_qualcoder_project(path)
     categories, code_of, category_of = _code_tree(read)
     imported_codebook = codebook_from_categories(categories, path, name=Path(path).stem)
-    prepared = [
-        prepare_text(
-            source.name,
-            f"{path}: source '{source.name}'",
-            ReadResult(source.text, "utf-8", "qualcoder"),
-            options,
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for coding in read.codings:
+        spans.setdefault(coding.source_id, []).append((coding.start_char, coding.end_char))
+    for annotation in read.annotations:
+        spans.setdefault(annotation.source_id, []).append(
+            (annotation.start_char, annotation.end_char)
         )
+    prepared = [
+        _prepared_source(source, spans.get(source.source_id, []), path, options)
         for source in read.sources
     ]
     report = QualCoderImport(str(path), media_skipped=list(read.media_sources))
@@ -144,6 +150,21 @@ def import_qualcoder(
         )
     report.not_imported = _not_imported(read, report)
     return report
+
+
+def _prepared_source(
+    source: QualCoderSource, spans: list[tuple[int, int]], path: Path, options: ImportOptions
+) -> PreparedDocument:
+    """A source segmented, its segments fitted so that each of ``spans`` (its codings and
+    annotations) lies inside one segment."""
+    document = prepare_text(
+        source.name,
+        f"{path}: source '{source.name}'",
+        ReadResult(source.text, "utf-8", "qualcoder"),
+        options,
+    )
+    document.segments = fit_segments(document.segments, spans)
+    return document
 
 
 # --------------------------------------------------------------------------------------------

@@ -106,13 +106,33 @@ def test_importing_the_same_project_again_adds_nothing(project: Project, tmp_pat
     assert rows(project, "SELECT count(*) FROM codings") == [(6,)]
 
 
-def test_a_coding_over_two_turns_is_stored_per_segment(project: Project, tmp_path: Path) -> None:
+def test_a_coding_over_two_turns_stays_one_coding_with_its_exact_quote(
+    project: Project, tmp_path: Path
+) -> None:
     builder = QualCoderProjectBuilder(tmp_path)
     builder.source(1, "chaiji.txt", INTERVIEW)
     builder.code(1, "grid", None)
     quote = "每个网格有一名网格员。\n访谈者：疫情期间"
     builder.coding(1, 1, *position(INTERVIEW, quote), quote)
     report = import_qualcoder(project, builder.save())
+    assert report.codings_split == 0
+    # The two turns it crosses became one segment, so the coding keeps its exact quote.
+    assert rows(project, "SELECT quote FROM codings_view") == [(quote,)]
+
+
+def test_a_document_already_here_keeps_its_segments_and_the_coding_is_split(
+    project: Project, cli: Cli, tmp_path: Path
+) -> None:
+    transcript = tmp_path / "chaiji.txt"
+    transcript.write_text(INTERVIEW, encoding="utf-8")
+    assert cli("import", str(transcript)).exit_code == 0
+    builder = QualCoderProjectBuilder(tmp_path / "other_tool")
+    builder.source(1, "chaiji.txt", INTERVIEW)
+    builder.code(1, "grid", None)
+    quote = "每个网格有一名网格员。\n访谈者：疫情期间"
+    builder.coding(1, 1, *position(INTERVIEW, quote), quote)
+    report = import_qualcoder(project, builder.save())
+    assert report.documents_present == ["chaiji.txt"]
     assert report.codings_split == 1
     # The line break and the speaker label between the two turns are in no segment.
     quotes = rows(project, "SELECT quote FROM codings_view ORDER BY start_char")
