@@ -203,4 +203,3 @@ def test_project_options_that_do_not_apply_are_refused(cli: Cli, tmp_path: Path)
     result = cli("import", "qualcoder", str(folder), "--case", "Chaiji")
     assert result.exit_code == 2
     assert "--case" in result.stderr
-    assert cli("import", "qualcoder").exit_code == 2
