@@ -42,31 +42,42 @@ def load_into_project(
     """Validate ``path`` and make it the project's current codebook (one transaction).
 
     ``codebook_format`` names the file's format (see
-    :func:`~qualcode.codebook.files.load_codebook`); by default the file tells.
+    :func:`~qualcode.codebook.files.load_codebook`); by default the file tells. A REFI-QDA
+    ``.qdc`` has no keyword rules: codes whose ids the project's codebook already has keep
+    their rules (:func:`qualcode.codebook.qdc.read_qdc`).
     """
-    codebook = load_codebook(path, codebook_format)
+    if path.suffix.lower() == ".qdc" and codebook_format is None:
+        from qualcode.codebook.qdc import read_qdc
+
+        existing = current_codebook(project) if has_codebook(project) else None
+        codebook = read_qdc(path, existing)
+    else:
+        codebook = load_codebook(path, codebook_format)
     with journaled(project, "codebook-load", f"load codebook {codebook.name} from {path}") as conn:
-        latest = conn.execute(
-            "SELECT version_id, content_hash FROM codebook_versions ORDER BY version_id DESC "
-            "LIMIT 1"
-        ).fetchone()
-        if (
-            latest is not None
-            and latest["content_hash"] == codebook.content_hash
-            and (_active_ids(conn) == [code.code_id for code in codebook])
-        ):
-            return LoadReport(
-                str(path), int(latest["version_id"]), False, len(codebook), [], [], []
-            )
-        cursor = conn.execute(
-            "INSERT INTO codebook_versions (name, version_label, content_hash, source_path, "
-            "codebook_yaml, loaded_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (codebook.name, codebook.version_label, codebook.content_hash, str(path),
-             codebook_to_yaml(codebook), now_utc()),
-        )  # fmt: skip
-        version_id = int(cursor.lastrowid or 0)
-        added, changed, retired = _write_codes(conn, codebook, version_id)
-    return LoadReport(str(path), version_id, True, len(codebook), added, changed, retired)
+        return store_codebook(conn, codebook, str(path))
+
+
+def store_codebook(conn: sqlite3.Connection, codebook: Codebook, source_path: str) -> LoadReport:
+    """Make ``codebook`` the project's current codebook inside the caller's transaction: a new
+    version when it differs from the latest one (see :func:`load_into_project`)."""
+    latest = conn.execute(
+        "SELECT version_id, content_hash FROM codebook_versions ORDER BY version_id DESC LIMIT 1"
+    ).fetchone()
+    if (
+        latest is not None
+        and latest["content_hash"] == codebook.content_hash
+        and (_active_ids(conn) == [code.code_id for code in codebook])
+    ):
+        return LoadReport(source_path, int(latest["version_id"]), False, len(codebook), [], [], [])
+    cursor = conn.execute(
+        "INSERT INTO codebook_versions (name, version_label, content_hash, source_path, "
+        "codebook_yaml, loaded_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (codebook.name, codebook.version_label, codebook.content_hash, source_path,
+         codebook_to_yaml(codebook), now_utc()),
+    )  # fmt: skip
+    version_id = int(cursor.lastrowid or 0)
+    added, changed, retired = _write_codes(conn, codebook, version_id)
+    return LoadReport(source_path, version_id, True, len(codebook), added, changed, retired)
 
 
 def _active_ids(conn: sqlite3.Connection) -> list[str]:

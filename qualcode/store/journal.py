@@ -54,7 +54,7 @@ from qualcode.store.search import reindex_segment, unindex_segment
 KINDS = (
     "code", "uncode", "memo", "memo-delete", "accept", "reject", "reopen", "autocode",
     "codebook-load", "codebook-rename", "codebook-merge", "merge", "codings-import",
-    "speakers-set", "import-replace",
+    "speakers-set", "import-replace", "qdpx-import", "qualcoder-import",
 )  # fmt: skip
 
 #: Fields of one history row, as listed by ``qualcode history --format json``.
