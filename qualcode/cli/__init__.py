@@ -80,6 +80,7 @@ def _register() -> None:
         codings,
         demo,
         docs,
+        export,
         figures,
         importing,
         journal,
@@ -110,6 +111,7 @@ def _register() -> None:
     review.register(app)
     journal.register(app)
     merge.register(app)
+    app.add_typer(export.app, name="export")
 
 
 _register()

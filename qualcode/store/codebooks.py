@@ -46,27 +46,30 @@ def load_into_project(
     """
     codebook = load_codebook(path, codebook_format)
     with journaled(project, "codebook-load", f"load codebook {codebook.name} from {path}") as conn:
-        latest = conn.execute(
-            "SELECT version_id, content_hash FROM codebook_versions ORDER BY version_id DESC "
-            "LIMIT 1"
-        ).fetchone()
-        if (
-            latest is not None
-            and latest["content_hash"] == codebook.content_hash
-            and (_active_ids(conn) == [code.code_id for code in codebook])
-        ):
-            return LoadReport(
-                str(path), int(latest["version_id"]), False, len(codebook), [], [], []
-            )
-        cursor = conn.execute(
-            "INSERT INTO codebook_versions (name, version_label, content_hash, source_path, "
-            "codebook_yaml, loaded_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (codebook.name, codebook.version_label, codebook.content_hash, str(path),
-             codebook_to_yaml(codebook), now_utc()),
-        )  # fmt: skip
-        version_id = int(cursor.lastrowid or 0)
-        added, changed, retired = _write_codes(conn, codebook, version_id)
-    return LoadReport(str(path), version_id, True, len(codebook), added, changed, retired)
+        return store_codebook(conn, codebook, str(path))
+
+
+def store_codebook(conn: sqlite3.Connection, codebook: Codebook, source_path: str) -> LoadReport:
+    """Make ``codebook`` the project's current codebook inside the caller's transaction: a new
+    version when it differs from the latest one (see :func:`load_into_project`)."""
+    latest = conn.execute(
+        "SELECT version_id, content_hash FROM codebook_versions ORDER BY version_id DESC LIMIT 1"
+    ).fetchone()
+    if (
+        latest is not None
+        and latest["content_hash"] == codebook.content_hash
+        and (_active_ids(conn) == [code.code_id for code in codebook])
+    ):
+        return LoadReport(source_path, int(latest["version_id"]), False, len(codebook), [], [], [])
+    cursor = conn.execute(
+        "INSERT INTO codebook_versions (name, version_label, content_hash, source_path, "
+        "codebook_yaml, loaded_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (codebook.name, codebook.version_label, codebook.content_hash, source_path,
+         codebook_to_yaml(codebook), now_utc()),
+    )  # fmt: skip
+    version_id = int(cursor.lastrowid or 0)
+    added, changed, retired = _write_codes(conn, codebook, version_id)
+    return LoadReport(source_path, version_id, True, len(codebook), added, changed, retired)
 
 
 def _active_ids(conn: sqlite3.Connection) -> list[str]:

@@ -165,42 +165,56 @@ def store_document(
     :class:`ConflictError` unless ``replace``, which swaps the old document for the new one in
     the same transaction.
     """
-    digest = document.content_hash
     with project.transaction() as conn:
-        same_content = conn.execute(
-            "SELECT d.document_id, d.name, c.name, c.case_id FROM documents d "
-            "JOIN cases c ON c.case_id = d.case_id WHERE d.content_hash = ?",
-            (digest,),
-        ).fetchone()
-        if same_content is not None:
-            document_id, existing_name, existing_case, existing_case_id = same_content
-            note = (
-                "already imported"
-                if existing_name == document.name
-                else (f"same content as {existing_name!r}, already imported")
-            )
-            if case_attributes:
-                # The file is already here, but the attributes given with it are still news.
-                write_attributes(conn, int(existing_case_id), case_attributes)
-                note += f"; attributes set on case {existing_case!r}"
-            return StoreResult("skipped", int(document_id), str(existing_case), note)
-        same_name = conn.execute(
-            "SELECT document_id FROM documents WHERE name = ?", (document.name,)
-        ).fetchone()
-        status: StoreStatus = "added"
-        if same_name is not None:
-            if not replace:
-                raise ConflictError(
-                    f"{document.source_path}: a different document named {document.name!r} is "
-                    "already in the project; use --replace to replace it"
-                )
-            _refuse_if_coded(conn, int(same_name[0]), document)
-            _delete_document(conn, int(same_name[0]))
-            status = "replaced"
-        case_id = ensure_case(conn, case_name)
+        return store_document_in_transaction(
+            conn, document, case_name=case_name, case_attributes=case_attributes, replace=replace
+        )
+
+
+def store_document_in_transaction(
+    conn: sqlite3.Connection,
+    document: PreparedDocument,
+    *,
+    case_name: str,
+    case_attributes: Mapping[str, AttributeValue] | None = None,
+    replace: bool = False,
+) -> StoreResult:
+    """:func:`store_document` inside the caller's transaction (a whole project import)."""
+    digest = document.content_hash
+    same_content = conn.execute(
+        "SELECT d.document_id, d.name, c.name, c.case_id FROM documents d "
+        "JOIN cases c ON c.case_id = d.case_id WHERE d.content_hash = ?",
+        (digest,),
+    ).fetchone()
+    if same_content is not None:
+        document_id, existing_name, existing_case, existing_case_id = same_content
+        note = (
+            "already imported"
+            if existing_name == document.name
+            else (f"same content as {existing_name!r}, already imported")
+        )
         if case_attributes:
-            write_attributes(conn, case_id, case_attributes)
-        document_id = _insert_document(conn, document, case_id, digest)
+            # The file is already here, but the attributes given with it are still news.
+            write_attributes(conn, int(existing_case_id), case_attributes)
+            note += f"; attributes set on case {existing_case!r}"
+        return StoreResult("skipped", int(document_id), str(existing_case), note)
+    same_name = conn.execute(
+        "SELECT document_id FROM documents WHERE name = ?", (document.name,)
+    ).fetchone()
+    status: StoreStatus = "added"
+    if same_name is not None:
+        if not replace:
+            raise ConflictError(
+                f"{document.source_path}: a different document named {document.name!r} is "
+                "already in the project; use --replace to replace it"
+            )
+        _refuse_if_coded(conn, int(same_name[0]), document)
+        _delete_document(conn, int(same_name[0]))
+        status = "replaced"
+    case_id = ensure_case(conn, case_name)
+    if case_attributes:
+        write_attributes(conn, case_id, case_attributes)
+    document_id = _insert_document(conn, document, case_id, digest)
     return StoreResult(status, document_id, case_name)
 
 

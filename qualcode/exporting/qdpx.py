@@ -1,0 +1,416 @@
+"""Writing REFI-QDA 1.0 projects (``.qdpx``) and the code tree shared with ``.qdc`` codebooks.
+
+What goes where (``urn:QDA-XML:project:1.0``, valid against ``Project.xsd``):
+
+- ``Users``: one per coder, plus the auto-coder (coder ``auto``) when automatic codings exist.
+- ``CodeBook``: the current codes, sub-codes nested. A code is codable unless it has sub-codes
+  and no codings of its own. ``Description`` holds the Chinese and English descriptions, then a
+  last line ``qualcode: {...}`` (JSON: the dotted code id, both names, both descriptions and,
+  in a project, the keyword rules) so that a round trip through another tool keeps ids and both
+  languages; other tools show it as text.
+- ``Variables`` and ``Cases``: every case attribute is a variable (Integer, Float or Text by
+  its values); every case lists its attribute values and its documents.
+- ``Sources``: one ``TextSource`` per document, its normalised text as UTF-8 in
+  ``sources/<guid>.txt``. Each coding is a ``PlainTextSelection`` with one ``Coding``;
+  positions are zero-based, end-exclusive **code points** of that text (an emoji counts one),
+  as the standard says. The selection's and the coding's ``creatingUser`` are the coder. An
+  automatic coding's selection says in its ``Description``:
+  ``qualcode auto-coding: run 3, keyword 网格员``.
+- ``Notes``: every memo. A memo on a code hangs on the ``Code``, on a document on its
+  ``TextSource``, on a segment on a ``PlainTextSelection`` over the segment (without a
+  ``Coding``), and a coding's own memo on its ``Coding``.
+
+GUIDs are UUID 5 of stable ids (the code id, the document's content hash, the coding id, the
+coder's name ...) in a namespace named after the project, so exporting the same project
+twice gives the same GUIDs, and the same file byte for byte (ZIP times are fixed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qualcode.codebook.model import Code, Codebook
+
+NAMESPACE = "urn:QDA-XML:project:1.0"
+CODEBOOK_NAMESPACE = "urn:QDA-XML:codebook:1.0"
+#: The last line of a code's Description that carries what REFI-QDA has no place for.
+TRAILER_PREFIX = "qualcode: "
+#: How an automatic coding's selection is described (and recognised on import).
+AUTO_DESCRIPTION = "qualcode auto-coding: run {run_id}, {rule_kind} {rule}"
+AUTO_CODER = "auto"
+#: ZIP member times are fixed so that two exports of one project are identical.
+_ZIP_TIME = (2019, 3, 18, 0, 0, 0)
+_QUALCODE_NAMESPACE = uuid.UUID("6f1c2a3e-5b0d-4f6e-9c1a-8d2b7e4f0a11")
+_COLOR = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
+
+
+class Guids:
+    """Stable GUIDs: UUID 5 of ``kind:identity`` in the project's namespace."""
+
+    def __init__(self, project_name: str) -> None:
+        self.namespace = uuid.uuid5(_QUALCODE_NAMESPACE, f"project:{project_name}")
+
+    def __call__(self, kind: str, identity: object) -> str:
+        return str(uuid.uuid5(self.namespace, f"{kind}:{identity}"))
+
+
+@dataclass
+class ProjectExport:
+    """Everything a ``.qdpx`` export writes, read from the project by the caller.
+
+    ``codings`` yields tuples in the column order of
+    :data:`qualcode.store.exchange.CODING_COLUMNS`, sorted by document.
+    """
+
+    name: str
+    origin: str
+    codebook: Codebook | None
+    coders: list[str]
+    cases: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+    codings: Callable[[], Iterator[tuple[Any, ...]]]
+    memos: list[dict[str, Any]]
+    coded_code_ids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class ExportSummary:
+    path: str
+    documents: int = 0
+    codes: int = 0
+    codings: int = 0
+    memos: int = 0
+    users: int = 0
+
+
+def code_trailer(code: Code, *, with_rules: bool) -> str:
+    """The ``qualcode: {...}`` line of a code's Description (see the module docstring)."""
+    data: dict[str, Any] = {"id": code.code_id}
+    for key, value in (
+        ("name_zh", code.name_zh), ("name_en", code.name_en),
+        ("description_zh", code.description_zh), ("description_en", code.description_en),
+    ):  # fmt: skip
+        if value:
+            data[key] = value
+    if with_rules:
+        rules = {
+            "keywords": list(code.rules.keywords), "exclude": list(code.rules.exclude),
+            "patterns": list(code.rules.patterns), "lemmas": list(code.rules.lemmas),
+        }  # fmt: skip
+        data.update({key: value for key, value in rules.items() if value})
+        if code.rules.scope != "respondent":
+            data["scope"] = code.rules.scope
+    return TRAILER_PREFIX + json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def code_description(code: Code, *, with_rules: bool) -> str:
+    parts = [text for text in (code.description_zh, code.description_en) if text]
+    return "\n\n".join([*parts, code_trailer(code, with_rules=with_rules)])
+
+
+def code_name(code: Code) -> str:
+    return code.name_zh or code.name_en or code.slug
+
+
+def write_code_tree(
+    writer: Any,
+    codebook: Codebook,
+    guids: Guids,
+    namespace: str,
+    *,
+    with_rules: bool,
+    codable: Callable[[Code], bool],
+    note_guids: dict[str, list[str]] | None = None,
+) -> None:
+    """Write ``<Codes>`` with every code nested under its parent (Project and Codebook share
+    the element shapes, in their own namespaces)."""
+
+    def element(name: str) -> str:
+        return f"{{{namespace}}}{name}"
+
+    children: dict[str | None, list[Code]] = {}
+    for code in codebook:
+        children.setdefault(code.parent_id, []).append(code)
+
+    def write(code: Code) -> None:
+        attributes = {
+            "guid": guids("code", code.code_id),
+            "name": code_name(code),
+            "isCodable": "true" if codable(code) else "false",
+        }
+        if code.color and _COLOR.fullmatch(code.color):
+            attributes["color"] = code.color
+        with writer.element(element("Code"), attributes):
+            text_leaf(writer, element("Description"), code_description(code, with_rules=with_rules))
+            for note in (note_guids or {}).get(code.code_id, []):
+                leaf(writer, element("NoteRef"), {"targetGUID": note})
+            for child in children.get(code.code_id, []):
+                write(child)
+
+    with writer.element(element("Codes")):
+        for theme in children.get(None, []):
+            write(theme)
+
+
+def leaf(writer: Any, tag: str, attributes: dict[str, str] | None = None) -> None:
+    """An empty element, written inside the open namespace (no repeated ``xmlns``)."""
+    with writer.element(tag, attributes or {}):
+        pass
+
+
+def text_leaf(writer: Any, tag: str, text: str) -> None:
+    with writer.element(tag):
+        writer.write(text)
+
+
+def _variable_type(values: Iterable[object]) -> str:
+    present = [value for value in values if value is not None]
+    if present and all(isinstance(value, int) for value in present):
+        return "Integer"
+    if present and all(isinstance(value, int | float) for value in present):
+        return "Float"
+    return "Text"
+
+
+def write_qdpx(export: ProjectExport, out: Path) -> ExportSummary:
+    """Write ``export`` to ``out`` as a REFI-QDA project archive (written to a temporary
+    file beside it and renamed into place, so a failed export leaves no half file)."""
+    temporary = out.with_name(out.name + ".part")
+    try:
+        summary = _write_archive(export, temporary)
+        temporary.replace(out)
+    finally:
+        temporary.unlink(missing_ok=True)
+    summary.path = str(out)
+    return summary
+
+
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _write_archive(export: ProjectExport, path: Path) -> ExportSummary:
+    guids = Guids(export.name)
+    summary = ExportSummary(str(path))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open(_zip_info("project.qde"), "w", force_zip64=True) as stream:
+            _write_project_xml(export, guids, stream, summary)
+        for document in export.documents:
+            name = f"sources/{guids('source', document['content_hash'])}.txt"
+            archive.writestr(_zip_info(name), document["text"].encode("utf-8"))
+    return summary
+
+
+def _write_project_xml(
+    export: ProjectExport, guids: Guids, stream: Any, summary: ExportSummary
+) -> None:
+    from lxml import etree
+
+    def element(name: str) -> str:
+        return f"{{{NAMESPACE}}}{name}"
+
+    def text_element(name: str, text: str) -> None:
+        text_leaf(writer, element(name), text)
+
+    memo_notes = _memo_notes(export, guids)
+    coders = list(export.coders)
+    with etree.xmlfile(stream, encoding="utf-8") as writer:
+        writer.write_declaration()
+        project_attributes = {"name": export.name, "origin": export.origin}
+        with writer.element(element("Project"), project_attributes, nsmap={None: NAMESPACE}):
+            if coders:
+                with writer.element(element("Users")):
+                    for coder in coders:
+                        user = {"guid": guids("user", coder), "name": coder, "id": coder}
+                        leaf(writer, element("User"), user)
+                summary.users = len(coders)
+            if export.codebook is not None and len(export.codebook):
+                codebook = export.codebook
+                with writer.element(element("CodeBook")):
+                    write_code_tree(
+                        writer, codebook, guids, NAMESPACE, with_rules=True,
+                        codable=lambda code: _is_codable(code, codebook, export.coded_code_ids),
+                        note_guids=memo_notes.by_code,
+                    )  # fmt: skip
+                summary.codes = len(codebook)
+            _write_cases(writer, export, guids, element)
+            if export.documents:
+                with writer.element(element("Sources")):
+                    codings = export.codings()
+                    pending = next(codings, None)
+                    for document in export.documents:
+                        pending = _write_source(
+                            writer, document, guids, element, text_element, codings, pending,
+                            memo_notes, summary,
+                        )  # fmt: skip
+            summary.documents = len(export.documents)
+            if memo_notes.notes:
+                with writer.element(element("Notes")):
+                    for note in memo_notes.notes:
+                        with writer.element(element("Note"), note["attributes"]):
+                            text_element("PlainTextContent", note["text"])
+                summary.memos = len(memo_notes.notes)
+
+
+def _is_codable(code: Code, codebook: Codebook, coded: set[str]) -> bool:
+    has_children = any(other.parent_id == code.code_id for other in codebook)
+    return not has_children or code.code_id in coded
+
+
+def _write_cases(writer: Any, export: ProjectExport, guids: Guids, element: Any) -> None:
+    names: dict[str, list[object]] = {}
+    for case in export.cases:
+        for name, value in case["attributes"].items():
+            names.setdefault(name, []).append(value)
+    types = {name: _variable_type(values) for name, values in names.items()}
+    if types:
+        with writer.element(element("Variables")):
+            for name, kind in types.items():
+                variable = {"guid": guids("variable", name), "name": name, "typeOfVariable": kind}
+                leaf(writer, element("Variable"), variable)
+    if not export.cases:
+        return
+    with writer.element(element("Cases")):
+        for case in export.cases:
+            with writer.element(
+                element("Case"), {"guid": guids("case", case["name"]), "name": case["name"]}
+            ):
+                for name, value in case["attributes"].items():
+                    if value is None:
+                        continue
+                    kind = types[name]
+                    value_element = {"Integer": "IntegerValue", "Float": "FloatValue"}.get(
+                        kind, "TextValue"
+                    )
+                    with writer.element(element("VariableValue")):
+                        leaf(
+                            writer, element("VariableRef"), {"targetGUID": guids("variable", name)}
+                        )
+                        text_leaf(writer, element(value_element), str(value))
+                for digest in case["documents"]:
+                    leaf(writer, element("SourceRef"), {"targetGUID": guids("source", digest)})
+
+
+@dataclass
+class _MemoNotes:
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    by_code: dict[str, list[str]] = field(default_factory=dict)
+    by_document: dict[str, list[str]] = field(default_factory=dict)
+    #: document_id -> (start_char, end_char, coder, note guid, memo_id) of segment memos
+    by_segment: dict[int, list[tuple[int, int, str, str, int]]] = field(default_factory=dict)
+
+
+def _memo_notes(export: ProjectExport, guids: Guids) -> _MemoNotes:
+    result = _MemoNotes()
+    document_names = {document["name"] for document in export.documents}
+    for memo in export.memos:
+        guid = guids("memo", memo["memo_id"])
+        kind, target = memo["target_kind"], memo["target"]
+        if kind == "code":
+            result.by_code.setdefault(target, []).append(guid)
+        elif kind == "document" and target in document_names:
+            result.by_document.setdefault(target, []).append(guid)
+        elif kind == "segment" and memo["segment_document_id"] is not None:
+            result.by_segment.setdefault(int(memo["segment_document_id"]), []).append(
+                (int(memo["start_char"]), int(memo["end_char"]), memo["coder"], guid,
+                 int(memo["memo_id"]))
+            )  # fmt: skip
+        else:
+            continue
+        result.notes.append(_note(guid, memo["coder"], memo["text"], memo["created_at"], guids))
+    return result
+
+
+def _note(guid: str, coder: str, text: str, created_at: str | None, guids: Guids) -> dict[str, Any]:
+    attributes = {"guid": guid, "name": text.splitlines()[0][:60] if text else "memo"}
+    attributes["creatingUser"] = guids("user", coder)
+    if created_at:
+        attributes["creationDateTime"] = created_at
+    return {"attributes": attributes, "text": text}
+
+
+def _write_source(
+    writer: Any,
+    document: dict[str, Any],
+    guids: Guids,
+    element: Any,
+    text_element: Any,
+    codings: Iterator[tuple[Any, ...]],
+    pending: tuple[Any, ...] | None,
+    memo_notes: _MemoNotes,
+    summary: ExportSummary,
+) -> tuple[Any, ...] | None:
+    """One ``TextSource`` with its selections; returns the first coding of the next document."""
+    source_guid = guids("source", document["content_hash"])
+    attributes = {
+        "guid": source_guid,
+        "name": document["name"],
+        "plainTextPath": f"internal://{source_guid}.txt",
+    }
+    document_id = document["document_id"]
+    with writer.element(element("TextSource"), attributes):
+        trailer = {"case": document["case_name"], "language": document["language"],
+                   "unit": document["unit"]}  # fmt: skip
+        text_element("Description", TRAILER_PREFIX + json.dumps(trailer, ensure_ascii=False))
+        for start, end, coder, note_guid, memo_id in memo_notes.by_segment.get(document_id, []):
+            with writer.element(
+                element("PlainTextSelection"),
+                {"guid": guids("memo-selection", memo_id), "name": "segment memo",
+                 "startPosition": str(start), "endPosition": str(end),
+                 "creatingUser": guids("user", coder)},
+            ):  # fmt: skip
+                leaf(writer, element("NoteRef"), {"targetGUID": note_guid})
+        while pending is not None and pending[1] == document_id:
+            _write_selection(writer, pending, guids, element, text_element, memo_notes)
+            summary.codings += 1
+            pending = next(codings, None)
+        for note_guid in memo_notes.by_document.get(document["name"], []):
+            leaf(writer, element("NoteRef"), {"targetGUID": note_guid})
+    return pending
+
+
+def _write_selection(
+    writer: Any,
+    row: tuple[Any, ...],
+    guids: Guids,
+    element: Any,
+    text_element: Any,
+    memo_notes: _MemoNotes,
+) -> None:
+    (coding_id, _document_id, code_id, coder, origin, run_id, rule_kind, rule, start, end,
+     memo, created_at) = row  # fmt: skip
+    user = guids("user", coder)
+    attributes = {
+        "guid": guids("selection", coding_id),
+        "startPosition": str(start),
+        "endPosition": str(end),
+        "creatingUser": user,
+    }
+    coding_attributes = {"guid": guids("coding", coding_id), "creatingUser": user}
+    if created_at:
+        attributes["creationDateTime"] = created_at
+        coding_attributes["creationDateTime"] = created_at
+    with writer.element(element("PlainTextSelection"), attributes):
+        if origin == "auto":
+            text_element(
+                "Description",
+                AUTO_DESCRIPTION.format(
+                    run_id=run_id, rule_kind=rule_kind or "rule", rule=rule or ""
+                ),
+            )
+        with writer.element(element("Coding"), coding_attributes):
+            leaf(writer, element("CodeRef"), {"targetGUID": guids("code", code_id)})
+            if memo:
+                note_guid = guids("coding-memo", coding_id)
+                leaf(writer, element("NoteRef"), {"targetGUID": note_guid})
+                memo_notes.notes.append(_note(note_guid, coder, memo, created_at, guids))
