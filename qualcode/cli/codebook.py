@@ -32,8 +32,8 @@ def load_command(
     path: Annotated[
         Path,
         typer.Argument(
-            help="Codebook file (.yml, .yaml or .csv) or keyword dictionary (.dic, .cat, "
-            "quanteda .yml)."
+            help="Codebook file (.yml, .yaml or .csv), REFI-QDA codebook (.qdc) or keyword "
+            "dictionary (.dic, .cat, quanteda .yml)."
         ),
     ],
     load_format: Annotated[
@@ -102,6 +102,7 @@ def show_command(
 class ExportFormat(enum.StrEnum):
     yaml = "yaml"
     csv = "csv"
+    qdc = "qdc"
 
 
 @app.command("export")
@@ -112,21 +113,31 @@ def export_command(
         Path | None, typer.Option("-o", "--output", help="File (default stdout).")
     ] = None,
 ) -> None:
-    """Write the project's current codebook (after any rename/merge/move) as YAML or CSV.
+    """Write the project's current codebook (after any rename/merge/move) as YAML, CSV or a
+    REFI-QDA codebook (.qdc, for NVivo, ATLAS.ti, MAXQDA, QualCoder; without keyword rules).
 
     Example: qualcode codebook export --format csv -o codebook.csv
+
+    Example: qualcode codebook export --format qdc -o codebook.qdc
     """
     from qualcode.codebook.files import codebook_to_csv, codebook_to_yaml
+    from qualcode.codebook.qdc import codebook_to_qdc
     from qualcode.exporting.tables import write_text_file
     from qualcode.store.codebooks import current_codebook
 
     with open_cli_project(ctx) as project:
         codebook = current_codebook(project)
-    text = (
-        codebook_to_yaml(codebook)
-        if output_format is ExportFormat.yaml
-        else codebook_to_csv(codebook)
-    )
+    writers = {
+        ExportFormat.yaml: codebook_to_yaml,
+        ExportFormat.csv: codebook_to_csv,
+        ExportFormat.qdc: codebook_to_qdc,
+    }
+    text = writers[output_format](codebook)
+    if output_format is ExportFormat.qdc and any(code.has_rules for code in codebook):
+        message(
+            "Note: a .qdc codebook carries no keyword rules; loading it back into this project "
+            "keeps them (export YAML to keep them elsewhere)."
+        )
     if output is None:
         typer.echo(text, nl=False)
     else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +15,8 @@ from qualcode.cli.options import TextLanguageChoice
 from qualcode.cli.output import message, write_json
 
 if TYPE_CHECKING:
-    from qualcode.flows.importing import FileOutcome
+    from qualcode.flows.importing import FileOutcome, Language
+    from qualcode.models import Unit
 
 
 class UnitChoice(enum.StrEnum):
@@ -36,6 +39,51 @@ def describe_outcome(outcome: FileOutcome) -> str:
     return (
         f"{outcome.status:<8} {outcome.path}  case {outcome.case_name}, {outcome.segments} segments"
     )
+
+
+@dataclass(frozen=True)
+class ProjectImportRequest:
+    """What ``qualcode import FORMAT FILE`` passes to the importer of a project format."""
+
+    paths: list[Path]
+    unit: Unit
+    language: Language
+    strict: bool
+    report: ReportFormat
+
+
+def _import_qdpx(ctx: typer.Context, request: ProjectImportRequest) -> None:
+    from dataclasses import asdict
+
+    from qualcode.errors import UsageError
+    from qualcode.flows.qdpx import QdpxImportOptions, import_qdpx
+
+    if len(request.paths) != 1:
+        raise UsageError("give one file: qualcode import qdpx PROJECT.qdpx")
+    options = QdpxImportOptions(strict=request.strict, unit=request.unit, language=request.language)
+    with open_cli_project(ctx, create=True) as project:
+        result = import_qdpx(project, request.paths[0], options)
+    for missing in result.missing_sources:
+        message(f"missing  {missing}: not imported (use --strict to refuse such a file)")
+    for warning in result.warnings:
+        message(f"warning  {warning}")
+    if request.report is ReportFormat.json:
+        write_json(asdict(result))
+    message(result.summary())
+
+
+#: Project formats ``qualcode import FORMAT FILE`` reads, by the word that names them. The word
+#: counts only when no file of that name exists (a transcript called ``qdpx`` still imports).
+PROJECT_FORMATS: dict[str, Callable[[typer.Context, ProjectImportRequest], None]] = {
+    "qdpx": _import_qdpx,
+}
+
+
+def project_format(paths: list[Path]) -> str | None:
+    """The project format the first argument names, if it names one and is not a file."""
+    if len(paths) > 1 and str(paths[0]) in PROJECT_FORMATS and not paths[0].exists():
+        return str(paths[0])
+    return None
 
 
 def import_command(
@@ -61,14 +109,30 @@ def import_command(
         ReportFormat,
         typer.Option("--format", help="text: a line per file on stderr; json: on stdout."),
     ] = ReportFormat.text,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="qdpx: refuse a project whose archive lacks some of its sources."
+        ),
+    ] = False,
 ) -> None:
-    """Import transcripts (.txt .md .docx .srt .vtt .csv) into speaker-aware segments.
+    """Import transcripts (.txt .md .docx .srt .vtt .csv) into speaker-aware segments, or
+    another tool's whole project: 'qualcode import qdpx PROJECT.qdpx' (REFI-QDA, from NVivo,
+    ATLAS.ti, MAXQDA or QualCoder).
 
     Files already imported (same content) are skipped. Exit status 1 if any file failed.
 
     Example: qualcode import transcripts/ --unit sentence --attr district=Liangxi
+
+    Example: qualcode import qdpx colleague.qdpx
     """
     from dataclasses import asdict
+
+    word = project_format(paths)
+    if word is not None:
+        request = ProjectImportRequest(paths[1:], unit.value, lang.value, strict, report)
+        PROJECT_FORMATS[word](ctx, request)
+        return
 
     from qualcode.flows.importing import ImportOptions, import_paths
     from qualcode.store.cases import parse_attribute

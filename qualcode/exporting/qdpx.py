@@ -28,8 +28,6 @@ twice gives the same GUIDs, and the same file byte for byte (ZIP times are fixed
 from __future__ import annotations
 
 import json
-import re
-import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,28 +35,15 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.codebook.model import Code, Codebook
+from qualcode.codebook.qdc import TRAILER_PREFIX, Guids, leaf, text_leaf, write_code_tree
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 CODEBOOK_NAMESPACE = "urn:QDA-XML:codebook:1.0"
-#: The last line of a code's Description that carries what REFI-QDA has no place for.
-TRAILER_PREFIX = "qualcode: "
 #: How an automatic coding's selection is described (and recognised on import).
 AUTO_DESCRIPTION = "qualcode auto-coding: run {run_id}, {rule_kind} {rule}"
 AUTO_CODER = "auto"
 #: ZIP member times are fixed so that two exports of one project are identical.
 _ZIP_TIME = (2019, 3, 18, 0, 0, 0)
-_QUALCODE_NAMESPACE = uuid.UUID("6f1c2a3e-5b0d-4f6e-9c1a-8d2b7e4f0a11")
-_COLOR = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
-
-
-class Guids:
-    """Stable GUIDs: UUID 5 of ``kind:identity`` in the project's namespace."""
-
-    def __init__(self, project_name: str) -> None:
-        self.namespace = uuid.uuid5(_QUALCODE_NAMESPACE, f"project:{project_name}")
-
-    def __call__(self, kind: str, identity: object) -> str:
-        return str(uuid.uuid5(self.namespace, f"{kind}:{identity}"))
 
 
 @dataclass
@@ -88,86 +73,6 @@ class ExportSummary:
     codings: int = 0
     memos: int = 0
     users: int = 0
-
-
-def code_trailer(code: Code, *, with_rules: bool) -> str:
-    """The ``qualcode: {...}`` line of a code's Description (see the module docstring)."""
-    data: dict[str, Any] = {"id": code.code_id}
-    for key, value in (
-        ("name_zh", code.name_zh), ("name_en", code.name_en),
-        ("description_zh", code.description_zh), ("description_en", code.description_en),
-    ):  # fmt: skip
-        if value:
-            data[key] = value
-    if with_rules:
-        rules = {
-            "keywords": list(code.rules.keywords), "exclude": list(code.rules.exclude),
-            "patterns": list(code.rules.patterns), "lemmas": list(code.rules.lemmas),
-        }  # fmt: skip
-        data.update({key: value for key, value in rules.items() if value})
-        if code.rules.scope != "respondent":
-            data["scope"] = code.rules.scope
-    return TRAILER_PREFIX + json.dumps(data, ensure_ascii=False, sort_keys=True)
-
-
-def code_description(code: Code, *, with_rules: bool) -> str:
-    parts = [text for text in (code.description_zh, code.description_en) if text]
-    return "\n\n".join([*parts, code_trailer(code, with_rules=with_rules)])
-
-
-def code_name(code: Code) -> str:
-    return code.name_zh or code.name_en or code.slug
-
-
-def write_code_tree(
-    writer: Any,
-    codebook: Codebook,
-    guids: Guids,
-    namespace: str,
-    *,
-    with_rules: bool,
-    codable: Callable[[Code], bool],
-    note_guids: dict[str, list[str]] | None = None,
-) -> None:
-    """Write ``<Codes>`` with every code nested under its parent (Project and Codebook share
-    the element shapes, in their own namespaces)."""
-
-    def element(name: str) -> str:
-        return f"{{{namespace}}}{name}"
-
-    children: dict[str | None, list[Code]] = {}
-    for code in codebook:
-        children.setdefault(code.parent_id, []).append(code)
-
-    def write(code: Code) -> None:
-        attributes = {
-            "guid": guids("code", code.code_id),
-            "name": code_name(code),
-            "isCodable": "true" if codable(code) else "false",
-        }
-        if code.color and _COLOR.fullmatch(code.color):
-            attributes["color"] = code.color
-        with writer.element(element("Code"), attributes):
-            text_leaf(writer, element("Description"), code_description(code, with_rules=with_rules))
-            for note in (note_guids or {}).get(code.code_id, []):
-                leaf(writer, element("NoteRef"), {"targetGUID": note})
-            for child in children.get(code.code_id, []):
-                write(child)
-
-    with writer.element(element("Codes")):
-        for theme in children.get(None, []):
-            write(theme)
-
-
-def leaf(writer: Any, tag: str, attributes: dict[str, str] | None = None) -> None:
-    """An empty element, written inside the open namespace (no repeated ``xmlns``)."""
-    with writer.element(tag, attributes or {}):
-        pass
-
-
-def text_leaf(writer: Any, tag: str, text: str) -> None:
-    with writer.element(tag):
-        writer.write(text)
 
 
 def _variable_type(values: Iterable[object]) -> str:

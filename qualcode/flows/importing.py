@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from qualcode.errors import ConflictError, InputError, UsageError
-from qualcode.models import UNITS, Unit
+from qualcode.models import UNITS, ReadResult, Unit
 from qualcode.parallel import ordered_map, worker_count
 from qualcode.store.cases import AttributeValue, case_for_file
 from qualcode.store.documents import PreparedDocument, store_document
@@ -121,14 +121,25 @@ def _table_kind(path: Path) -> str | None:
 def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
     """Read and segment one file without touching the project."""
     from qualcode.importing.readers import read_file
+
+    if not path.exists():
+        raise InputError(path, "no such file")
+    return prepare_text(path.name, str(path), read_file(path), options)
+
+
+def prepare_text(
+    name: str, source_path: str, result: ReadResult, options: ImportOptions
+) -> PreparedDocument:
+    """Find turns in (or take them from) a read text and segment it; touches no project.
+
+    For readers of files and of texts that arrive inside another file (a REFI-QDA project's
+    sources). Raises :class:`InputError` naming ``source_path`` if nothing is left to segment.
+    """
     from qualcode.text.language import detect_language
     from qualcode.text.roles import assign_roles
     from qualcode.text.segmenting import segment_document
     from qualcode.text.turns import detect_turns, only_time_stamps
 
-    if not path.exists():
-        raise InputError(path, "no such file")
-    result = read_file(path)
     turns = result.turns
     if turns is None:
         turns = assign_roles(detect_turns(result.text), result.text)
@@ -136,11 +147,11 @@ def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
     segments = segment_document(result.text, turns, options.unit, language=language)
     if not segments:
         if only_time_stamps(result.text):
-            raise InputError(path, "contains only time stamps, no spoken text")
-        raise InputError(path, "contains no text to segment (only headers or whitespace)")
+            raise InputError(source_path, "contains only time stamps, no spoken text")
+        raise InputError(source_path, "contains no text to segment (only headers or whitespace)")
     return PreparedDocument(
-        name=path.name,
-        source_path=str(path),
+        name=name,
+        source_path=source_path,
         text=result.text,
         encoding=result.encoding,
         source_format=result.source_format,

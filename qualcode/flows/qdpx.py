@@ -8,14 +8,26 @@ then writes them all in one journaled transaction: a file with a problem changes
 
 from __future__ import annotations
 
+import bisect
+import re
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode._version import __version__
-from qualcode.errors import NotFoundError, UsageError
+from qualcode.codebook.qdc import codes_to_codebook, slug_of, split_trailer
+from qualcode.errors import InputError, NotFoundError, UsageError
 from qualcode.exporting.qdpx import ExportSummary, ProjectExport, write_qdpx
+from qualcode.flows.importing import ImportOptions, Language, prepare_text
+from qualcode.importing.qdpx import QdaNote, QdaProject, QdaSource, read_qdpx
+from qualcode.models import UNITS, ReadResult, Segment, Unit
 from qualcode.store import exchange
-from qualcode.store.codebooks import current_codebook
-from qualcode.store.project import Project
+from qualcode.store.cases import AttributeValue, ensure_case, write_attributes
+from qualcode.store.codebooks import current_codebook, store_codebook
+from qualcode.store.documents import PreparedDocument, store_document_in_transaction
+from qualcode.store.journal import journaled, set_summary
+from qualcode.store.project import Project, now_utc
 
 ORIGIN = f"qualcode {__version__}"
 
@@ -44,3 +56,411 @@ def export_qdpx(project: Project, out: Path) -> ExportSummary:
         coded_code_ids=exchange.coded_code_ids(conn),
     )
     return write_qdpx(export, out)
+
+
+# Import ---------------------------------------------------------------------------------------
+
+#: At most this many problems are listed in the error; the rest are counted.
+MAX_LISTED_PROBLEMS = 20
+_AUTO_DESCRIPTION = re.compile(r"^qualcode auto-coding: run (\d+), (keyword|pattern|lemma) (.*)$")
+
+
+@dataclass
+class QdpxImportOptions:
+    """Options of ``qualcode import qdpx``: ``strict`` refuses a file with missing sources;
+    ``unit`` and ``language`` segment sources that do not say how (qualcode's own exports do)."""
+
+    strict: bool = False
+    unit: Unit = "turn"
+    language: Language = "auto"
+
+
+@dataclass
+class QdpxImport:
+    """What importing a ``.qdpx`` did."""
+
+    path: str
+    origin: str | None
+    documents_added: list[str] = field(default_factory=list)
+    documents_present: list[str] = field(default_factory=list)
+    missing_sources: list[str] = field(default_factory=list)
+    codes: int = 0
+    codebook_version: int | None = None
+    codings_added: int = 0
+    codings_present: int = 0
+    auto_codings: int = 0
+    memos_added: int = 0
+    cases: int = 0
+    coders: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.path}: {len(self.documents_added)} documents added, "
+            f"{len(self.documents_present)} already present, {self.codes} codes, "
+            f"{self.codings_added} codings added ({self.codings_present} already present, "
+            f"{self.auto_codings} automatic), {self.memos_added} memos, {self.cases} cases, "
+            f"coders: {', '.join(self.coders) or 'none'}"
+        )
+
+
+class QdpxProblems(InputError):
+    """A project file with problems at several places; ``problems`` holds each one."""
+
+    def __init__(self, path: str | Path, problems: list[str]) -> None:
+        self.problems = problems
+        listed = problems[:MAX_LISTED_PROBLEMS]
+        if len(problems) > MAX_LISTED_PROBLEMS:
+            listed.append(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more problems")
+        super().__init__(path, f"{len(problems)} problems, nothing imported:\n" + "\n".join(listed))
+
+
+@dataclass
+class _PlannedCoding:
+    start_char: int
+    end_char: int
+    code_id: str
+    coder: str
+    memo: str | None
+    created_at: str
+    auto: tuple[int, str, str] | None  # (run, rule kind, rule) of a qualcode auto-coding
+
+
+@dataclass
+class _PlannedSource:
+    source: QdaSource
+    name: str
+    case_name: str
+    prepared: PreparedDocument
+    codings: list[_PlannedCoding] = field(default_factory=list)
+    #: (start_char, end_char, coder, text, created_at) of notes on selections without a coding
+    segment_memos: list[tuple[int, int, str, str, str]] = field(default_factory=list)
+
+
+def import_qdpx(
+    project: Project, path: Path, options: QdpxImportOptions | None = None
+) -> QdpxImport:
+    """Import a REFI-QDA project into ``project`` (new or not), all in one transaction.
+
+    The whole file is read and checked first (:func:`qualcode.importing.qdpx.read_qdpx`);
+    problems (selections that do not fit their source, codings of unknown codes) are listed
+    together and nothing is written. See the README for what becomes what; in short: text
+    sources become documents, codes join the codebook as a new version, each selection's
+    codings become manual codings by the selection's ``creatingUser`` (the coding's own
+    ``creatingUser`` only when the selection has none: NVivo writes on every Coding the user
+    who last saved the project), variables become case attributes, notes become memos.
+    """
+    options = options or QdpxImportOptions()
+    qda = read_qdpx(path)
+    report = QdpxImport(str(path), qda.origin, warnings=list(qda.warnings))
+    report.missing_sources = [
+        f"{source.name or source.guid} ({source.missing})"
+        for source in qda.sources
+        if source.text is None
+    ]
+    if report.missing_sources and options.strict:
+        raise InputError(
+            path,
+            "--strict: the archive lacks source(s) "
+            + "; ".join(report.missing_sources)
+            + "; nothing imported",
+        )
+    problems: list[str] = []
+    for source in qda.sources:
+        problems.extend(source.problems)
+    try:
+        existing = current_codebook(project)
+    except NotFoundError:
+        existing = None
+    tree = codes_to_codebook(qda.codes, name=slug_of(qda.name), existing=existing, merge=True)
+    users = {guid: user.name for guid, user in qda.users.items()}
+    notes = qda.notes
+    plans = _plan_sources(qda, options, tree.code_ids, users, problems)
+    if problems:
+        raise QdpxProblems(path, problems) if len(problems) > 1 else InputError(path, problems[0])
+    summary = f"import {path}: {len(plans)} sources"
+    with journaled(project, "qdpx-import", summary) as conn:
+        if tree.codebook.codes:
+            loaded = store_codebook(conn, tree.codebook, str(path))
+            report.codebook_version = loaded.version_id
+        report.codes = len(set(tree.code_ids.values()))
+        _write_cases(conn, qda, report)
+        for plan in plans:
+            _write_source(conn, plan, report, str(path))
+        report.memos_added += _write_note_memos(conn, qda, tree.code_ids, plans, users, notes)
+        set_summary(conn, summary + f"; {report.codings_added} codings added")
+    report.coders = sorted(
+        {coding.coder for plan in plans for coding in plan.codings if coding.auto is None}
+    )
+    return report
+
+
+def _user_name(users: dict[str, str], guid: str | None) -> str:
+    if guid is None:
+        return "unknown"
+    return users.get(guid, guid)
+
+
+def _plan_sources(
+    qda: QdaProject,
+    options: QdpxImportOptions,
+    code_ids: dict[str, str],
+    users: dict[str, str],
+    problems: list[str],
+) -> list[_PlannedSource]:
+    case_of_source: dict[str, str] = {}
+    for case in qda.cases:
+        for guid in case.source_guids:
+            case_of_source.setdefault(guid, case.name)
+    plans: list[_PlannedSource] = []
+    names: set[str] = set()
+    for source in qda.sources:
+        if source.text is None:
+            continue
+        _human, data = split_trailer(source.description)
+        data = data or {}
+        name = source.name or source.guid
+        number = 2
+        while name in names:
+            name = f"{source.name} ({number})"
+            number += 1
+        names.add(name)
+        unit: Unit = next((u for u in UNITS if u == data.get("unit")), options.unit)
+        language: Language = next(
+            (value for value in ("zh", "en") if value == data.get("language")), options.language
+        )
+        import_options = ImportOptions(unit=unit, language=language)
+        case_name = case_of_source.get(source.guid) or data.get("case") or Path(name).stem
+        result = ReadResult(text=source.text, encoding="utf-8", source_format="qdpx")
+        try:
+            prepared = prepare_text(name, f"{qda.path}:{name}", result, import_options)
+        except InputError as error:
+            problems.append(str(error))
+            continue
+        plan = _PlannedSource(source, name, str(case_name), prepared)
+        for selection in source.selections:
+            if selection.start_char < 0:
+                continue  # reported by the reader
+            memo_text = _notes_text(qda, selection.note_guids)
+            if not selection.codings:
+                if memo_text:
+                    plan.segment_memos.append(
+                        (selection.start_char, selection.end_char,
+                         _user_name(users, selection.creating_user), memo_text,
+                         selection.created_at or now_utc())
+                    )  # fmt: skip
+                continue
+            auto = _AUTO_DESCRIPTION.match(selection.description or "")
+            for coding in selection.codings:
+                code_id = code_ids.get(coding.code_guid)
+                if code_id is None:
+                    where = f"line {selection.line}: " if selection.line else ""
+                    problems.append(
+                        f"{where}a coding in source '{name}' refers to code {coding.code_guid}, "
+                        "which the codebook does not have"
+                    )
+                    continue
+                coder = _user_name(users, selection.creating_user or coding.creating_user)
+                coding_memo = "\n\n".join(
+                    part for part in (_notes_text(qda, coding.note_guids), memo_text) if part
+                )
+                plan.codings.append(
+                    _PlannedCoding(
+                        selection.start_char,
+                        selection.end_char,
+                        code_id,
+                        coder,
+                        coding_memo or None,
+                        selection.created_at or now_utc(),
+                        (int(auto.group(1)), auto.group(2), auto.group(3)) if auto else None,
+                    )
+                )
+        spans = [(c.start_char, c.end_char) for c in plan.codings]
+        spans += [(m[0], m[1]) for m in plan.segment_memos]
+        plan.prepared.segments = fit_segments(plan.prepared.segments, spans)
+        plans.append(plan)
+    return plans
+
+
+def _notes_text(qda: QdaProject, guids: list[str]) -> str:
+    return "\n\n".join(qda.notes[guid].text for guid in guids if guid in qda.notes)
+
+
+def fit_segments(segments: Sequence[Segment], spans: list[tuple[int, int]]) -> list[Segment]:
+    """The segments, changed so that every span lies inside one segment.
+
+    Another tool's selection may cross the segments qualcode would cut (a quote over two
+    sentences) or fall between them (on a speaker label). Segments a span crosses are merged
+    into one (speaker and role kept when they agree), a segment is widened over the part of a
+    span that sticks out into the gap beside it, and a span that touches no segment becomes a
+    segment of its own: each selection stays one coding with its exact quote.
+    """
+    ordered = sorted(segments, key=lambda segment: segment.start_char)
+    starts = [segment.start_char for segment in ordered]
+    joined = [False] * len(ordered)  # joined[i]: segment i merges with segment i + 1
+    low = list(starts)
+    high = [segment.end_char for segment in ordered]
+    pieces: list[Segment] = []
+    for start, end in spans:
+        index = max(bisect.bisect_right(starts, start) - 1, 0)
+        touched: list[int] = []
+        while index < len(ordered) and ordered[index].start_char < end:
+            if ordered[index].end_char > start:
+                touched.append(index)
+            index += 1
+        if not touched:
+            pieces.append(Segment(ordinal=0, start_char=start, end_char=end))
+            continue
+        for index in touched[:-1]:
+            joined[index] = True
+        low[touched[0]] = min(low[touched[0]], start)
+        high[touched[-1]] = max(high[touched[-1]], end)
+    current: Segment | None = None
+    for index, segment in enumerate(ordered):
+        piece = Segment(
+            0, low[index], high[index], segment.speaker, segment.role, segment.start_time,
+            segment.end_time,
+        )  # fmt: skip
+        if current is not None and joined[index - 1]:
+            current = _combined(current, piece)
+        else:
+            if current is not None:
+                pieces.append(current)
+            current = piece
+    if current is not None:
+        pieces.append(current)
+    pieces.sort(key=lambda segment: (segment.start_char, segment.end_char))
+    fitted: list[Segment] = []
+    for piece in pieces:
+        if fitted and piece.start_char < fitted[-1].end_char:
+            fitted[-1] = _combined(fitted[-1], piece)
+        else:
+            fitted.append(piece)
+    for ordinal, segment in enumerate(fitted):
+        segment.ordinal = ordinal
+    return fitted
+
+
+def _combined(first: Segment, second: Segment) -> Segment:
+    """One segment over two that touch or overlap; speaker and role kept where they agree."""
+    return Segment(
+        ordinal=0,
+        start_char=min(first.start_char, second.start_char),
+        end_char=max(first.end_char, second.end_char),
+        speaker=first.speaker if first.speaker == second.speaker else None,
+        role=first.role if first.role == second.role else None,
+        start_time=first.start_time,
+        end_time=second.end_time if second.end_time is not None else first.end_time,
+    )
+
+
+def _write_cases(conn: sqlite3.Connection, qda: QdaProject, report: QdpxImport) -> None:
+    """Every case with its variable values as attributes (sources' own values go to the case
+    of the source, in :func:`_write_source`)."""
+    for case in qda.cases:
+        if not case.name:
+            continue
+        attributes = _attributes(qda, case.values)
+        case_id = ensure_case(conn, case.name)
+        if attributes:
+            write_attributes(conn, case_id, attributes)
+        report.cases += 1
+
+
+def _attributes(
+    qda: QdaProject, values: dict[str, str | int | float | bool]
+) -> dict[str, AttributeValue]:
+    named: dict[str, AttributeValue] = {}
+    for guid, value in values.items():
+        variable = qda.variables.get(guid)
+        name = variable.name if variable is not None and variable.name else guid
+        named[name] = int(value) if isinstance(value, bool) else value
+    return named
+
+
+def _write_source(
+    conn: sqlite3.Connection, plan: _PlannedSource, report: QdpxImport, path: str
+) -> None:
+    stored = store_document_in_transaction(
+        conn, plan.prepared, case_name=plan.case_name,
+        case_attributes=_attributes_of_source(plan),
+    )  # fmt: skip
+    if stored.status == "skipped":
+        report.documents_present.append(plan.name)
+    else:
+        report.documents_added.append(plan.name)
+    segments = exchange.document_segments(conn, stored.document_id)
+    starts = [segment.start_char for segment in segments]
+
+    def segment_of(start: int, end: int) -> int:
+        index = bisect.bisect_right(starts, start) - 1
+        if index < 0 or end > segments[index].end_char:
+            raise InputError(
+                path,
+                f"a selection {start}-{end} in source '{plan.name}' crosses the segments of "
+                "the document already in the project; nothing imported",
+            )
+        return segments[index].segment_id
+
+    manual: list[tuple[object, ...]] = []
+    automatic: dict[int, list[tuple[object, ...]]] = {}
+    for coding in plan.codings:
+        segment_id = segment_of(coding.start_char, coding.end_char)
+        if coding.auto is None:
+            manual.append(
+                (segment_id, coding.code_id, coding.coder, coding.start_char, coding.end_char,
+                 coding.memo, coding.created_at)
+            )  # fmt: skip
+        else:
+            run, rule_kind, rule = coding.auto
+            automatic.setdefault(run, []).append(
+                (segment_id, coding.code_id, rule_kind, rule, coding.start_char, coding.end_char,
+                 coding.created_at)
+            )  # fmt: skip
+    added = exchange.insert_manual_codings(conn, manual)
+    report.codings_added += added
+    report.codings_present += len(manual) - added
+    for run, rows in automatic.items():
+        version_id, codebook_hash = exchange.latest_codebook_version(conn)
+        report.auto_codings += exchange.insert_imported_run(
+            conn, version_id, codebook_hash,
+            {"imported_from": path, "source": plan.name, "original_run": run}, ORIGIN, rows,
+        )  # fmt: skip
+    memos = [
+        ("segment", str(segment_of(start, end)), coder, text, created_at)
+        for start, end, coder, text, created_at in plan.segment_memos
+    ]
+    report.memos_added += exchange.insert_memos(conn, memos)
+
+
+def _attributes_of_source(plan: _PlannedSource) -> dict[str, AttributeValue]:
+    return {
+        name: (int(value) if isinstance(value, bool) else value)
+        for name, value in plan.source.variable_values.items()
+    }
+
+
+def _write_note_memos(
+    conn: sqlite3.Connection,
+    qda: QdaProject,
+    code_ids: dict[str, str],
+    plans: list[_PlannedSource],
+    users: dict[str, str],
+    notes: dict[str, QdaNote],
+) -> int:
+    """Notes on codes and on sources become memos on codes and on documents."""
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def memo(kind: str, target: str, guid: str) -> None:
+        note = notes.get(guid)
+        if note is not None and note.text.strip():
+            coder = _user_name(users, note.creating_user)
+            rows.append((kind, target, coder, note.text, note.created_at or now_utc()))
+
+    for code, _parent in qda.all_codes():
+        for guid in code.note_guids:
+            memo("code", code_ids[code.guid], guid)
+    for plan in plans:
+        for guid in plan.source.note_guids:
+            memo("document", plan.name, guid)
+    return exchange.insert_memos(conn, rows)

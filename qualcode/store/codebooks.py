@@ -42,9 +42,17 @@ def load_into_project(
     """Validate ``path`` and make it the project's current codebook (one transaction).
 
     ``codebook_format`` names the file's format (see
-    :func:`~qualcode.codebook.files.load_codebook`); by default the file tells.
+    :func:`~qualcode.codebook.files.load_codebook`); by default the file tells. A REFI-QDA
+    ``.qdc`` has no keyword rules: codes whose ids the project's codebook already has keep
+    their rules (:func:`qualcode.codebook.qdc.read_qdc`).
     """
-    codebook = load_codebook(path, codebook_format)
+    if path.suffix.lower() == ".qdc" and codebook_format is None:
+        from qualcode.codebook.qdc import read_qdc
+
+        existing = current_codebook(project) if has_codebook(project) else None
+        codebook = read_qdc(path, existing)
+    else:
+        codebook = load_codebook(path, codebook_format)
     with journaled(project, "codebook-load", f"load codebook {codebook.name} from {path}") as conn:
         return store_codebook(conn, codebook, str(path))
 

@@ -152,27 +152,43 @@ def insert_imported_run(
     tool_version: str,
     rows: list[tuple[Any, ...]],
 ) -> int:
-    """Store automatic codings from another project as one finished ``apply`` run.
+    """Store automatic codings from another project as one finished ``apply`` run; return how
+    many were added.
 
     ``rows`` are ``(segment_id, code_id, rule_kind, rule, start_char, end_char, created_at)``.
-    ``through_segment_id`` is 0, so the next ``autocode`` run treats every segment as new and
-    supersedes these codings, as it would its own earlier run's.
+    One the project already has as a current automatic coding (same segment, code and span) is
+    not added again, and a run that would add nothing is not stored. ``through_segment_id`` is 0,
+    so the next ``autocode`` run treats every segment as new and supersedes these codings, as
+    it would its own earlier run's.
     """
     started = now_utc()
     cursor = conn.execute(
         "INSERT INTO autocode_runs (version_id, codebook_hash, mode, parameters, tool_version, "
         "run_by, through_segment_id, segments_processed, codings_added, started_at, "
-        "finished_at) VALUES (?, ?, 'apply', ?, ?, 'import', 0, 0, ?, ?, ?)",
+        "finished_at) VALUES (?, ?, 'apply', ?, ?, 'import', 0, 0, 0, ?, ?)",
         (version_id, codebook_hash, json.dumps(parameters, ensure_ascii=False, sort_keys=True),
-         tool_version, len(rows), started, started),
+         tool_version, started, started),
     )  # fmt: skip
     run_id = int(cursor.lastrowid or 0)
+    before = count_codings(conn)
     conn.executemany(
         "INSERT INTO codings (segment_id, code_id, coder, origin, run_id, rule_kind, rule, "
-        "start_char, end_char, created_at) VALUES (?, ?, 'auto', 'auto', ?, ?, ?, ?, ?, ?)",
-        [(row[0], row[1], run_id, *row[2:]) for row in rows],
-    )
-    return run_id
+        "start_char, end_char, created_at) SELECT :segment, :code, 'auto', 'auto', :run, :kind, "
+        ":rule, :start, :end, :created WHERE NOT EXISTS (SELECT 1 FROM codings WHERE "
+        "segment_id = :segment AND code_id = :code AND origin = 'auto' AND start_char = :start "
+        "AND end_char = :end AND superseded_by_run IS NULL)",
+        (
+            dict(zip(("segment", "code", "kind", "rule", "start", "end", "created"), row,
+                     strict=True), run=run_id)
+            for row in rows
+        ),
+    )  # fmt: skip
+    added = count_codings(conn) - before
+    if added:
+        conn.execute("UPDATE autocode_runs SET codings_added = ? WHERE run_id = ?", (added, run_id))
+    else:
+        conn.execute("DELETE FROM autocode_runs WHERE run_id = ?", (run_id,))
+    return added
 
 
 def insert_memos(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str, str]]) -> int:
@@ -198,3 +214,11 @@ def coded_code_ids(conn: sqlite3.Connection) -> set[str]:
     """Codes with at least one current coding of their own."""
     rows = conn.execute("SELECT DISTINCT code_id FROM codings WHERE superseded_by_run IS NULL")
     return {str(row[0]) for row in rows}
+
+
+def latest_codebook_version(conn: sqlite3.Connection) -> tuple[int, str]:
+    """The id and content hash of the newest codebook version."""
+    row = conn.execute(
+        "SELECT version_id, content_hash FROM codebook_versions ORDER BY version_id DESC LIMIT 1"
+    ).fetchone()
+    return int(row[0]), str(row[1])

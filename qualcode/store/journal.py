@@ -53,6 +53,7 @@ from qualcode.store.rows import HistoryEntry
 KINDS = (
     "code", "uncode", "memo", "memo-delete", "accept", "reject", "reopen", "autocode",
     "codebook-load", "codebook-rename", "codebook-merge", "merge", "codings-import",
+    "qdpx-import",
 )  # fmt: skip
 
 #: Fields of one history row, as listed by ``qualcode history --format json``.

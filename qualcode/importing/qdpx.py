@@ -1,0 +1,815 @@
+"""Reading REFI-QDA projects (``.qdpx``, or a ``.qde`` with its sources beside it).
+
+REFI-QDA is the exchange standard of NVivo, ATLAS.ti, MAXQDA, QualCoder and others. This
+module is a pure reader: it turns the file into a :class:`QdaProject` (users, the code tree,
+variables, cases, text sources with their selections and codings, notes) and never touches a
+project; :mod:`qualcode.flows.qdpx` decides what becomes what.
+
+Safe parsing. A ``.qdpx`` comes from someone else's machine, so before anything is kept:
+
+- every ZIP member name must stay inside the archive's folder (no absolute paths, no ``..``);
+- the members together may inflate to at most :data:`MAX_INFLATED_BYTES` (2 GB) and at most
+  :data:`MAX_INFLATION_RATIO` (100) times the archive's size (archives under
+  :data:`RATIO_FLOOR_BYTES` inflated are let through: a 300-byte header can compress 100x);
+  the sizes are counted while inflating, not taken from the (forgeable) ZIP headers;
+- XML is parsed by lxml with entity resolution and network access off, and a document that
+  declares a DTD at all is refused before parsing: a REFI-QDA file never needs one, and internal
+  entities are how "billion laughs" bombs are built.
+
+Each refusal is one :class:`~qualcode.errors.InputError` naming the file and what was wrong.
+The whole file is read before the caller writes anything.
+
+Lenient, as real exports need: ``project.qde`` in any letter case and in any folder of the
+archive, a bare ``.qde`` with its ``sources`` folder beside it, ``internal://``, relative and
+absolute source paths, sources with a BOM or CRLF line ends, a ``CodeBook`` nested anywhere in
+``Project``, selections without a ``Coding`` (kept: a note may hang on them), and GUIDs that do
+not match the standard's pattern (kept, with a warning).
+
+Positions. The standard counts characters; NVivo counts UTF-16 code units (a character
+outside the Basic Multilingual Plane, such as an emoji, counts two) over the plain text with
+its BOM removed and its CRLF line ends kept. QualCoder and qualcode count code points. Each
+source's unit is chosen by :func:`choose_position_unit`: the one the file's ``origin`` suggests
+(UTF-16 for NVivo) if every selection fits the text in it, else the other if every selection
+fits in that, else the one that fits more. Positions are then converted to zero-based,
+end-exclusive code points into the text as qualcode stores it (line ends ``\\n``, NFC;
+:func:`qualcode.text.decoding.normalise_text`). A selection that does not fit is reported in
+:attr:`QdaSource.problems`, never clamped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Literal
+
+from qualcode.codebook.qdc import QdaCode, iterate_xml
+from qualcode.errors import InputError
+from qualcode.text.decoding import normalise_text
+
+NAMESPACE = "urn:QDA-XML:project:1.0"
+CODEBOOK_NAMESPACE = "urn:QDA-XML:codebook:1.0"
+
+#: The most all members of an archive may inflate to, together.
+MAX_INFLATED_BYTES = 2 * 1024**3
+#: The most all members may inflate to, as a multiple of the archive's size on disk.
+MAX_INFLATION_RATIO = 100
+#: Below this many inflated bytes the ratio is not checked (tiny archives compress oddly).
+RATIO_FLOOR_BYTES = 1024**2
+
+PositionUnit = Literal["codepoint", "utf16"]
+
+_GUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}"
+)
+_READ_CHUNK = 1024**2
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+
+
+@dataclass(slots=True)
+class QdaUser:
+    guid: str
+    name: str
+
+
+@dataclass(slots=True)
+class QdaCoding:
+    """A ``Coding`` of a selection: which code, who (the Coding's own ``creatingUser``)."""
+
+    code_guid: str
+    creating_user: str | None
+    note_guids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class QdaSelection:
+    """A ``PlainTextSelection``, its positions converted to code points in the normalised text.
+
+    ``start_char``/``end_char`` are set by the reader once the source's position unit is known;
+    ``start_position``/``end_position`` are what the file says.
+    """
+
+    start_position: int
+    end_position: int
+    creating_user: str | None
+    created_at: str | None
+    description: str | None
+    codings: list[QdaCoding]
+    note_guids: list[str]
+    line: int | None
+    start_char: int = -1
+    end_char: int = -1
+
+
+@dataclass(slots=True)
+class QdaSource:
+    """A source. ``text`` is its plain text normalised as qualcode stores documents, or
+    ``None`` when the archive lacks it (``missing`` says why: a picture, a PDF, a missing
+    file ...). ``problems`` lists selections whose positions do not fit the text."""
+
+    guid: str
+    name: str
+    kind: str
+    text: str | None
+    missing: str | None
+    description: str | None
+    selections: list[QdaSelection]
+    note_guids: list[str]
+    variable_values: dict[str, str | int | float | bool]
+    position_unit: PositionUnit = "codepoint"
+    plain_text_path: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class QdaVariable:
+    guid: str
+    name: str
+    type_of_variable: str
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class QdaCase:
+    guid: str
+    name: str
+    description: str | None
+    values: dict[str, str | int | float | bool]
+    source_guids: list[str]
+
+
+@dataclass(slots=True)
+class QdaNote:
+    guid: str
+    name: str | None
+    text: str
+    creating_user: str | None
+    created_at: str | None
+
+
+@dataclass(slots=True)
+class QdaProject:
+    """Everything of a REFI-QDA project qualcode can use."""
+
+    path: str
+    name: str
+    origin: str | None
+    users: dict[str, QdaUser]
+    codes: list[QdaCode]
+    variables: dict[str, QdaVariable]
+    cases: list[QdaCase]
+    sources: list[QdaSource]
+    notes: dict[str, QdaNote]
+    project_note_guids: list[str]
+    warnings: list[str]
+
+    def all_codes(self) -> Iterator[tuple[QdaCode, QdaCode | None]]:
+        """Every code with its parent, in tree order."""
+        for root in self.codes:
+            yield from root.walk()
+
+
+# --------------------------------------------------------------------------------------------
+# Opening the file
+
+
+def read_qdpx(path: str | Path) -> QdaProject:
+    """Read a ``.qdpx`` archive, or a ``.qde`` file with its sources in a folder beside it.
+
+    Raises :class:`InputError` naming ``path`` for anything that is not a readable REFI-QDA
+    project or that the safety checks refuse (see the module docstring).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a folder: give the .qdpx file (or the .qde file)")
+    if path.suffix.lower() == ".qde" or not zipfile.is_zipfile(path):
+        if path.suffix.lower() != ".qde":
+            raise InputError(
+                path, "is not a REFI-QDA project (.qdpx is a ZIP archive; this is not)"
+            )
+        return _read_loose_qde(path)
+    return _read_archive(path)
+
+
+class _Files:
+    """Where the source files of a project come from: the archive or a folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self, reference: str) -> tuple[bytes | None, str]:
+        """The bytes a source path refers to (or ``None``) and the name shown to the user."""
+        raise NotImplementedError
+
+
+class _ArchiveFiles(_Files):
+    def __init__(self, path: Path, archive: zipfile.ZipFile, budget: _InflationBudget) -> None:
+        super().__init__(path)
+        self.archive = archive
+        self.budget = budget
+        self.by_lower_name = {info.filename.lower(): info for info in archive.infolist()}
+
+    def read(self, reference: str) -> tuple[bytes | None, str]:
+        name = _relative_source_name(reference)
+        for candidate in (name, "sources/" + name, "sources/" + PurePosixPath(name).name):
+            info = self.by_lower_name.get(candidate.lower())
+            if info is not None and not info.is_dir():
+                return _inflate(self.path, self.archive, info, self.budget), info.filename
+        return None, name
+
+
+class _FolderFiles(_Files):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.folder = path.parent
+
+    def read(self, reference: str) -> tuple[bytes | None, str]:
+        name = _relative_source_name(reference)
+        candidates = [self.folder / name, self.folder / "sources" / name]
+        candidates.append(self.folder / "Sources" / name)
+        if reference and not reference.lower().startswith("internal://"):
+            candidates.insert(0, Path(reference.removeprefix("file://")))
+        for candidate in candidates:
+            if candidate.is_file():
+                try:
+                    return candidate.read_bytes(), str(candidate)
+                except OSError:
+                    continue
+        return None, name
+
+
+def _relative_source_name(reference: str) -> str:
+    """``internal://x.txt``, ``sources/x.txt``, ``C:\\\\a\\\\x.txt`` -> a name to look for."""
+    name = reference.strip()
+    if name.lower().startswith("internal://"):
+        name = name[len("internal://") :]
+    name = name.removeprefix("file://").replace("\\", "/")
+    if re.match(r"^[A-Za-z]:/", name) or name.startswith("/"):
+        return PurePosixPath(name).name
+    return name.lstrip("./")
+
+
+def _read_loose_qde(path: Path) -> QdaProject:
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise InputError(path, f"cannot be read: {error.strerror or error}") from error
+    with handle:
+        return _parse_project(path, handle, _FolderFiles(path))
+
+
+def _read_archive(path: Path) -> QdaProject:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise InputError(path, f"is not a readable ZIP archive ({error})") from error
+    with archive:
+        budget = _InflationBudget(path)
+        for info in archive.infolist():
+            _check_member_name(path, info.filename)
+        declared = sum(info.file_size for info in archive.infolist())
+        budget.check(declared, "declares members that")
+        qde = _find_project_member(path, archive)
+        try:
+            with archive.open(qde) as member:
+                stream = _BudgetedStream(path, member, budget)
+                return _parse_project(path, stream, _ArchiveFiles(path, archive, budget))
+        except (zipfile.BadZipFile, EOFError, NotImplementedError) as error:
+            raise InputError(
+                path, f"ZIP member {qde.filename!r} cannot be read ({error})"
+            ) from error
+
+
+def _check_member_name(path: Path, name: str) -> None:
+    """Refuse a member whose name would land outside the folder the archive unpacks into."""
+    normalised = name.replace("\\", "/")
+    parts = PurePosixPath(normalised).parts
+    if (
+        normalised.startswith("/")
+        or re.match(r"^[A-Za-z]:", normalised)
+        or ".." in parts
+        or "\x00" in normalised
+    ):
+        raise InputError(path, f"refused: ZIP member {name!r} points outside the archive's folder")
+
+
+def _find_project_member(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    qde = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir() and info.filename.lower().endswith(".qde")
+    ]
+    if not qde:
+        raise InputError(path, "is a ZIP archive but not a REFI-QDA project (no project.qde in it)")
+    preferred = [info for info in qde if PurePosixPath(info.filename).name.lower() == "project.qde"]
+    return min(preferred or qde, key=lambda info: info.filename.count("/"))
+
+
+class _InflationBudget:
+    """How many bytes the archive may still inflate to (see the module docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        archive_size = path.stat().st_size
+        self.limit = min(MAX_INFLATED_BYTES, max(MAX_INFLATION_RATIO * archive_size, 0))
+        self.archive_size = archive_size
+        self.used = 0
+
+    def check(self, total: int, what: str = "members") -> None:
+        if total > MAX_INFLATED_BYTES:
+            raise InputError(
+                self.path,
+                f"refused: its {what} inflate to more than 2 GB (a ZIP bomb, or not a project)",
+            )
+        if total > RATIO_FLOOR_BYTES and total > MAX_INFLATION_RATIO * self.archive_size:
+            raise InputError(
+                self.path,
+                f"refused: its {what} inflate to more than {MAX_INFLATION_RATIO} times the "
+                f"archive's {self.archive_size} bytes (a ZIP bomb?)",
+            )
+
+    def spend(self, count: int) -> None:
+        self.used += count
+        self.check(self.used)
+
+
+class _BudgetedStream:
+    """A member being inflated, its bytes counted against the budget as they come."""
+
+    def __init__(self, path: Path, member: IO[bytes], budget: _InflationBudget) -> None:
+        self.path = path
+        self.member = member
+        self.budget = budget
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.member.read(size)
+        self.budget.spend(len(chunk))
+        return chunk
+
+
+def _inflate(
+    path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _InflationBudget
+) -> bytes:
+    """A member's bytes, counted against the budget while inflating (headers can lie)."""
+    chunks: list[bytes] = []
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(_READ_CHUNK):
+                budget.spend(len(chunk))
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
+        raise InputError(path, f"ZIP member {info.filename!r} cannot be read ({error})") from error
+    return b"".join(chunks)
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing project.qde
+
+
+def _local(tag: Any) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _parse_project(path: Path, stream: Any, files: _Files) -> QdaProject:
+    parser = _ProjectParser(path)
+    parser.run(iterate_xml(path, stream))
+    project = parser.project
+    for guid, note_path in parser.note_paths.items():
+        note = project.notes[guid]
+        if not note.text:
+            data, shown = files.read(note_path)
+            if data is not None:
+                note.text = normalise_text(_decode_source(path, shown, data)).strip()
+    for source in project.sources:
+        _load_source_text(project, source, files)
+    return project
+
+
+class _ProjectParser:
+    """Streams ``project.qde`` (a million selections must not build a million-node tree)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.project = QdaProject(
+            path=str(path), name=path.stem, origin=None, users={}, codes=[], variables={},
+            cases=[], sources=[], notes={}, project_note_guids=[], warnings=[],
+        )  # fmt: skip
+        self.code_stack: list[QdaCode] = []
+        self.source: QdaSource | None = None
+        self.selection: QdaSelection | None = None
+        self.coding: QdaCoding | None = None
+        self.bad_guids = 0
+        self.note_paths: dict[str, str] = {}
+        self.case_values: dict[str, str | int | float | bool] = {}
+
+    def guid(self, element: Any, attribute: str = "guid", *, required: bool = True) -> str:
+        value = element.get(attribute)
+        if value is None:
+            if required:
+                raise InputError(
+                    self.path,
+                    f"<{_local(element.tag)}> has no {attribute}",
+                    line=element.sourceline,
+                )
+            return ""
+        value = str(value).strip()
+        if not _GUID.fullmatch(value):
+            self.bad_guids += 1
+        return value.strip("{}").lower()
+
+    def run(self, events: Iterator[tuple[str, Any]]) -> None:
+        root_seen = False
+        for event, element in events:
+            name = _local(element.tag)
+            if not root_seen:
+                root_seen = True
+                if name != "Project":
+                    raise InputError(
+                        self.path, f"is not a REFI-QDA project (root element <{name}>)", line=1
+                    )
+                if element.getroottree().docinfo.internalDTD is not None:
+                    raise InputError(self.path, "refused: the XML declares a DTD")
+                self.project.name = element.get("name") or self.project.name
+                self.project.origin = element.get("origin")
+                continue
+            if event == "start":
+                self.start(name, element)
+            else:
+                self.end(name, element)
+        if not root_seen:
+            raise InputError(self.path, "is empty: no <Project> element")
+        if self.bad_guids:
+            self.project.warnings.append(
+                f"{self.bad_guids} GUID(s) do not follow the standard's pattern; kept as they are"
+            )
+
+    def start(self, name: str, element: Any) -> None:
+        parent = _local(element.getparent().tag) if element.getparent() is not None else ""
+        if name == "Code" and parent in ("Codes", "Code"):
+            code = QdaCode(
+                guid=self.guid(element),
+                name=(element.get("name") or "").strip(),
+                is_codable=(element.get("isCodable", "true").strip().lower() in ("true", "1")),
+                color=element.get("color"),
+            )
+            if self.code_stack:
+                self.code_stack[-1].children.append(code)
+            else:
+                self.project.codes.append(code)
+            self.code_stack.append(code)
+        elif name in ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource"):
+            if parent == "Sources":
+                self.source = QdaSource(
+                    guid=self.guid(element), name=(element.get("name") or "").strip(),
+                    kind=name, text=None, missing=None, description=None, selections=[],
+                    note_guids=[], variable_values={},
+                    plain_text_path=element.get("plainTextPath"),
+                )  # fmt: skip
+                self.project.sources.append(self.source)
+        elif name == "PlainTextSelection" and self.source is not None:
+            start, end = (
+                self._integer(element, "startPosition"),
+                self._integer(element, "endPosition"),
+            )
+            self.selection = QdaSelection(
+                start_position=start, end_position=end,
+                creating_user=self._user(element.get("creatingUser")),
+                created_at=element.get("creationDateTime"), description=None, codings=[],
+                note_guids=[], line=element.sourceline,
+            )  # fmt: skip
+            self.source.selections.append(self.selection)
+        elif name == "Coding" and parent in ("PlainTextSelection", "TextSource"):
+            self.coding = QdaCoding(
+                code_guid="", creating_user=self._user(element.get("creatingUser"))
+            )
+            if parent == "PlainTextSelection" and self.selection is not None:
+                self.selection.codings.append(self.coding)
+        elif name == "CodeRef" and self.coding is not None and parent == "Coding":
+            self.coding.code_guid = self.guid(element, "targetGUID")
+        elif name == "NoteRef":
+            self._note_ref(parent, self.guid(element, "targetGUID"))
+
+    def _note_ref(self, parent: str, target: str) -> None:
+        if parent == "Coding" and self.coding is not None:
+            self.coding.note_guids.append(target)
+        elif parent == "PlainTextSelection" and self.selection is not None:
+            self.selection.note_guids.append(target)
+        elif parent == "Code" and self.code_stack:
+            self.code_stack[-1].note_guids.append(target)
+        elif self.source is not None and self.selection is None and self.coding is None:
+            self.source.note_guids.append(target)
+        elif parent == "Project":
+            self.project.project_note_guids.append(target)
+
+    def end(self, name: str, element: Any) -> None:
+        parent_element = element.getparent()
+        parent = _local(parent_element.tag) if parent_element is not None else ""
+        if name == "User" and parent == "Users":
+            guid = self.guid(element)
+            user_name = (element.get("name") or element.get("id") or "").strip() or guid
+            self.project.users[guid] = QdaUser(guid, user_name)
+        elif name == "Code" and parent in ("Codes", "Code") and self.code_stack:
+            self.code_stack.pop()
+        elif name == "Description":
+            self._description(parent, element.text)
+        elif name == "PlainTextSelection" and self.selection is not None:
+            self.selection = None
+        elif name == "Coding" and self.coding is not None:
+            self.coding = None
+        elif name in ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource"):
+            if parent == "Sources":
+                self.source = None
+        elif name == "PlainTextContent" and self.source is not None and parent == "TextSource":
+            self.source.text = element.text or ""
+        elif name == "Variable" and parent == "Variables":
+            variable = QdaVariable(
+                guid=self.guid(element), name=(element.get("name") or "").strip(),
+                type_of_variable=element.get("typeOfVariable") or "Text",
+                description=_child_text(element, "Description"),
+            )  # fmt: skip
+            self.project.variables[variable.guid] = variable
+        elif name == "VariableValue":
+            self._variable_value(parent, element)
+        elif name == "Case" and parent == "Cases":
+            self._case(element)
+        elif name == "Note" and parent == "Notes":
+            guid = self.guid(element)
+            self.project.notes[guid] = QdaNote(
+                guid=guid, name=element.get("name"),
+                text=_child_text(element, "PlainTextContent") or "",
+                creating_user=self._user(element.get("creatingUser")),
+                created_at=element.get("creationDateTime"),
+            )  # fmt: skip
+            if element.get("plainTextPath"):
+                self.note_paths[guid] = element.get("plainTextPath")
+        if parent in ("Sources", "Codes", "Cases", "Notes", "Users", "Variables") or name in (
+            "PlainTextSelection",
+        ):
+            # Done with this element: free it (streaming keeps memory flat).
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:
+                del parent_element[0]
+
+    def _description(self, parent: str, text: str | None) -> None:
+        value = (text or "").strip() or None
+        if parent == "PlainTextSelection" and self.selection is not None:
+            self.selection.description = value
+        elif parent == "Code" and self.code_stack:
+            self.code_stack[-1].description = value
+        elif parent == "TextSource" and self.source is not None:
+            self.source.description = value
+
+    def _variable_value(self, parent: str, element: Any) -> None:
+        reference = element.find(f"{{{NAMESPACE}}}VariableRef")
+        if reference is None:
+            return
+        target = self.guid(reference, "targetGUID")
+        value: str | int | float | bool | None = None
+        for child in element:
+            kind = _local(child.tag)
+            raw = (child.text or "").strip()
+            if kind == "TextValue":
+                value = child.text or ""
+            elif kind == "IntegerValue":
+                value = _number(raw, int)
+            elif kind == "FloatValue":
+                value = _number(raw, float)
+            elif kind == "BooleanValue":
+                value = raw.lower() in ("true", "1")
+            elif kind in ("DateValue", "DateTimeValue"):
+                value = raw
+        if value is None:
+            return
+        if parent == "Case":
+            self.case_values[target] = value
+        elif self.source is not None:
+            self.source.variable_values[target] = value
+
+    def _case(self, element: Any) -> None:
+        values, self.case_values = self.case_values, {}
+        sources = [
+            self.guid(child, "targetGUID") for child in element if _local(child.tag) == "SourceRef"
+        ]
+        self.project.cases.append(
+            QdaCase(
+                guid=self.guid(element),
+                name=(element.get("name") or "").strip(),
+                description=_child_text(element, "Description"),
+                values=values,
+                source_guids=sources,
+            )
+        )
+
+    def _user(self, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return value.strip().strip("{}").lower()
+
+    def _integer(self, element: Any, attribute: str) -> int:
+        raw = element.get(attribute)
+        try:
+            return int((raw or "").strip())
+        except ValueError:
+            raise InputError(
+                self.path,
+                f"<{_local(element.tag)}> {attribute}={raw!r} is not a whole number",
+                line=element.sourceline,
+            ) from None
+
+
+def _child_text(element: Any, name: str) -> str | None:
+    for child in element:
+        if _local(child.tag) == name:
+            return (child.text or "").strip() or None
+    return None
+
+
+def _number(raw: str, kind: type[int] | type[float]) -> int | float | str:
+    try:
+        return kind(raw)
+    except ValueError:
+        return raw
+
+
+# --------------------------------------------------------------------------------------------
+# Source texts and positions
+
+
+def _load_source_text(project: QdaProject, source: QdaSource, files: _Files) -> None:
+    path = Path(project.path)
+    if source.kind != "TextSource":
+        source.missing = f"a {source.kind.removesuffix('Source').lower()} source, not text"
+        return
+    if source.text is not None:
+        raw = source.text
+    elif source.plain_text_path:
+        data, shown = files.read(source.plain_text_path)
+        if data is None:
+            source.missing = f"its text file {shown} is not in the archive"
+            return
+        raw = _decode_source(path, shown, data)
+    else:
+        source.missing = "it has neither PlainTextContent nor a plainTextPath"
+        return
+    if raw.startswith("\ufeff"):
+        raw = raw[1:]
+    convert_positions(project, source, raw)
+
+
+def _decode_source(path: Path, shown: str, data: bytes) -> str:
+    from qualcode.text.decoding import decode_bytes
+
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise InputError(path, f"source {shown} is not valid UTF-16") from error
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Not the standard's UTF-8: decode as qualcode decodes transcripts (already
+        # normalised; positions are then counted in that text).
+        text, _encoding = decode_bytes(data, f"{path}:{shown}")
+        return text
+
+
+def choose_position_unit(
+    origin: str | None, raw_text: str, selections: list[QdaSelection]
+) -> PositionUnit:
+    """Which unit a source's positions count in (see the module docstring)."""
+    astral = [index for index, character in enumerate(raw_text) if ord(character) > 0xFFFF]
+    if not astral:
+        return "codepoint"
+    preferred: PositionUnit = "utf16" if origin and "nvivo" in origin.lower() else "codepoint"
+    other: PositionUnit = "codepoint" if preferred == "utf16" else "utf16"
+    fits = {unit: _count_fitting(unit, raw_text, astral, selections) for unit in (preferred, other)}
+    if fits[preferred] == len(selections):
+        return preferred
+    if fits[other] == len(selections):
+        return other
+    return preferred if fits[preferred] >= fits[other] else other
+
+
+def _count_fitting(
+    unit: PositionUnit, raw_text: str, astral: list[int], selections: list[QdaSelection]
+) -> int:
+    mapper = _PositionMapper(unit, raw_text, astral)
+    return sum(
+        1
+        for selection in selections
+        if mapper.to_raw(selection.start_position) is not None
+        and mapper.to_raw(selection.end_position) is not None
+        and selection.start_position < selection.end_position
+    )
+
+
+class _PositionMapper:
+    """File positions (code points or UTF-16 units of the raw text) to raw code points."""
+
+    def __init__(self, unit: PositionUnit, raw_text: str, astral: list[int]) -> None:
+        self.unit = unit
+        self.length = len(raw_text)
+        # UTF-16 offsets at which each astral character starts.
+        self.astral_utf16 = [index + number for number, index in enumerate(astral)]
+        self.utf16_length = self.length + len(astral)
+
+    def to_raw(self, position: int) -> int | None:
+        if self.unit == "codepoint":
+            return position if 0 <= position <= self.length else None
+        if not 0 <= position <= self.utf16_length:
+            return None
+        before = bisect.bisect_left(self.astral_utf16, position)
+        if before and self.astral_utf16[before - 1] == position - 1:
+            return None  # between the two halves of a surrogate pair
+        return position - before
+
+
+def convert_positions(project: QdaProject, source: QdaSource, raw: str) -> None:
+    """Normalise ``raw`` into ``source.text`` and convert every selection's positions."""
+    astral = [index for index, character in enumerate(raw) if ord(character) > 0xFFFF]
+    unit = choose_position_unit(project.origin, raw, source.selections) if astral else "codepoint"
+    source.position_unit = unit
+    mapper = _PositionMapper(unit, raw, astral)
+    text, to_normalised = normalise_with_map(Path(project.path), raw)
+    source.text = text
+    for selection in source.selections:
+        start = mapper.to_raw(selection.start_position)
+        end = mapper.to_raw(selection.end_position)
+        where = f"line {selection.line}: " if selection.line else ""
+        if start is None or end is None or selection.start_position >= selection.end_position:
+            source.problems.append(
+                f"{where}selection {selection.start_position}-{selection.end_position} does not "
+                f"fit source '{source.name}' ({_length_in(unit, raw, astral)} {_unit_name(unit)})"
+            )
+            continue
+        selection.start_char = to_normalised(start)
+        selection.end_char = to_normalised(end)
+        if selection.start_char >= selection.end_char:
+            source.problems.append(
+                f"{where}selection {selection.start_position}-{selection.end_position} of "
+                f"source '{source.name}' covers only a line break"
+            )
+
+
+def _length_in(unit: PositionUnit, raw: str, astral: list[int]) -> int:
+    return len(raw) + (len(astral) if unit == "utf16" else 0)
+
+
+def _unit_name(unit: PositionUnit) -> str:
+    return "UTF-16 units" if unit == "utf16" else "characters"
+
+
+def normalise_with_map(path: Path, raw: str) -> tuple[str, Callable[[int], int]]:
+    """``normalise_text(raw)`` (BOM already removed) and a function from raw code-point
+    offsets to offsets in it.
+
+    Line ends: CRLF becomes one ``\\n`` (both its characters map to that ``\\n``); other
+    breaks map one to one. NFC: text whose length NFC keeps (nearly all) maps one to one;
+    otherwise each base character with its combining marks is composed on its own, and an
+    offset inside such a cluster maps to the cluster's start.
+    """
+    crlf = [match.start() for match in re.finditer("\r\n", raw)]
+    text = normalise_text(raw)
+
+    def without_crlf(position: int) -> int:
+        return position - bisect.bisect_left(crlf, position)
+
+    if len(text) == len(raw) - len(crlf):
+        return text, without_crlf
+    cluster_map = _nfc_cluster_map(raw.replace("\r\n", "\n"), len(text))
+    if cluster_map is None:
+        raise InputError(
+            path, "a source's text changes shape under Unicode NFC; cannot map positions"
+        )
+
+    def mapped(position: int) -> int:
+        return cluster_map[without_crlf(position)]
+
+    return text, mapped
+
+
+def _nfc_cluster_map(text: str, expected_length: int) -> list[int] | None:
+    """For each offset of ``text`` (CRLF already ``\\n``), its offset after NFC; ``None`` if
+    composing cluster by cluster does not give the text's NFC length."""
+    positions: list[int] = []
+    output = 0
+    index = 0
+    while index < len(text):
+        end = index + 1
+        while end < len(text) and unicodedata.combining(text[end]):
+            end += 1
+        positions.extend([output] * (end - index))
+        output += len(unicodedata.normalize("NFC", text[index:end]))
+        index = end
+    positions.append(output)
+    return positions if output == expected_length else None
