@@ -9,7 +9,7 @@ from typing import Any
 from lxml import etree
 
 from tests.conftest import Cli, prepare_interview
-from tests.test_qdpx_export import interop_file
+from tests.exporting.test_qdpx import interop_file
 
 CODES = (
     "SELECT code_id, parent_id, name_zh, name_en, description_zh, description_en, color, "

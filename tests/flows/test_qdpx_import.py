@@ -22,7 +22,7 @@ from qualcode.flows.qdpx import fit_segments
 from qualcode.importing.qdpx import read_qdpx
 from qualcode.models import Segment
 from tests.conftest import Cli
-from tests.test_qdpx_export import interop_file
+from tests.exporting.test_qdpx import interop_file
 
 NVIVO = "nvivo12_oltas0517.qdpx"
 CODED_SOURCE = "68bbdc14-c361-4432-b4dd-ae1dbfc12890"
