@@ -27,6 +27,7 @@ and a file that declares a DTD at all is refused before parsing (internal entiti
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -76,13 +77,32 @@ class QdaCode:
 
 
 class Guids:
-    """Stable GUIDs: UUID 5 of ``kind:identity`` in the project's namespace."""
+    """Stable GUIDs: UUID 5 of ``kind:identity`` in the project's namespace.
+
+    Computed as :func:`uuid.uuid5` does (SHA-1, version and variant bits) without building a
+    ``UUID`` object: an export of a million codings makes two million of them. GUIDs of users
+    and codes, asked for once per coding, are remembered.
+    """
 
     def __init__(self, project_name: str) -> None:
         self.namespace = uuid.uuid5(_QUALCODE_NAMESPACE, f"project:{project_name}")
+        self.prefix = self.namespace.bytes
+        self.remembered: dict[tuple[str, object], str] = {}
 
     def __call__(self, kind: str, identity: object) -> str:
-        return str(uuid.uuid5(self.namespace, f"{kind}:{identity}"))
+        digest = bytearray(hashlib.sha1(self.prefix + f"{kind}:{identity}".encode()).digest())
+        digest[6] = (digest[6] & 0x0F) | 0x50
+        digest[8] = (digest[8] & 0x3F) | 0x80
+        text = digest[:16].hex()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+    def remembered_guid(self, kind: str, identity: object) -> str:
+        """The same GUID as calling, cached (for the few users and codes)."""
+        key = (kind, identity)
+        guid = self.remembered.get(key)
+        if guid is None:
+            guid = self.remembered[key] = self(kind, identity)
+        return guid
 
 
 def code_trailer(code: Code, *, with_rules: bool) -> str:

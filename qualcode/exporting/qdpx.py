@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
 from qualcode.codebook.model import Code, Codebook
 from qualcode.codebook.qdc import TRAILER_PREFIX, Guids, leaf, text_leaf, write_code_tree
@@ -116,20 +117,26 @@ def _write_archive(export: ProjectExport, path: Path) -> ExportSummary:
     return summary
 
 
+#: Where the sources and notes go in the head written by lxml (see _write_project_xml).
+_SPLIT = "qualcode-sources-here"
+
+
 def _write_project_xml(
     export: ProjectExport, guids: Guids, stream: Any, summary: ExportSummary
 ) -> None:
+    """``project.qde``: the small head (users, codebook, variables, cases) through lxml, the
+    sources and notes (a line of XML per coding, a million of them) as text, escaped here."""
+    import io
+
     from lxml import etree
 
     def element(name: str) -> str:
         return f"{{{NAMESPACE}}}{name}"
 
-    def text_element(name: str, text: str) -> None:
-        text_leaf(writer, element(name), text)
-
     memo_notes = _memo_notes(export, guids)
     coders = list(export.coders)
-    with etree.xmlfile(stream, encoding="utf-8") as writer:
+    head = io.BytesIO()
+    with etree.xmlfile(head, encoding="utf-8") as writer:
         writer.write_declaration()
         project_attributes = {"name": export.name, "origin": export.origin}
         with writer.element(element("Project"), project_attributes, nsmap={None: NAMESPACE}):
@@ -149,22 +156,34 @@ def _write_project_xml(
                     )  # fmt: skip
                 summary.codes = len(codebook)
             _write_cases(writer, export, guids, element)
-            if export.documents:
-                with writer.element(element("Sources")):
-                    codings = export.codings()
-                    pending = next(codings, None)
-                    for document in export.documents:
-                        pending = _write_source(
-                            writer, document, guids, element, text_element, codings, pending,
-                            memo_notes, summary,
-                        )  # fmt: skip
-            summary.documents = len(export.documents)
-            if memo_notes.notes:
-                with writer.element(element("Notes")):
-                    for note in memo_notes.notes:
-                        with writer.element(element("Note"), note["attributes"]):
-                            text_element("PlainTextContent", note["text"])
-                summary.memos = len(memo_notes.notes)
+            writer.write(etree.Comment(_SPLIT))
+    before, after = head.getvalue().split(f"<!--{_SPLIT}-->".encode())
+    stream.write(before)
+    if export.documents:
+        stream.write(b"<Sources>")
+        codings = export.codings()
+        pending = next(codings, None)
+        for document in export.documents:
+            pending = _write_source(stream, document, guids, codings, pending, memo_notes, summary)
+        stream.write(b"</Sources>")
+    summary.documents = len(export.documents)
+    if memo_notes.notes:
+        parts = ["<Notes>"]
+        for note in memo_notes.notes:
+            parts.append(f"<Note{_attributes(note['attributes'])}><PlainTextContent>")
+            parts.append(f"{_text(note['text'])}</PlainTextContent></Note>")
+        parts.append("</Notes>")
+        stream.write("".join(parts).encode("utf-8"))
+        summary.memos = len(memo_notes.notes)
+    stream.write(after)
+
+
+def _text(value: str) -> str:
+    return escape(value)
+
+
+def _attributes(attributes: dict[str, str]) -> str:
+    return "".join(f" {name}={quoteattr(value)}" for name, value in attributes.items())
 
 
 def _is_codable(code: Code, codebook: Codebook, coded: set[str]) -> bool:
@@ -245,11 +264,9 @@ def _note(guid: str, coder: str, text: str, created_at: str | None, guids: Guids
 
 
 def _write_source(
-    writer: Any,
+    stream: Any,
     document: dict[str, Any],
     guids: Guids,
-    element: Any,
-    text_element: Any,
     codings: Iterator[tuple[Any, ...]],
     pending: tuple[Any, ...] | None,
     memo_notes: _MemoNotes,
@@ -263,59 +280,57 @@ def _write_source(
         "plainTextPath": f"internal://{source_guid}.txt",
     }
     document_id = document["document_id"]
-    with writer.element(element("TextSource"), attributes):
-        trailer = {"case": document["case_name"], "language": document["language"],
-                   "unit": document["unit"]}  # fmt: skip
-        text_element("Description", TRAILER_PREFIX + json.dumps(trailer, ensure_ascii=False))
-        for start, end, coder, note_guid, memo_id in memo_notes.by_segment.get(document_id, []):
-            with writer.element(
-                element("PlainTextSelection"),
-                {"guid": guids("memo-selection", memo_id), "name": "segment memo",
-                 "startPosition": str(start), "endPosition": str(end),
-                 "creatingUser": guids("user", coder)},
-            ):  # fmt: skip
-                leaf(writer, element("NoteRef"), {"targetGUID": note_guid})
-        while pending is not None and pending[1] == document_id:
-            _write_selection(writer, pending, guids, element, text_element, memo_notes)
-            summary.codings += 1
-            pending = next(codings, None)
-        for note_guid in memo_notes.by_document.get(document["name"], []):
-            leaf(writer, element("NoteRef"), {"targetGUID": note_guid})
+    trailer = {"case": document["case_name"], "language": document["language"],
+               "unit": document["unit"]}  # fmt: skip
+    description = TRAILER_PREFIX + json.dumps(trailer, ensure_ascii=False)
+    parts = [
+        f"<TextSource{_attributes(attributes)}><Description>{_text(description)}</Description>"
+    ]
+    for start, end, coder, note_guid, memo_id in memo_notes.by_segment.get(document_id, []):
+        selection = {
+            "guid": guids("memo-selection", memo_id), "name": "segment memo",
+            "startPosition": str(start), "endPosition": str(end),
+            "creatingUser": guids.remembered_guid("user", coder),
+        }  # fmt: skip
+        parts.append(
+            f'<PlainTextSelection{_attributes(selection)}><NoteRef targetGUID="{note_guid}"/>'
+            "</PlainTextSelection>"
+        )
+    while pending is not None and pending[1] == document_id:
+        parts.append(_selection_xml(pending, guids, memo_notes))
+        summary.codings += 1
+        if len(parts) >= 10_000:
+            stream.write("".join(parts).encode("utf-8"))
+            parts.clear()
+        pending = next(codings, None)
+    for note_guid in memo_notes.by_document.get(document["name"], []):
+        parts.append(f'<NoteRef targetGUID="{note_guid}"/>')
+    parts.append("</TextSource>")
+    stream.write("".join(parts).encode("utf-8"))
     return pending
 
 
-def _write_selection(
-    writer: Any,
-    row: tuple[Any, ...],
-    guids: Guids,
-    element: Any,
-    text_element: Any,
-    memo_notes: _MemoNotes,
-) -> None:
+def _selection_xml(row: tuple[Any, ...], guids: Guids, memo_notes: _MemoNotes) -> str:
+    """One coding as a ``PlainTextSelection`` with its ``Coding``, as XML text."""
     (coding_id, _document_id, code_id, coder, origin, run_id, rule_kind, rule, start, end,
      memo, created_at) = row  # fmt: skip
-    user = guids("user", coder)
-    attributes = {
-        "guid": guids("selection", coding_id),
-        "startPosition": str(start),
-        "endPosition": str(end),
-        "creatingUser": user,
-    }
-    coding_attributes = {"guid": guids("coding", coding_id), "creatingUser": user}
-    if created_at:
-        attributes["creationDateTime"] = created_at
-        coding_attributes["creationDateTime"] = created_at
-    with writer.element(element("PlainTextSelection"), attributes):
-        if origin == "auto":
-            text_element(
-                "Description",
-                AUTO_DESCRIPTION.format(
-                    run_id=run_id, rule_kind=rule_kind or "rule", rule=rule or ""
-                ),
-            )
-        with writer.element(element("Coding"), coding_attributes):
-            leaf(writer, element("CodeRef"), {"targetGUID": guids("code", code_id)})
-            if memo:
-                note_guid = guids("coding-memo", coding_id)
-                leaf(writer, element("NoteRef"), {"targetGUID": note_guid})
-                memo_notes.notes.append(_note(note_guid, coder, memo, created_at, guids))
+    user = guids.remembered_guid("user", coder)
+    code = guids.remembered_guid("code", code_id)
+    created = f" creationDateTime={quoteattr(created_at)}" if created_at else ""
+    description = ""
+    if origin == "auto":
+        text = AUTO_DESCRIPTION.format(
+            run_id=run_id, rule_kind=rule_kind or "rule", rule=rule or ""
+        )
+        description = f"<Description>{_text(text)}</Description>"
+    note = ""
+    if memo:
+        note_guid = guids("coding-memo", coding_id)
+        note = f'<NoteRef targetGUID="{note_guid}"/>'
+        memo_notes.notes.append(_note(note_guid, coder, memo, created_at, guids))
+    return (
+        f'<PlainTextSelection guid="{guids("selection", coding_id)}" startPosition="{start}" '
+        f'endPosition="{end}" creatingUser="{user}"{created}>{description}'
+        f'<Coding guid="{guids("coding", coding_id)}" creatingUser="{user}"{created}>'
+        f'<CodeRef targetGUID="{code}"/>{note}</Coding></PlainTextSelection>'
+    )

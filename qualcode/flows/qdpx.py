@@ -62,7 +62,9 @@ def export_qdpx(project: Project, out: Path) -> ExportSummary:
 
 #: At most this many problems are listed in the error; the rest are counted.
 MAX_LISTED_PROBLEMS = 20
-_AUTO_DESCRIPTION = re.compile(r"^qualcode auto-coding: run (\d+), (keyword|pattern|lemma) (.*)$")
+_AUTO_DESCRIPTION = re.compile(
+    r"^qualcode auto-coding: run (\d+), (keyword|pattern|lemma|rule) ?(.*)$"
+)
 
 
 @dataclass
@@ -123,7 +125,7 @@ class _PlannedCoding:
     coder: str
     memo: str | None
     created_at: str
-    auto: tuple[int, str, str] | None  # (run, rule kind, rule) of a qualcode auto-coding
+    auto: tuple[int, str | None, str | None] | None  # (run, rule kind, rule) of an auto-coding
 
 
 @dataclass
@@ -193,6 +195,14 @@ def import_qdpx(
         {coding.coder for plan in plans for coding in plan.codings if coding.auto is None}
     )
     return report
+
+
+def _auto_provenance(match: re.Match[str] | None) -> tuple[int, str | None, str | None] | None:
+    """(run, rule kind, rule) from an automatic coding's description, if it is one."""
+    if match is None:
+        return None
+    kind = match.group(2)
+    return int(match.group(1)), (None if kind == "rule" else kind), match.group(3) or None
 
 
 def _user_name(users: dict[str, str], guid: str | None) -> str:
@@ -272,7 +282,7 @@ def _plan_sources(
                         coder,
                         coding_memo or None,
                         selection.created_at or now_utc(),
-                        (int(auto.group(1)), auto.group(2), auto.group(3)) if auto else None,
+                        _auto_provenance(auto),
                     )
                 )
         spans = [(c.start_char, c.end_char) for c in plan.codings]

@@ -683,11 +683,19 @@ def _decode_source(path: Path, shown: str, data: bytes) -> str:
         return text
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _astral_positions(text: str) -> list[int]:
+    """Code-point offsets of the characters outside the Basic Multilingual Plane."""
+    return [match.start() for match in _ASTRAL.finditer(text)]
+
+
 def choose_position_unit(
     origin: str | None, raw_text: str, selections: list[QdaSelection]
 ) -> PositionUnit:
     """Which unit a source's positions count in (see the module docstring)."""
-    astral = [index for index, character in enumerate(raw_text) if ord(character) > 0xFFFF]
+    astral = _astral_positions(raw_text)
     if not astral:
         return "codepoint"
     preferred: PositionUnit = "utf16" if origin and "nvivo" in origin.lower() else "codepoint"
@@ -736,7 +744,7 @@ class _PositionMapper:
 
 def convert_positions(project: QdaProject, source: QdaSource, raw: str) -> None:
     """Normalise ``raw`` into ``source.text`` and convert every selection's positions."""
-    astral = [index for index, character in enumerate(raw) if ord(character) > 0xFFFF]
+    astral = _astral_positions(raw)
     unit = choose_position_unit(project.origin, raw, source.selections) if astral else "codepoint"
     source.position_unit = unit
     mapper = _PositionMapper(unit, raw, astral)
