@@ -200,8 +200,14 @@ def refuse_doctype(path: Path, prefix: bytes) -> None:
                 )
 
 
-def iterate_xml(path: Path, stream: Any) -> Iterator[tuple[str, Any]]:
-    """(event, element) pairs of a safe lxml ``iterparse``; XML errors become one line."""
+def iterate_xml(
+    path: Path,
+    stream: Any,
+    events: tuple[str, ...] = ("start", "end"),
+    tags: tuple[str, ...] | None = None,
+) -> Iterator[tuple[str, Any]]:
+    """(event, element) pairs of a safe lxml ``iterparse`` (only elements named in ``tags``,
+    any namespace, when given); XML errors become one line."""
     from lxml import etree
 
     head = stream.read(65536)
@@ -210,7 +216,8 @@ def iterate_xml(path: Path, stream: Any) -> Iterator[tuple[str, Any]]:
     try:
         yield from etree.iterparse(
             rest,
-            events=("start", "end"),
+            events=events,
+            tag=None if tags is None else [f"{{*}}{name}" for name in tags],
             resolve_entities=False,
             no_network=True,
             load_dtd=False,

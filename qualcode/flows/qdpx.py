@@ -187,8 +187,16 @@ def import_qdpx(
             report.codebook_version = loaded.version_id
         report.codes = len(set(tree.code_ids.values()))
         _write_cases(conn, qda, report)
+        automatic: dict[int, list[tuple[object, ...]]] = {}
         for plan in plans:
-            _write_source(conn, plan, report, str(path))
+            _write_source(conn, plan, report, str(path), automatic)
+        if automatic:
+            version_id, codebook_hash = exchange.latest_codebook_version(conn)
+        for run, rows in automatic.items():
+            report.auto_codings += exchange.insert_imported_run(
+                conn, version_id, codebook_hash,
+                {"imported_from": str(path), "original_run": run}, ORIGIN, rows,
+            )  # fmt: skip
         report.memos_added += _write_note_memos(conn, qda, tree.code_ids, plans, users, notes)
         set_summary(conn, summary + f"; {report.codings_added} codings added")
     report.coders = sorted(
@@ -389,8 +397,14 @@ def _attributes(
 
 
 def _write_source(
-    conn: sqlite3.Connection, plan: _PlannedSource, report: QdpxImport, path: str
+    conn: sqlite3.Connection,
+    plan: _PlannedSource,
+    report: QdpxImport,
+    path: str,
+    automatic: dict[int, list[tuple[object, ...]]],
 ) -> None:
+    """Store one source's document and manual codings; its automatic codings are added to
+    ``automatic`` (by original run), stored as one run each once every source is in."""
     stored = store_document_in_transaction(
         conn, plan.prepared, case_name=plan.case_name,
         case_attributes=_attributes_of_source(plan),
@@ -413,7 +427,6 @@ def _write_source(
         return segments[index].segment_id
 
     manual: list[tuple[object, ...]] = []
-    automatic: dict[int, list[tuple[object, ...]]] = {}
     for coding in plan.codings:
         segment_id = segment_of(coding.start_char, coding.end_char)
         if coding.auto is None:
@@ -430,12 +443,6 @@ def _write_source(
     added = exchange.insert_manual_codings(conn, manual)
     report.codings_added += added
     report.codings_present += len(manual) - added
-    for run, rows in automatic.items():
-        version_id, codebook_hash = exchange.latest_codebook_version(conn)
-        report.auto_codings += exchange.insert_imported_run(
-            conn, version_id, codebook_hash,
-            {"imported_from": path, "source": plan.name, "original_run": run}, ORIGIN, rows,
-        )  # fmt: skip
     memos = [
         ("segment", str(segment_of(start, end)), coder, text, created_at)
         for start, end, coder, text, created_at in plan.segment_memos

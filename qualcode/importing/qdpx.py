@@ -382,7 +382,7 @@ def _local(tag: Any) -> str:
 
 def _parse_project(path: Path, stream: Any, files: _Files) -> QdaProject:
     parser = _ProjectParser(path)
-    parser.run(iterate_xml(path, stream))
+    parser.run(iterate_xml(path, stream, events=("end",), tags=_PARSED))
     project = parser.project
     for guid, note_path in parser.note_paths.items():
         note = project.notes[guid]
@@ -395,8 +395,16 @@ def _parse_project(path: Path, stream: Any, files: _Files) -> QdaProject:
     return project
 
 
+_SOURCE_KINDS = ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource")
+#: The elements the parser is called for, each when it ends (see _ProjectParser).
+_PARSED = ("Project", "User", "CodeBook", "Variable", "Case", "Note", "PlainTextSelection",
+           *_SOURCE_KINDS)  # fmt: skip
+
+
 class _ProjectParser:
-    """Streams ``project.qde`` (a million selections must not build a million-node tree)."""
+    """Streams ``project.qde``: lxml calls it only when one of :data:`_PARSED` ends, and each
+    is read from its finished subtree and then dropped from the tree, so a million selections
+    never build a million-node tree or a Python call per element."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -404,181 +412,183 @@ class _ProjectParser:
             path=str(path), name=path.stem, origin=None, users={}, codes=[], variables={},
             cases=[], sources=[], notes={}, project_note_guids=[], warnings=[],
         )  # fmt: skip
-        self.code_stack: list[QdaCode] = []
-        self.source: QdaSource | None = None
-        self.selection: QdaSelection | None = None
-        self.coding: QdaCoding | None = None
+        self.selections: list[QdaSelection] = []
         self.bad_guids = 0
         self.note_paths: dict[str, str] = {}
-        self.case_values: dict[str, str | int | float | bool] = {}
+        self.seen_guids: dict[str, str] = {}
 
-    def guid(self, element: Any, attribute: str = "guid", *, required: bool = True) -> str:
+    def guid(self, element: Any, attribute: str = "guid") -> str:
         value = element.get(attribute)
         if value is None:
-            if required:
-                raise InputError(
-                    self.path,
-                    f"<{_local(element.tag)}> has no {attribute}",
-                    line=element.sourceline,
-                )
-            return ""
+            raise InputError(
+                self.path, f"<{_local(element.tag)}> has no {attribute}", line=element.sourceline
+            )
         value = str(value).strip()
         if not _GUID.fullmatch(value):
             self.bad_guids += 1
         return value.strip("{}").lower()
 
     def run(self, events: Iterator[tuple[str, Any]]) -> None:
-        root_seen = False
-        for event, element in events:
+        seen_project = False
+        for _event, element in events:
             name = _local(element.tag)
-            if not root_seen:
-                root_seen = True
-                if name != "Project":
-                    raise InputError(
-                        self.path, f"is not a REFI-QDA project (root element <{name}>)", line=1
-                    )
-                if element.getroottree().docinfo.internalDTD is not None:
-                    raise InputError(self.path, "refused: the XML declares a DTD")
-                self.project.name = element.get("name") or self.project.name
-                self.project.origin = element.get("origin")
+            parent = element.getparent()
+            parent_name = _local(parent.tag) if parent is not None else ""
+            if name == "PlainTextSelection":
+                if parent_name == "TextSource":
+                    self.selections.append(self.selection(element))
+                    _drop_earlier_selections(element, parent)
                 continue
-            if event == "start":
-                self.start(name, element)
-            else:
-                self.end(name, element)
-        if not root_seen:
-            raise InputError(self.path, "is empty: no <Project> element")
+            if name == "Project" and parent is None:
+                seen_project = True
+                self.finish_project(element)
+                continue
+            if name in _SOURCE_KINDS:
+                if parent_name == "Sources":
+                    self.project.sources.append(self.source(name, element))
+                    parent.remove(element)
+                elif name == "TextSource":
+                    self.selections = []  # a PDF's text representation: not a source here
+                continue
+            if name == "User" and parent_name == "Users":
+                guid = self.guid(element)
+                user_name = (element.get("name") or element.get("id") or "").strip() or guid
+                self.project.users[guid] = QdaUser(guid, user_name)
+            elif name == "CodeBook":
+                self.project.codes.extend(self.codes(element))
+            elif name == "Variable" and parent_name == "Variables":
+                variable = QdaVariable(
+                    guid=self.guid(element), name=(element.get("name") or "").strip(),
+                    type_of_variable=element.get("typeOfVariable") or "Text",
+                    description=_child_text(element, "Description"),
+                )  # fmt: skip
+                self.project.variables[variable.guid] = variable
+            elif name == "Case" and parent_name == "Cases":
+                self.project.cases.append(self.case(element))
+            elif name == "Note" and parent_name == "Notes":
+                self.note(element)
+        if not seen_project:
+            raise InputError(self.path, "is not a REFI-QDA project (no <Project> element)")
         if self.bad_guids:
             self.project.warnings.append(
                 f"{self.bad_guids} GUID(s) do not follow the standard's pattern; kept as they are"
             )
 
-    def start(self, name: str, element: Any) -> None:
-        parent = _local(element.getparent().tag) if element.getparent() is not None else ""
-        if name == "Code" and parent in ("Codes", "Code"):
+    def finish_project(self, element: Any) -> None:
+        if element.getroottree().docinfo.internalDTD is not None:
+            raise InputError(self.path, "refused: the XML declares a DTD")
+        self.project.name = element.get("name") or self.project.name
+        self.project.origin = element.get("origin")
+        for child in element:
+            if _local(child.tag) == "NoteRef":
+                self.project.project_note_guids.append(self.guid(child, "targetGUID"))
+
+    def selection(self, element: Any) -> QdaSelection:
+        """A selection and its codings; the hot path of a large import (tags compared as
+        strings in the selection's own namespace, GUIDs of users and codes remembered)."""
+        prefix = element.tag[: -len("PlainTextSelection")]
+        coding_tag, code_ref_tag, note_ref_tag = (
+            prefix + "Coding", prefix + "CodeRef", prefix + "NoteRef"
+        )  # fmt: skip
+        codings: list[QdaCoding] = []
+        notes: list[str] = []
+        description = None
+        remembered = self.remembered_guid
+        for child in element:
+            tag = child.tag
+            if tag == coding_tag:
+                coding = QdaCoding("", remembered(child, "creatingUser"))
+                for grandchild in child:
+                    if grandchild.tag == code_ref_tag:
+                        coding.code_guid = remembered(grandchild, "targetGUID") or ""
+                    elif grandchild.tag == note_ref_tag:
+                        coding.note_guids.append(self.guid(grandchild, "targetGUID"))
+                if not coding.code_guid:
+                    raise InputError(self.path, "<Coding> has no <CodeRef>", line=child.sourceline)
+                codings.append(coding)
+            elif tag == note_ref_tag:
+                notes.append(self.guid(child, "targetGUID"))
+            elif tag == prefix + "Description":
+                description = (child.text or "").strip() or None
+        get = element.get
+        try:
+            start, end = int(get("startPosition")), int(get("endPosition"))
+        except (TypeError, ValueError):
+            start, end = (
+                self.integer(element, "startPosition"),
+                self.integer(element, "endPosition"),
+            )
+        selection = QdaSelection(
+            start, end, remembered(element, "creatingUser"), get("creationDateTime"),
+            description, codings, notes, element.sourceline,
+        )  # fmt: skip
+        element.clear(keep_tail=False)
+        return selection
+
+    def remembered_guid(self, element: Any, attribute: str) -> str | None:
+        """A user or code GUID attribute, normalised once per distinct value (``None`` if the
+        attribute is missing or empty)."""
+        raw = element.get(attribute)
+        if raw is None:
+            return None
+        guid = self.seen_guids.get(raw)
+        if guid is None:
+            guid = self.seen_guids[raw] = self.guid(element, attribute) if raw.strip() else ""
+        return guid or None
+
+    def source(self, kind: str, element: Any) -> QdaSource:
+        source = QdaSource(
+            guid=self.guid(element), name=(element.get("name") or "").strip(), kind=kind,
+            text=None, missing=None, description=None, selections=self.selections,
+            note_guids=[], variable_values={}, plain_text_path=element.get("plainTextPath"),
+        )  # fmt: skip
+        self.selections = []
+        for child in element:
+            child_kind = _local(child.tag)
+            if child_kind == "Description":
+                source.description = (child.text or "").strip() or None
+            elif child_kind == "PlainTextContent" and kind == "TextSource":
+                source.text = child.text or ""
+            elif child_kind == "NoteRef":
+                source.note_guids.append(self.guid(child, "targetGUID"))
+            elif child_kind == "VariableValue":
+                value = self.variable_value(child)
+                if value is not None:
+                    source.variable_values[value[0]] = value[1]
+        return source
+
+    def codes(self, codebook: Any) -> list[QdaCode]:
+        def read(element: Any) -> QdaCode:
             code = QdaCode(
-                guid=self.guid(element),
-                name=(element.get("name") or "").strip(),
+                guid=self.guid(element), name=(element.get("name") or "").strip(),
                 is_codable=(element.get("isCodable", "true").strip().lower() in ("true", "1")),
                 color=element.get("color"),
-            )
-            if self.code_stack:
-                self.code_stack[-1].children.append(code)
-            else:
-                self.project.codes.append(code)
-            self.code_stack.append(code)
-        elif name in ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource"):
-            if parent == "Sources":
-                self.source = QdaSource(
-                    guid=self.guid(element), name=(element.get("name") or "").strip(),
-                    kind=name, text=None, missing=None, description=None, selections=[],
-                    note_guids=[], variable_values={},
-                    plain_text_path=element.get("plainTextPath"),
-                )  # fmt: skip
-                self.project.sources.append(self.source)
-        elif name == "PlainTextSelection" and self.source is not None:
-            start, end = (
-                self._integer(element, "startPosition"),
-                self._integer(element, "endPosition"),
-            )
-            self.selection = QdaSelection(
-                start_position=start, end_position=end,
-                creating_user=self._user(element.get("creatingUser")),
-                created_at=element.get("creationDateTime"), description=None, codings=[],
-                note_guids=[], line=element.sourceline,
             )  # fmt: skip
-            self.source.selections.append(self.selection)
-        elif name == "Coding" and parent in ("PlainTextSelection", "TextSource"):
-            self.coding = QdaCoding(
-                code_guid="", creating_user=self._user(element.get("creatingUser"))
-            )
-            if parent == "PlainTextSelection" and self.selection is not None:
-                self.selection.codings.append(self.coding)
-        elif name == "CodeRef" and self.coding is not None and parent == "Coding":
-            self.coding.code_guid = self.guid(element, "targetGUID")
-        elif name == "NoteRef":
-            self._note_ref(parent, self.guid(element, "targetGUID"))
+            for child in element:
+                kind = _local(child.tag)
+                if kind == "Description":
+                    code.description = (child.text or "").strip() or None
+                elif kind == "NoteRef":
+                    code.note_guids.append(self.guid(child, "targetGUID"))
+                elif kind == "Code":
+                    code.children.append(read(child))
+            return code
 
-    def _note_ref(self, parent: str, target: str) -> None:
-        if parent == "Coding" and self.coding is not None:
-            self.coding.note_guids.append(target)
-        elif parent == "PlainTextSelection" and self.selection is not None:
-            self.selection.note_guids.append(target)
-        elif parent == "Code" and self.code_stack:
-            self.code_stack[-1].note_guids.append(target)
-        elif self.source is not None and self.selection is None and self.coding is None:
-            self.source.note_guids.append(target)
-        elif parent == "Project":
-            self.project.project_note_guids.append(target)
+        roots: list[QdaCode] = []
+        for codes in codebook:
+            if _local(codes.tag) == "Codes":
+                roots.extend(read(code) for code in codes if _local(code.tag) == "Code")
+        return roots
 
-    def end(self, name: str, element: Any) -> None:
-        parent_element = element.getparent()
-        parent = _local(parent_element.tag) if parent_element is not None else ""
-        if name == "User" and parent == "Users":
-            guid = self.guid(element)
-            user_name = (element.get("name") or element.get("id") or "").strip() or guid
-            self.project.users[guid] = QdaUser(guid, user_name)
-        elif name == "Code" and parent in ("Codes", "Code") and self.code_stack:
-            self.code_stack.pop()
-        elif name == "Description":
-            self._description(parent, element.text)
-        elif name == "PlainTextSelection" and self.selection is not None:
-            self.selection = None
-        elif name == "Coding" and self.coding is not None:
-            self.coding = None
-        elif name in ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource"):
-            if parent == "Sources":
-                self.source = None
-        elif name == "PlainTextContent" and self.source is not None and parent == "TextSource":
-            self.source.text = element.text or ""
-        elif name == "Variable" and parent == "Variables":
-            variable = QdaVariable(
-                guid=self.guid(element), name=(element.get("name") or "").strip(),
-                type_of_variable=element.get("typeOfVariable") or "Text",
-                description=_child_text(element, "Description"),
-            )  # fmt: skip
-            self.project.variables[variable.guid] = variable
-        elif name == "VariableValue":
-            self._variable_value(parent, element)
-        elif name == "Case" and parent == "Cases":
-            self._case(element)
-        elif name == "Note" and parent == "Notes":
-            guid = self.guid(element)
-            self.project.notes[guid] = QdaNote(
-                guid=guid, name=element.get("name"),
-                text=_child_text(element, "PlainTextContent") or "",
-                creating_user=self._user(element.get("creatingUser")),
-                created_at=element.get("creationDateTime"),
-            )  # fmt: skip
-            if element.get("plainTextPath"):
-                self.note_paths[guid] = element.get("plainTextPath")
-        if parent in ("Sources", "Codes", "Cases", "Notes", "Users", "Variables") or name in (
-            "PlainTextSelection",
-        ):
-            # Done with this element: free it (streaming keeps memory flat).
-            element.clear(keep_tail=False)
-            while element.getprevious() is not None:
-                del parent_element[0]
-
-    def _description(self, parent: str, text: str | None) -> None:
-        value = (text or "").strip() or None
-        if parent == "PlainTextSelection" and self.selection is not None:
-            self.selection.description = value
-        elif parent == "Code" and self.code_stack:
-            self.code_stack[-1].description = value
-        elif parent == "TextSource" and self.source is not None:
-            self.source.description = value
-
-    def _variable_value(self, parent: str, element: Any) -> None:
-        reference = element.find(f"{{{NAMESPACE}}}VariableRef")
-        if reference is None:
-            return
-        target = self.guid(reference, "targetGUID")
+    def variable_value(self, element: Any) -> tuple[str, str | int | float | bool] | None:
+        target = None
         value: str | int | float | bool | None = None
         for child in element:
             kind = _local(child.tag)
             raw = (child.text or "").strip()
-            if kind == "TextValue":
+            if kind == "VariableRef":
+                target = self.guid(child, "targetGUID")
+            elif kind == "TextValue":
                 value = child.text or ""
             elif kind == "IntegerValue":
                 value = _number(raw, int)
@@ -588,34 +598,36 @@ class _ProjectParser:
                 value = raw.lower() in ("true", "1")
             elif kind in ("DateValue", "DateTimeValue"):
                 value = raw
-        if value is None:
-            return
-        if parent == "Case":
-            self.case_values[target] = value
-        elif self.source is not None:
-            self.source.variable_values[target] = value
+        return None if target is None or value is None else (target, value)
 
-    def _case(self, element: Any) -> None:
-        values, self.case_values = self.case_values, {}
-        sources = [
-            self.guid(child, "targetGUID") for child in element if _local(child.tag) == "SourceRef"
-        ]
-        self.project.cases.append(
-            QdaCase(
-                guid=self.guid(element),
-                name=(element.get("name") or "").strip(),
-                description=_child_text(element, "Description"),
-                values=values,
-                source_guids=sources,
-            )
-        )
+    def case(self, element: Any) -> QdaCase:
+        values: dict[str, str | int | float | bool] = {}
+        sources: list[str] = []
+        for child in element:
+            kind = _local(child.tag)
+            if kind == "VariableValue":
+                value = self.variable_value(child)
+                if value is not None:
+                    values[value[0]] = value[1]
+            elif kind == "SourceRef":
+                sources.append(self.guid(child, "targetGUID"))
+        return QdaCase(
+            guid=self.guid(element), name=(element.get("name") or "").strip(),
+            description=_child_text(element, "Description"), values=values, source_guids=sources,
+        )  # fmt: skip
 
-    def _user(self, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        return value.strip().strip("{}").lower()
+    def note(self, element: Any) -> None:
+        guid = self.guid(element)
+        self.project.notes[guid] = QdaNote(
+            guid=guid, name=element.get("name"),
+            text=_child_text(element, "PlainTextContent") or "",
+            creating_user=_user(element.get("creatingUser")),
+            created_at=element.get("creationDateTime"),
+        )  # fmt: skip
+        if element.get("plainTextPath"):
+            self.note_paths[guid] = str(element.get("plainTextPath"))
 
-    def _integer(self, element: Any, attribute: str) -> int:
+    def integer(self, element: Any, attribute: str) -> int:
         raw = element.get(attribute)
         try:
             return int((raw or "").strip())
@@ -625,6 +637,20 @@ class _ProjectParser:
                 f"<{_local(element.tag)}> {attribute}={raw!r} is not a whole number",
                 line=element.sourceline,
             ) from None
+
+
+def _user(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return value.strip().strip("{}").lower()
+
+
+def _drop_earlier_selections(element: Any, parent: Any) -> None:
+    """Remove the selections before ``element`` (already read) from the tree."""
+    previous = element.getprevious()
+    while previous is not None and _local(previous.tag) == "PlainTextSelection":
+        parent.remove(previous)
+        previous = element.getprevious()
 
 
 def _child_text(element: Any, name: str) -> str | None:

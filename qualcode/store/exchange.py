@@ -127,21 +127,16 @@ def document_segments(conn: sqlite3.Connection, document_id: int) -> list[Stored
     ]
 
 
-def count_codings(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT count(*) FROM codings").fetchone()[0])
-
-
 def insert_manual_codings(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> int:
     """Insert manual codings ``(segment_id, code_id, coder, start_char, end_char, memo,
     created_at)``; one already present (same segment, code, coder and span) is left as it is.
     Returns how many were added."""
-    before = count_codings(conn)
-    conn.executemany(
+    cursor = conn.executemany(
         "INSERT OR IGNORE INTO codings (segment_id, code_id, coder, origin, start_char, "
         "end_char, memo, created_at) VALUES (?, ?, ?, 'manual', ?, ?, ?, ?)",
         rows,
     )
-    return count_codings(conn) - before
+    return int(cursor.rowcount)  # rows inserted (ignored ones and trigger rows not counted)
 
 
 def insert_imported_run(
@@ -170,20 +165,29 @@ def insert_imported_run(
          tool_version, started, started),
     )  # fmt: skip
     run_id = int(cursor.lastrowid or 0)
-    before = count_codings(conn)
-    conn.executemany(
+    segment_ids = [row[0] for row in rows]
+    seen = {
+        (int(segment_id), str(code_id), int(start), int(end))
+        for segment_id, code_id, start, end in conn.execute(
+            "SELECT segment_id, code_id, start_char, end_char FROM codings "
+            "WHERE origin = 'auto' AND superseded_by_run IS NULL AND segment_id BETWEEN ? AND ?",
+            (min(segment_ids, default=0), max(segment_ids, default=0)),
+        )
+    }
+    new_rows = []
+    for segment_id, code_id, rule_kind, rule, start, end, created_at in rows:
+        key = (segment_id, code_id, start, end)
+        if key not in seen:
+            seen.add(key)
+            new_rows.append(
+                (segment_id, code_id, run_id, rule_kind, rule, start, end, created_at)
+            )  # fmt: skip
+    cursor = conn.executemany(
         "INSERT INTO codings (segment_id, code_id, coder, origin, run_id, rule_kind, rule, "
-        "start_char, end_char, created_at) SELECT :segment, :code, 'auto', 'auto', :run, :kind, "
-        ":rule, :start, :end, :created WHERE NOT EXISTS (SELECT 1 FROM codings WHERE "
-        "segment_id = :segment AND code_id = :code AND origin = 'auto' AND start_char = :start "
-        "AND end_char = :end AND superseded_by_run IS NULL)",
-        (
-            dict(zip(("segment", "code", "kind", "rule", "start", "end", "created"), row,
-                     strict=True), run=run_id)
-            for row in rows
-        ),
-    )  # fmt: skip
-    added = count_codings(conn) - before
+        "start_char, end_char, created_at) VALUES (?, ?, 'auto', 'auto', ?, ?, ?, ?, ?, ?)",
+        new_rows,
+    )
+    added = int(cursor.rowcount)
     if added:
         conn.execute("UPDATE autocode_runs SET codings_added = ? WHERE run_id = ?", (added, run_id))
     else:
