@@ -365,3 +365,19 @@ def test_segments_are_merged_and_added_so_every_selection_fits() -> None:
         (1, 21, 23, None),
         (2, 25, 33, "B"),
     ]
+
+
+def test_non_conformant_guids_import_with_a_warning(cli: Cli, tmp_path: Path) -> None:
+    start = TEXT.index("网格员")
+    body = (
+        f'<Users><User guid="{G.format(1)}" name="ana"/></Users>'
+        '<CodeBook><Codes><Code guid="code-1" name="Grid" isCodable="true"/></Codes></CodeBook>'
+        + source("talk", "internal://t.txt", selection(start, start + 3)).replace(
+            f'targetGUID="{G.format(11)}"', 'targetGUID="code-1"'
+        )
+    )
+    archive = make_qdpx(tmp_path / "odd.qdpx", qde(body), {"sources/t.txt": TEXT.encode()})
+    result = cli("import", "qdpx", str(archive))
+    assert result.exit_code == 0, result.stderr
+    assert "warning" in result.stderr and "GUID" in result.stderr
+    assert rows(cli.db_path, "SELECT code, quote FROM codings_view") == [("grid", "网格员")]
