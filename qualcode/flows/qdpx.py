@@ -117,7 +117,7 @@ class QdpxProblems(InputError):
         super().__init__(path, f"{len(problems)} problems, nothing imported:\n" + "\n".join(listed))
 
 
-@dataclass
+@dataclass(slots=True)
 class _PlannedCoding:
     start_char: int
     end_char: int
@@ -296,11 +296,12 @@ def _plan_sources(
         spans = [(c.start_char, c.end_char) for c in plan.codings]
         spans += [(m[0], m[1]) for m in plan.segment_memos]
         plan.prepared.segments = fit_segments(plan.prepared.segments, spans)
+        source.selections = []  # planned: free them before the next source
         plans.append(plan)
     return plans
 
 
-def _notes_text(qda: QdaProject, guids: list[str]) -> str:
+def _notes_text(qda: QdaProject, guids: Sequence[str]) -> str:
     return "\n\n".join(qda.notes[guid].text for guid in guids if guid in qda.notes)
 
 

@@ -86,7 +86,7 @@ class QdaCoding:
 
     code_guid: str
     creating_user: str | None
-    note_guids: list[str] = field(default_factory=list)
+    note_guids: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -103,7 +103,7 @@ class QdaSelection:
     created_at: str | None
     description: str | None
     codings: list[QdaCoding]
-    note_guids: list[str]
+    note_guids: tuple[str, ...]
     line: int | None
     start_char: int = -1
     end_char: int = -1
@@ -416,6 +416,7 @@ class _ProjectParser:
         self.bad_guids = 0
         self.note_paths: dict[str, str] = {}
         self.seen_guids: dict[str, str] = {}
+        self.strings: dict[str, str] = {}
 
     def guid(self, element: Any, attribute: str = "guid") -> str:
         value = element.get(attribute)
@@ -494,22 +495,27 @@ class _ProjectParser:
         notes: list[str] = []
         description = None
         remembered = self.remembered_guid
+        strings = self.strings
         for child in element:
             tag = child.tag
             if tag == coding_tag:
                 coding = QdaCoding("", remembered(child, "creatingUser"))
+                coding_notes: list[str] = []
                 for grandchild in child:
                     if grandchild.tag == code_ref_tag:
                         coding.code_guid = remembered(grandchild, "targetGUID") or ""
                     elif grandchild.tag == note_ref_tag:
-                        coding.note_guids.append(self.guid(grandchild, "targetGUID"))
+                        coding_notes.append(self.guid(grandchild, "targetGUID"))
+                if coding_notes:
+                    coding.note_guids = tuple(coding_notes)
                 if not coding.code_guid:
                     raise InputError(self.path, "<Coding> has no <CodeRef>", line=child.sourceline)
                 codings.append(coding)
             elif tag == note_ref_tag:
                 notes.append(self.guid(child, "targetGUID"))
             elif tag == prefix + "Description":
-                description = (child.text or "").strip() or None
+                text = (child.text or "").strip()
+                description = strings.setdefault(text, text) if text else None
         get = element.get
         try:
             start, end = int(get("startPosition")), int(get("endPosition"))
@@ -518,9 +524,13 @@ class _ProjectParser:
                 self.integer(element, "startPosition"),
                 self.integer(element, "endPosition"),
             )
+        created = get("creationDateTime")
+        if created is not None:
+            created = strings.setdefault(created, created)
+        # Equal strings (times, auto-coding descriptions) are kept once: a million selections.
         selection = QdaSelection(
-            start, end, remembered(element, "creatingUser"), get("creationDateTime"),
-            description, codings, notes, element.sourceline,
+            start, end, remembered(element, "creatingUser"), created, description, codings,
+            tuple(notes), element.sourceline,
         )  # fmt: skip
         element.clear(keep_tail=False)
         return selection
