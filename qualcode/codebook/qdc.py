@@ -39,7 +39,7 @@ from typing import Any
 
 from qualcode.codebook.model import Code, Codebook
 from qualcode.errors import InputError
-from qualcode.models import SCOPES, CodeRules
+from qualcode.models import SCOPES, CodeRules, Proximity
 
 PROJECT_NAMESPACE = "urn:QDA-XML:project:1.0"
 CODEBOOK_NAMESPACE = "urn:QDA-XML:codebook:1.0"
@@ -118,6 +118,11 @@ def code_trailer(code: Code, *, with_rules: bool) -> str:
         rules = {
             "keywords": list(code.rules.keywords), "exclude": list(code.rules.exclude),
             "patterns": list(code.rules.patterns), "lemmas": list(code.rules.lemmas),
+            "prefixes": list(code.rules.prefixes),
+            "proximity": [
+                {"kind": rule.kind, "terms": list(rule.terms), "within": rule.within}
+                for rule in code.rules.proximity
+            ],
         }  # fmt: skip
         data.update({key: value for key, value in rules.items() if value})
         if code.rules.scope != "respondent":
@@ -362,13 +367,15 @@ def codes_to_codebook(
                 name_zh, name_en = _by_script(code.name or None)
             description_zh = _text_or_none(data.get("description_zh"))
             description_en = _text_or_none(data.get("description_en"))
-            if with_rules and any(key in data for key in ("keywords", "patterns", "lemmas")):
+            if with_rules and any(key in data for key in _RULE_KEYS):
                 scope = data.get("scope", "respondent")
                 rules = CodeRules(
                     code_id=code_id, keywords=_strings(data.get("keywords")),
                     exclude=_strings(data.get("exclude")), patterns=_strings(data.get("patterns")),
                     lemmas=_strings(data.get("lemmas")),
                     scope=scope if scope in SCOPES else "respondent",
+                    prefixes=_strings(data.get("prefixes")),
+                    proximity=_proximity(data.get("proximity")),
                 )  # fmt: skip
         color = code.color if code.color and _COLOR.fullmatch(code.color) else None
         if code_id not in drafts:
@@ -409,6 +416,22 @@ def codes_to_codebook(
         language=None, description_zh=None, description_en=None, codes=tuple(ordered),
     )  # fmt: skip
     return CodeTreeResult(codebook, code_ids)
+
+
+_RULE_KEYS = ("keywords", "exclude", "patterns", "lemmas", "prefixes", "proximity")
+
+
+def _proximity(value: object) -> tuple[Proximity, ...]:
+    """Proximity rules from the ``qualcode:`` line; malformed entries are left out."""
+    rules: list[Proximity] = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict) or item.get("kind") not in ("all_of", "near"):
+            continue
+        terms = _strings(item.get("terms"))
+        within = item.get("within")
+        if len(terms) >= 2 and (within is None or isinstance(within, int)):
+            rules.append(Proximity(item["kind"], terms, within))
+    return tuple(rules)
 
 
 def _text_or_none(value: object) -> str | None:

@@ -63,7 +63,7 @@ def export_qdpx(project: Project, out: Path) -> ExportSummary:
 #: At most this many problems are listed in the error; the rest are counted.
 MAX_LISTED_PROBLEMS = 20
 _AUTO_DESCRIPTION = re.compile(
-    r"^qualcode auto-coding: run (\d+), (keyword|pattern|lemma|rule) ?(.*)$"
+    r"^qualcode auto-coding: run (\d+), (keyword|pattern|lemma|all_of|near|rule) ?(.*)$"
 )
 
 
