@@ -218,6 +218,17 @@ class _LiteralSet:
         )
         self.overlapping = ahocorasick_rs.AhoCorasick(self.literals)
 
+    def texts_in(self, chunk: NormalisedChunk) -> set[int]:
+        """Texts of ``chunk`` in which some literal occurs (one search for the chunk)."""
+        if self.overlapping is None:
+            return set()
+        return {
+            chunk.index_of(start)
+            for _index, start, _end in self.overlapping.find_matches_as_indexes(
+                chunk.text, overlapping=True
+            )
+        }
+
     def is_whole_word(self, text: str, literal_index: int, start: int, end: int) -> bool:
         """Whether a hit at ``[start, end)`` of normalised ``text`` touches no word character
         at an edge that must be a word boundary (a newline between texts is a boundary)."""
@@ -308,15 +319,7 @@ class _ProximityRules:
 
     def texts_with_terms(self, chunk: NormalisedChunk) -> set[int]:
         """Texts of ``chunk`` in which some term occurs (one search for the chunk)."""
-        automaton = self.terms.overlapping
-        if automaton is None:
-            return set()
-        return {
-            chunk.index_of(start)
-            for _index, start, _end in automaton.find_matches_as_indexes(
-                chunk.text, overlapping=True
-            )
-        }
+        return self.terms.texts_in(chunk)
 
     def matches(
         self, normalised: NormalisedText, vetoes: Callable[[], dict[str, list[tuple[int, int]]]]
@@ -716,15 +719,7 @@ class Matcher:
 
     def _texts_with_exclusions(self, chunk: NormalisedChunk) -> set[int]:
         """Texts of ``chunk`` holding some exclusion phrase (one search for the chunk)."""
-        automaton = self._exclusions.overlapping
-        if automaton is None:
-            return set()
-        return {
-            chunk.index_of(start)
-            for _index, start, _end in automaton.find_matches_as_indexes(
-                chunk.text, overlapping=True
-            )
-        }
+        return self._exclusions.texts_in(chunk)
 
     def _pattern_candidates(self, chunk: NormalisedChunk) -> Iterable[int]:
         """Texts of ``chunk`` in which some pattern may match: all, unless all are local.
