@@ -12,14 +12,17 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qualcode.codebook.files import CodebookFormat, codebook_to_yaml, load_codebook
-from qualcode.codebook.model import Code, Codebook
 from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.models import CodeRules
 from qualcode.store.journal import journaled
 from qualcode.store.project import Project, now_utc
+
+if TYPE_CHECKING:
+    # Imported where used: reading YAML costs start-up time that 'code' and 'segments' skip.
+    from qualcode.codebook.files import CodebookFormat
+    from qualcode.codebook.model import Code, Codebook
 
 
 @dataclass
@@ -43,6 +46,8 @@ def load_into_project(
     ``codebook_format`` names the file's format (see
     :func:`~qualcode.codebook.files.load_codebook`); by default the file tells.
     """
+    from qualcode.codebook.files import codebook_to_yaml, load_codebook
+
     codebook = load_codebook(path, codebook_format)
     with journaled(project, "codebook-load", f"load codebook {codebook.name} from {path}") as conn:
         latest = conn.execute(
@@ -139,6 +144,8 @@ def has_codebook(project: Project) -> bool:
 
 def current_codebook(project: Project) -> Codebook:
     """The project's codebook as it stands now (after any rename/merge/move)."""
+    from qualcode.codebook.model import Code, Codebook
+
     conn = project.conn
     version = conn.execute(
         "SELECT name, version_label FROM codebook_versions ORDER BY version_id DESC LIMIT 1"
