@@ -28,14 +28,16 @@ class ReportFormat(enum.StrEnum):
 
 
 def describe_outcome(outcome: FileOutcome) -> str:
-    """One report line per file, e.g. ``added    chaiji.md  case Chaiji, 24 segments``."""
+    """One report line per file, e.g. ``added    chaiji.md  case Chaiji, 24 segments``; a
+    replacement also says which document it replaced."""
     if outcome.status == "failed":
         return f"failed   {outcome.message}"
     if outcome.status == "skipped":
         return f"skipped  {outcome.path}: {outcome.message}"
-    return (
+    line = (
         f"{outcome.status:<8} {outcome.path}  case {outcome.case_name}, {outcome.segments} segments"
     )
+    return f"{line}; {outcome.message}" if outcome.message else line
 
 
 def import_command(

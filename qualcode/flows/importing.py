@@ -73,8 +73,12 @@ class FileOutcome:
     message: str = ""
 
 
-def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
+def collect_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
     """Expand folders into the transcript files they hold, in a stable (sorted) order.
+
+    Each file comes with its document name: its path relative to the folder it was found in
+    (``A/int01.txt`` and ``B/int01.txt`` from ``import multi/`` are two documents), or its
+    file name when it was named on the command line.
 
     Files named on the command line are always attempted. Inside folders, hidden files,
     README/LICENSE files, unsupported extensions and case attribute tables (a CSV with case
@@ -83,7 +87,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]
     """
     from qualcode.importing.readers import is_supported
 
-    files: list[Path] = []
+    files: list[tuple[Path, str]] = []
     passed_over: list[FileOutcome] = []
     for path in paths:
         if path.is_dir():
@@ -99,9 +103,9 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]
                 if table is not None:
                     passed_over.append(FileOutcome(str(candidate), "skipped", message=table))
                     continue
-                files.append(candidate)
+                files.append((candidate, "/".join(relative_parts)))
         else:
-            files.append(path)
+            files.append((path, path.name))
     return files, passed_over
 
 
@@ -118,8 +122,11 @@ def _table_kind(path: Path) -> str | None:
     return None
 
 
-def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
-    """Read and segment one file without touching the project."""
+def prepare_document(
+    path: Path, options: ImportOptions, name: str | None = None
+) -> PreparedDocument:
+    """Read and segment one file without touching the project; ``name`` defaults to the
+    file name."""
     from qualcode.importing.readers import read_file
     from qualcode.text.language import detect_language
     from qualcode.text.roles import assign_roles
@@ -139,7 +146,7 @@ def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
             raise InputError(path, "contains only time stamps, no spoken text")
         raise InputError(path, "contains no text to segment (only headers or whitespace)")
     return PreparedDocument(
-        name=path.name,
+        name=name or path.name,
         source_path=str(path),
         text=result.text,
         encoding=result.encoding,
@@ -154,20 +161,21 @@ def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
 Prepared = PreparedDocument | str
 
 
-def _prepare_or_explain(path: Path, options: ImportOptions) -> Prepared:
+def _prepare_or_explain(file: tuple[Path, str], options: ImportOptions) -> Prepared:
     """:func:`prepare_document`, with bad input turned into its message (picklable)."""
+    path, name = file
     try:
-        return prepare_document(path, options)
+        return prepare_document(path, options, name)
     except InputError as error:
         return str(error)
 
 
-def _prepared_in_order(files: list[Path], options: ImportOptions) -> Iterator[Prepared]:
+def _prepared_in_order(files: list[tuple[Path, str]], options: ImportOptions) -> Iterator[Prepared]:
     """Each file prepared, in order: in worker processes (:mod:`qualcode.parallel`) when
     there are many files, while this process stores what is ready."""
     workers = worker_count()
     if len(files) < PARALLEL_FILES or workers < 1:
-        return (_prepare_or_explain(path, options) for path in files)
+        return (_prepare_or_explain(file, options) for file in files)
     return ordered_map(
         functools.partial(_prepare_or_explain, options=options), files, workers=workers
     )
@@ -175,7 +183,7 @@ def _prepared_in_order(files: list[Path], options: ImportOptions) -> Iterator[Pr
 
 def import_file(project: Project, path: Path, options: ImportOptions) -> FileOutcome:
     """Import one file; bad input and name conflicts become a ``failed`` outcome."""
-    return _store_prepared(project, path, _prepare_or_explain(path, options), options)
+    return _store_prepared(project, path, _prepare_or_explain((path, path.name), options), options)
 
 
 def _store_prepared(
@@ -213,7 +221,7 @@ def import_paths(
     for skipped in outcomes:
         if on_file is not None:
             on_file(skipped)
-    for path, prepared in zip(files, _prepared_in_order(files, options), strict=True):
+    for (path, _name), prepared in zip(files, _prepared_in_order(files, options), strict=True):
         outcome = _store_prepared(project, path, prepared, options)
         outcomes.append(outcome)
         if on_file is not None:

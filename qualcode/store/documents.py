@@ -19,6 +19,7 @@ from qualcode.errors import ConflictError, NotFoundError
 from qualcode.models import Role, Segment
 from qualcode.store.cases import AttributeValue, ensure_case, write_attributes
 from qualcode.store.project import Project, now_utc
+from qualcode.store.search import forget_segments, index_document_segments
 
 StoreStatus = Literal["added", "replaced", "skipped"]
 
@@ -183,24 +184,51 @@ def store_document(
                 write_attributes(conn, int(existing_case_id), case_attributes)
                 note += f"; attributes set on case {existing_case!r}"
             return StoreResult("skipped", int(document_id), str(existing_case), note)
-        same_name = conn.execute(
-            "SELECT document_id FROM documents WHERE name = ?", (document.name,)
-        ).fetchone()
+        same_document = _same_document(conn, document)
         status: StoreStatus = "added"
-        if same_name is not None:
+        note = ""
+        if same_document is not None:
+            old_id, old_name, old_segments = same_document
             if not replace:
                 raise ConflictError(
-                    f"{document.source_path}: a different document named {document.name!r} is "
+                    f"{document.source_path}: a different document named {old_name!r} is "
                     "already in the project; use --replace to replace it"
                 )
-            _refuse_if_coded(conn, int(same_name[0]), document)
-            _delete_document(conn, int(same_name[0]))
+            _refuse_if_coded(conn, old_id, document)
+            _delete_document(conn, old_id)
             status = "replaced"
+            note = (
+                f"replaced document {old_name!r} (id {old_id}, {_count(old_segments, 'segment')})"
+            )
         case_id = ensure_case(conn, case_name)
         if case_attributes:
             write_attributes(conn, case_id, case_attributes)
         document_id = _insert_document(conn, document, case_id, digest)
-    return StoreResult(status, document_id, case_name)
+    return StoreResult(status, document_id, case_name, note)
+
+
+def _same_document(
+    conn: sqlite3.Connection, document: PreparedDocument
+) -> tuple[int, str, int] | None:
+    """The stored document that ``document`` is a new version of: ``(id, name, segments)``.
+
+    The one with the same name; failing that, the one imported from the same file path (a
+    project an older qualcode made names documents from sub-folders by file name alone, and
+    a file may be named directly after its folder was imported). Documents from different
+    files with the same file name have different names and are never confused.
+    """
+    for column, value in (("name", document.name), ("source_path", document.source_path)):
+        row = conn.execute(
+            f"SELECT d.document_id, d.name, (SELECT count(*) FROM segments s "
+            f"WHERE s.document_id = d.document_id) FROM documents d WHERE d.{column} = ? "
+            "ORDER BY d.document_id LIMIT 2",
+            (value,),
+        ).fetchall()
+        if len(row) == 1:
+            return int(row[0][0]), str(row[0][1]), int(row[0][2])
+        if row:
+            break
+    return None
 
 
 def _insert_document(
@@ -221,6 +249,7 @@ def _insert_document(
         "start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         document.segment_columns.rows(document_id, document.text),
     )
+    index_document_segments(conn, document_id)
     return document_id
 
 
@@ -267,8 +296,6 @@ def _count(number: int, noun: str) -> str:
 
 def _delete_document(conn: sqlite3.Connection, document_id: int) -> None:
     """Remove a document, its segments and their search-index entries."""
-    from qualcode.store.search import forget_segments
-
     forget_segments(conn, document_id)
     conn.execute("DELETE FROM segments WHERE document_id = ?", (document_id,))
     conn.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))

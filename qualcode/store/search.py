@@ -2,9 +2,10 @@
 
 Queries of three or more characters go through an FTS5 trigram index (``segments_fts``);
 shorter queries, common in Chinese (``网格``, ``卡``), fall back to a scan with ``instr``.
-The index is brought up to date lazily at the first search after an import rather than during
-import, so that imports stay fast: rows above a stored watermark are added, and a replaced
-document's rows are removed from the index in the same transaction that deletes them.
+The index is kept current at import: a document's segments are indexed in the transaction that
+stores them, and a replaced document's are removed in the one that deletes them, so no search
+ever writes (and none holds the write lock while it builds an index). Indexing costs a
+share of import time measured in ``bench/bench_import.py`` (bench/README.md).
 """
 
 from __future__ import annotations
@@ -18,44 +19,25 @@ from typing import Any
 from qualcode.errors import UsageError
 from qualcode.store.project import Project
 
-_WATERMARK_KEY = "fts_indexed_through_segment_id"
 #: Trigram index needs at least this many characters in a query.
 TRIGRAM_MINIMUM = 3
 
 
-def _watermark(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT value FROM settings WHERE key = ?", (_WATERMARK_KEY,)).fetchone()
-    return int(row[0]) if row is not None else 0
-
-
-def update_search_index(project: Project) -> int:
-    """Index every segment added since the last search; return how many were indexed."""
-    conn = project.conn
-    newest = conn.execute("SELECT coalesce(max(segment_id), 0) FROM segments").fetchone()[0]
-    indexed_through = _watermark(conn)
-    if newest <= indexed_through:
-        return 0
-    with project.transaction():
-        cursor = conn.execute(
-            "INSERT INTO segments_fts (rowid, text) "
-            "SELECT segment_id, text FROM segments WHERE segment_id > ?",
-            (indexed_through,),
-        )
-        conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (_WATERMARK_KEY, newest),
-        )
-    return int(cursor.rowcount)
+def index_document_segments(conn: sqlite3.Connection, document_id: int) -> None:
+    """Add a document's segments to the index (the caller's transaction: the import's)."""
+    conn.execute(
+        "INSERT INTO segments_fts (rowid, text) "
+        "SELECT segment_id, text FROM segments WHERE document_id = ?",
+        (document_id,),
+    )
 
 
 def forget_segments(conn: sqlite3.Connection, document_id: int) -> None:
-    """Remove a document's already-indexed segments from the index (caller's transaction)."""
+    """Remove a document's segments from the index (caller's transaction), before they go."""
     conn.execute(
         "INSERT INTO segments_fts (segments_fts, rowid, text) "
-        "SELECT 'delete', segment_id, text FROM segments "
-        "WHERE document_id = ? AND segment_id <= ?",
-        (document_id, _watermark(conn)),
+        "SELECT 'delete', segment_id, text FROM segments WHERE document_id = ?",
+        (document_id,),
     )
 
 
@@ -101,7 +83,6 @@ def search(
     clauses: list[str] = []
     parameters: list[Any] = []
     if len(query) >= TRIGRAM_MINIMUM:
-        update_search_index(project)
         clauses.append(
             "v.segment_id IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?)"
         )

@@ -106,3 +106,44 @@ def test_empty_query_is_a_usage_error(cli: Cli) -> None:
     result = cli("search", "  ")
     assert result.exit_code == 2
     assert result.stderr == "Error: the search query is empty\n"
+
+
+def test_the_index_is_written_at_import_and_by_the_upgrade(cli: Cli, tmp_path: Path) -> None:
+    """No search writes: import indexes its segments, and upgrading a project whose index was
+    left to the first search (schema 3) indexes the rest once."""
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from qualcode.store.migrations import migrations
+    from tests.conftest import INTERVIEW, write
+
+    def indexed(path: Path) -> int:
+        conn = sqlite3.connect(path)
+        try:
+            return int(conn.execute("SELECT count(*) FROM segments_fts_docsize").fetchone()[0])
+        finally:
+            conn.close()
+
+    assert cli("import", str(write(tmp_path / "a" / "chaiji.txt", INTERVIEW))).exit_code == 0
+    assert indexed(cli.db_path) == 4
+    # A schema-3 project: segments stored, index never built.
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old)
+    migrations.apply(Database(conn), stop_before="m004_search_index_kept_at_import")
+    conn.execute("INSERT INTO cases (name, created_at) VALUES ('c', 'now')")
+    conn.execute(
+        "INSERT INTO documents (name, case_id, content_hash, text, encoding, language, "
+        "source_format, unit, imported_at) VALUES ('d', 1, 'h', '网格员上门。', 'utf-8', 'zh', "
+        "'txt', 'turn', 'now')"
+    )
+    conn.execute(
+        "INSERT INTO segments (document_id, ordinal, start_char, end_char, text) "
+        "VALUES (1, 1, 0, 6, '网格员上门。')"
+    )
+    conn.commit()
+    conn.close()
+    assert indexed(old) == 0
+    result = Cli(old)("search", "网格员", "--format", "json")
+    assert [hit["segment_id"] for hit in json.loads(result.stdout)] == [1]
+    assert indexed(old) == 1
