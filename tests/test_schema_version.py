@@ -94,7 +94,7 @@ def test_version_and_info(cli: Cli, tmp_path: Path) -> None:
     assert counts == {
         "schema_version": SCHEMA_VERSION, "cases": 1, "documents": 1, "segments": 4,
         "codes": 6, "manual_codings": 1, "auto_codings": 0, "pending_suggestions": 0,
-        "memos": 1, "autocode_runs": 0, "journal_entries": 3,
+        "memos": 1, "autocode_runs": 0, "journal_entries": 4,
     }  # fmt: skip
 
 

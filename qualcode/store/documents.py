@@ -1,6 +1,8 @@
 """Documents and segments in the project: writing one document atomically, reading them back.
 
-A document is written together with all its segments in one transaction (DESIGN.md section 3);
+A document is written together with all its segments in one transaction (DESIGN.md section 3),
+journaled as one ``import`` entry so that ``qualcode undo`` can take it back (and put back a
+document it replaced, with the same segment ids);
 it is identified by the SHA-256 of its normalised text as well as by its name, so importing
 the same content again changes nothing.
 """
@@ -18,6 +20,12 @@ from typing import Any, Literal, overload
 from qualcode.errors import ConflictError, NotFoundError
 from qualcode.models import Role, Segment
 from qualcode.store.cases import AttributeValue, ensure_case, write_attributes
+from qualcode.store.journal import (
+    journaled,
+    record_document_added,
+    record_document_removed,
+    set_summary,
+)
 from qualcode.store.project import Project, now_utc
 from qualcode.store.search import forget_segments, index_document_segments
 
@@ -166,7 +174,7 @@ def store_document(
     the same transaction.
     """
     digest = document.content_hash
-    with project.transaction() as conn:
+    with journaled(project, "import", f"import {document.name}") as conn:
         same_content = conn.execute(
             "SELECT d.document_id, d.name, c.name, c.case_id FROM documents d "
             "JOIN cases c ON c.case_id = d.case_id WHERE d.content_hash = ?",
@@ -195,6 +203,7 @@ def store_document(
                     "already in the project; use --replace to replace it"
                 )
             _refuse_if_coded(conn, old_id, document)
+            record_document_removed(conn, old_id)
             _delete_document(conn, old_id)
             status = "replaced"
             note = (
@@ -204,6 +213,14 @@ def store_document(
         if case_attributes:
             write_attributes(conn, case_id, case_attributes)
         document_id = _insert_document(conn, document, case_id, digest)
+        record_document_added(conn, document_id)
+        segments = _count(len(document.segment_columns), "segment")
+        set_summary(
+            conn,
+            f"import {document.name} ({segments})"
+            if status == "added"
+            else f"import {document.name} ({segments}), {note}",
+        )
     return StoreResult(status, document_id, case_name, note)
 
 

@@ -316,3 +316,20 @@ def m004_search_index_kept_at_import(db: Database) -> None:
         [indexed_through],
     )
     db.execute("DELETE FROM settings WHERE key = 'fts_indexed_through_segment_id'")
+
+
+#: Case tables journaled from m005 on: an import that creates a case (or sets attributes on
+#: one) is undone with it.
+JOURNALED_CASE_TABLES = ("cases", "case_attributes")
+
+
+@migrations()
+def m005_journal_imports(db: Database) -> None:
+    """Imports and replacements are journaled, so ``undo`` never meets a segment it cannot find.
+
+    Documents and segments are journaled compactly by qualcode.store.journal (one change per
+    document, the replaced document's rows kept in it); cases and case attributes by the same
+    triggers as the coding tables.
+    """
+    for table in JOURNALED_CASE_TABLES:
+        create_journal_triggers(db, table)
