@@ -21,9 +21,8 @@ from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.journal import history, undo
 from qualcode.store.merging import merge_project
 from qualcode.store.project import Project, open_project
-from tests.conftest import write
-from tests.test_journal import (
-    CODEBOOK,
+from tests.conftest import CODEBOOK, write
+from tests.store.test_journal import (
     REVISED,
     TURNS,
     comparable,
