@@ -27,7 +27,7 @@ from qualcode.store.journal import (
     set_summary,
 )
 from qualcode.store.project import Project, now_utc
-from qualcode.store.search import forget_segments, index_document_segments
+from qualcode.store.search import forget_segments
 
 StoreStatus = Literal["added", "replaced", "skipped"]
 
@@ -266,7 +266,6 @@ def _insert_document(
         "start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         document.segment_columns.rows(document_id, document.text),
     )
-    index_document_segments(conn, document_id)
     return document_id
 
 

@@ -298,33 +298,13 @@ def m003_journal(db: Database) -> None:
         create_journal_triggers(db, table)
 
 
-@migrations()
-def m004_search_index_kept_at_import(db: Database) -> None:
-    """The search index is now written with the segments, at import; fill in what is missing.
-
-    Before, ``segments_fts`` was brought up to date lazily at the first search (under the
-    write lock, 12 s at 400,000 segments) from a watermark in ``settings``. Segments above
-    the watermark are indexed here, once, and the watermark goes.
-    """
-    row = db.execute(
-        "SELECT value FROM settings WHERE key = 'fts_indexed_through_segment_id'"
-    ).fetchone()
-    indexed_through = int(row[0]) if row is not None else 0
-    db.execute(
-        "INSERT INTO segments_fts (rowid, text) "
-        "SELECT segment_id, text FROM segments WHERE segment_id > ?",
-        [indexed_through],
-    )
-    db.execute("DELETE FROM settings WHERE key = 'fts_indexed_through_segment_id'")
-
-
-#: Case tables journaled from m005 on: an import that creates a case (or sets attributes on
+#: Case tables journaled from m004 on: an import that creates a case (or sets attributes on
 #: one) is undone with it.
 JOURNALED_CASE_TABLES = ("cases", "case_attributes")
 
 
 @migrations()
-def m005_journal_imports(db: Database) -> None:
+def m004_journal_imports(db: Database) -> None:
     """Imports and replacements are journaled, so ``undo`` never meets a segment it cannot find.
 
     Documents and segments are journaled compactly by qualcode.store.journal (one change per

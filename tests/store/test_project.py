@@ -105,8 +105,7 @@ def test_an_older_project_is_migrated(tmp_path: Path) -> None:
         "m001_documents_segments_cases",
         "m002_codebook_codings_runs",
         "m003_journal",
-        "m004_search_index_kept_at_import",
-        "m005_journal_imports",
+        "m004_journal_imports",
     ]
 
 
