@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from qualcode._version import __version__
+from qualcode.cli.coercion import install as install_plain_coercion
 from qualcode.errors import ExitStatus, QualcodeError
 from qualcode.store.project import (
     DB_ENV,
@@ -24,6 +25,8 @@ from qualcode.store.project import (
     busy_message,
     is_lock_error,
 )
+
+install_plain_coercion()
 
 
 class QualcodeGroup(TyperGroup):
