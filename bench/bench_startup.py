@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -49,6 +50,7 @@ class Qualcode:
         if source is not None:
             self.environment["PYTHONPATH"] = str(source.resolve())
         self.folder = folder
+        self.cpu: list[float] = []
         for command in (
             ("init",),
             ("import", str(REPOSITORY / "transcripts")),
@@ -57,15 +59,25 @@ class Qualcode:
             self.run(command)
 
     def run(self, arguments: tuple[str, ...]) -> float:
-        """Run ``qualcode ARGUMENTS`` in the project folder; return its wall milliseconds."""
+        """Run ``qualcode ARGUMENTS`` in the project folder; return its wall milliseconds.
+
+        Its CPU milliseconds (user + system, from the children's rusage) go to ``self.cpu``:
+        on a loaded machine they say more than wall time.
+        """
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "qualcode", *arguments], capture_output=True, check=True,
             cwd=self.folder, env=self.environment,
         )  # fmt: skip
         elapsed = (time.perf_counter() - started) * 1000
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu.append(
+            (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
+        )
         if arguments[0] == "code":
             self.run(("uncode", *arguments[1:]))
+            self.cpu.pop()
         return elapsed
 
 
@@ -99,6 +111,9 @@ def main() -> None:
         print(f"load average before: {os.getloadavg()[0]:.2f}; {arguments.runs} runs each")
         for command in COMMANDS:
             times_a, times_b = [], []
+            first.cpu.clear()
+            if second is not None:
+                second.cpu.clear()
             compare = second
             for _ in range(arguments.runs):
                 times_a.append(first.run(command))
@@ -108,12 +123,18 @@ def main() -> None:
                     except subprocess.CalledProcessError:
                         compare = None  # a command the other qualcode does not have
                         times_b = []
-            line = f"qualcode {' '.join(command)}: {summary(times_a)}"
+            line = (
+                f"qualcode {' '.join(command)}: {summary(times_a)}; "
+                f"CPU median {statistics.median(first.cpu):.0f} ms"
+            )
             if second is not None and not times_b:
                 line += "; against: (no such command)"
             elif second is not None:
                 ratio = statistics.median(a / b for a, b in zip(times_a, times_b, strict=True))
-                line += f"; against: {summary(times_b)}; median ratio {ratio:.2f}"
+                line += (
+                    f"; against: {summary(times_b)}; CPU median "
+                    f"{statistics.median(second.cpu):.0f} ms; median wall ratio {ratio:.2f}"
+                )
             print(line)
     print(f"bare python -c pass: {summary(timed([sys.executable, '-c', 'pass'], arguments.runs))}")
     naive = timed([sys.executable, "-c", EAGER_IMPORTS], min(arguments.runs, 5))
