@@ -50,6 +50,10 @@ class ProjectError(QualcodeError):
     """The project database is missing, unreadable or not a qualcode project."""
 
 
+class BusyError(ProjectError):
+    """Another process held the project for writing longer than we were told to wait."""
+
+
 class NotFoundError(QualcodeError):
     """A document, case, segment, code or run named by the user does not exist."""
 

@@ -136,3 +136,84 @@ def test_any_codebook_loads_or_fails_with_file_and_line(
     else:
         autocode = cli("autocode")
         check(autocode.exit_code, autocode.stderr)
+
+
+#: Pieces of keyword dictionaries: LIWC .dic (a % category block, then words with category
+#: numbers) and WordStat .cat (tab-indented categories, ``WORD (1)`` entries).
+DICTIONARY_PIECES = [
+    "%\n", "%", "1\tfamily\n", "2\t社区\n", "1\t", "x\tbad\n", "family\t1\n", "kin*\t1 2\n",
+    "网格*\t2\n", "grid worker\t1\n", "\t1\n", "word\t9\n", "word\t\n", "*\t1\n", "? \t1\n",
+    "FAMILY\n", "\tKIN (1)\n", "\tKIN* (1)\n", "\t\t网格员 (1)\n", "\t\tWORD (x)\n",
+    "(1)\n", "\r\n", "\r", "\n", "\t", " ", "\ufeff", "\x00", "'", '"', "=cmd", "<", "&",
+]  # fmt: skip
+dictionary_text = st.lists(
+    st.one_of(st.sampled_from(DICTIONARY_PIECES), st.text(max_size=3)), max_size=40
+).map("".join)
+
+
+@FUZZ
+@given(text=dictionary_text, suffix=st.sampled_from([".dic", ".cat"]))
+def test_any_dictionary_loads_or_fails_with_file_and_line(
+    cli: Cli, tmp_path: Path, text: str, suffix: str
+) -> None:
+    assert cli("init").exit_code == 0
+    path = tmp_path / f"dictionary{next(_names)}{suffix}"
+    path.write_bytes(text.encode("utf-8", errors="replace"))
+    result = cli("codebook", "load", str(path))
+    check(result.exit_code, result.stderr)
+    if result.exit_code == 1:
+        assert result.stderr.startswith(f"Error: {path}")
+
+
+#: Pieces of a REFI-QDA project file: valid elements, broken ones and hostile ones.
+G = "{{00000000-0000-4000-8000-{:012d}}}"
+QDE_PIECES = [
+    f'<Users><User guid="{G.format(1)}" name="ana"/></Users>',
+    f'<CodeBook><Codes><Code guid="{G.format(10)}" name="网格" isCodable="true"/></Codes>'
+    "</CodeBook>",
+    f'<Cases><Case guid="{G.format(20)}" name="柴机"/></Cases>',
+    f'<Sources><TextSource guid="{G.format(50)}" name="talk" plainTextPath="internal://talk.txt">',
+    f'<PlainTextSelection guid="{G.format(100)}" startPosition="0" endPosition="2" '
+    f'creatingUser="{G.format(1)}">',
+    f'<Coding guid="{G.format(101)}"><CodeRef targetGUID="{G.format(10)}"/></Coding>',
+    "</PlainTextSelection>", "</TextSource></Sources>",
+    f'<PlainTextSelection guid="{G.format(102)}" startPosition="-5" endPosition="x"/>',
+    f'<Notes><Note guid="{G.format(30)}" name="memo"><PlainTextContent>=cmd</PlainTextContent>'
+    "</Note></Notes>",
+    '<!DOCTYPE p [<!ENTITY e "x">]>', "&e;", "<", ">", "&", '"', "<Code>", "</Code>",
+    "<Project>", "</Project>", "guid=", "\x00", "\ufeff", "网格员",
+]  # fmt: skip
+
+
+@st.composite
+def qdpx_archive(draw: st.DrawFn) -> tuple[bytes, dict[str, bytes]]:
+    head = '<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="urn:QDA-XML:project:1.0">'
+    body = "".join(draw(st.lists(st.sampled_from(QDE_PIECES), max_size=14)))
+    tail = draw(st.sampled_from(["</Project>", ""]))
+    members: dict[str, bytes] = {}
+    if draw(st.booleans()):
+        members["sources/talk.txt"] = draw(pieces).encode("utf-8", errors="replace")
+    if draw(st.booleans()):
+        members[draw(st.sampled_from(["../evil.txt", "/abs.txt", "sources/x.txt"]))] = b"x"
+    return (head + body + tail).encode("utf-8", errors="replace"), members
+
+
+@FUZZ
+@given(archive=qdpx_archive(), qde_name=st.sampled_from(["project.qde", "Project.QDE", "x.xml"]))
+def test_any_qdpx_imports_or_fails_with_one_line(
+    cli: Cli, tmp_path: Path, archive: tuple[bytes, dict[str, bytes]], qde_name: str
+) -> None:
+    import zipfile
+
+    assert cli("init").exit_code == 0
+    before = cli("docs", "list", "--format", "json").stdout
+    path = tmp_path / f"project{next(_names)}.qdpx"
+    with zipfile.ZipFile(path, "w") as written:
+        written.writestr(qde_name, archive[0])
+        for name, data in archive[1].items():
+            written.writestr(name, data)
+    result = cli("import", "qdpx", str(path))
+    check(result.exit_code, result.stderr)
+    if result.exit_code == 1:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert cli("docs", "list", "--format", "json").stdout == before

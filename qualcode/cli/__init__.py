@@ -8,18 +8,32 @@ command bodies only, so ``qualcode --help`` starts fast.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
+from qualcode._version import __version__
+from qualcode.cli.coercion import install as install_plain_coercion
 from qualcode.errors import ExitStatus, QualcodeError
-from qualcode.store.project import DB_ENV
+from qualcode.store.project import (
+    DB_ENV,
+    DEFAULT_WAIT_SECONDS,
+    SCHEMA_VERSION,
+    busy_message,
+    is_lock_error,
+)
+
+install_plain_coercion()
 
 
 class QualcodeGroup(TyperGroup):
     """Maps :class:`QualcodeError` to ``Error: message`` on stderr and its exit status.
+
+    SQLite giving up on another process's lock (a write outside
+    :meth:`~qualcode.store.project.Project.transaction`) is one line naming the holder too.
 
     Anything else (a bug) propagates with its traceback, so tests see it.
     """
@@ -30,6 +44,14 @@ class QualcodeGroup(TyperGroup):
         except QualcodeError as error:
             typer.echo(f"Error: {error}", err=True)
             raise typer.Exit(int(error.exit_status)) from None
+        except sqlite3.OperationalError as error:
+            if not is_lock_error(error):
+                raise
+            from qualcode.cli.context import db_path_of
+
+            path = db_path_of(ctx)
+            typer.echo(f"Error: {path}: {busy_message(path)}", err=True)
+            raise typer.Exit(int(ExitStatus.ERROR)) from None
         except KeyboardInterrupt:
             typer.echo("Interrupted: work already saved is kept.", err=True)
             raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
@@ -51,6 +73,12 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"qualcode {__version__} (project schema {SCHEMA_VERSION})")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_callback(
     ctx: typer.Context,
@@ -63,11 +91,31 @@ def main_callback(
             show_default=False,
         ),
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="How long to wait for another qualcode command that is writing to the "
+            "project before giving up (default 30).",
+            show_default=False,
+        ),
+    ] = DEFAULT_WAIT_SECONDS,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print qualcode's version and the project schema version it writes.",
+        ),
+    ] = False,
 ) -> None:
     """Global options."""
     from qualcode.cli.context import CliState
 
-    ctx.obj = CliState(db_path=db)
+    ctx.obj = CliState(db_path=db, wait_seconds=wait)
 
 
 def _register() -> None:

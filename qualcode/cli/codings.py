@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.context import open_cli_project
-from qualcode.cli.options import TableFormatOption
+from qualcode.cli.options import RawOption, TableFormatOption
 from qualcode.cli.output import OutputFormat, emit_rows, message
 
 app = typer.Typer(
@@ -51,6 +51,7 @@ def import_codings_command(
 def orphaned_codings_command(
     ctx: typer.Context,
     output_format: TableFormatOption = OutputFormat.table,
+    raw: RawOption = False,
 ) -> None:
     """List codings whose text a corrected transcript ('import --replace') no longer has.
 
@@ -63,4 +64,4 @@ def orphaned_codings_command(
 
     with open_cli_project(ctx) as project:
         rows = list_orphaned_codings(project)
-    emit_rows(rows, output_format, columns=ORPHAN_FIELDS, title="Orphaned codings")
+    emit_rows(rows, output_format, columns=ORPHAN_FIELDS, title="Orphaned codings", raw=raw)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 @dataclass
 class CliState:
     db_path: Path | None = None
+    wait_seconds: float | None = None
 
 
 def open_cli_project(ctx: typer.Context, *, create: bool = False) -> Project:
@@ -22,7 +23,7 @@ def open_cli_project(ctx: typer.Context, *, create: bool = False) -> Project:
     from qualcode.store.project import open_project
 
     state = ctx.find_object(CliState) or CliState()
-    return open_project(state.db_path, create=create)
+    return open_project(state.db_path, create=create, wait_seconds=state.wait_seconds)
 
 
 def db_path_of(ctx: typer.Context) -> Path:

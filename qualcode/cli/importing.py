@@ -31,7 +31,8 @@ class ReportFormat(enum.StrEnum):
 
 
 def describe_outcome(outcome: FileOutcome) -> str:
-    """One report line per file, e.g. ``added    chaiji.md  case Chaiji, 24 segments``."""
+    """One report line per file, e.g. ``added    chaiji.md  case Chaiji, 24 segments``; a
+    replacement also says which document it replaced."""
     if outcome.status == "failed":
         return f"failed   {outcome.message}"
     if outcome.status == "skipped":

@@ -1,11 +1,12 @@
-"""``qualcode init``."""
+"""``qualcode init`` and ``qualcode info``."""
 
 from __future__ import annotations
 
 import typer
 
 from qualcode.cli.context import db_path_of, open_cli_project
-from qualcode.cli.output import message
+from qualcode.cli.options import TableFormatOption
+from qualcode.cli.output import OutputFormat, emit_rows, message, write_json
 
 
 def init(ctx: typer.Context) -> None:
@@ -24,5 +25,22 @@ def init(ctx: typer.Context) -> None:
     message(f"Created project {path}.")
 
 
+def info(ctx: typer.Context, output_format: TableFormatOption = OutputFormat.table) -> None:
+    """Show the project's schema version, the qualcode version, and what the project holds.
+
+    Example: qualcode --db study.db info --format json
+    """
+    from qualcode.store.project import project_info
+
+    with open_cli_project(ctx) as project:
+        summary = project_info(project)
+    if output_format is OutputFormat.json:
+        write_json(summary)
+        return
+    rows = [{"field": name, "value": value} for name, value in summary.items()]
+    emit_rows(rows, output_format, columns=("field", "value"))
+
+
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
+    app.command("info")(info)

@@ -232,7 +232,9 @@ def iterate_xml(
         )
     except etree.XMLSyntaxError as error:
         line = error.lineno if error.lineno else None
-        raise InputError(path, f"is not well-formed XML: {error.msg}", line=line) from error
+        # libxml2 may put the position on a second line; the line number is given already.
+        reason = (str(error.msg).splitlines() or ["unreadable"])[0].strip()
+        raise InputError(path, f"is not well-formed XML: {reason}", line=line) from error
 
 
 class _Prefixed:

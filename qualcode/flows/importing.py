@@ -83,8 +83,12 @@ class FileOutcome:
     roles_unknown: bool = False
 
 
-def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
+def collect_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
     """Expand folders into the transcript files they hold, in a stable (sorted) order.
+
+    Each file comes with its document name: its path relative to the folder it was found in
+    (``A/int01.txt`` and ``B/int01.txt`` from ``import multi/`` are two documents), or its
+    file name when it was named on the command line.
 
     Files named on the command line are always attempted. Inside folders, hidden files,
     README/LICENSE files, unsupported extensions and case attribute tables (a CSV with case
@@ -93,7 +97,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]
     """
     from qualcode.importing.readers import is_supported
 
-    files: list[Path] = []
+    files: list[tuple[Path, str]] = []
     passed_over: list[FileOutcome] = []
     for path in paths:
         if path.is_dir():
@@ -109,9 +113,9 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]
                 if table is not None:
                     passed_over.append(FileOutcome(str(candidate), "skipped", message=table))
                     continue
-                files.append(candidate)
+                files.append((candidate, "/".join(relative_parts)))
         else:
-            files.append(path)
+            files.append((path, path.name))
     return files, passed_over
 
 
@@ -128,19 +132,24 @@ def _table_kind(path: Path) -> str | None:
     return None
 
 
-def prepare_document(path: Path, options: ImportOptions) -> PreparedDocument:
-    """Read and segment one file without touching the project."""
-    return _prepare(path, options)[0]
+def prepare_document(
+    path: Path, options: ImportOptions, name: str | None = None
+) -> PreparedDocument:
+    """Read and segment one file without touching the project; ``name`` defaults to the
+    file name."""
+    return _prepare(path, options, name)[0]
 
 
-def _prepare(path: Path, options: ImportOptions) -> tuple[PreparedDocument, int]:
+def _prepare(
+    path: Path, options: ImportOptions, name: str | None = None
+) -> tuple[PreparedDocument, int]:
     """:func:`prepare_document`, and how many control characters the reader removed."""
     from qualcode.importing.readers import read_file
 
     if not path.exists():
         raise InputError(path, "no such file")
     result = read_file(path)
-    return prepare_text(path.name, str(path), result, options), result.controls_removed
+    return prepare_text(name or path.name, str(path), result, options), result.controls_removed
 
 
 def prepare_text(
@@ -182,20 +191,21 @@ def prepare_text(
 Prepared = tuple[PreparedDocument, int] | str
 
 
-def _prepare_or_explain(path: Path, options: ImportOptions) -> Prepared:
+def _prepare_or_explain(file: tuple[Path, str], options: ImportOptions) -> Prepared:
     """:func:`_prepare`, with bad input turned into its message (picklable)."""
+    path, name = file
     try:
-        return _prepare(path, options)
+        return _prepare(path, options, name)
     except InputError as error:
         return str(error)
 
 
-def _prepared_in_order(files: list[Path], options: ImportOptions) -> Iterator[Prepared]:
+def _prepared_in_order(files: list[tuple[Path, str]], options: ImportOptions) -> Iterator[Prepared]:
     """Each file prepared, in order: in worker processes (:mod:`qualcode.parallel`) when
     there are many files, while this process stores what is ready."""
     workers = worker_count()
     if len(files) < PARALLEL_FILES or workers < 1:
-        return (_prepare_or_explain(path, options) for path in files)
+        return (_prepare_or_explain(file, options) for file in files)
     return ordered_map(
         functools.partial(_prepare_or_explain, options=options), files, workers=workers
     )
@@ -203,7 +213,7 @@ def _prepared_in_order(files: list[Path], options: ImportOptions) -> Iterator[Pr
 
 def import_file(project: Project, path: Path, options: ImportOptions) -> FileOutcome:
     """Import one file; bad input and name conflicts become a ``failed`` outcome."""
-    return _store_prepared(project, path, _prepare_or_explain(path, options), options)
+    return _store_prepared(project, path, _prepare_or_explain((path, path.name), options), options)
 
 
 def _store_prepared(
@@ -275,7 +285,7 @@ def import_paths(
     for skipped in outcomes:
         if on_file is not None:
             on_file(skipped)
-    for path, prepared in zip(files, _prepared_in_order(files, options), strict=True):
+    for (path, _name), prepared in zip(files, _prepared_in_order(files, options), strict=True):
         outcome = _store_prepared(project, path, prepared, options)
         outcomes.append(outcome)
         if on_file is not None:

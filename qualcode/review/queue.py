@@ -2,18 +2,22 @@
 
 A review session walks a fixed queue of ids (suggestions in ``qualcode review --suggestions``,
 segments in plain ``qualcode review``), one at a time, and records every action so that undo
-can revert it and go back to where it was taken. Both sessions are driven by the same keys:
+can revert it and go back to where it was taken. An action that finds the project held by
+another command is tried again (:func:`retry_while_busy`) and, if it still cannot be written,
+stays pending on the same card. Both sessions are driven by the same keys:
 :data:`KEYS` says what every key means, and each session kind picks the keys it offers
-(:data:`SUGGESTION_KEYS`, :data:`SEGMENT_KEYS`), so a key never means two things. Pure: no
+(:data:`SUGGESTION_KEYS`, :data:`SEGMENT_KEYS`), so a key never means two things. No
 database, no terminal.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
+
+from qualcode.errors import BusyError
 
 
 class Command(enum.Enum):
@@ -150,3 +154,30 @@ class QueueState(Generic[EntryT]):
         entry = self.history.pop()
         self.position = entry.position
         return entry
+
+
+# Another command writing ---------------------------------------------------------------------
+
+#: How often a review action is tried while another command holds the project. Each try
+#: waits up to the project's ``--wait`` seconds, so a key pressed during the final write of a
+#: long auto-coding run lands once it ends; the action is never half-written.
+BUSY_ATTEMPTS = 3
+
+ResultT = TypeVar("ResultT")
+
+
+def retry_while_busy(action: Callable[[], ResultT]) -> ResultT:
+    """Run ``action`` (one write of a review session), trying again up to
+    :data:`BUSY_ATTEMPTS` times in all while the project is busy; the last
+    :class:`~qualcode.errors.BusyError` propagates."""
+    for _attempt in range(BUSY_ATTEMPTS - 1):
+        try:
+            return action()
+        except BusyError:
+            continue
+    return action()
+
+
+def busy_status(error: BusyError) -> str:
+    """The status line after the tries ran out: nothing written, and the card stays."""
+    return f"Not saved yet: {error}. The card stays: press the key again to retry."

@@ -32,8 +32,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from qualcode.errors import NotFoundError, QualcodeError, UsageError
-from qualcode.review.queue import SEGMENT_KEYS, Command, QueueState
+from qualcode.errors import BusyError, NotFoundError, QualcodeError, UsageError
+from qualcode.review.queue import (
+    SEGMENT_KEYS,
+    Command,
+    QueueState,
+    busy_status,
+    retry_while_busy,
+)
 from qualcode.store.codebooks import code_rows
 from qualcode.store.codings import (
     RemovedCodings,
@@ -252,7 +258,9 @@ class SegmentSession:
             self.state.next()
             return ""
         try:
-            return self._act(command, segment_id, text)
+            return retry_while_busy(lambda: self._act(command, segment_id, text))
+        except BusyError as error:
+            return busy_status(error)
         except QualcodeError as error:
             return f"Not changed: {error}"
 

@@ -21,8 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from qualcode.errors import ConflictError, QualcodeError
-from qualcode.review.queue import SUGGESTION_KEYS, Command, QueueState
+from qualcode.errors import BusyError, ConflictError, QualcodeError
+from qualcode.review.queue import (
+    SUGGESTION_KEYS,
+    Command,
+    QueueState,
+    busy_status,
+    retry_while_busy,
+)
 from qualcode.store.project import Project
 from qualcode.store.suggestions import (
     Decision,
@@ -120,7 +126,9 @@ class ReviewSession:
         if current is None:
             return "No more suggestions."
         try:
-            status = self._apply(command, current, text)
+            status = retry_while_busy(lambda: self._apply(command, current, text))
+        except BusyError as error:
+            return busy_status(error)
         except ConflictError as error:
             self.state.advance()
             status = f"Not changed: {error}"

@@ -12,15 +12,18 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qualcode.codebook.files import CodebookFormat, codebook_to_yaml, load_codebook
-from qualcode.codebook.model import Code, Codebook
 from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.models import CodeRules, Proximity
 from qualcode.store.journal import journaled
 from qualcode.store.project import Project, now_utc
 from qualcode.store.rows import CodebookVersionRow, CodeRow, typed_row
+
+if TYPE_CHECKING:
+    # Imported where used: reading YAML costs start-up time that 'code' and 'segments' skip.
+    from qualcode.codebook.files import CodebookFormat
+    from qualcode.codebook.model import Code, Codebook
 
 
 @dataclass
@@ -46,6 +49,8 @@ def load_into_project(
     ``.qdc`` has no keyword rules: codes whose ids the project's codebook already has keep
     their rules (:func:`qualcode.codebook.qdc.read_qdc`).
     """
+    from qualcode.codebook.files import load_codebook
+
     if path.suffix.lower() == ".qdc" and codebook_format is None:
         from qualcode.codebook.qdc import read_qdc
 
@@ -60,6 +65,8 @@ def load_into_project(
 def store_codebook(conn: sqlite3.Connection, codebook: Codebook, source_path: str) -> LoadReport:
     """Make ``codebook`` the project's current codebook inside the caller's transaction: a new
     version when it differs from the latest one (see :func:`load_into_project`)."""
+    from qualcode.codebook.files import codebook_to_yaml
+
     latest = conn.execute(
         "SELECT version_id, content_hash FROM codebook_versions ORDER BY version_id DESC LIMIT 1"
     ).fetchone()
@@ -159,6 +166,8 @@ def has_codebook(project: Project) -> bool:
 
 def current_codebook(project: Project) -> Codebook:
     """The project's codebook as it stands now (after any rename/merge/move)."""
+    from qualcode.codebook.model import Code, Codebook
+
     conn = project.conn
     version = conn.execute(
         "SELECT name, version_label FROM codebook_versions ORDER BY version_id DESC LIMIT 1"

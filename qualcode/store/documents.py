@@ -1,6 +1,8 @@
 """Documents and segments in the project: writing one document atomically, reading them back.
 
-A document is written together with all its segments in one transaction (DESIGN.md section 3);
+A document is written together with all its segments in one transaction (DESIGN.md section 3),
+journaled as one ``import`` entry so that ``qualcode undo`` can take it back (and put back a
+document it replaced, with the same segment ids);
 it is identified by the SHA-256 of its normalised text as well as by its name, so importing
 the same content again changes nothing.
 """
@@ -18,8 +20,15 @@ from typing import Any, Literal, overload
 from qualcode.errors import ConflictError
 from qualcode.models import Role, Segment
 from qualcode.store.cases import AttributeValue, ensure_case, write_attributes
+from qualcode.store.journal import (
+    journaled,
+    record_document_added,
+    record_document_removed,
+    set_summary,
+)
 from qualcode.store.project import Project, now_utc
 from qualcode.store.rows import DocumentListing, DocumentRecord, SegmentRow, typed_row
+from qualcode.store.search import forget_segments
 
 StoreStatus = Literal["added", "replaced", "skipped"]
 
@@ -165,10 +174,19 @@ def store_document(
     :class:`ConflictError` unless ``replace``, which swaps the old document for the new one in
     the same transaction.
     """
-    with project.transaction() as conn:
-        return store_document_in_transaction(
+    with journaled(project, "import", f"import {document.name}") as conn:
+        result = store_document_in_transaction(
             conn, document, case_name=case_name, case_attributes=case_attributes, replace=replace
         )
+        if result.status != "skipped":
+            segments = _count(len(document.segment_columns), "segment")
+            set_summary(
+                conn,
+                f"import {document.name} ({segments})"
+                if result.status == "added"
+                else f"import {document.name} ({segments}), {result.message}",
+            )
+    return result
 
 
 def store_document_in_transaction(
@@ -179,7 +197,9 @@ def store_document_in_transaction(
     case_attributes: Mapping[str, AttributeValue] | None = None,
     replace: bool = False,
 ) -> StoreResult:
-    """:func:`store_document` inside the caller's transaction (a whole project import)."""
+    """:func:`store_document` inside the caller's journaled transaction (a whole project
+    import): the document's insertion (and a replaced document's removal) is recorded in the
+    caller's journal entry, so undoing that entry takes the document out again."""
     digest = document.content_hash
     same_content = conn.execute(
         "SELECT d.document_id, d.name, c.name, c.case_id FROM documents d "
@@ -198,24 +218,51 @@ def store_document_in_transaction(
             write_attributes(conn, int(existing_case_id), case_attributes)
             note += f"; attributes set on case {existing_case!r}"
         return StoreResult("skipped", int(document_id), str(existing_case), note)
-    same_name = conn.execute(
-        "SELECT document_id FROM documents WHERE name = ?", (document.name,)
-    ).fetchone()
+    same_document = _same_document(conn, document)
     status: StoreStatus = "added"
-    if same_name is not None:
+    note = ""
+    if same_document is not None:
+        old_id, old_name, old_segments = same_document
         if not replace:
             raise ConflictError(
-                f"{document.source_path}: a different document named {document.name!r} is "
+                f"{document.source_path}: a different document named {old_name!r} is "
                 "already in the project; use --replace to replace it"
             )
-        _refuse_if_coded(conn, int(same_name[0]), document)
-        _delete_document(conn, int(same_name[0]))
+        _refuse_if_coded(conn, old_id, document)
+        record_document_removed(conn, old_id)
+        _delete_document(conn, old_id)
         status = "replaced"
+        note = f"replaced document {old_name!r} (id {old_id}, {_count(old_segments, 'segment')})"
     case_id = ensure_case(conn, case_name)
     if case_attributes:
         write_attributes(conn, case_id, case_attributes)
     document_id = _insert_document(conn, document, case_id, digest)
-    return StoreResult(status, document_id, case_name)
+    record_document_added(conn, document_id)
+    return StoreResult(status, document_id, case_name, note)
+
+
+def _same_document(
+    conn: sqlite3.Connection, document: PreparedDocument
+) -> tuple[int, str, int] | None:
+    """The stored document that ``document`` is a new version of: ``(id, name, segments)``.
+
+    The one with the same name; failing that, the one imported from the same file path (a
+    project an older qualcode made names documents from sub-folders by file name alone, and
+    a file may be named directly after its folder was imported). Documents from different
+    files with the same file name have different names and are never confused.
+    """
+    for column, value in (("name", document.name), ("source_path", document.source_path)):
+        row = conn.execute(
+            f"SELECT d.document_id, d.name, (SELECT count(*) FROM segments s "
+            f"WHERE s.document_id = d.document_id) FROM documents d WHERE d.{column} = ? "
+            "ORDER BY d.document_id LIMIT 2",
+            (value,),
+        ).fetchall()
+        if len(row) == 1:
+            return int(row[0][0]), str(row[0][1]), int(row[0][2])
+        if row:
+            break
+    return None
 
 
 def _insert_document(
@@ -282,8 +329,6 @@ def _count(number: int, noun: str) -> str:
 
 def _delete_document(conn: sqlite3.Connection, document_id: int) -> None:
     """Remove a document, its segments and their search-index entries."""
-    from qualcode.store.search import forget_segments
-
     forget_segments(conn, document_id)
     conn.execute("DELETE FROM segments WHERE document_id = ?", (document_id,))
     conn.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))

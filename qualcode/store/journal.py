@@ -54,14 +54,23 @@ from qualcode.store.search import reindex_segment, unindex_segment
 KINDS = (
     "code", "uncode", "memo", "memo-delete", "accept", "reject", "reopen", "autocode",
     "codebook-load", "codebook-rename", "codebook-merge", "merge", "codings-import",
-    "speakers-set", "import-replace", "qdpx-import", "qualcoder-import",
+    "speakers-set", "import-replace", "qdpx-import", "qualcoder-import", "import",
 )  # fmt: skip
 
 #: Fields of one history row, as listed by ``qualcode history --format json``.
 HISTORY_FIELDS = ("entry_id", "created_at", "kind", "summary", "undone", "undone_at")
 
 #: Tables whose foreign keys can point at journaled rows (checked after an undo).
-_CHECKED_TABLES = ("codes", "autocode_runs", "codings", "suggestions")
+_CHECKED_TABLES = (
+    "codes", "autocode_runs", "codings", "suggestions", "documents", "segments",
+    "case_attributes",
+)  # fmt: skip
+
+#: Columns of a segment row as a journaled document keeps them (``documents`` 'delete').
+_SEGMENT_COLUMNS = (
+    "segment_id", "document_id", "ordinal", "speaker", "role", "start_char", "end_char",
+    "start_time", "end_time", "text",
+)  # fmt: skip
 
 
 @contextmanager
@@ -114,6 +123,41 @@ def _finish_entry(conn: sqlite3.Connection, entry_id: int, summary: str, compact
     changed = conn.execute("SELECT 1 FROM journal_changes WHERE entry_id = ? LIMIT 1", (entry_id,))
     if changed.fetchone() is None:
         conn.execute("DELETE FROM journal_entries WHERE entry_id = ?", (entry_id,))
+
+
+def record_document_added(conn: sqlite3.Connection, document_id: int) -> None:
+    """Journal an imported document (with its segments) as one change of the active entry.
+
+    Documents and segments are not journaled by triggers: a million segments would mean a
+    million journal rows. Undo deletes the document, its segments and their index entries.
+    """
+    conn.execute(
+        "INSERT INTO journal_changes (entry_id, table_name, operation, row_id) "
+        "SELECT entry_id, 'documents', 'insert', ? FROM journal_state",
+        (document_id,),
+    )
+
+
+def record_document_removed(conn: sqlite3.Connection, document_id: int) -> None:
+    """Journal a document about to be deleted (replaced): its row and all its segments.
+
+    Undo puts them back with the same ids, so codings, memos and older journal entries that
+    name those segments find them again.
+    """
+    document = conn.execute(
+        "SELECT * FROM documents WHERE document_id = ?", (document_id,)
+    ).fetchone()
+    segments = conn.execute(
+        f"SELECT {', '.join(_SEGMENT_COLUMNS)} FROM segments WHERE document_id = ? "
+        "ORDER BY segment_id",
+        (document_id,),
+    ).fetchall()
+    old = {"document": dict(document), "segments": [list(row) for row in segments]}
+    conn.execute(
+        "INSERT INTO journal_changes (entry_id, table_name, operation, row_id, old_row) "
+        "SELECT entry_id, 'documents', 'delete', ?, ? FROM journal_state",
+        (document_id, json.dumps(old, ensure_ascii=False)),
+    )
 
 
 def set_summary(conn: sqlite3.Connection, summary: str) -> None:
@@ -223,6 +267,10 @@ def _revert(conn: sqlite3.Connection, change: sqlite3.Row, entry_id: int) -> Non
             "UPDATE codings SET superseded_by_run = NULL WHERE superseded_by_run = ?", (row_id,)
         )
         return
+    if table == "documents" and operation != "update":
+        # An import's compact change (an update is a replacement's, undone like any row).
+        _revert_document(conn, change, entry_id)
+        return
     if operation == "insert":
         if table == "segments":  # written by import --replace; keep the search index in step
             unindex_segment(conn, row_id)
@@ -248,6 +296,35 @@ def _revert(conn: sqlite3.Connection, change: sqlite3.Row, entry_id: int) -> Non
         raise _changed_since(entry_id, table, row_id) from error
     if table == "segments":
         reindex_segment(conn, row_id)
+
+
+def _revert_document(conn: sqlite3.Connection, change: sqlite3.Row, entry_id: int) -> None:
+    """Undo an import (remove the document) or a replacement's deletion (put it back)."""
+    from qualcode.store.search import forget_segments, index_document_segments
+
+    document_id = int(change["row_id"])
+    if change["operation"] == "insert":
+        forget_segments(conn, document_id)
+        conn.execute("DELETE FROM segments WHERE document_id = ?", (document_id,))
+        if not conn.execute("DELETE FROM documents WHERE document_id = ?", (document_id,)).rowcount:
+            raise _changed_since(entry_id, "documents", document_id)
+        return
+    old = json.loads(change["old_row"])
+    document: dict[str, Any] = old["document"]
+    try:
+        conn.execute(
+            f"INSERT INTO documents ({', '.join(document)}) "
+            f"VALUES ({', '.join(':' + name for name in document)})",
+            document,
+        )
+    except sqlite3.IntegrityError as error:
+        raise _changed_since(entry_id, "documents", document_id) from error
+    conn.executemany(
+        f"INSERT INTO segments ({', '.join(_SEGMENT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(_SEGMENT_COLUMNS))})",
+        old["segments"],
+    )
+    index_document_segments(conn, document_id)
 
 
 def _changed_since(entry_id: int, table: str, row_id: int) -> ConflictError:

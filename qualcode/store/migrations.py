@@ -410,3 +410,20 @@ def m006_speaker_roles_orphaned_codings(db: Database) -> None:
     create_journal_triggers(db, "speaker_roles")
     create_journal_triggers(db, "orphaned_codings")
     create_journal_triggers(db, "segments", operations=("update",))
+
+
+#: Case tables journaled from m007 on: an import that creates a case (or sets attributes on
+#: one) is undone with it.
+JOURNALED_CASE_TABLES = ("cases", "case_attributes")
+
+
+@migrations()
+def m007_journal_imports(db: Database) -> None:
+    """Imports are journaled, so ``undo`` walks back through them to the empty project.
+
+    Documents and their segments are journaled compactly by qualcode.store.journal (one change
+    per document, a replaced document's rows kept in it); cases and case attributes by the
+    same triggers as the coding tables.
+    """
+    for table in JOURNALED_CASE_TABLES:
+        create_journal_triggers(db, table)

@@ -155,12 +155,18 @@ def store_run(
 ) -> tuple[int, int]:
     """Write the run row and its codings (or suggestions) in one journaled transaction.
 
-    ``hits_by_batch`` is consumed inside the transaction, so matching can go on (in workers)
-    while earlier batches are written. Returns the run id and how many codings (``apply``) or
-    new suggestions (``suggest``) were added. ``summary`` is the journal's one-line summary.
+    ``hits_by_batch`` is consumed first, outside any write transaction: the hits are staged
+    in a temporary table (the connection's own temp database, which takes no lock on the
+    project), so that reading and matching, however long, never keep another command from
+    writing. The write lock is held only for the final write: the run row, the superseding,
+    and one ``INSERT ... SELECT`` of the staged hits. A hit whose segment went meanwhile (its
+    document replaced by another command) is dropped with it. Returns the run id and how many
+    codings (``apply``) or new suggestions (``suggest``) were added. ``summary`` is the
+    journal's one-line summary.
     """
     from qualcode._version import __version__
 
+    _stage_hits(project.conn, hits_by_batch)
     with journaled(project, "autocode", summary, compact_runs=True) as conn:
         run_id = int(
             conn.execute(
@@ -185,10 +191,9 @@ def store_run(
                 conn, run_id, record.after_segment_id, record.through_segment_id, record.code_ids
             )
         created = now_utc()
-        added = 0
         with bulk_write(conn, "codings", enabled=record.mode == "apply" and record.bulk):
-            for hits in hits_by_batch:
-                added += write_hits(conn, record.mode, run_id, created, hits)
+            added = _write_staged(conn, record.mode, run_id, created)
+        conn.execute("DELETE FROM temp.staged_hits")
         conn.execute(
             "UPDATE autocode_runs SET segments_processed = ?, codings_added = ?, finished_at = ? "
             "WHERE run_id = ?",
@@ -239,40 +244,52 @@ def supersede(
     )
 
 
-def write_hits(
-    conn: sqlite3.Connection, mode: Mode, run_id: int, created: str, hits: list[Hit]
-) -> int:
-    """Insert ``hits`` as automatic codings (``apply``) or suggestions (``suggest``).
+def _stage_hits(conn: sqlite3.Connection, hits_by_batch: Iterable[list[Hit]]) -> None:
+    """Put every hit in ``temp.staged_hits``, in order (no lock on the project is taken)."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS staged_hits (segment_id INTEGER, code_id TEXT, "
+        "rule_kind TEXT, rule TEXT, start_char INTEGER, end_char INTEGER, spans TEXT)"
+    )
+    conn.execute("DELETE FROM temp.staged_hits")
+    for hits in hits_by_batch:
+        conn.executemany("INSERT INTO temp.staged_hits VALUES (?, ?, ?, ?, ?, ?, ?)", hits)
 
-    A suggestion is skipped when the segment already has a manual coding of that code or the
-    same span is already suggested for it. Returns how many rows were added.
+
+def _write_staged(conn: sqlite3.Connection, mode: Mode, run_id: int, created: str) -> int:
+    """Insert the staged hits of segments still in the project; return how many were added.
+
+    ``apply``: one automatic coding per hit. ``suggest``: one suggestion per hit, except where
+    the segment already has a manual coding of that code or the same span is suggested.
     """
     if mode == "apply":
-        conn.executemany(
-            "INSERT INTO codings (segment_id, code_id, coder, origin, run_id, rule_kind, rule, "
-            "start_char, end_char, spans, created_at) "
-            "VALUES (?, ?, 'auto', 'auto', ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (s, c, run_id, kind, rule, start, end, spans, created)
-                for s, c, kind, rule, start, end, spans in hits
-            ],
+        return int(
+            conn.execute(
+                "INSERT INTO codings (segment_id, code_id, coder, origin, run_id, rule_kind, "
+                "rule, start_char, end_char, spans, created_at) "
+                "SELECT h.segment_id, h.code_id, 'auto', 'auto', ?, h.rule_kind, h.rule, "
+                "h.start_char, h.end_char, h.spans, ? FROM temp.staged_hits h "
+                "WHERE h.segment_id IN (SELECT segment_id FROM segments) ORDER BY h.rowid",
+                (run_id, created),
+            ).rowcount
         )
-        return len(hits)
-    pending = [
-        hit for hit in hits
-        if conn.execute(
-            "SELECT 1 FROM codings WHERE segment_id = ? AND code_id = ? AND origin = 'manual' "
-            "UNION ALL SELECT 1 FROM suggestions WHERE segment_id = ? AND code_id = ? "
-            "AND start_char = ? AND end_char = ? LIMIT 1",
-            (hit[0], hit[1], hit[0], hit[1], hit[4], hit[5]),
-        ).fetchone() is None
-    ]  # fmt: skip
-    conn.executemany(
-        "INSERT INTO suggestions (run_id, segment_id, code_id, rule_kind, rule, start_char, "
-        "end_char, spans) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(run_id, *hit) for hit in pending],
+    return int(
+        conn.execute(
+            "INSERT INTO suggestions (run_id, segment_id, code_id, rule_kind, rule, start_char, "
+            "end_char, spans) SELECT ?, h.segment_id, h.code_id, h.rule_kind, h.rule, "
+            "h.start_char, h.end_char, h.spans FROM temp.staged_hits h "
+            "WHERE h.segment_id IN (SELECT segment_id FROM segments) "
+            "AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.segment_id = h.segment_id "
+            "AND c.code_id = h.code_id AND c.origin = 'manual') "
+            "AND NOT EXISTS (SELECT 1 FROM suggestions g WHERE g.segment_id = h.segment_id "
+            "AND g.code_id = h.code_id AND g.start_char = h.start_char "
+            "AND g.end_char = h.end_char) "
+            "AND h.rowid = (SELECT min(d.rowid) FROM temp.staged_hits d "
+            "WHERE d.segment_id = h.segment_id AND d.code_id = h.code_id "
+            "AND d.start_char = h.start_char AND d.end_char = h.end_char) "
+            "ORDER BY h.rowid",
+            (run_id,),
+        ).rowcount
     )
-    return len(pending)
 
 
 # --------------------------------------------------------------------------------------------

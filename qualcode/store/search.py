@@ -2,26 +2,39 @@
 
 Queries of three or more characters go through an FTS5 trigram index (``segments_fts``);
 shorter queries, common in Chinese (``网格``, ``卡``), fall back to a scan with ``instr``.
-The index is brought up to date lazily at the first search after an import rather than during
-import, so that imports stay fast: rows above a stored watermark are added, and a replaced
-document's rows are removed from the index in the same transaction that deletes them.
+
+The index is not written at import: trigram indexing costs more CPU than storing the segments
+themselves (bench/README.md, "Search index"), far above the 15% of import time it was allowed.
+Instead a stored watermark says how far the index reaches, and :func:`update_search_index`
+extends it in short batches, each its own write transaction of a fraction of a second, taken
+only when no other command is writing (it never waits for the lock) and for at most a time
+budget per search. Segments above the watermark are searched by a scan, so every search is
+complete whatever the index's state, a search never waits for a writer, and no command holds
+the write lock for long to build the index. A replaced document's indexed segments are removed
+from the index in the transaction that deletes them.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from qualcode.errors import UsageError
-from qualcode.store.project import Project
+from qualcode.store.project import Project, is_lock_error
 from qualcode.store.rows import SegmentRow, typed_row
 
 _WATERMARK_KEY = "fts_indexed_through_segment_id"
 #: Trigram index needs at least this many characters in a query.
 TRIGRAM_MINIMUM = 3
+#: Segments indexed per write transaction: about 0.1 s of work, so a command waiting to
+#: write (a ``code``, a review key press) waits at most that long.
+INDEX_BATCH = 5_000
+#: Seconds a search spends extending the index before it answers (the rest by scan).
+INDEX_BUDGET_SECONDS = 1.0
 
 
 def _watermark(conn: sqlite3.Connection) -> int:
@@ -29,25 +42,79 @@ def _watermark(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row is not None else 0
 
 
-def update_search_index(project: Project) -> int:
-    """Index every segment added since the last search; return how many were indexed."""
+def update_search_index(
+    project: Project,
+    *,
+    budget_seconds: float | None = INDEX_BUDGET_SECONDS,
+    batch: int = INDEX_BATCH,
+) -> int:
+    """Index segments beyond the watermark in batches; return how many were indexed.
+
+    Stops when everything is indexed, when ``budget_seconds`` have passed (``None``: no
+    limit) or as soon as another command holds the write lock: each batch is tried without
+    waiting, so this never blocks (or is blocked) for longer than one batch.
+    """
+    started = time.monotonic()
+    indexed = 0
+    while budget_seconds is None or time.monotonic() - started < budget_seconds:
+        added = _index_batch(project, batch)
+        if added is None or added == 0:
+            break
+        indexed += added
+    return indexed
+
+
+def _index_batch(project: Project, batch: int) -> int | None:
+    """Index the next ``batch`` segments in one transaction; ``None`` if the lock is taken."""
     conn = project.conn
-    newest = conn.execute("SELECT coalesce(max(segment_id), 0) FROM segments").fetchone()[0]
-    indexed_through = _watermark(conn)
-    if newest <= indexed_through:
-        return 0
-    with project.transaction():
-        cursor = conn.execute(
-            "INSERT INTO segments_fts (rowid, text) "
-            "SELECT segment_id, text FROM segments WHERE segment_id > ?",
-            (indexed_through,),
+    (busy_timeout,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if is_lock_error(error):
+            return None
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
+    try:
+        indexed_through = _watermark(conn)
+        last = conn.execute(
+            "SELECT max(segment_id), count(*) FROM (SELECT segment_id FROM segments "
+            "WHERE segment_id > ? ORDER BY segment_id LIMIT ?)",
+            (indexed_through, batch),
+        ).fetchone()
+        if last[0] is None:
+            conn.execute("COMMIT")
+            return 0
+        conn.execute(
+            "INSERT INTO segments_fts (rowid, text) SELECT segment_id, text FROM segments "
+            "WHERE segment_id > ? AND segment_id <= ?",
+            (indexed_through, last[0]),
         )
         conn.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (_WATERMARK_KEY, newest),
+            (_WATERMARK_KEY, last[0]),
         )
-    return int(cursor.rowcount)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return int(last[1])
+
+
+def index_document_segments(conn: sqlite3.Connection, document_id: int) -> None:
+    """Index a document's segments that lie below the watermark (caller's transaction).
+
+    For a document put back by ``undo`` with its old segment ids: those the index covered
+    before go back in; any above the watermark are picked up with the rest.
+    """
+    conn.execute(
+        "INSERT INTO segments_fts (rowid, text) SELECT segment_id, text FROM segments "
+        "WHERE document_id = ? AND segment_id <= ?",
+        (document_id, _watermark(conn)),
+    )
 
 
 def forget_segments(conn: sqlite3.Connection, document_id: int) -> None:
@@ -136,10 +203,12 @@ def search(
     parameters: list[Any] = []
     if len(query) >= TRIGRAM_MINIMUM:
         update_search_index(project)
+        # The index up to the watermark, a scan beyond it (see the module docstring).
         clauses.append(
-            "v.segment_id IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?)"
+            "(v.segment_id IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?) "
+            "OR (v.segment_id > ? AND instr(lower(v.text), lower(?)) > 0))"
         )
-        parameters.append(_fts_phrase(query))
+        parameters.extend([_fts_phrase(query), _watermark(project.conn), query])
     else:
         # instr is exact; lower() folds ASCII only, which is what short Latin queries need.
         clauses.append("instr(lower(v.text), lower(?)) > 0")

@@ -94,7 +94,10 @@ def test_same_name_different_content_needs_replace(cli: Cli, tmp_path: Path) -> 
     assert table_dump(cli.db_path) == before
     replaced = cli("import", str(path), "--replace")
     assert replaced.exit_code == 0
-    assert replaced.stderr.splitlines()[0] == f"replaced {path}  case chaiji, 5 segments"
+    assert replaced.stderr.splitlines()[0] == (
+        f"replaced {path}  case chaiji, 5 segments; replaced document 'chaiji.txt' (id 1, 4 "
+        "segments)"
+    )
     segments = json.loads(cli("segments", "--format", "json").stdout)
     assert len(segments) == 5
     # The search index forgets the replaced document's segments.
@@ -240,3 +243,56 @@ def test_segments_with_an_unknown_case_document_or_code_is_an_error(
     code = cli("segments", "--code", "grid")
     assert code.exit_code == 1
     assert code.stderr.startswith("Error: no code 'grid' in the project's codebook")
+
+
+def test_same_file_names_in_different_folders_are_different_documents(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """``import multi/ --replace`` with A/int01.txt and B/int01.txt loses neither interview."""
+    folder = tmp_path / "multi"
+    first = write(folder / "A" / "int01.txt", INTERVIEW)
+    second = write(folder / "B" / "int01.txt", INTERVIEW + "受访者：还有一点，志愿者也很重要。\n")
+    result = cli("import", str(folder), "--replace")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[1:] == [
+        f"added    {first}  case int01, 4 segments",
+        f"added    {second}  case int01, 5 segments",
+        "2 added, 0 replaced, 0 skipped, 0 failed",
+    ]
+    listed = json.loads(cli("docs", "list", "--format", "json").stdout)
+    assert [row["document"] for row in listed] == ["A/int01.txt", "B/int01.txt"]
+    # A new version of B replaces B, and only B; A is reported as unchanged.
+    write(second, INTERVIEW + "受访者：最后，居民的配合最重要。\n")
+    result = cli("import", str(folder), "--replace")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"skipped  {first}: already imported",
+        f"replaced {second}  case int01, 5 segments; replaced document 'B/int01.txt' (id 2, 5 "
+        "segments)",
+        "0 added, 1 replaced, 1 skipped, 0 failed",
+    ]
+    listed = json.loads(cli("docs", "list", "--format", "json").stdout)
+    assert [row["document"] for row in listed] == ["A/int01.txt", "B/int01.txt"]
+    assert (
+        json.loads(cli("docs", "show", "A/int01.txt", "--format", "json").stdout)["text"]
+        == INTERVIEW
+    )
+
+
+def test_a_file_named_after_its_folder_was_imported_replaces_its_own_document(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The document imported from the same file is the one replaced, whatever it is named."""
+    folder = tmp_path / "multi"
+    first = write(folder / "A" / "int01.txt", INTERVIEW)
+    write(folder / "B" / "int01.txt", INTERVIEW + "受访者：还有一点，志愿者也很重要。\n")
+    assert cli("import", str(folder)).exit_code == 0
+    write(first, INTERVIEW + "受访者：最后，居民的配合最重要。\n")
+    result = cli("import", str(first), "--replace")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"replaced {first}  case int01, 5 segments; replaced document 'A/int01.txt' (id 1, 4 "
+        "segments)"
+    )
+    listed = json.loads(cli("docs", "list", "--format", "json").stdout)
+    assert [row["document"] for row in listed] == ["B/int01.txt", "int01.txt"]

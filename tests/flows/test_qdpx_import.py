@@ -381,3 +381,19 @@ def test_non_conformant_guids_import_with_a_warning(cli: Cli, tmp_path: Path) ->
     assert result.exit_code == 0, result.stderr
     assert "warning" in result.stderr and "GUID" in result.stderr
     assert rows(cli.db_path, "SELECT code, quote FROM codings_view") == [("grid", "网格员")]
+
+
+def test_undo_of_an_import_takes_its_documents_and_cases_out_too(cli: Cli, tmp_path: Path) -> None:
+    """The import is one journal entry: undo leaves the project as it was before, documents
+    and cases included (they are journaled with the codes and codings)."""
+    start = TEXT.index("网格员")
+    body = users_and_codes() + source("talk", "sources/talk.txt", selection(start, start + 3))
+    archive = make_qdpx(tmp_path / "one.qdpx", qde(body), {"sources/talk.txt": TEXT.encode()})
+    assert cli("init").exit_code == 0
+    tables = ("documents", "segments", "cases", "codes", "codings")
+    before = {table: rows(cli.db_path, f"SELECT * FROM {table}") for table in tables}
+    assert cli("import", "qdpx", str(archive)).exit_code == 0
+    assert rows(cli.db_path, "SELECT count(*) FROM documents") == [(1,)]
+    result = cli("undo")
+    assert result.exit_code == 0, result.stderr
+    assert {table: rows(cli.db_path, f"SELECT * FROM {table}") for table in tables} == before

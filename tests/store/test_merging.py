@@ -129,7 +129,7 @@ def test_merge_brings_codings_and_memos_in_once(db_path: Path, li: list[int], wa
         assert (again.memos_added, again.memos_present) == (0, 2)
         assert dump(project) == before
         assert [row[0] for row in project.conn.execute("SELECT kind FROM journal_entries")] == [
-            "codebook-load", "code", "merge",
+            "import", "codebook-load", "import", "code", "merge",
         ]  # fmt: skip
     assert hashlib.sha256(wang.read_bytes()).hexdigest() == fingerprint
 
@@ -202,7 +202,7 @@ def test_merge_reports_a_code_retired_here(project: Project, tmp_path: Path) -> 
     )  # fmt: skip
     assert segments == segment_ids(project)
     assert [row["kind"] for row in project.conn.execute("SELECT kind FROM journal_entries")] == [
-        "codebook-load", "codebook-load",
+        "import", "codebook-load", "codebook-load",
     ]  # fmt: skip
 
 

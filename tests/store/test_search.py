@@ -106,3 +106,47 @@ def test_empty_query_is_a_usage_error(cli: Cli) -> None:
     result = cli("search", "  ")
     assert result.exit_code == 2
     assert result.stderr == "Error: the search query is empty\n"
+
+
+def test_search_is_complete_whatever_the_index_covers(cli: Cli, tmp_path: Path) -> None:
+    """Import does not index (too costly); searches extend the index in batches and scan what
+    it does not cover yet, so the hits never depend on how far the index reaches."""
+    import sqlite3
+
+    from qualcode.store.project import open_project
+    from qualcode.store.search import search, update_search_index
+    from tests.conftest import INTERVIEW
+
+    def indexed() -> int:
+        conn = sqlite3.connect(cli.db_path)
+        try:
+            return int(conn.execute("SELECT count(*) FROM segments_fts_docsize").fetchone()[0])
+        finally:
+            conn.close()
+
+    for name in ("a.txt", "b.txt"):
+        text = INTERVIEW + f"受访者：{name}的网格员很辛苦。\n"
+        assert cli("import", str(write(tmp_path / name, text))).exit_code == 0
+    assert indexed() == 0
+    with open_project(cli.db_path) as project:
+        unindexed = [hit.segment["segment_id"] for hit in search(project, "网格员", limit=None)]
+        assert indexed() == 10  # the search indexed everything within its time budget
+        for covered in (0, 3, 10):
+            project.conn.execute("DELETE FROM segments_fts")  # external content: drop all
+            project.conn.execute("INSERT INTO segments_fts (segments_fts) VALUES ('delete-all')")
+            project.conn.execute("DELETE FROM settings")
+            update_search_index(project, budget_seconds=None, batch=3)
+            assert indexed() == 10
+            project.conn.execute("INSERT INTO segments_fts (segments_fts) VALUES ('delete-all')")
+            project.conn.execute(
+                "UPDATE settings SET value = ? WHERE key = 'fts_indexed_through_segment_id'",
+                (covered,),
+            )
+            project.conn.execute(
+                "INSERT INTO segments_fts (rowid, text) SELECT segment_id, text FROM segments "
+                "WHERE segment_id <= ?",
+                (covered,),
+            )
+            hits = [hit.segment["segment_id"] for hit in search(project, "网格员", limit=None)]
+            assert hits == unindexed, covered
+    assert len(unindexed) == 4
