@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from qualcode.store.search import SearchHit
 
 
+#: On a terminal, a case name longer than this many cells is cut with "…", so that a long
+#: file name used as case name leaves room for the context (piped output keeps it whole).
+CASE_CELLS = 16
+
+
 def _last_cells(text: str, cells: int) -> str:
     """The longest end of ``text`` that takes at most ``cells`` terminal cells."""
     from rich.cells import cell_len
@@ -58,7 +63,23 @@ def _context_line(hit: SearchHit, cells: int) -> tuple[str, str, str]:
 
 def search_command(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="Word or phrase, Chinese or English.")],
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help='Words, "phrases", OR, NOT, word* (see above); quote the whole '
+            "query for your shell."
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Leave out segments containing WORD (repeatable)."),
+    ] = None,
+    regex: Annotated[
+        str | None,
+        typer.Option(
+            "--regex", help="Scan with a regular expression instead of a query (case-insensitive)."
+        ),
+    ] = None,
     doc: DocOption = None,
     case: CaseOption = None,
     speaker: SpeakerOption = None,
@@ -74,14 +95,39 @@ def search_command(
     output_format: TableFormatOption = OutputFormat.table,
     raw: RawOption = False,
 ) -> None:
-    """Keyword in context: every segment containing QUERY, the hit highlighted.
+    """Keyword in context: every segment that QUERY finds, its terms highlighted.
+
+    \b
+    Query forms (Chinese terms of one or two characters work in all of them):
+      qualcode search "网格 志愿者"        both words, anywhere in the segment
+      qualcode search '"grid workers"'     the quoted phrase exactly
+      qualcode search "志愿者 OR 党员"     either word (OR binds tighter than spaces)
+      qualcode search "网格 NOT 谣言"      网格 but not 谣言 (also: --exclude 谣言)
+      qualcode search "volunt*"            English words starting with volunt
+      qualcode search --regex "第[0-9]+网格"  a regular expression
+    A query that starts with - would be read as an option: put -- before it, as in
+    qualcode search -- "-19 病例".
 
     Example: qualcode search 网格员 --case Chaiji
     """
-    from qualcode.store.search import search
+    from qualcode.errors import UsageError
+    from qualcode.store.search import search, search_pattern
+    from qualcode.text.search_query import parse_query
 
+    if (query is None) == (regex is None):
+        raise UsageError("give a QUERY or --regex PATTERN (not both): qualcode search 网格员")
+    parsed = None if query is None else parse_query(query, tuple(exclude or ()))
+    if regex is not None and exclude:
+        raise UsageError("--exclude works with a QUERY, not with --regex")
     with open_cli_project(ctx) as project:
-        hits = search(project, query, case_name=case, document=doc, speaker=speaker, limit=limit)
+        if parsed is not None:
+            hits = search(
+                project, parsed, case_name=case, document=doc, speaker=speaker, limit=limit
+            )
+        else:
+            hits = search_pattern(
+                project, regex or "", case_name=case, document=doc, speaker=speaker, limit=limit
+            )
         if output_format is not OutputFormat.table:
             rows = (
                 dict(hit.segment, hits=[list(span) for span in hit.spans])
@@ -107,7 +153,10 @@ def _print_keyword_in_context(hits: Iterable[SearchHit], width: int) -> None:
         segment = hit.segment
         line = Text()
         line.append(f"{segment['segment_id']:>7} ", style="cyan")
-        line.append(f"{terminal_text(segment['case_name'])} ", style="green")
+        case_name = terminal_text(segment["case_name"])
+        if terminal and cell_len(case_name) > CASE_CELLS:
+            case_name = _first_cells(case_name, CASE_CELLS - 1) + "…"
+        line.append(f"{case_name} ", style="green")
         line.append(f"{terminal_text(segment['speaker'] or '-')}: ", style="dim")
         cells = width
         if terminal:

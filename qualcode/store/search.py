@@ -1,7 +1,9 @@
 """Keyword-in-context search over segments, Chinese and English.
 
-Queries of three or more characters go through an FTS5 trigram index (``segments_fts``);
-shorter queries, common in Chinese (``网格``, ``卡``), fall back to a scan with ``instr``.
+The query syntax (all words, ``"phrases"``, ``OR``, ``NOT``, ``word*``) is parsed by
+:mod:`qualcode.text.search_query`; ``--regex`` patterns are scanned (:func:`search_pattern`).
+Terms of three or more characters go through an FTS5 trigram index (``segments_fts``);
+shorter ones, common in Chinese (``网格``, ``卡``), through a scan with ``instr``.
 
 The index is not written at import: trigram indexing costs more CPU than storing the segments
 themselves (bench/README.md, "Search index"), far above the 15% of import time it was allowed.
@@ -16,16 +18,17 @@ from the index in the transaction that deletes them.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
-import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from qualcode.errors import UsageError
 from qualcode.store.project import Project, is_lock_error
 from qualcode.store.rows import SegmentRow, typed_row
+from qualcode.text.search_query import Query, Term, parse_query
 
 _WATERMARK_KEY = "fts_indexed_through_segment_id"
 #: Trigram index needs at least this many characters in a query.
@@ -147,28 +150,29 @@ def reindex_segment(conn: sqlite3.Connection, segment_id: int) -> None:
 
 @dataclass
 class SearchHit:
-    """A segment containing the query, with the positions of every occurrence in its text."""
+    """A segment that satisfies the query, with the positions of every term it contains."""
 
     segment: SegmentRow
     spans: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _fts_phrase(query: str) -> str:
-    return '"' + query.replace('"', '""') + '"'
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
 
 
-def _occurrences(text: str, query: str) -> list[tuple[int, int]]:
-    """Non-overlapping occurrences, case-insensitive for text whose case folding keeps length."""
-    haystack, needle = text, query
-    folded = text.casefold()
-    if len(folded) == len(text):
-        haystack, needle = folded, query.casefold()
-    spans = []
-    position = haystack.find(needle)
-    while position != -1 and needle:
-        spans.append((position, position + len(needle)))
-        position = haystack.find(needle, position + len(needle))
-    return spans
+def _term_condition(term: Term, watermark: int, parameters: list[Any]) -> str:
+    """SQL that holds for every segment containing ``term`` (and possibly a few more: the
+    final word is :meth:`Term.spans`). Terms of three or more characters use the trigram
+    index up to the watermark and a scan beyond it; shorter ones a scan (``instr``)."""
+    if len(term.text) >= TRIGRAM_MINIMUM:
+        parameters.extend([_fts_phrase(term.text), watermark, term.text])
+        return (
+            "(v.segment_id IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?) "
+            "OR (v.segment_id > ? AND instr(lower(v.text), lower(?)) > 0))"
+        )
+    # instr is exact; lower() folds ASCII only, which is what short Latin terms need.
+    parameters.append(term.text)
+    return "instr(lower(v.text), lower(?)) > 0"
 
 
 def _require_names(
@@ -187,42 +191,88 @@ def _require_names(
 
 def search(
     project: Project,
-    query: str,
+    query: str | Query,
     *,
     case_name: str | None = None,
     document: str | None = None,
     speaker: str | None = None,
     limit: int | None = None,
 ) -> Iterator[SearchHit]:
-    """Segments containing ``query`` (case-insensitive for Latin), in segment order."""
-    query = unicodedata.normalize("NFC", query).strip()
-    if not query:
-        raise UsageError("the search query is empty")
+    """Segments that satisfy ``query`` (the syntax of :mod:`qualcode.text.search_query`), in
+    segment order, each with the spans of every term it contains.
+
+    The clauses narrow the candidates in SQL (index or scan, per term); each candidate is
+    then checked by the parsed query itself, which also applies exclusions, prefixes and
+    Latin case folding, so what is listed is exactly what the syntax promises.
+    """
+    parsed = query if isinstance(query, Query) else parse_query(query)
     _require_names(project, case_name, document, speaker)
+    if any(len(term.text) >= TRIGRAM_MINIMUM for term in parsed.terms):
+        update_search_index(project)
+    watermark = _watermark(project.conn)
     clauses: list[str] = []
     parameters: list[Any] = []
-    if len(query) >= TRIGRAM_MINIMUM:
-        update_search_index(project)
-        # The index up to the watermark, a scan beyond it (see the module docstring).
-        clauses.append(
-            "(v.segment_id IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?) "
-            "OR (v.segment_id > ? AND instr(lower(v.text), lower(?)) > 0))"
-        )
-        parameters.extend([_fts_phrase(query), _watermark(project.conn), query])
-    else:
-        # instr is exact; lower() folds ASCII only, which is what short Latin queries need.
-        clauses.append("instr(lower(v.text), lower(?)) > 0")
-        parameters.append(query)
-    for column, value in (("case_name", case_name), ("document", document), ("speaker", speaker)):
+    for alternatives in parsed.clauses:
+        conditions = [_term_condition(term, watermark, parameters) for term in alternatives]
+        clauses.append("(" + " OR ".join(conditions) + ")")
+    yield from _checked(
+        project, clauses, parameters, (case_name, document, speaker), parsed.spans, limit
+    )
+
+
+def search_pattern(
+    project: Project,
+    pattern: str,
+    *,
+    case_name: str | None = None,
+    document: str | None = None,
+    speaker: str | None = None,
+    limit: int | None = None,
+) -> Iterator[SearchHit]:
+    """Segments in which the regular expression ``pattern`` finds something (every segment
+    the filters leave is scanned). Case-insensitive. A pattern that is not valid, or that
+    could backtrack catastrophically (``(a+)+$``), is refused before anything is read."""
+    from qualcode.text.patterns import backtracking_problem
+
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except (re.error, OverflowError, RecursionError) as error:
+        raise UsageError(
+            f"--regex {pattern!r} is not a valid regular expression: {error}"
+        ) from None
+    problem = backtracking_problem(pattern)
+    if problem is not None:
+        raise UsageError(f"--regex: {problem}")
+    _require_names(project, case_name, document, speaker)
+
+    def spans(text: str) -> list[tuple[int, int]] | None:
+        found = [match.span() for match in compiled.finditer(text) if match.end() > match.start()]
+        return found or None
+
+    yield from _checked(project, [], [], (case_name, document, speaker), spans, limit)
+
+
+def _checked(
+    project: Project,
+    clauses: list[str],
+    parameters: list[Any],
+    filters: tuple[str | None, str | None, str | None],
+    spans_of: Callable[[str], list[tuple[int, int]] | None],
+    limit: int | None,
+) -> Iterator[SearchHit]:
+    """The candidate segments (``clauses`` and the filters, in segment order) whose text
+    ``spans_of`` accepts, up to ``limit``."""
+    for column, value in zip(("case_name", "document", "speaker"), filters, strict=True):
         if value is not None:
             clauses.append(f"v.{column} = ?")
             parameters.append(value)
-    sql = f"SELECT v.* FROM segments_view v WHERE {' AND '.join(clauses)} ORDER BY v.segment_id"
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = f"SELECT v.* FROM segments_view v {where} ORDER BY v.segment_id"
     found = 0
     for row in project.conn.execute(sql, parameters):
         segment = typed_row(row, SegmentRow)
-        spans = _occurrences(segment["text"], query)
-        if not spans:
+        spans = spans_of(segment["text"])
+        if spans is None:
             continue
         yield SearchHit(segment, spans)
         found += 1

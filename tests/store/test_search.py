@@ -150,3 +150,94 @@ def test_search_is_complete_whatever_the_index_covers(cli: Cli, tmp_path: Path) 
             hits = [hit.segment["segment_id"] for hit in search(project, "网格员", limit=None)]
             assert hits == unindexed, covered
     assert len(unindexed) == 4
+
+
+# The search syntax through the command line ---------------------------------------------------
+
+SYNTAX = (
+    "Interviewer: 网格怎么划分？\n"
+    "Respondent: 网格员和志愿者一起巡查，党员也下沉。\n"
+    "Respondent: 网格员辟谣，谣言少了。\n"
+    "Respondent: Volunteers and volunteering grew; the grid workers met at the gate.\n"
+    "Respondent: A biggrid is not a grid.\n"
+)
+
+
+def _found(cli: Cli, *arguments: str) -> list[int]:
+    """Ordinals (1-based, in the document) of the segments a search lists."""
+    segments = json.loads(cli("segments", "--format", "json").stdout)
+    ordinal = {row["segment_id"]: number for number, row in enumerate(segments, start=1)}
+    result = cli("search", "--format", "json", *arguments)
+    assert result.exit_code == 0, result.stderr
+    return [ordinal[hit["segment_id"]] for hit in json.loads(result.stdout)]
+
+
+def test_every_query_form_finds_what_it_says(cli: Cli, tmp_path: Path) -> None:
+    cli("import", str(write(tmp_path / "syntax.txt", SYNTAX)))
+    assert _found(cli, "网格 志愿者") == [2]
+    assert _found(cli, "网格 NOT 谣言") == [1, 2]
+    assert _found(cli, "网格", "--exclude", "谣言", "--exclude", "志愿者") == [1]
+    assert _found(cli, "党员 OR 谣言") == [2, 3]
+    assert _found(cli, "网格员 志愿者 OR 谣言") == [2, 3]
+    assert _found(cli, '"grid workers"') == [4]
+    assert _found(cli, "grid workers") == [4]
+    assert _found(cli, "grid*") == [4, 5]
+    assert _found(cli, "volunt*") == [4]
+    assert _found(cli, "--regex", "网格员.{0,3}谣") == [3]
+    assert _found(cli, "--regex", r"\bgrid\b") == [4, 5]
+    hits = json.loads(cli("search", "volunt* gate", "--format", "json").stdout)
+    text = hits[0]["text"]
+    assert [text[start:end] for start, end in hits[0]["hits"]] == [
+        "Volunteers", "volunteering", "gate",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (['"grid'], "Error: search query '\"grid': the quote at character 1 is not closed\n"),
+        (
+            ["网格 OR"],
+            "Error: search query '网格 OR': OR at character 4 needs a word on each side\n",
+        ),
+        (["--regex", "(a+)+$"], None),
+        (["--regex", "(unclosed"], None),
+        ([], "Error: give a QUERY or --regex PATTERN (not both): qualcode search 网格员\n"),
+    ],
+)
+def test_bad_syntax_is_one_error_line_and_exit_2(
+    cli: Cli, tmp_path: Path, arguments: list[str], message: str | None
+) -> None:
+    cli("import", str(write(tmp_path / "syntax.txt", SYNTAX)))
+    result = cli("search", *arguments)
+    assert result.exit_code == 2  # a usage error
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("Error: ")
+    if message is not None:
+        assert result.stderr == message
+
+
+def test_a_query_starting_with_a_dash_is_read_after_double_dash(cli: Cli, tmp_path: Path) -> None:
+    cli("import", str(write(tmp_path / "dash.txt", "Respondent: 体温-37度以下。\n")))
+    assert _found(cli, "--", "-37度") == [1]
+    assert "put -- before it" in cli("search", "--help").stdout
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_a_long_chinese_case_name_is_cut_so_the_context_keeps_its_room(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    name = "无锡市梁溪区柴机社区党委书记访谈记录第二次补充访谈"
+    cli("import", str(write(tmp_path / f"{name}.txt", LONG_TURN)))
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", str(columns))
+    result = cli("search", "网格员", "--width", "60")
+    assert result.exit_code == 0, result.stderr
+    (line,) = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout).splitlines()
+    assert cell_len(line) <= columns
+    assert "无锡市梁溪区柴…" in line and name not in line
+    assert "网格员" in line
+    context = line.split("Respondent: ")[1]
+    assert cell_len(context) >= min(columns - 40, 120)
+    # Piped, nothing is cut.
+    monkeypatch.delenv("TTY_COMPATIBLE")
+    assert name in cli("search", "网格员").stdout
