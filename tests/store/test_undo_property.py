@@ -21,6 +21,7 @@ from qualcode.store.documents import PreparedDocument, store_document
 from qualcode.store.journal import history, undo
 from qualcode.store.merging import merge_project
 from qualcode.store.project import Project, open_project
+from qualcode.store.replacing import needs_alignment, replace_coded_document
 from tests.conftest import CODEBOOK, write
 from tests.store.test_journal import (
     REVISED,
@@ -79,18 +80,21 @@ OPERATION = st.tuples(
 )
 
 
+def replace(project: Project, document: PreparedDocument, case: int) -> object:
+    """``import --replace`` as the importer does it: a coded document's coding is carried to
+    the new text (an ``import-replace`` entry), any other goes through the plain store."""
+    if needs_alignment(project.conn, document):
+        return replace_coded_document(project, document)
+    return store_document(project, document, case_name=f"case{case}", replace=True)
+
+
 def apply(project: Project, folder: Path, operation: Operation) -> None:
     kind, first, second = operation
     actions: dict[str, Callable[[], Any]] = {
         "import": lambda: store_document(
             project, interview(NAMES[first % 3], second), case_name=f"case{first % 2}"
         ),
-        "replace": lambda: store_document(
-            project,
-            interview(NAMES[first % 3], second),
-            case_name=f"case{first % 2}",
-            replace=True,
-        ),
+        "replace": lambda: replace(project, interview(NAMES[first % 3], second), first % 2),
         "code": lambda: code_segment(
             project, segment_at(project, first), CODES[second], coder="li"
         ),
@@ -136,7 +140,7 @@ def test_random_operations_undo_back_to_the_empty_project(operations: list[Opera
                 else:
                     assert len(history(project)) == entries + 1, operation
                     states.append(after)
-                    event(f"entry: {operation[0]}")
+                    event(f"entry: {operation[0]} ({history(project, 1)[0]['kind']})")
             while len(states) > 1:
                 states.pop()
                 [undone] = undo(project)
