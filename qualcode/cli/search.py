@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from qualcode.store.search import SearchHit
 
 
+#: Keyword-in-context lines printed unless --all or --limit says otherwise (the rest are
+#: counted): a frequent word in a large project would otherwise scroll for minutes.
+SHOWN_BY_DEFAULT = 50
+
 #: On a terminal, a case name longer than this many cells is cut with "…", so that a long
 #: file name used as case name leaves room for the context (piped output keeps it whole).
 CASE_CELLS = 16
@@ -91,7 +95,18 @@ def search_command(
             help="Context on each side, in terminal cells (a Chinese character takes two).",
         ),
     ] = 30,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, max=MAX_ID)] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, max=MAX_ID, help="List at most N segments."),
+    ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help=f"Terminal lines: list every hit (default: the first "
+            f"{SHOWN_BY_DEFAULT}, then the count). json and csv always list all.",
+        ),
+    ] = False,
     output_format: TableFormatOption = OutputFormat.table,
     raw: RawOption = False,
 ) -> None:
@@ -114,6 +129,8 @@ def search_command(
     from qualcode.store.search import search, search_pattern
     from qualcode.text.search_query import parse_query
 
+    if show_all and limit is not None:
+        raise UsageError("give --all or --limit N, not both")
     if (query is None) == (regex is None):
         raise UsageError("give a QUERY or --regex PATTERN (not both): qualcode search 网格员")
     parsed = None if query is None else parse_query(query, tuple(exclude or ()))
@@ -137,12 +154,14 @@ def search_command(
             )
             emit_rows(rows, output_format, raw=raw)
             return
-        _print_keyword_in_context(hits, width)
+        shown = None if show_all or limit is not None else SHOWN_BY_DEFAULT
+        _print_keyword_in_context(hits, width, shown)
 
 
-def _print_keyword_in_context(hits: Iterable[SearchHit], width: int) -> None:
-    """One line per hit. On a terminal the context shrinks to fit the line, so that the hit
-    itself is never cropped away; piped output is never cropped."""
+def _print_keyword_in_context(hits: Iterable[SearchHit], width: int, shown: int | None) -> None:
+    """One line per hit, the first ``shown`` of them (all if ``None``), then how many there
+    are. On a terminal the context shrinks to fit the line, so that the hit itself is never
+    cropped away; piped output is never cropped."""
     from rich.cells import cell_len
     from rich.text import Text
 
@@ -150,6 +169,9 @@ def _print_keyword_in_context(hits: Iterable[SearchHit], width: int) -> None:
     terminal = console.is_terminal
     count = 0
     for hit in hits:
+        count += 1
+        if shown is not None and count > shown:
+            continue  # counted, not printed
         segment = hit.segment
         line = Text()
         line.append(f"{segment['segment_id']:>7} ", style="cyan")
@@ -172,8 +194,12 @@ def _print_keyword_in_context(hits: Iterable[SearchHit], width: int) -> None:
             console.print(line, overflow="ellipsis", no_wrap=True)
         else:
             console.print(line, soft_wrap=True)
-        count += 1
-    message(f"{count} segments")
+    if shown is not None and count > shown:
+        message(
+            f"{shown} of {count} segments shown; --all lists every one, --limit N another number"
+        )
+    else:
+        message(f"{count} segments")
 
 
 def register(app: typer.Typer) -> None:

@@ -241,3 +241,20 @@ def test_a_long_chinese_case_name_is_cut_so_the_context_keeps_its_room(
     # Piped, nothing is cut.
     monkeypatch.delenv("TTY_COMPATIBLE")
     assert name in cli("search", "网格员").stdout
+
+
+def test_terminal_lines_stop_at_fifty_and_say_how_many_there_are(cli: Cli, tmp_path: Path) -> None:
+    many = "".join(f"Respondent: 第{number}个网格员。\n" for number in range(60))
+    cli("import", str(write(tmp_path / "many.txt", many)))
+    result = cli("search", "网格员")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 50
+    assert result.stderr == (
+        "50 of 60 segments shown; --all lists every one, --limit N another number\n"
+    )
+    everything = cli("search", "网格员", "--all")
+    assert len(everything.stdout.splitlines()) == 60 and everything.stderr == "60 segments\n"
+    assert len(cli("search", "网格员", "--limit", "55").stdout.splitlines()) == 55
+    assert len(_hits(cli, "网格员")) == 60  # json lists all
+    both = cli("search", "网格员", "--all", "--limit", "5")
+    assert both.exit_code == 2 and both.stderr == "Error: give --all or --limit N, not both\n"
