@@ -78,7 +78,8 @@ def emit_rows(
 ) -> int:
     """Print rows as a table, CSV or a JSON array; return how many were printed.
 
-    CSV and JSON stream row by row, so long listings do not build up in memory. CSV cells go
+    CSV and JSON stream row by row, so long listings do not build up in memory; a terminal
+    table shows the first :data:`TABLE_ROWS` rows and says how many there are. CSV cells go
     through :func:`~qualcode.exporting.tables.spreadsheet_text` unless ``raw``.
     """
     if output_format is OutputFormat.json:
@@ -113,7 +114,22 @@ def emit_rows(
                 [spreadsheet_text(name, raw=raw) for name in columns]
             )
         return count
-    return _emit_table(list(rows), columns, title)
+    import itertools
+
+    remaining = iter(rows)
+    shown = list(itertools.islice(remaining, TABLE_ROWS))
+    more = sum(1 for _row in remaining)  # counted, not kept: memory stays flat
+    printed = _emit_table(shown, columns, title)
+    if more:
+        message(
+            f"{len(shown):,} of {len(shown) + more:,} rows shown; --format csv or json lists "
+            "them all"
+        )
+    return printed
+
+
+#: Rows a terminal table shows; the rest are counted (csv and json stream every row).
+TABLE_ROWS = 1_000
 
 
 #: Columns that hold running text: they take the width the other columns leave.
