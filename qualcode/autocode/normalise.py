@@ -216,7 +216,7 @@ def normalise_with_origins(text: str) -> NormalisedText:
 
 def _with_folded_line_breaks(normalised: NormalisedText) -> NormalisedText:
     """``normalised`` with its line breaks folded, its offset maps composed with the fold's."""
-    folded = fold_line_breaks(normalised.text)
+    folded = fold_line_breaks(normalised.text, known_to_break=True)
     if folded.origins is None or folded.ends is None:
         return normalised
     origins = normalised.origins
@@ -336,24 +336,33 @@ def _texts_with_line_breaks(texts: Sequence[str], joined: str) -> list[int]:
 def _with_own_texts(
     chunk: NormalisedChunk, indexes: list[int], texts: Sequence[str]
 ) -> NormalisedChunk:
-    """``chunk`` with the texts at ``indexes`` normalised on their own (line breaks folded)."""
+    """``chunk`` with the line breaks of the texts at ``indexes`` folded: those texts get
+    their own offset maps (the chunk's normalisation composed with the fold)."""
     own = list(chunk.own)
-    replaced = {index: normalise_with_origins(texts[index]) for index in indexes}
     pieces: list[str] = []
-    for index in range(len(texts)):
-        normalised = replaced.get(index)
-        if normalised is not None:
-            own[index] = normalised if normalised.origins is not None else None
-            pieces.append(normalised.text)
-        else:
-            start = chunk.starts[index]
-            pieces.append(chunk.text[start : start + chunk.lengths[index]])
-    starts: list[int] = []
+    next_index = 0
+    starts, lengths = chunk.starts, chunk.lengths
+    for index in indexes:
+        if next_index < index:  # the unchanged texts before it, in one slice
+            pieces.append(chunk.text[starts[next_index] : starts[index] - 1])
+        folded = _with_folded_line_breaks(chunk.text_at(index))
+        if folded.origins is not None:
+            own[index] = folded
+        pieces.append(folded.text)
+        next_index = index + 1
+    if next_index < len(texts):
+        pieces.append(chunk.text[starts[next_index] : starts[-1] + lengths[-1]])
+    joined = SEPARATOR.join(pieces)
+    new_lengths = [
+        len(own_text.text) if (own_text := own[index]) is not None else lengths[index]
+        for index in range(len(texts))
+    ]
+    new_starts: list[int] = []
     position = 0
-    for piece in pieces:
-        starts.append(position)
-        position += len(piece) + 1
-    return NormalisedChunk(SEPARATOR.join(pieces), starts, [len(piece) for piece in pieces], own)
+    for length in new_lengths:
+        new_starts.append(position)
+        position += length + 1
+    return NormalisedChunk(joined, new_starts, new_lengths, own)
 
 
 def _normalise_joined(texts: Sequence[str], joined: str) -> NormalisedChunk:

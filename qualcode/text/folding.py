@@ -73,21 +73,24 @@ def _character_class(ranges: Sequence[tuple[int, int]]) -> str:
     )
 
 
-_BREAKS = re.escape(LINE_BREAK_CHARACTERS)
-#: Whitespace that is not a line break (space, tab, no-break space, U+3000 ...).
-_HORIZONTAL = f"[^\\S{_BREAKS}\\x1c-\\x1e]"
-#: A run of whitespace holding at least one line break, taken whole (the lookbehind makes
-#: the search start at the run's first character, which keeps it linear on long space runs).
-_FOLD_CANDIDATE = re.compile(
-    f"(?<!{_HORIZONTAL}){_HORIZONTAL}*(?:\\r\\n|[{_BREAKS}])(?:\\r\\n|[{_BREAKS}]|{_HORIZONTAL})*"
-)
-_LINE_BREAK = re.compile(f"\\r\\n|[{_BREAKS}]")
+#: Any one line break character.
+_ANY_BREAK = re.compile(f"[{re.escape(LINE_BREAK_CHARACTERS)}]")
+#: A run of whitespace, line breaks included (the information separators U+001C to U+001F,
+#: which ``str.isspace`` counts, are not whitespace here).
+_WHITESPACE_RUN = re.compile(r"[^\S\x1c-\x1f]*")
+_LINE_BREAK = re.compile(f"\\r\\n|[{re.escape(LINE_BREAK_CHARACTERS)}]")
 _UNSPACED = re.compile(f"[{_character_class(UNSPACED_RANGES)}]")
 
 
 def has_line_break(text: str) -> bool:
-    """Whether ``text`` holds a line break (then :func:`fold_line_breaks` may change it)."""
-    return any(line_break in text for line_break in LINE_BREAK_CHARACTERS)
+    """Whether ``text`` holds a line break (then :func:`fold_line_breaks` may change it).
+
+    Substring tests written out, the common ``\\n`` first: matching asks this of every text
+    of a chunk that holds a line break somewhere.
+    """
+    if "\n" in text or "\r" in text or "\v" in text or "\f" in text:
+        return True
+    return not text.isascii() and ("\u2028" in text or "\x85" in text or "\u2029" in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,24 +131,49 @@ class FoldedText:
         return stored_start, (self.ends[end] if end > start else stored_start)
 
 
-def fold_line_breaks(text: str) -> FoldedText:
+def fold_line_breaks(text: str, *, known_to_break: bool = False) -> FoldedText:
     """``text`` with every line break inside a paragraph folded (module docstring).
 
     Linear in the length of the text; a text without a line break is returned as it is, with
-    no offset map, after a few substring tests.
+    no offset map, after a few substring tests (skipped when the caller has made them and
+    says so with ``known_to_break``; a text without a break is still returned unchanged).
     """
-    if not has_line_break(text):
+    if not known_to_break and not has_line_break(text):
         return FoldedText(text)
+    return _fold(text)
+
+
+def _is_horizontal_space(character: str) -> bool:
+    """Whitespace that is not a line break (space, tab, no-break space, U+3000 ...)."""
+    return (
+        character.isspace()
+        and character not in LINE_BREAK_CHARACTERS
+        and not "\x1c" <= character <= "\x1f"
+    )
+
+
+def _fold(text: str) -> FoldedText:
+    """:func:`fold_line_breaks` for a text known to hold a line break.
+
+    Finds each line break, widens it to the whole run of whitespace around it, and keeps the
+    run (at an edge of the text, or holding two breaks or more) or replaces it by nothing or
+    a space. The offset maps are built from ranges, one slice of kept text at a time.
+    """
+    length = len(text)
     pieces: list[str] = []
     origins: list[int] = []
-    ends: list[int] = []
+    ends: list[int] = [0]
     position = 0  # stored offset up to which ``pieces`` holds the text
-    length = len(text)
-    for found in _FOLD_CANDIDATE.finditer(text):
-        start, end = found.span()
+    search_from = 0
+    while (found := _ANY_BREAK.search(text, search_from)) is not None:
+        start = found.start()
+        while start > 0 and _is_horizontal_space(text[start - 1]):
+            start -= 1
+        end = _WHITESPACE_RUN.match(text, start).end()  # type: ignore[union-attr]
+        search_from = end
         if start == 0 or end == length:
             continue  # whitespace at an edge joins nothing
-        if len(_LINE_BREAK.findall(text, start, end)) > 1:
+        if end - start > 1 and len(_LINE_BREAK.findall(text, start, end)) > 1:
             continue  # a paragraph break
         pieces.append(text[position:start])
         origins.extend(range(position, start))
@@ -160,7 +188,4 @@ def fold_line_breaks(text: str) -> FoldedText:
     pieces.append(text[position:])
     origins.extend(range(position, length + 1))
     ends.extend(range(position + 1, length + 1))
-    folded = "".join(pieces)
-    # ends[j] is where folded character j - 1 ends: shift by one, with ends[0] = origins[0].
-    ends.insert(0, origins[0])
-    return FoldedText(folded, origins, ends)
+    return FoldedText("".join(pieces), origins, ends)
