@@ -75,3 +75,26 @@ def test_listings_show_whole_texts_and_numbers(
     flat_quotes = "".join("".join(table_lines(quote_output, width)).split()).replace("│", "")
     for quote in quotes:
         assert quote["quote"] in flat_quotes
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_text_takes_the_width_that_long_names_leave(
+    coded: Cli, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    """Each text on one line, whole: beside names cut with … in a wide table, or below its
+    row's fields when the terminal is narrow."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    for command, field in (("segments", "text"), ("quotes", "quote")):
+        rows = json.loads(coded(command, "--format", "json").stdout)
+        lines = table_lines(coded(command).stdout, width)
+        for row in rows:
+            assert any(row[field] in line for line in lines), (command, row[field])
+        if width == 200 and command == "segments":
+            assert all(name not in "".join(lines) for name in LONG_NAMES)
+            assert any("…" in line for line in lines)
+
+
+def test_an_empty_listing_squeezes_no_column(coded: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = table_lines(coded("codings", "orphaned").stdout, 80)
+    assert not any("┃┃" in line or "┃  ┃" in line for line in lines)
