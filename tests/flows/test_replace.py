@@ -225,3 +225,19 @@ def test_import_with_autocode_needs_rules_before_it_imports(cli: Cli, tmp_path: 
     assert result.exit_code == 1
     assert "codebook" in result.stderr
     assert json.loads(cli("docs", "list", "--format", "json").stdout) == []
+
+
+def test_replacing_with_interviewer_named_sets_its_role(cli: Cli, tmp_path: Path) -> None:
+    from tests.test_speakers import XINAN as text
+
+    path = write(tmp_path / "talk.txt", text)
+    cli("import", str(path))
+    segment_id = str(json.loads(cli("segments", "--format", "json").stdout)[1]["segment_id"])
+    cli("memo", segment_id, "a memo to carry", "--coder", "li")
+    write(path, text.replace("好的，", "好的呀，"))
+    assert cli("import", str(path), "--replace", "--interviewer", "说话人 1").exit_code == 0
+    roles = {
+        row["speaker"]: row["role"]
+        for row in json.loads(cli("segments", "--format", "json").stdout)
+    }
+    assert roles == {"说话人 1": "interviewer", "说话人 2": "respondent"}
