@@ -117,7 +117,7 @@ def emit_rows(
 
 
 #: Columns that hold running text: they take the width the other columns leave.
-TEXT_COLUMNS = frozenset({"text", "quote", "first_words", "context", "memo", "summary"})
+TEXT_COLUMNS = frozenset({"text", "quote", "first_words", "context", "memo", "summary", "message"})
 #: The narrowest text column worth printing; below it, each row becomes a block of lines.
 MIN_TEXT_WIDTH = 24
 #: The narrowest a name column (document, case, code ...) is cut to in the terminal, with an
