@@ -241,3 +241,21 @@ def test_replacing_with_interviewer_named_sets_its_role(cli: Cli, tmp_path: Path
         for row in json.loads(cli("segments", "--format", "json").stdout)
     }
     assert roles == {"说话人 1": "interviewer", "说话人 2": "respondent"}
+
+
+def test_tag_replace_recodes_a_corrected_file(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path / "chaiji.txt", OLD)
+    cli("codebook", "load", str(write(tmp_path / "mini.yml", CODEBOOK)))
+    assert cli("tag", str(path)).exit_code == 0
+    write(path, NEW)
+    refused = cli("tag", str(path), "--format", "json")
+    assert refused.exit_code == 1
+    assert "--replace" in json.loads(refused.stdout)[0]["message"]
+    result = cli("tag", str(path), "--replace", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert (row["status"], row["codings"]) == ("replaced", 5)
+    quotes = json.loads(cli("quotes", "--format", "json").stdout)
+    expected = ["卡口", "值守", "网格员", "菜价", "辟谣"]
+    assert sorted(row["quote"] for row in quotes) == sorted(expected)
+    assert {row["run_id"] for row in quotes} == {2}
