@@ -75,3 +75,68 @@ def test_listings_show_whole_texts_and_numbers(
     flat_quotes = "".join("".join(table_lines(quote_output, width)).split()).replace("│", "")
     for quote in quotes:
         assert quote["quote"] in flat_quotes
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_text_takes_the_width_that_long_names_leave(
+    coded: Cli, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    """Each text on one line, whole: beside names cut with … in a wide table, or below its
+    row's fields when the terminal is narrow."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    for command, field in (("segments", "text"), ("quotes", "quote")):
+        rows = json.loads(coded(command, "--format", "json").stdout)
+        lines = table_lines(coded(command).stdout, width)
+        for row in rows:
+            assert any(row[field] in line for line in lines), (command, row[field])
+        if width == 200 and command == "segments":
+            assert all(name not in "".join(lines) for name in LONG_NAMES)
+            assert any("…" in line for line in lines)
+
+
+def test_an_empty_listing_squeezes_no_column(coded: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = table_lines(coded("codings", "orphaned").stdout, 80)
+    assert not any("┃┃" in line or "┃  ┃" in line for line in lines)
+
+
+#: Single characters of the sample interview's respondent turns: a code per character gives a
+#: matrix and a co-occurrence grid far wider than 80 columns.
+MANY_KEYWORDS = "我们在小区门口设了卡网格员值守微信群里有人说菜价"
+
+
+@pytest.fixture
+def many_codes(cli: Cli, tmp_path: Path) -> Cli:
+    for name in LONG_NAMES:
+        cli("import", str(write(tmp_path / f"{name}.txt", INTERVIEW.replace("三", name[:2]))))
+    codes = "".join(
+        f"  - id: c{number:02d}\n    name: 第{number}类编码\n    keywords: [{keyword}]\n"
+        for number, keyword in enumerate(MANY_KEYWORDS, start=1)
+    )
+    cli("codebook", "load", str(write(tmp_path / "many.yml", f"name: many\ncodes:\n{codes}")))
+    assert cli("autocode").exit_code == 0
+    return cli
+
+
+def grid_rows(lines: list[str]) -> dict[str, list[str]]:
+    """Each row label's cells, joined across the parts of a grid printed in parts."""
+    rows: dict[str, list[str]] = {}
+    for line in lines:
+        if line.startswith("│ "):
+            cells = [cell.strip() for cell in line.strip("│").split("│")]
+            rows.setdefault(cells[0], []).extend(cells[1:])
+    return rows
+
+
+@pytest.mark.parametrize("command", [["matrix", "--level", "code"], ["cooccur"]])
+def test_grids_wider_than_the_terminal_come_in_parts_with_every_number(
+    many_codes: Cli, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    expected = list(csv.reader(io.StringIO(many_codes(*command, "--format", "csv").stdout)))
+    assert len(expected[0]) > 20  # far wider than 80 columns
+    rows = grid_rows(table_lines(many_codes(*command).stdout, 80))
+    assert len(rows) == len(expected) - 1
+    for row in expected[1:]:
+        label = next(label for label in rows if row[0].startswith(label.rstrip("…").rstrip()))
+        assert rows[label] == row[1:]

@@ -8,6 +8,8 @@ counted, so that a researcher can predict the list:
 - **Candidates.** Chinese: jieba's words of each Han run (told the codebook's Chinese keywords,
   so the researcher's own terms stay whole) and every character 2-, 3- and 4-gram of the run,
   since keyword matching works on characters; stop words and Chinese numerals are left out.
+  Line breaks inside a segment are folded first, as matching folds them
+  (:mod:`qualcode.text.folding`), so a word cut across two subtitle lines is one candidate.
   English: each word's lemma from spaCy's lookup table (a ``lemma`` rule, which also finds
   the other forms) and every phrase of two or three consecutive words that neither starts nor
   ends with a stop word (a ``keyword`` rule). Candidates the code's rules already hold
@@ -56,6 +58,7 @@ from qualcode.models import CodeRules, Scope
 from qualcode.store.codebooks import current_codebook
 from qualcode.store.project import Project
 from qualcode.store.runs import last_segment_id, segment_batches
+from qualcode.text.folding import fold_line_breaks
 from qualcode.text.language import HAN_CHARACTER_CLASS, LATIN_CHARACTER_CLASS
 
 CandidateKind = Literal["word", "ngram", "lemma", "phrase"]
@@ -240,7 +243,9 @@ def _candidates(texts: dict[int, str], user_words: frozenset[str]) -> dict[str, 
             entry.kind = kind
         entry.segments.add(segment_id)
 
-    for segment_id, text in texts.items():
+    for segment_id, stored_text in texts.items():
+        # A word cut by a line break inside the turn (subtitle lines) is still one word.
+        text = fold_line_breaks(stored_text).text
         for word in words_of(text, user_words):
             if _HAN_RUN.fullmatch(word):
                 if len(word) >= 2:

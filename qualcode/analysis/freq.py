@@ -55,6 +55,7 @@ from qualcode.analysis.query import (
 )
 from qualcode.errors import UsageError
 from qualcode.store.project import Project
+from qualcode.text.folding import fold_line_breaks
 from qualcode.text.language import HAN_CHARACTER_CLASS, LATIN_CHARACTER_CLASS
 
 #: Group name for segments of cases that lack the attribute grouped by (as in the matrix).
@@ -151,10 +152,13 @@ def words_of(text: str, user_words: frozenset[str] = frozenset()) -> list[str]:
     """The counted words of ``text``: Chinese ones (jieba) first, then English lemmas.
 
     ``user_words`` are extra Chinese words jieba should keep whole (:func:`codebook_terms`).
-    Stop words, numbers and punctuation are left out (module docstring).
+    Stop words, numbers and punctuation are left out (module docstring). Line breaks inside
+    the text are folded first (:mod:`qualcode.text.folding`): a word cut across two subtitle
+    lines counts as one word.
     """
     from qualcode.text.language import chinese_words
 
+    text = fold_line_breaks(text).text
     chinese_stop = stop_words("zh")
     words: list[str] = []
     rest: list[str] = []

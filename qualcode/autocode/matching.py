@@ -15,6 +15,13 @@ How a text is matched (DESIGN.md section 5), so that a researcher can predict ev
   map back to it (:func:`~qualcode.autocode.normalise.normalise_with_origins`). A hit that
   would start or end *inside* the expansion of one original character (``株`` inside ``㈱``)
   cannot be pointed at and is not reported.
+- **Line breaks inside a paragraph do not hide words** (:mod:`qualcode.text.folding`). A line
+  break with the spaces around it counts as nothing between two Chinese (or Japanese)
+  characters and as one space elsewhere, in texts and in rules alike: ``网格员`` is found in
+  ``主要靠网`` / ``格员`` on two subtitle lines, ``grid worker`` in ``grid`` / ``worker``. The
+  hit's offsets still point into the original text and cover the line break
+  (``网\n格员``), never a line break at its edges. A blank line (two line breaks or more)
+  stays a break: nothing is found across paragraphs.
 - **Keywords** of all codes are found in one Aho-Corasick pass. Where keywords overlap, the
   leftmost and then the longest wins, across codes: a text with ``印度尼西亚`` yields only the
   code of that keyword, not the code of ``印度``. The same keyword in two codes fires both.
@@ -39,9 +46,10 @@ How a text is matched (DESIGN.md section 5), so that a researcher can predict ev
   they are normalised). Each pattern fires independently of keywords and of other patterns;
   empty matches are skipped.
 - **Proximity rules** (``all_of``, ``near``) fire when all their terms occur together: in the
-  same sentence (``all_of`` by default; sentences end at ``。！？；``, a line break, ``……`` and
-  an English full stop before a space) or with at most ``within`` characters between them
-  (``near`` pairs: 10 unless the codebook says otherwise), in any order. Terms are found like
+  same sentence (``all_of`` by default; sentences end at ``。！？；``, a blank line, ``……``
+  and an English full stop before a space; a single line break is folded away, above) or
+  with at most ``within`` characters between them (``near`` pairs: 10 unless the codebook
+  says otherwise), in any order. Terms are found like
   keywords (normalised, whole words, every occurrence, but outside the longest-match contest:
   a term inside a longer keyword still counts). Each sentence (or each stretch of text, left
   to right, not overlapping) fires a rule at most once, with the first occurrence of each
@@ -53,9 +61,10 @@ How a text is matched (DESIGN.md section 5), so that a researcher can predict ev
   (whole words, longest match), so ``rumour`` finds ``rumours`` and ``Rumoured``. Lookup is
   case-insensitive.
 
-Limitations, written down: keywords are literal, so ``grid  worker`` (two spaces) does not
-match ``grid worker``; patterns are not normalised themselves (``ß`` in a pattern never
-matches, since text ``ß`` is folded to ``ss``); Thai, Lao and similar unspaced scripts count
+Limitations, written down: keywords are literal, so ``grid  worker`` (two spaces on one
+line) does not match ``grid worker``; patterns are not normalised themselves (``ß`` in a
+pattern never matches, since text ``ß`` is folded to ``ss``; ``\n`` matches only a blank
+line's breaks, since single line breaks are folded); Thai, Lao and similar unspaced scripts count
 as word characters for the whole-word rule.
 """
 
@@ -244,7 +253,7 @@ class _LiteralSet:
         start: int,
         end: int,
         targets: Sequence[Target],
-        origins: list[int] | None = None,
+        mapping: NormalisedText | None = None,
     ) -> list[_Hit] | None:
         """The hits of ``targets`` of a literal that has prefix targets, found at
         ``[start, end)`` of normalised ``text``; ``None`` when none of them fires there.
@@ -252,8 +261,8 @@ class _LiteralSet:
         The start must be a word boundary where the literal's start needs one. A keyword
         target needs a boundary at ``end`` too; a prefix target fires regardless and its hit
         runs on over the word characters after ``end`` (if the literal ends in one). With
-        ``origins`` (``text`` is one normalised text with an offset map), a hit whose ends
-        do not map back is dropped.
+        ``mapping`` (``text`` is that one normalised text, with its offset maps), a hit whose
+        ends do not map back is dropped.
         """
         check_start, check_end = self.edge_checks[literal_index]
         if check_start and start > 0 and _WORD_CHARACTER.match(text, start - 1):
@@ -269,8 +278,8 @@ class _LiteralSet:
             for target in targets
             if extended == end or target in prefixes
         ]
-        if origins is not None:
-            hits = [hit for hit in hits if origins[hit[0]] >= 0 and origins[hit[1]] >= 0]
+        if mapping is not None and mapping.origins is not None:
+            hits = [hit for hit in hits if mapping.original_span(hit[0], hit[1]) is not None]
         return hits or None
 
     def is_valid(
@@ -279,8 +288,7 @@ class _LiteralSet:
         """Whether a hit is a whole word where it must be, and maps back to original offsets."""
         if not self.is_whole_word(normalised.text, literal_index, start, end):
             return False
-        origins = normalised.origins
-        return origins is None or (origins[start] >= 0 and origins[end] >= 0)
+        return normalised.origins is None or normalised.original_span(start, end) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -653,6 +661,7 @@ class Matcher:
         redo: set[int] = set()
         text_index, text_start, next_start = -1, 0, -1
         origins: list[int] | None = None
+        ends: list[int] | None = None
         matches: list[Match] = []
         for literal_index, start, end in literals.longest.find_matches_as_indexes(chunk.text):
             if start >= next_start:
@@ -661,6 +670,7 @@ class Matcher:
                 next_start = starts[text_index + 1] if text_index < last_text else len(chunk.text)
                 normalised = own[text_index]
                 origins = normalised.origins if normalised is not None else None
+                ends = normalised.end_origins if normalised is not None else None
                 matches = results[text_index]
                 if text_index in with_exclusions:
                     redo.add(text_index)
@@ -668,7 +678,7 @@ class Matcher:
                 continue
             if has_prefix[literal_index]:
                 if not self._add_prefix_matches(
-                    chunk.text, literal_index, start, end, text_start, origins, matches
+                    chunk.text, literal_index, start, end, text_start, own[text_index], matches
                 ):
                     redo.add(text_index)
                 continue
@@ -678,8 +688,8 @@ class Matcher:
                 redo.add(text_index)
                 continue
             start, end = start - text_start, end - text_start
-            if origins is not None:
-                start, end = origins[start], origins[end]
+            if origins is not None and ends is not None:
+                start, end = origins[start], ends[end]
                 if start < 0 or end < 0:
                     redo.add(text_index)
                     continue
@@ -697,7 +707,7 @@ class Matcher:
         start: int,
         end: int,
         text_start: int,
-        origins: list[int] | None,
+        normalised: NormalisedText | None,
         matches: list[Match],
     ) -> bool:
         """Matches of a literal with prefix targets, found in a chunk, into ``matches``;
@@ -709,10 +719,11 @@ class Matcher:
         found: list[Match] = []
         for span_start, span_end, (code_id, rule_kind, rule) in spans:
             span_start, span_end = span_start - text_start, span_end - text_start
-            if origins is not None:
-                span_start, span_end = origins[span_start], origins[span_end]
-                if span_start < 0 or span_end < 0:
+            if normalised is not None:
+                mapped = normalised.original_span(span_start, span_end)
+                if mapped is None:
                     return False
+                span_start, span_end = mapped
             found.append(Match(code_id, rule_kind, rule, span_start, span_end))
         matches.extend(found)
         return True
@@ -839,7 +850,7 @@ class Matcher:
             start,
             end,
             literals.targets[literal_index],
-            normalised.origins,
+            normalised,
         )
         if spans is not None and vetoes:
             spans = [hit for hit in spans if not _is_vetoed(hit[2][0], hit[0], hit[1], vetoes)]

@@ -2,7 +2,10 @@
 
 Rules and texts are compared after Unicode NFKC and case folding (:func:`normalise`):
 full-width ``ＷｅＣｈａｔ１２３，`` equals ``wechat123,``, half-width katakana equals full-width,
-``ﬁ`` equals ``fi``. Matching happens in normalised text, but every offset qualcode stores
+``ﬁ`` equals ``fi``; then line breaks inside a paragraph are folded
+(:func:`qualcode.text.folding.fold_line_breaks`: nothing between two Chinese characters, one
+space elsewhere), so that ``主要靠网`` / ``格员`` on two subtitle lines is ``主要靠网格员``.
+Matching happens in normalised text, but every offset qualcode stores
 points into the *original* text, so a normalised text carries a map back to it
 (:func:`normalise_with_origins`, :class:`NormalisedText`). A span that would start or end
 *inside* the expansion of one original character (``株`` inside ``㈱``) has no original offset
@@ -10,7 +13,7 @@ and :meth:`NormalisedText.original_span` says so with ``None``.
 
 Three speeds, the same result: ASCII text is only lower-cased; text whose special characters
 each normalise to one character is replaced in place (offsets unchanged, no map); only text
-with expanding or combining characters builds a map, cluster by cluster.
+with expanding or combining characters, or with a line break to fold, builds a map.
 :func:`normalise_many` does this for a whole chunk of texts at once (numpy masks over the
 code points), which is what :meth:`qualcode.autocode.matching.Matcher.match_many` searches.
 The module is pure: no database, no rules.
@@ -26,6 +29,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from qualcode.text.folding import LINE_BREAK_CHARACTERS, fold_line_breaks, has_line_break
+
 #: What joins texts in a chunk (:func:`normalise_many`): a word boundary that no keyword contains.
 SEPARATOR = "\n"
 
@@ -39,11 +44,19 @@ def character_class(ranges: Iterable[tuple[int, int]]) -> str:
 
 
 def normalise(text: str) -> str:
-    """``text`` as rules and texts are compared: Unicode NFKC, then case folded.
+    """``text`` as rules and texts are compared: Unicode NFKC, case folded, line breaks folded.
 
     Keywords, exclusion phrases and lemma forms go through this function; texts go through
     :func:`normalise_with_origins`, which gives the same string plus offsets.
     """
+    normalised = unicodedata.normalize("NFKC", text).casefold()
+    if has_line_break(normalised):
+        return fold_line_breaks(normalised).text
+    return normalised
+
+
+def _normalise_character(text: str) -> str:
+    """NFKC and case folding only: what one character or cluster normalises to."""
     return unicodedata.normalize("NFKC", text).casefold()
 
 
@@ -51,23 +64,35 @@ def normalise(text: str) -> str:
 class NormalisedText:
     """A text after :func:`normalise`, with the way back to the original.
 
-    ``origins`` is ``None`` when every character normalised to exactly one character, so
-    normalised and original offsets are the same (the common case). Otherwise it has
-    ``len(text) + 1`` entries: ``origins[i]`` is the original offset where normalised offset
-    ``i`` begins, or ``-1`` when ``i`` falls inside the expansion of one original character
-    (or of a base character composed with its combining marks); the last entry is the length
-    of the original text.
+    ``origins`` is ``None`` when every character normalised to exactly one character and no
+    line break was folded, so normalised and original offsets are the same (the common case).
+    Otherwise it has ``len(text) + 1`` entries: ``origins[i]`` is the original offset where
+    normalised offset ``i`` begins, or ``-1`` when ``i`` falls inside the expansion of one
+    original character (or of a base character composed with its combining marks); the last
+    entry is the length of the original text.
+
+    ``ends`` is set when a line break was folded (:mod:`qualcode.text.folding`): ``ends[j]`` is
+    the original offset where a span *ending* at normalised offset ``j`` ends (``-1`` inside
+    an expansion), which leaves out the whitespace of a fold right after the span. Without
+    it, a span ends where the next character begins: ``origins[j]``.
     """
 
     text: str
     origins: list[int] | None
+    ends: list[int] | None = None
+
+    @property
+    def end_origins(self) -> list[int] | None:
+        """The map for the ends of spans: ``ends``, or ``origins`` when nothing was folded."""
+        return self.origins if self.ends is None else self.ends
 
     def original_span(self, start: int, end: int) -> tuple[int, int] | None:
         """Original offsets of normalised ``[start, end)``, or ``None`` if they fall inside."""
         origins = self.origins
         if origins is None:
             return start, end
-        original_start, original_end = origins[start], origins[end]
+        ends = origins if self.ends is None else self.ends
+        original_start, original_end = origins[start], ends[end]
         if original_start < 0 or original_end < 0:
             return None
         return original_start, original_end
@@ -158,13 +183,13 @@ def _character_tables() -> _CharacterTables:
             interacting.add(character)
             special.append(character)
             continue
-        normalised = normalise(character)
+        normalised = _normalise_character(character)
         if len(normalised) == 1 and normalised == character.casefold():
             continue
         special.append(character)
         if (
             len(normalised) == 1
-            and normalise(normalised) == normalised
+            and _normalise_character(normalised) == normalised
             and normalised not in composing_seconds
             and not unicodedata.combining(normalised)
         ):
@@ -179,6 +204,33 @@ def _character_tables() -> _CharacterTables:
 
 def normalise_with_origins(text: str) -> NormalisedText:
     """``normalise(text)``, with a map from its offsets back to ``text``.
+
+    Line breaks are folded after NFKC and case folding (:func:`_with_folded_line_breaks`);
+    a text without one pays a few substring tests for it.
+    """
+    normalised = _normalise_unfolded(text)
+    if has_line_break(normalised.text):
+        return _with_folded_line_breaks(normalised)
+    return normalised
+
+
+def _with_folded_line_breaks(normalised: NormalisedText) -> NormalisedText:
+    """``normalised`` with its line breaks folded, its offset maps composed with the fold's."""
+    folded = fold_line_breaks(normalised.text, known_to_break=True)
+    if folded.origins is None or folded.ends is None:
+        return normalised
+    origins = normalised.origins
+    if origins is None:
+        return NormalisedText(folded.text, folded.origins, folded.ends)
+    return NormalisedText(
+        folded.text,
+        [origins[position] for position in folded.origins],
+        [origins[position] for position in folded.ends],
+    )
+
+
+def _normalise_unfolded(text: str) -> NormalisedText:
+    """NFKC and case folding of ``text`` with a map back to it (no line breaks folded).
 
     Fast for the common case: ASCII text is only lower-cased; for other text the set of its
     characters is intersected with those that case folding alone does not normalise (a set
@@ -261,8 +313,60 @@ def normalise_many(texts: Sequence[str]) -> NormalisedChunk:
     The joined text is classified with numpy masks; characters that normalise to one
     character are replaced across the whole chunk with one ``str.replace`` each, and case
     folding runs once. Only texts holding a complex character (``……``, ``ß``, a combining
-    mark) are normalised on their own, to get their offset maps.
+    mark) or a line break are normalised on their own, to get their offset maps; a chunk
+    without a line break inside a text pays one count and a few substring tests for that.
     """
+    joined = SEPARATOR.join(texts)
+    chunk = _normalise_joined(texts, joined)
+    with_line_breaks = _texts_with_line_breaks(texts, joined)
+    if with_line_breaks:
+        chunk = _with_own_texts(chunk, with_line_breaks, texts)
+    return chunk
+
+
+def _texts_with_line_breaks(texts: Sequence[str], joined: str) -> list[int]:
+    """The indexes of ``texts`` holding a line break (``joined``: them joined by SEPARATOR)."""
+    if joined.count(SEPARATOR) < len(texts) and not any(
+        line_break in joined for line_break in LINE_BREAK_CHARACTERS if line_break != SEPARATOR
+    ):
+        return []
+    return [index for index, text in enumerate(texts) if has_line_break(text)]
+
+
+def _with_own_texts(
+    chunk: NormalisedChunk, indexes: list[int], texts: Sequence[str]
+) -> NormalisedChunk:
+    """``chunk`` with the line breaks of the texts at ``indexes`` folded: those texts get
+    their own offset maps (the chunk's normalisation composed with the fold)."""
+    own = list(chunk.own)
+    pieces: list[str] = []
+    next_index = 0
+    starts, lengths = chunk.starts, chunk.lengths
+    for index in indexes:
+        if next_index < index:  # the unchanged texts before it, in one slice
+            pieces.append(chunk.text[starts[next_index] : starts[index] - 1])
+        folded = _with_folded_line_breaks(chunk.text_at(index))
+        if folded.origins is not None:
+            own[index] = folded
+        pieces.append(folded.text)
+        next_index = index + 1
+    if next_index < len(texts):
+        pieces.append(chunk.text[starts[next_index] : starts[-1] + lengths[-1]])
+    joined = SEPARATOR.join(pieces)
+    new_lengths = [
+        len(own_text.text) if (own_text := own[index]) is not None else lengths[index]
+        for index in range(len(texts))
+    ]
+    new_starts: list[int] = []
+    position = 0
+    for length in new_lengths:
+        new_starts.append(position)
+        position += length + 1
+    return NormalisedChunk(joined, new_starts, new_lengths, own)
+
+
+def _normalise_joined(texts: Sequence[str], joined: str) -> NormalisedChunk:
+    """:func:`normalise_many` without folding line breaks."""
     import numpy
 
     lengths = [len(text) for text in texts]
@@ -271,7 +375,6 @@ def normalise_many(texts: Sequence[str]) -> NormalisedChunk:
     for length in lengths:
         original_starts.append(position)
         position += length + 1
-    joined = SEPARATOR.join(texts)
     own: list[NormalisedText | None] = [None] * len(texts)
     if joined.isascii():
         return NormalisedChunk(joined.lower(), original_starts, lengths, own)
@@ -306,7 +409,7 @@ def normalise_many(texts: Sequence[str]) -> NormalisedChunk:
     position = 0
     for index, text in enumerate(texts):
         if index in complex_texts:
-            normalised = own[index] = normalise_with_origins(text)
+            normalised = own[index] = _normalise_unfolded(text)
             piece = normalised.text
         else:
             start = original_starts[index]
@@ -363,7 +466,7 @@ def _normalise_in_clusters(text: str, replaced: str, tables: _CharacterTables) -
     for cluster_start, cluster_end in _complex_clusters(text, tables):
         pieces.append(replaced[position:cluster_start].casefold())
         origins.extend(range(position, cluster_start))
-        normalised_cluster = normalise(text[cluster_start:cluster_end])
+        normalised_cluster = _normalise_character(text[cluster_start:cluster_end])
         pieces.append(normalised_cluster)
         origins.append(cluster_start)
         origins.extend([-1] * (len(normalised_cluster) - 1))

@@ -143,7 +143,8 @@ def cooccur_command(
     with open_cli_project(ctx) as project:
         table = build_cooccurrence(project, options)
     if output_format is ExportFormat.table:
-        stdout_console().print(cooccur_table(table, jaccard=jaccard))
+        console = stdout_console()
+        console.print(cooccur_table(table, jaccard=jaccard, width=console.width))
         return
     export_cooccur(table, output_format, output, jaccard=jaccard, excel=excel, raw=raw)
     if output is not None:

@@ -150,11 +150,21 @@ def tag_command(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="New interview files or folders.")],
     case: Annotated[str | None, typer.Option("--case", help="Case for every file.")] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace a document of the same name by a corrected file: its coding follows "
+            "the new text (as 'import --replace') and its new segments are auto-coded.",
+        ),
+    ] = False,
     output_format: TableFormatOption = OutputFormat.table,
 ) -> None:
     """Import what is new and auto-code it; a summary per file. Running it again does nothing.
 
     Example: qualcode tag new_interviews/ --format json
+
+    Example: qualcode tag corrected/ --replace
     """
     from qualcode.flows.importing import ImportOptions
     from qualcode.flows.tagging import tag_paths
@@ -162,7 +172,10 @@ def tag_command(
 
     with open_cli_project(ctx, create=True) as project:
         result = tag_paths(
-            project, paths, ImportOptions(case_name=case), run_by=resolve_coder(None)
+            project,
+            paths,
+            ImportOptions(case_name=case, replace=replace),
+            run_by=resolve_coder(None),
         )
     emit_rows(result.rows, output_format, columns=TAG_COLUMNS)
     if result.run_id is None:

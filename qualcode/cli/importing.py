@@ -15,6 +15,7 @@ from qualcode.cli.options import TextLanguageChoice
 from qualcode.cli.output import message, write_json
 
 if TYPE_CHECKING:
+    from qualcode.autocode.runs import AutocodeReport
     from qualcode.flows.importing import FileOutcome, Language
     from qualcode.models import Unit
 
@@ -130,7 +131,17 @@ def import_command(
         typer.Option(
             "--replace",
             help="Replace a document of the same name; its codings, suggestions and memos "
-            "follow the corrected text (see 'qualcode codings orphaned').",
+            "follow the corrected text (see 'qualcode codings orphaned'). Automatic codings "
+            "are carried as they are unless --autocode is given too.",
+        ),
+    ] = False,
+    autocode: Annotated[
+        bool,
+        typer.Option(
+            "--autocode",
+            help="Then auto-code what is new with the current codebook (as 'qualcode tag'): "
+            "added documents, and replaced ones, whose carried automatic codings the fresh "
+            "hits supersede.",
         ),
     ] = False,
     interviewer: Annotated[
@@ -166,6 +177,8 @@ def import_command(
 
     Example: qualcode import xinan.txt --interviewer '说话人 1'
 
+    Example: qualcode import corrected/xinan.txt --replace --autocode
+
     Example: qualcode import qdpx colleague.qdpx
 
     Example: qualcode import qualcoder ~/QualCoder/study.qda
@@ -174,12 +187,12 @@ def import_command(
 
     word = project_format(paths)
     if word is not None:
-        if case is not None or attr or replace:
+        if case is not None or attr or replace or autocode:
             from qualcode.errors import UsageError
 
             raise UsageError(
-                f"--case, --attr and --replace do not apply to a {word} project: its cases "
-                "and attributes come with it"
+                f"--case, --attr, --replace and --autocode do not apply to a {word} project: "
+                "its cases and attributes come with it"
             )
         request = ProjectImportRequest(paths[1:], unit.value, lang.value, strict, report)
         PROJECT_FORMATS[word](ctx, request)
@@ -203,19 +216,44 @@ def import_command(
             if (report is ReportFormat.text)
             else None
         )
-        outcomes = import_paths(project, paths, options, on_file=on_file)
+        if autocode:
+            from qualcode.flows.tagging import import_and_autocode
+            from qualcode.store.codings import resolve_coder
+
+            imported = import_and_autocode(
+                project, paths, options, run_by=resolve_coder(None), on_file=on_file
+            )
+            outcomes = imported.outcomes
+        else:
+            outcomes = import_paths(project, paths, options, on_file=on_file)
     counts = {status: 0 for status in ("added", "replaced", "skipped", "failed")}
     for outcome in outcomes:
         counts[outcome.status] += 1
     if report is ReportFormat.json:
-        write_json([asdict(outcome) for outcome in outcomes])
+        rows = [asdict(outcome) for outcome in outcomes]
+        if autocode:
+            for row in rows:
+                row["auto_codings"] = imported.per_document.get(row["document"] or "", ((), 0))[1]
+        write_json(rows)
     else:
         for outcome in outcomes:
             if outcome.roles_unknown:
                 message(roles_unknown_line(str(outcome.document)))
         message(", ".join(f"{count} {status}" for status, count in counts.items()))
+        if autocode:
+            message(autocode_line(imported.report))
     if counts["failed"]:
         raise typer.Exit(1)
+
+
+def autocode_line(report: AutocodeReport | None) -> str:
+    """What ``import --autocode`` ran, e.g. ``auto-coded: run 3, 12 new segments, 7 codings``."""
+    if report is None:
+        return "auto-coded: nothing new"
+    return (
+        f"auto-coded: run {report.run_id}, {report.segments_processed} new segments, "
+        f"{report.codings} codings"
+    )
 
 
 def register(app: typer.Typer) -> None:

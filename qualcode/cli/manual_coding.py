@@ -17,7 +17,12 @@ CoderOption = Annotated[
     typer.Option("--coder", help="Coder name (default $QUALCODE_CODER, else your user name)."),
 ]
 QuoteOption = Annotated[
-    str | None, typer.Option("--quote", help="Code only this text inside the segment.")
+    str | None,
+    typer.Option(
+        "--quote",
+        help="Code only this text inside the segment (a line break in the segment may stand "
+        "where the quote has a space or nothing, as in auto-coding).",
+    ),
 ]
 StartOption = Annotated[
     int | None,

@@ -133,12 +133,15 @@ TABLE_ROWS = 1_000
 
 
 #: Columns that hold running text: they take the width the other columns leave.
-TEXT_COLUMNS = frozenset({"text", "quote", "first_words", "context", "memo", "summary"})
+TEXT_COLUMNS = frozenset({"text", "quote", "first_words", "context", "memo", "summary", "message"})
 #: The narrowest text column worth printing; below it, each row becomes a block of lines.
 MIN_TEXT_WIDTH = 24
 #: The narrowest a name column (document, case, code ...) is cut to in the terminal, with an
 #: ellipsis (csv, json and xlsx keep names whole).
 MIN_NAME_WIDTH = 8
+#: How far name columns are cut, when a table has text, before the text is wrapped instead:
+#: enough for a community's name and the start of a file name.
+COMFORTABLE_NAME_WIDTH = 24
 
 
 def _is_number(value: Any) -> bool:
@@ -156,9 +159,10 @@ def _emit_table(
     """A terminal table readable at any width.
 
     Number columns are never narrower than their widest number; name columns are cut with
-    ``…`` rather than squeezing the numbers; text columns take the remaining width. When
-    even that does not fit (or leaves text less than :data:`MIN_TEXT_WIDTH`), every row is
-    printed as a block instead: its fields on one line, its text below.
+    ``…`` rather than squeezing the numbers; text columns take the remaining width, names
+    being cut before the text wraps (:func:`_column_widths`). When even that does not fit
+    (or leaves text less than :data:`MIN_TEXT_WIDTH`), every row is printed as a block
+    instead: its fields on one line, its text below.
     """
     from rich.cells import cell_len
     from rich.table import Table
@@ -178,16 +182,10 @@ def _emit_table(
         name: max([cell_len(name), *(cell_len(_cell(v)) for v in values[name])]) for name in names
     }
     available = console.width - (3 * len(names) + 1)  # borders and one space each side
-    budget = available - sum(widest[name] for name in numbers) - MIN_TEXT_WIDTH * len(texts)
-    shortest = sum(min(widest[name], MIN_NAME_WIDTH) for name in others)
-    if rows and budget < shortest:
+    number_names = [name for name in names if name in numbers]
+    widths = _column_widths(widest, number_names, others, texts, available)
+    if widths is None:
         return _emit_blocks(rows, names, texts, title)
-    widths = {name: widest[name] for name in names}
-    widths.update(_fit(dict((name, widest[name]) for name in others), budget))
-    if texts:
-        left = available - sum(widths[name] for name in names if name not in texts)
-        for name in texts:
-            widths[name] = max(MIN_TEXT_WIDTH, left // len(texts))
     table = Table(title=title, show_lines=False, header_style="bold")
     for name in names:
         if name in texts:
@@ -201,6 +199,65 @@ def _emit_table(
         table.add_row(*(_cell(row.get(name)) for name in names))
     console.print(table)
     return len(rows)
+
+
+def _column_widths(
+    widest: dict[str, int],
+    numbers: list[str],
+    others: list[str],
+    texts: list[str],
+    available: int,
+) -> dict[str, int] | None:
+    """Widths for a table ``available`` cells wide, or ``None`` when it cannot be readable.
+
+    Numbers always keep their widest number. Without text columns, names take the rest (cut
+    with ``…`` when they must be). With text columns, the text comes first: names are cut to
+    :data:`COMFORTABLE_NAME_WIDTH` (or their own width) before the text is wrapped, the text
+    takes everything they leave, and only when that would leave the text less than
+    :data:`MIN_TEXT_WIDTH` are names cut further, to :data:`MIN_NAME_WIDTH`. ``None`` when even
+    that does not fit: the caller prints one block per row.
+    """
+    widths = dict(widest)
+    room = available - sum(widest[name] for name in numbers)
+    if not texts:
+        if sum(min(widest[name], MIN_NAME_WIDTH) for name in others) > room:
+            return None
+        widths.update(_fit({name: widest[name] for name in others}, room))
+        return widths
+    text_natural = sum(widest[name] for name in texts)
+    text_least = sum(min(widest[name], MIN_TEXT_WIDTH) for name in texts)
+    comfortable = sum(min(widest[name], COMFORTABLE_NAME_WIDTH) for name in others)
+    if room - comfortable >= text_natural:
+        name_budget = room - text_natural  # the text whole on one line; names get the rest
+    elif room - comfortable >= text_least:
+        name_budget = comfortable
+    else:
+        name_budget = room - text_least
+        if name_budget < sum(min(widest[name], MIN_NAME_WIDTH) for name in others):
+            return None
+    widths.update(_fit({name: widest[name] for name in others}, name_budget))
+    text_room = room - sum(widths[name] for name in others)
+    widths.update(_share(text_room, {name: widest[name] for name in texts}))
+    return widths
+
+
+def _share(room: int, natural: dict[str, int]) -> dict[str, int]:
+    """``room`` cells shared by text columns: a column that needs less than an even share gets
+    what it needs, the others split the rest evenly."""
+    shares: dict[str, int] = {}
+    pending = dict(natural)
+    while pending:
+        even = room // len(pending)
+        small = {name: width for name, width in pending.items() if width <= even}
+        if not small:
+            for name in pending:
+                shares[name] = max(even, 1)
+            break
+        for name, width in small.items():
+            shares[name] = width
+            room -= width
+            del pending[name]
+    return shares
 
 
 def _fit(widths: dict[str, int], budget: int) -> dict[str, int]:

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from qualcode.analysis.cooccur import Cooccurrence
 from qualcode.exporting.tables import (
+    MIN_LABEL_WIDTH,
     ExportFormat,
+    column_groups,
     open_output,
     require_output_path,
     save_workbook,
@@ -24,7 +26,7 @@ from qualcode.exporting.tables import (
 )
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    from rich.console import RenderableType
 
 
 def cooccur_grid(
@@ -92,18 +94,60 @@ def write_cooccur_xlsx(table: Cooccurrence, path: Path) -> None:
     save_workbook(workbook, path)
 
 
-def cooccur_table(table: Cooccurrence, *, jaccard: bool = False) -> Table:
+def cooccur_table(
+    table: Cooccurrence, *, jaccard: bool = False, width: int | None = None
+) -> RenderableType:
+    """The grid as a rich table. Numbers never get narrower than their widest number: when
+    the grid is wider than the terminal (``width``), code names wrap in narrow columns, the
+    row labels are cut with ``…``, and a grid still too wide is printed in parts of
+    consecutive columns, each with the row labels
+    (:func:`~qualcode.exporting.tables.column_groups`)."""
+    from rich.cells import cell_len
+    from rich.console import Group
     from rich.table import Table
 
     header, rows = cooccur_grid(table, jaccard=jaccard)
     what = "Jaccard index" if jaccard else f"{table.scope}s coded with both"
-    result = Table(title=f"Co-occurrence: {what}", header_style="bold")
-    result.add_column(header[0], overflow="fold")
-    for name in header[1:]:
-        result.add_column(name, justify="right", overflow="fold")
-    for row in rows:
-        result.add_row(*(str(value) for value in row))
-    return result
+    title: str | None = f"Co-occurrence: {what}"
+    number_widths = [
+        max([1, *(len(str(row[position])) for row in rows)]) for position in range(1, len(header))
+    ]
+    label_width = max(cell_len(str(row[0])) for row in [header, *rows])
+    natural = label_width + sum(
+        max(cell_len(name), number) for name, number in zip(header[1:], number_widths, strict=True)
+    )
+    if width is None or natural + 3 * len(header) + 1 <= width:
+        groups = [list(range(len(header) - 1))]
+        column_widths: list[int | None] = [None] * (len(header) - 1)
+        label: int | None = None
+    else:
+        fixed = [
+            max(number, min(cell_len(name), 6))
+            for name, number in zip(header[1:], number_widths, strict=True)
+        ]
+        groups = column_groups(fixed, width) or [[]]
+        column_widths = list(fixed)
+        # One label width for every part (the narrowest room left), so the rows line up.
+        label = max(MIN_LABEL_WIDTH, min([label_width, *(
+            width - 3 * (len(group) + 1) - 1 - sum(fixed[index] for index in group)
+            for group in groups
+        )]))  # fmt: skip
+    parts: list[Table] = []
+    for group in groups:
+        part = Table(title=title, header_style="bold")
+        title = None
+        if label is None:
+            part.add_column(header[0], overflow="fold")
+        else:
+            part.add_column(header[0], no_wrap=True, overflow="ellipsis", width=label)
+        for index in group:
+            part.add_column(
+                header[index + 1], justify="right", overflow="fold", width=column_widths[index]
+            )
+        for row in rows:
+            part.add_row(str(row[0]), *(str(row[index + 1]) for index in group))
+        parts.append(part)
+    return parts[0] if len(parts) == 1 else Group(*parts)
 
 
 def export_cooccur(

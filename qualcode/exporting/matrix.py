@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from qualcode.analysis.matrix import Matrix, Number
 from qualcode.analysis.query import filter_phrases
 from qualcode.exporting.tables import (
+    MIN_LABEL_WIDTH,
     ExportFormat,
+    column_groups,
     format_number,
     open_output,
     require_output_path,
@@ -28,6 +30,7 @@ from qualcode.exporting.tables import (
 )
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from rich.table import Table
 
     from qualcode.codebook.model import Codebook
@@ -175,20 +178,19 @@ def _shade(value: Number, top: Number) -> tuple[str, str]:
     return background, ("white" if share > 0.55 else "black")
 
 
-def matrix_table(matrix: Matrix, width: int | None = None) -> Table:
+def matrix_table(matrix: Matrix, width: int | None = None) -> RenderableType:
     """A rich table of the matrix with cells shaded by value (totals unshaded, bold).
 
     When the table is wider than the terminal (``width``), number columns still never get
     narrower than their widest number (long theme names wrap instead) and row labels
-    (community names) are cut with ``…`` to the width that is left.
+    (community names) are cut with ``…`` to the width that is left. When even that does not
+    fit (many codes at 80 columns), the matrix is printed in parts of consecutive columns,
+    each with the row labels (:func:`~qualcode.exporting.tables.column_groups`).
     """
     from rich.cells import cell_len
-    from rich.table import Table
-    from rich.text import Text
+    from rich.console import Group
 
     header, rows = matrix_grid(matrix)
-    table = Table(title=f"Theme matrix: {caption(matrix)}", header_style="bold",
-                  show_footer=False)  # fmt: skip
     number_widths = [
         max(len(format_number(row[position])) for row in rows) + 2
         for position in range(1, len(header))
@@ -197,30 +199,65 @@ def matrix_table(matrix: Matrix, width: int | None = None) -> Table:
     natural = label_width + sum(
         max(cell_len(name), number) for name, number in zip(header[1:], number_widths, strict=True)
     )
-    padding = 3 * len(header) + 1
-    if width is None or natural + padding <= width:
+    title = f"Theme matrix: {caption(matrix)}"
+    columns = list(range(1, len(header)))
+    if width is None or natural + 3 * len(header) + 1 <= width:
         # Everything fits: row labels whole, long column names wrap where rich likes.
+        return _matrix_part(matrix, header, rows, columns, None, None, title)
+    # Too wide: numbers keep their width (names of at most 6 cells wrap in it), and the row
+    # labels get what is left, cut with an ellipsis.
+    column_widths = [
+        max(number, min(cell_len(name), 6))
+        for name, number in zip(header[1:], number_widths, strict=True)
+    ]
+    groups = column_groups(column_widths, width)
+    # One label width for every part (the narrowest room left), so the rows line up alike.
+    label_width = max(MIN_LABEL_WIDTH, min([label_width, *(
+        width - 3 * (len(group) + 1) - 1 - sum(column_widths[index] for index in group)
+        for group in groups
+    )]))  # fmt: skip
+    parts: list[Table] = []
+    for group in groups:
+        parts.append(
+            _matrix_part(
+                matrix, header, rows, [index + 1 for index in group], label_width,
+                [column_widths[index] for index in group], title if not parts else None,
+            )
+        )  # fmt: skip
+    return parts[0] if len(parts) == 1 else Group(*parts)
+
+
+def _matrix_part(
+    matrix: Matrix,
+    header: list[str],
+    rows: list[list[Any]],
+    columns: list[int],
+    label_width: int | None,
+    column_widths: list[int] | None,
+    title: str | None,
+) -> Table:
+    """The table of the matrix's row labels and its number ``columns`` (positions in
+    ``header``); ``label_width`` and ``column_widths`` fix the widths, ``None``: natural."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, header_style="bold", show_footer=False)
+    if label_width is None:
         table.add_column(header[0], no_wrap=True)
-        for name in header[1:]:
-            table.add_column(name, justify="right", overflow="fold")
     else:
-        # Too wide: numbers keep their width (names of at most 6 cells wrap in it), and the
-        # row labels get what is left, cut with an ellipsis.
-        column_widths = [
-            max(number, min(cell_len(name), 6))
-            for name, number in zip(header[1:], number_widths, strict=True)
-        ]
-        label_width = max(8, min(label_width, width - padding - sum(column_widths)))
         table.add_column(header[0], no_wrap=True, overflow="ellipsis", width=label_width)
-        for name, column_width in zip(header[1:], column_widths, strict=True):
-            table.add_column(name, justify="right", overflow="fold", width=column_width)
+    for offset, position in enumerate(columns):
+        column_width = None if column_widths is None else column_widths[offset]
+        table.add_column(header[position], justify="right", overflow="fold", width=column_width)
     top = matrix.max_cell
+    last_column = len(header) - 1
     for index, row in enumerate(rows):
         is_total = index == len(rows) - 1
         cells: list[Text | str] = [Text(str(row[0]), style="bold" if is_total else "")]
-        for position, value in enumerate(row[1:]):
+        for position in columns:
+            value = row[position]
             text = format_number(value)
-            if is_total or position == len(row) - 2:
+            if is_total or position == last_column:
                 cells.append(Text(text, style="bold"))
             else:
                 background, foreground = _shade(value, top)

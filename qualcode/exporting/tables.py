@@ -146,6 +146,29 @@ def write_markdown(
     return count
 
 
+#: The narrowest a row label (a community, a code) is cut to in a terminal grid.
+MIN_LABEL_WIDTH = 8
+
+
+def column_groups(column_widths: Sequence[int], width: int) -> list[list[int]]:
+    """The columns of a terminal grid (a matrix: row labels, then number columns) in runs
+    that each fit in ``width`` cells beside row labels at least :data:`MIN_LABEL_WIDTH`
+    wide, so that a grid too wide for the terminal is printed in parts that repeat the row
+    labels rather than squeezing numbers. One group when everything fits (or ``width`` is
+    too small even for one column beside the labels: then each column is its own group).
+    """
+    groups: list[list[int]] = [[]]
+    used = MIN_LABEL_WIDTH + 4  # the label column with its borders and padding
+    for index, column_width in enumerate(column_widths):
+        needed = column_width + 3
+        if groups[-1] and used + needed > width:
+            groups.append([])
+            used = MIN_LABEL_WIDTH + 4
+        groups[-1].append(index)
+        used += needed
+    return groups if groups[0] else []
+
+
 def check_writable(path: Path) -> None:
     """Refuse, before any work, an output path that is a folder or whose folder is missing."""
     if path.is_dir():

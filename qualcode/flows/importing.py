@@ -224,6 +224,8 @@ def _store_prepared(
     document, controls_removed = prepared
     if options.replace and needs_alignment(project.conn, document):
         report = replace_coded_document(project, document)
+        if options.interviewers or options.respondents:  # as for a new document, below
+            set_roles_of_labels(project, document.name, options.interviewers, options.respondents)
         return FileOutcome(
             str(path), "replaced", document=document.name, segments=len(document.segments),
             case_name=_case_of(project, document.name), message=report.summary(),

@@ -33,6 +33,7 @@ from qualcode.store.rows import (
     SegmentRow,
     typed_row,
 )
+from qualcode.text.folding import fold_line_breaks
 
 CODER_ENV = "QUALCODE_CODER"
 MemoTarget = Literal["segment", "code", "document"]
@@ -78,20 +79,41 @@ class Span:
         return self.quote is None and self.start is None and self.end is None
 
 
+def _quote_span(text: str, quote: str) -> tuple[int, int] | Literal["several"] | None:
+    """Where ``quote`` occurs in ``text``: as written, or else across the line breaks of the
+    text (``网格员`` in ``主要靠网`` / ``格员``, folded as matching folds them, see
+    :mod:`qualcode.text.folding`); ``"several"`` when it occurs more than once."""
+    position = text.find(quote)
+    if position != -1:
+        if text.find(quote, position + 1) != -1:
+            return "several"
+        return position, position + len(quote)
+    folded = fold_line_breaks(text)
+    needle = fold_line_breaks(quote).text
+    if not folded.folded:
+        return None
+    position = folded.text.find(needle)
+    if position == -1 or not needle:
+        return None
+    if folded.text.find(needle, position + 1) != -1:
+        return "several"
+    return folded.stored_span(position, position + len(needle))
+
+
 def resolve_span(segment: SegmentText, span: Span) -> tuple[int, int]:
     """Document offsets of ``span`` within ``segment`` (the whole segment by default)."""
     if span.quote is not None:
         if span.start is not None or span.end is not None:
             raise UsageError("give either --quote or --start/--end, not both")
-        position = segment.text.find(span.quote)
-        if not span.quote or position == -1:
+        found = _quote_span(segment.text, span.quote) if span.quote else None
+        if found is None:
             raise NotFoundError(f"segment {segment.segment_id} does not contain {span.quote!r}")
-        if segment.text.find(span.quote, position + 1) != -1:
+        if found == "several":
             raise UsageError(
                 f"{span.quote!r} occurs more than once in segment {segment.segment_id}: "
                 "use --start/--end"
             )
-        return segment.start_char + position, segment.start_char + position + len(span.quote)
+        return segment.start_char + found[0], segment.start_char + found[1]
     start = 0 if span.start is None else span.start
     end = len(segment.text) if span.end is None else span.end
     if not 0 <= start < end <= len(segment.text):

@@ -9,6 +9,13 @@ coding, suggestion and segment memo is carried to the new offsets and segments:
   ``orphaned_codings`` with its old quote, listed by ``qualcode codings orphaned``, never
   deleted silently. A span that now runs past its segment is cut at the segment's edge;
   two manual codings that land on the same span become one (the other is orphaned);
+- automatic codings are carried like manual ones (their quote may change, or they may be
+  orphaned): a replacement re-runs no rule. ``qualcode import FILE --replace --autocode``
+  then runs the current codebook over the new segments (an ``--only-new`` run, as
+  ``qualcode tag`` does), which supersedes the carried automatic codings with fresh hits;
+- superseded automatic codings (kept only for ``qualcode autocode diff``) follow their spans
+  too, without being counted; one whose text is gone is deleted with the replacement (undo
+  brings it back) and counted as ``superseded_dropped``, since it is history, not coding;
 - suggestions follow their spans the same way; a suggestion whose text is gone is dropped
   (it was a proposal, not a decision) and counted;
 - a memo on a segment moves to the new segment where most of the old one landed, or to the
@@ -58,6 +65,8 @@ class ReplaceReport:
     orphaned: int = 0
     suggestions_carried: int = 0
     suggestions_dropped: int = 0
+    #: Superseded automatic codings whose text is gone (history, not current coding).
+    superseded_dropped: int = 0
     memos_moved: int = 0
     #: ``(coding_id, code, old quote, new quote or None when orphaned)`` of every coding whose
     #: text changed or is gone.
@@ -72,6 +81,11 @@ class ReplaceReport:
             parts.append(
                 f"suggestions: {self.suggestions_carried} carried, "
                 f"{self.suggestions_dropped} dropped"
+            )
+        if self.superseded_dropped:
+            parts.append(
+                f"{self.superseded_dropped} superseded automatic "
+                f"coding{'' if self.superseded_dropped == 1 else 's'} dropped"
             )
         if self.memos_moved:
             parts.append(f"{self.memos_moved} memo{'' if self.memos_moved == 1 else 's'} moved")
@@ -269,6 +283,9 @@ def _carry_codings(
         placed = (
             None if mapped.fate == "gone" else _in_a_segment(mapped.start, mapped.end, segments)
         )
+        if row["superseded_by_run"] is not None:
+            _carry_superseded(conn, row["coding_id"], placed, alignment, row["spans"], report)
+            continue
         key = None
         if placed is not None and row["origin"] == "manual":
             key = (placed[0], row["code_id"], row["coder"], placed[1], placed[2])
@@ -293,6 +310,26 @@ def _carry_codings(
         else:
             report.changed += 1
             report.details.append((row["coding_id"], row["code_id"], old_quote, new_quote))
+
+
+def _carry_superseded(
+    conn: sqlite3.Connection,
+    coding_id: int,
+    placed: tuple[int, int, int] | None,
+    alignment: Alignment,
+    spans: str | None,
+    report: ReplaceReport,
+) -> None:
+    """Move a superseded automatic coding with its text, or delete it if its text is gone."""
+    if placed is None:
+        conn.execute("DELETE FROM codings WHERE coding_id = ?", (coding_id,))
+        report.superseded_dropped += 1
+        return
+    conn.execute(
+        "UPDATE codings SET segment_id = ?, start_char = ?, end_char = ?, spans = ? "
+        "WHERE coding_id = ?",
+        (*placed, _mapped_spans(alignment, spans), coding_id),
+    )
 
 
 def _mapped_spans(alignment: Alignment, spans: str | None) -> str | None:

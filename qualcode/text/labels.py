@@ -149,6 +149,8 @@ _STAMP_LINE = (
     rf"|(?P<bare>{CLOCK_TIME})){_SPACE}*"
 )
 _STAMP_ONLY_LINE = re.compile(_STAMP_LINE)
+#: A clock time with two-digit minutes or hours first (``00:05``), as recorders write them.
+_PADDED_CLOCK = re.compile(r"\d\d:\d\d")
 #: Whether a text has such a line, found from the newline before it (a fast literal scan).
 _STAMP_LINE_AFTER_NEWLINE = re.compile(rf"\n{_STAMP_LINE}(?=\n|$)")
 _BAD_NAME_CHARACTERS = frozenset('。，,；;！!？?、“”"《》#*<>|/\\=@&%$^~`{}')
@@ -224,14 +226,23 @@ def with_stamp_after(line: str, label: SpeakerLabel) -> SpeakerLabel:
     """``label``, with the time stamp that follows it in ``line`` taken as its start time.
 
     ``采访者: [00:00:01.900] 您好`` is the label ``采访者`` at 1.9 s, and the text starts at
-    ``您好``. A label that has a time already keeps it (the stamp is then text).
+    ``您好``. A bare ``mm:ss`` after the colon is text (``受访者：10:30 开会``, ``采访者：2:30``)
+    unless it is all the line holds and written as a recorder writes it, with two-digit minutes
+    (``采访者：00:05``): then it is the turn's time, so that no segment is only a time stamp. A
+    label that has a time already keeps it (the stamp is then text).
     """
     offset = label.text_offset
     if label.start_time is not None or line[offset : offset + 1] not in _STAMP_STARTERS:
         return label
     match = _STAMP_AFTER_LABEL.match(line, offset)
     if match is None:
-        return label
+        whole = _STAMP_ONLY_LINE.fullmatch(line, offset)
+        if whole is None or not _PADDED_CLOCK.match(whole["time"] or whole["bare"]):
+            return label
+        start_time = parse_clock_time(whole["time"] or whole["bare"])
+        if start_time is None:
+            return label
+        return SpeakerLabel(label.speaker, start_time, len(line), True)
     start_time = parse_clock_time(match["stamp"] or match["bare_stamp"])
     if start_time is None:
         return label

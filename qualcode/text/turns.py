@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
+import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, cast
 
@@ -49,6 +50,9 @@ from qualcode.text.labels import (
     speaker_key,
     stamp_line_time,
 )
+
+#: Every clock time has this; a text without it has no time stamp to look for.
+_CLOCK_TIME = re.compile(r":\d\d")
 
 #: The largest header block before the first label: more non-blank lines or characters than
 #: this, and what comes before the first label is unlabelled talk, not a header.
@@ -219,6 +223,10 @@ def _plain_label_turns(text: str) -> list[Turn] | None:
     # The other lines: before the first head, and after the first line of each turn.
     if parts[0] and candidate_labels(parts[0][1:].split("\n")):
         return None
+    if _CLOCK_TIME.search(text) is not None and any(
+        stamp_line_time(rest.partition("\n")[0]) is not None for rest in rests[first:]
+    ):
+        return None  # a label with only a time stamp (``采访者：00:05``): the general path
     longer = itertools.compress(rests, map(operator.contains, rests, itertools.repeat("\n")))
     within = "\n".join(map(_AFTER_FIRST_LINE, map(_SPLIT_FIRST_LINE, longer)))
     if within and candidate_labels(within.split("\n")):

@@ -145,6 +145,17 @@ def test_time_stamp_lines_between_labelled_turns_give_their_time(tmp_path: Path)
     ]
 
 
+@pytest.mark.parametrize("name", ["bare.txt", "bare.docx"])
+def test_a_label_with_only_a_bare_time_is_no_segment(tmp_path: Path, name: str) -> None:
+    lines = ["采访者：您好。", "受访者：00:05", "采访者：00:09", "请问有几个？", "受访者：八个。"]
+    document = prepared(write_layout(tmp_path, name, lines))
+    assert turns(document) == [
+        ("采访者", "interviewer", None, "您好。"),
+        ("采访者", "interviewer", 9.0, "请问有几个？"),
+        ("受访者", "respondent", None, "八个。"),
+    ]
+
+
 @pytest.mark.parametrize("name", ["together.txt", "together.md", "together.docx"])
 def test_run_together_turns_are_separate_turns(tmp_path: Path, name: str) -> None:
     document = prepared(write_layout(tmp_path, name, RUN_TOGETHER))

@@ -172,6 +172,8 @@ def test_data_files_ship_with_the_package() -> None:
         ("Respondent: (00:09) Fine", SpeakerLabel("Respondent", 9.0, 20, True)),
         ("采访者：2:30", SpeakerLabel("采访者", None, 4, False)),  # said, not a stamp
         ("采访者：10:30 开会", SpeakerLabel("采访者", None, 4, False)),
+        ("采访者：00:05", SpeakerLabel("采访者", 5.0, 9, True)),  # only a stamp: no text
+        ("采访者：[00:05]", SpeakerLabel("采访者", 5.0, 11, True)),
     ],
 )
 def test_a_stamp_after_the_label_is_its_start_time(line: str, expected: SpeakerLabel) -> None:
