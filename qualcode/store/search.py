@@ -28,6 +28,7 @@ from typing import Any
 from qualcode.errors import UsageError
 from qualcode.store.project import Project, is_lock_error
 from qualcode.store.rows import SegmentRow, typed_row
+from qualcode.text.folding import fold_line_breaks, has_line_break
 from qualcode.text.search_query import Query, Term, parse_query
 
 _WATERMARK_KEY = "fts_indexed_through_segment_id"
@@ -203,7 +204,10 @@ def search(
 
     The clauses narrow the candidates in SQL (index or scan, per term); each candidate is
     then checked by the parsed query itself, which also applies exclusions, prefixes and
-    Latin case folding, so what is listed is exactly what the syntax promises.
+    Latin case folding, so what is listed is exactly what the syntax promises. A line break
+    inside a turn hides no word: the check looks at the text with its line breaks folded
+    (:mod:`qualcode.text.folding`: nothing between Chinese characters, a space between Latin
+    words) and maps every span back to the stored text.
     """
     parsed = query if isinstance(query, Query) else parse_query(query)
     _require_names(project, case_name, document, speaker)
@@ -214,10 +218,19 @@ def search(
     parameters: list[Any] = []
     for alternatives in parsed.clauses:
         conditions = [_term_condition(term, watermark, parameters) for term in alternatives]
+        # A segment with a line break may hold a term cut in two by it: the check decides.
+        conditions.append("instr(v.text, char(10)) > 0")
         clauses.append("(" + " OR ".join(conditions) + ")")
-    yield from _checked(
-        project, clauses, parameters, (case_name, document, speaker), parsed.spans, limit
-    )
+
+    def spans(text: str) -> list[tuple[int, int]] | None:
+        """The query's spans in ``text`` with its line breaks folded, in stored offsets."""
+        if not has_line_break(text):
+            return parsed.spans(text)
+        folded = fold_line_breaks(text, known_to_break=True)
+        found = parsed.spans(folded.text)
+        return None if found is None else [folded.stored_span(*span) for span in found]
+
+    yield from _checked(project, clauses, parameters, (case_name, document, speaker), spans, limit)
 
 
 def search_pattern(
