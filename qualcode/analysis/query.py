@@ -14,8 +14,22 @@ Filter semantics, so that a researcher can predict the numbers:
   ``"all"`` both.
 - ``codes`` keeps codings of those codes *and all their sub-codes* (``grid`` means
   ``grid``, ``grid.checkpoints``, ``grid.checkpoints.night`` ...).
-- ``cases`` keeps codings in documents of those cases; ``coder`` the codings by that coder
-  (automatic codings have the coder ``auto``).
+- ``cases`` keeps codings in documents of those cases; ``coders`` the codings by those coders
+  (automatic codings have the coder ``auto``, so ``coders=("li", "auto")`` keeps li's codings
+  and the automatic ones).
+- ``agreed=K`` (the coder policy of ``--agreed K``): a coding counts only where at least K
+  distinct coders applied *the same code* to *the same segment* (any span inside it), among
+  the codings the other conditions keep. Every automatic coding counts as one coder, the
+  auto-coder, whatever run wrote it. With ``coders`` it is K among those coders; with
+  ``origin="manual"`` the auto-coder is not one of them. Agreement is decided per code, then
+  rolled up: a theme column counts a segment when some code under it (or the theme itself)
+  was applied by K coders, never because one coder chose ``grid.a`` and another ``grid.b``.
+  That keeps the relation the same at every level, so a row's total is the same for
+  ``--level theme`` and ``--level code`` (the invariant of complete matrices), and a theme
+  number never claims an agreement that no code-level number shows. The codings that count
+  are those of every agreeing coder, so ``count`` counts each of their codings and coverage
+  unites their spans; ``segments``, ``percent``, ``presence`` and ``respondents`` count units
+  and are unaffected by how many coders agreed.
 
 Query plan: the relation scans the ``codings`` table in storage order (``NOT INDEXED``) and
 looks segments and documents up by primary key in that order (``CROSS JOIN`` fixes the join
@@ -38,7 +52,7 @@ just wrote, where an imported coding goes) live beside the writer in :mod:`qualc
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,10 +75,14 @@ FILTERED_COLUMNS = (
 class CodingFilter:
     """Which current codings count. Empty tuples and ``None`` mean no restriction."""
 
-    coder: str | None = None
+    #: Only codings by these coders (``auto`` names the automatic codings).
+    coders: tuple[str, ...] = ()
     origin: Origin = "all"
     codes: tuple[str, ...] = ()
     cases: tuple[str, ...] = ()
+    #: A coding counts only where at least this many distinct coders (the auto-coder is one)
+    #: applied its code to its segment; ``None``: every coding counts on its own.
+    agreed: int | None = None
     #: Only codings in respondent turns (segments not marked ``interviewer``). Matrices set it
     #: unless asked for every speaker; :func:`coding_chunks` leaves it to its caller, which
     #: knows each segment's role from :func:`segment_arrays`.
@@ -73,6 +91,20 @@ class CodingFilter:
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
             raise UsageError(f"unknown origin {self.origin!r}: use manual, auto or all")
+        if self.agreed is not None:
+            if self.agreed < 1:
+                raise UsageError(f"--agreed must be at least 1, got {self.agreed}")
+            listed = len(set(self.coders))
+            if listed and self.agreed > listed:
+                raise UsageError(
+                    f"--agreed {self.agreed} can never hold among the {listed} coder"
+                    f"{'s' if listed != 1 else ''} given with --coder"
+                )
+            if self.origin == "auto" and self.agreed > 1:
+                raise UsageError(
+                    f"--agreed {self.agreed} can never hold with --origin auto: every automatic "
+                    "coding counts as one coder, the auto-coder"
+                )
 
 
 def expand_codes(conn: sqlite3.Connection, codes: Iterable[str]) -> list[str]:
@@ -109,11 +141,36 @@ def case_ids(conn: sqlite3.Connection, names: Iterable[str]) -> list[int]:
     return ids
 
 
+def policy_fields(filters: CodingFilter) -> dict[str, Any]:
+    """The coder policy ``filters`` applies, as JSON-ready fields: ``origin``, ``coders``
+    (empty: every coder) and ``agreed`` (1: every coding counts on its own)."""
+    return {
+        "origin": filters.origin,
+        "coders": list(filters.coders),
+        "agreed": filters.agreed or 1,
+    }
+
+
+def policy_text(filters: CodingFilter) -> str:
+    """The coder policy as one sentence for captions, report headers and notes: which
+    codings count and, with ``agreed``, when a segment counts for a code."""
+    origin = {"all": "manual and automatic", "manual": "manual", "auto": "automatic"}
+    who = f"by {', '.join(filters.coders)}" if filters.coders else "by every coder"
+    text = f"counted: {origin[filters.origin]} codings {who}"
+    agreed = filters.agreed or 1
+    if agreed == 1:
+        return text + ", each on its own"
+    among = "of those coders" if filters.coders else "coders"
+    return (
+        f"{text}; a segment counts for a code when at least {agreed} {among} applied it "
+        "(the auto-coder is one coder)"
+    )
+
+
 def filter_phrases(filters: CodingFilter) -> list[str]:
-    """The coder, codes and cases ``filters`` narrows to, as phrases for a caption."""
+    """The codes and cases ``filters`` narrows to, as phrases for a caption (the coder
+    policy is :func:`policy_text`)."""
     phrases = []
-    if filters.coder:
-        phrases.append(f"coder {filters.coder}")
     if filters.codes:
         phrases.append("codes " + ", ".join(filters.codes))
     if filters.cases:
@@ -144,14 +201,105 @@ def _codings_where(
         ids = case_ids(conn, filters.cases)
         clauses.append(f"{case_column} IN ({', '.join('?' * len(ids))})")
         parameters += ids
-    if filters.coder is not None:
-        require_name(conn, "coder", filters.coder)
-        clauses.append(f"{alias}coder = ?")
-        parameters.append(filters.coder)
+    if filters.coders:
+        coders = sorted(set(filters.coders))
+        for coder in coders:
+            require_name(conn, "coder", coder)
+        clauses.append(f"{alias}coder IN ({', '.join('?' * len(coders))})")
+        parameters += coders
     if filters.origin != "all":
         clauses.append(f"{alias}origin = ?")
         parameters.append(filters.origin)
+    if (filters.agreed or 1) > 1:
+        _load_agreed_pairs(conn, filters)
+        clauses.append(f"({alias}segment_id, {alias}code_id) IN temp.{_AGREED_PAIRS}")
     return " AND ".join(clauses), parameters
+
+
+#: Temporary table of the (segment_id, code_id) pairs that reach a filter's ``agreed``.
+_AGREED_PAIRS = "qc_agreed_pairs"
+
+
+@dataclass
+class _AgreedKeys:
+    """The codings of a filter (before ``agreed``) as integer keys, and the agreed ones.
+
+    A pair key is ``segment_id * len(code_list) + code's index``: counting ints with C-level
+    builtins is what lets a million codings be sorted into agreed and not in about a second,
+    where a ``GROUP BY ... count(DISTINCT coder)`` over them takes two (``bench/bench_policy.py``).
+    """
+
+    code_list: list[str]
+    pair_keys: list[int]
+    agreed: set[int]
+
+
+def _agreed_keys(conn: sqlite3.Connection, filters: CodingFilter) -> _AgreedKeys:
+    """Every coding passing ``filters``' other conditions as a pair key, and the pairs that
+    at least ``filters.agreed`` distinct coders (automatic codings: one coder) applied."""
+    import json
+    from dataclasses import replace
+    from itertools import compress, repeat
+    from operator import add, floordiv, mul
+
+    base = replace(filters, agreed=None, cases=(), respondents_only=False)
+    where, parameters = _codings_where(conn, base)
+    code_list = all_code_ids(conn)
+    code_index = {code_id: index for index, code_id in enumerate(code_list)}
+    width = max(len(code_list), 1)
+    coder_index: dict[str, int] = {"": 0}  # "": the auto-coder
+    pair_keys: list[int] = []
+    coder_keys: set[int] = set()
+    top = int(conn.execute("SELECT coalesce(max(coding_id), 0) FROM codings").fetchone()[0])
+    lower = 0
+    while lower < top:
+        upper = lower + 250_000
+        segment_ids, code_ids, coders = conn.execute(
+            "SELECT json_group_array(segment_id), json_group_array(code_id), "
+            "json_group_array(iif(origin = 'auto', '', coder)) FROM codings "
+            f"WHERE coding_id > ? AND coding_id <= ? AND {where}",
+            [lower, upper, *parameters],
+        ).fetchone()
+        lower = upper
+        chunk = list(
+            map(add, map(mul, json.loads(segment_ids), repeat(width)),
+                map(code_index.__getitem__, json.loads(code_ids)))
+        )  # fmt: skip
+        chunk_coders = json.loads(coders)
+        for coder in set(chunk_coders):
+            coder_index.setdefault(coder, len(coder_index))
+        if len(coder_index) > _CODER_SLOTS:
+            raise UsageError(f"--agreed counts at most {_CODER_SLOTS} coders")
+        pair_keys += chunk
+        # (pair, coder) keys: each coder once per pair, however many spans it coded there.
+        coder_keys.update(
+            map(add, map(mul, chunk, repeat(_CODER_SLOTS)),
+                map(coder_index.__getitem__, chunk_coders))
+        )  # fmt: skip
+    coders_per_pair = Counter(map(floordiv, coder_keys, repeat(_CODER_SLOTS)))
+    needed = filters.agreed or 1
+    agreed = set(compress(coders_per_pair, map(needed.__le__, coders_per_pair.values())))
+    return _AgreedKeys(code_list, pair_keys, agreed)
+
+
+#: Room for coders in a (pair, coder) key.
+_CODER_SLOTS = 1 << 20
+
+
+def _load_agreed_pairs(conn: sqlite3.Connection, filters: CodingFilter) -> None:
+    """(Re)fill ``temp.qc_agreed_pairs`` with the (segment_id, code_id) pairs that reach
+    ``filters.agreed``, for the SQL-side reads (quotes, co-occurrence, coverage, cell quotes)."""
+    keys = _agreed_keys(conn, filters)
+    width = max(len(keys.code_list), 1)
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_AGREED_PAIRS}")
+    conn.execute(
+        f"CREATE TEMP TABLE {_AGREED_PAIRS} (segment_id INTEGER NOT NULL, code_id TEXT NOT NULL, "
+        "PRIMARY KEY (segment_id, code_id)) WITHOUT ROWID"
+    )
+    conn.executemany(
+        f"INSERT INTO temp.{_AGREED_PAIRS} VALUES (?, ?)",
+        ((key // width, keys.code_list[key % width]) for key in sorted(keys.agreed)),
+    )
 
 
 def filtered_codings_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tuple[str, list[Any]]:
@@ -258,6 +406,9 @@ def coding_chunks(
     """
     import json
 
+    if (filters.agreed or 1) > 1:
+        yield from _agreed_chunks(conn, filters, chunk)
+        return
     where, parameters = _codings_where(conn, filters)
     top = int(conn.execute("SELECT coalesce(max(coding_id), 0) FROM codings").fetchone()[0])
     lower = 0
@@ -270,6 +421,25 @@ def coding_chunks(
         ).fetchone()
         lower = upper
         yield json.loads(segment_ids), json.loads(code_ids)
+
+
+def _agreed_chunks(
+    conn: sqlite3.Connection, filters: CodingFilter, chunk: int
+) -> Iterator[tuple[list[int], list[str]]]:
+    """:func:`coding_chunks` under ``agreed``: the codings whose (segment, code) pair
+    reached it, decoded from the pair keys of :func:`_agreed_keys` (one read of the codings)."""
+    from itertools import compress, repeat
+    from operator import floordiv, mod
+
+    keys = _agreed_keys(conn, filters)
+    width = max(len(keys.code_list), 1)
+    kept = list(compress(keys.pair_keys, map(keys.agreed.__contains__, keys.pair_keys)))
+    for lower in range(0, len(kept), chunk):
+        part = kept[lower : lower + chunk]
+        yield (
+            list(map(floordiv, part, repeat(width))),
+            list(map(keys.code_list.__getitem__, map(mod, part, repeat(width)))),
+        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from qualcode.analysis.cooccur import Cooccurrence
+from qualcode.analysis.query import policy_fields, policy_text
 from qualcode.exporting.tables import (
     ExportFormat,
+    add_policy_sheet,
     open_output,
     require_output_path,
     save_workbook,
@@ -50,13 +52,14 @@ def write_cooccur_csv(
 def write_cooccur_markdown(table: Cooccurrence, stream: TextIO, *, jaccard: bool = False) -> None:
     header, rows = cooccur_grid(table, jaccard=jaccard)
     what = "Jaccard index" if jaccard else f"{table.scope}s coded with both"
-    stream.write(f"Co-occurrence: {what}\n\n")
+    stream.write(f"Co-occurrence: {what}; {policy_text(table.filters)}\n\n")
     write_markdown(stream, header, rows, numeric=[False] + [True] * (len(header) - 1))
 
 
 def write_cooccur_json(table: Cooccurrence, stream: TextIO) -> None:
     data = {
         "scope": table.scope,
+        "policy": policy_fields(table.filters),
         "codes": [{"id": code_id, "label": label}
                   for code_id, label in zip(table.code_ids, table.labels, strict=True)],
         "counts": table.counts,
@@ -89,6 +92,7 @@ def write_cooccur_xlsx(table: Cooccurrence, path: Path) -> None:
     for pair in table.pairs():
         pairs.append(xlsx_row(pairs, [pair[name] for name in fields]))
     pairs.freeze_panes = "A2"
+    add_policy_sheet(workbook, policy_text(table.filters))
     save_workbook(workbook, path)
 
 
@@ -97,7 +101,9 @@ def cooccur_table(table: Cooccurrence, *, jaccard: bool = False) -> Table:
 
     header, rows = cooccur_grid(table, jaccard=jaccard)
     what = "Jaccard index" if jaccard else f"{table.scope}s coded with both"
-    result = Table(title=f"Co-occurrence: {what}", header_style="bold")
+    result = Table(
+        title=f"Co-occurrence: {what}", caption=policy_text(table.filters), header_style="bold"
+    )
     result.add_column(header[0], overflow="fold")
     for name in header[1:]:
         result.add_column(name, justify="right", overflow="fold")
