@@ -52,7 +52,8 @@ def independent_where(filters: CodingFilter) -> tuple[str, list[object]]:
     """The policy as a condition on ``codings_view v``, written out independently: the
     coder and origin conditions, and for ``agreed`` the (segment, code) pairs that at least K
     distinct coders (all automatic codings one coder) applied among the codings kept."""
-    clauses, parameters = ["1"], []
+    clauses: list[str] = ["1"]
+    parameters: list[object] = []
     if filters.coders:
         clauses.append(f"v.coder IN ({', '.join('?' * len(filters.coders))})")
         parameters += list(filters.coders)
