@@ -224,9 +224,10 @@ _AGREED_PAIRS = "qc_agreed_pairs"
 class _AgreedKeys:
     """The codings of a filter (before ``agreed``) as integer keys, and the agreed ones.
 
-    A pair key is ``segment_id * len(code_list) + code's index``: counting ints with C-level
-    builtins is what lets a million codings be sorted into agreed and not in about a second,
-    where a ``GROUP BY ... count(DISTINCT coder)`` over them takes two (``bench/bench_policy.py``).
+    A pair key is ``segment_id * len(code_list) + code's index``. Counting ints with C-level
+    builtins is what sorts a million codings into agreed and not in about a second, where a
+    ``GROUP BY segment_id, code_id`` with ``count(DISTINCT coder)`` over them takes two
+    (``bench/bench_policy.py``).
     """
 
     code_list: list[str]
@@ -234,56 +235,65 @@ class _AgreedKeys:
     agreed: set[int]
 
 
+#: Temporary tables: the (segment, code) pairs with enough codings to be agreed, as
+#: candidates, and a code -> index map for decoding them.
+_CANDIDATES = "qc_agreed_candidates"
+
+
 def _agreed_keys(conn: sqlite3.Connection, filters: CodingFilter) -> _AgreedKeys:
     """Every coding passing ``filters``' other conditions as a pair key, and the pairs that
-    at least ``filters.agreed`` distinct coders (automatic codings: one coder) applied."""
+    at least ``filters.agreed`` distinct coders (automatic codings: one coder) applied.
+
+    Two passes: all codings' pair keys, counted, give the candidate pairs (K coders need at
+    least K codings; most pairs have one); then only the candidates' codings are read with
+    their coder, from the codings table by a temporary table of the candidate pairs.
+    """
     import json
     from dataclasses import replace
     from itertools import compress, repeat
-    from operator import add, floordiv, mul
+    from operator import add, mul
 
+    needed = filters.agreed or 1
     base = replace(filters, agreed=None, cases=(), respondents_only=False)
     where, parameters = _codings_where(conn, base)
     code_list = all_code_ids(conn)
     code_index = {code_id: index for index, code_id in enumerate(code_list)}
     width = max(len(code_list), 1)
-    coder_index: dict[str, int] = {"": 0}  # "": the auto-coder
     pair_keys: list[int] = []
-    coder_keys: set[int] = set()
     top = int(conn.execute("SELECT coalesce(max(coding_id), 0) FROM codings").fetchone()[0])
-    lower = 0
-    while lower < top:
-        upper = lower + 250_000
-        segment_ids, code_ids, coders = conn.execute(
-            "SELECT json_group_array(segment_id), json_group_array(code_id), "
-            "json_group_array(iif(origin = 'auto', '', coder)) FROM codings "
+    for lower in range(0, top, 250_000):
+        segment_ids, code_ids = conn.execute(
+            "SELECT json_group_array(segment_id), json_group_array(code_id) FROM codings "
             f"WHERE coding_id > ? AND coding_id <= ? AND {where}",
-            [lower, upper, *parameters],
+            [lower, lower + 250_000, *parameters],
         ).fetchone()
-        lower = upper
-        chunk = list(
-            map(add, map(mul, json.loads(segment_ids), repeat(width)),
-                map(code_index.__getitem__, json.loads(code_ids)))
-        )  # fmt: skip
-        chunk_coders = json.loads(coders)
-        for coder in set(chunk_coders):
-            coder_index.setdefault(coder, len(coder_index))
-        if len(coder_index) > _CODER_SLOTS:
-            raise UsageError(f"--agreed counts at most {_CODER_SLOTS} coders")
-        pair_keys += chunk
-        # (pair, coder) keys: each coder once per pair, however many spans it coded there.
-        coder_keys.update(
-            map(add, map(mul, chunk, repeat(_CODER_SLOTS)),
-                map(coder_index.__getitem__, chunk_coders))
-        )  # fmt: skip
-    coders_per_pair = Counter(map(floordiv, coder_keys, repeat(_CODER_SLOTS)))
-    needed = filters.agreed or 1
-    agreed = set(compress(coders_per_pair, map(needed.__le__, coders_per_pair.values())))
+        pair_keys += map(
+            add,
+            map(mul, json.loads(segment_ids), repeat(width)),
+            map(code_index.__getitem__, json.loads(code_ids)),
+        )
+    codings_per_pair = Counter(pair_keys)
+    candidates = list(compress(codings_per_pair, map(needed.__le__, codings_per_pair.values())))
+    del codings_per_pair
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_CANDIDATES}")
+    conn.execute(
+        f"CREATE TEMP TABLE {_CANDIDATES} (segment_id INTEGER NOT NULL, code_id TEXT NOT NULL, "
+        "PRIMARY KEY (segment_id, code_id)) WITHOUT ROWID"
+    )
+    conn.executemany(
+        f"INSERT INTO temp.{_CANDIDATES} VALUES (?, ?)",
+        ((key // width, code_list[key % width]) for key in sorted(candidates)),
+    )
+    coders: dict[int, set[str]] = defaultdict(set)
+    for segment_id, code_id, coder in conn.execute(
+        "SELECT segment_id, code_id, iif(origin = 'auto', '', 'by ' || coder) FROM codings "
+        f"WHERE {where} AND (segment_id, code_id) IN temp.{_CANDIDATES}",
+        parameters,
+    ):
+        coders[segment_id * width + code_index[code_id]].add(coder)
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_CANDIDATES}")
+    agreed = {key for key, names in coders.items() if len(names) >= needed}
     return _AgreedKeys(code_list, pair_keys, agreed)
-
-
-#: Room for coders in a (pair, coder) key.
-_CODER_SLOTS = 1 << 20
 
 
 def _load_agreed_pairs(conn: sqlite3.Connection, filters: CodingFilter) -> None:
