@@ -547,7 +547,7 @@ def _tallies(
     cell_of_pair: dict[int, int] = {}
     row_codings: Counter[int] = Counter()
     row_units: set[int] = set()
-    for chunk_segments, chunk_codes in coding_chunks(conn, filters):
+    for chunk_segments, chunk_codes in coding_chunks(conn, filters, distinct_pairs=not by_codings):
         segment_ids, code_ids = chunk_segments, chunk_codes
         if filters.respondents_only:
             # Interviewer turns are outside the population (and so are segments of other

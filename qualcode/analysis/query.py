@@ -52,7 +52,7 @@ just wrote, where an imported coding goes) live beside the writer in :mod:`qualc
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -220,95 +220,40 @@ def _codings_where(
 _AGREED_PAIRS = "qc_agreed_pairs"
 
 
-@dataclass
-class _AgreedKeys:
-    """The codings of a filter (before ``agreed``) as integer keys, and the agreed ones.
+def _agreed_pairs_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tuple[str, list[Any]]:
+    """A ``SELECT segment_id, code_id, codings`` of the (segment, code) pairs that at least
+    ``filters.agreed`` distinct coders applied (every automatic coding counting as one coder,
+    the auto-coder), among the codings the filter's coder, origin and code conditions keep;
+    ``codings`` is how many of those codings the pair has.
 
-    A pair key is ``segment_id * len(code_list) + code's index``. Counting ints with C-level
-    builtins is what sorts a million codings into agreed and not in about a second, where a
-    ``GROUP BY segment_id, code_id`` with ``count(DISTINCT coder)`` over them takes two
-    (``bench/bench_policy.py``).
+    One ``GROUP BY`` in SQLite: it sorts the codings once, which at a million codings where
+    most pairs are coded twice or more is several times faster than gathering each pair's
+    coders in Python (``bench/bench_policy.py``).
     """
-
-    code_list: list[str]
-    pair_keys: list[int]
-    agreed: set[int]
-
-
-#: Temporary tables: the (segment, code) pairs with enough codings to be agreed, as
-#: candidates, and a code -> index map for decoding them.
-_CANDIDATES = "qc_agreed_candidates"
-
-
-def _agreed_keys(conn: sqlite3.Connection, filters: CodingFilter) -> _AgreedKeys:
-    """Every coding passing ``filters``' other conditions as a pair key, and the pairs that
-    at least ``filters.agreed`` distinct coders (automatic codings: one coder) applied.
-
-    Two passes: all codings' pair keys, counted, give the candidate pairs (K coders need at
-    least K codings; most pairs have one); then only the candidates' codings are read with
-    their coder, from the codings table by a temporary table of the candidate pairs.
-    """
-    import json
     from dataclasses import replace
-    from itertools import compress, repeat
-    from operator import add, mul
 
-    needed = filters.agreed or 1
     base = replace(filters, agreed=None, cases=(), respondents_only=False)
     where, parameters = _codings_where(conn, base)
-    code_list = all_code_ids(conn)
-    code_index = {code_id: index for index, code_id in enumerate(code_list)}
-    width = max(len(code_list), 1)
-    pair_keys: list[int] = []
-    top = int(conn.execute("SELECT coalesce(max(coding_id), 0) FROM codings").fetchone()[0])
-    for lower in range(0, top, 250_000):
-        segment_ids, code_ids = conn.execute(
-            "SELECT json_group_array(segment_id), json_group_array(code_id) FROM codings "
-            f"WHERE coding_id > ? AND coding_id <= ? AND {where}",
-            [lower, lower + 250_000, *parameters],
-        ).fetchone()
-        pair_keys += map(
-            add,
-            map(mul, json.loads(segment_ids), repeat(width)),
-            map(code_index.__getitem__, json.loads(code_ids)),
-        )
-    codings_per_pair = Counter(pair_keys)
-    candidates = list(compress(codings_per_pair, map(needed.__le__, codings_per_pair.values())))
-    del codings_per_pair
-    conn.execute(f"DROP TABLE IF EXISTS temp.{_CANDIDATES}")
-    conn.execute(
-        f"CREATE TEMP TABLE {_CANDIDATES} (segment_id INTEGER NOT NULL, code_id TEXT NOT NULL, "
-        "PRIMARY KEY (segment_id, code_id)) WITHOUT ROWID"
+    return (
+        "SELECT segment_id, code_id, count(*) AS codings FROM codings "
+        f"WHERE {where} GROUP BY segment_id, code_id "
+        "HAVING count(DISTINCT iif(origin = 'auto', '', 'by ' || coder)) >= ?",
+        [*parameters, filters.agreed or 1],
     )
-    conn.executemany(
-        f"INSERT INTO temp.{_CANDIDATES} VALUES (?, ?)",
-        ((key // width, code_list[key % width]) for key in sorted(candidates)),
-    )
-    coders: dict[int, set[str]] = defaultdict(set)
-    for segment_id, code_id, coder in conn.execute(
-        "SELECT segment_id, code_id, iif(origin = 'auto', '', 'by ' || coder) FROM codings "
-        f"WHERE {where} AND (segment_id, code_id) IN temp.{_CANDIDATES}",
-        parameters,
-    ):
-        coders[segment_id * width + code_index[code_id]].add(coder)
-    conn.execute(f"DROP TABLE IF EXISTS temp.{_CANDIDATES}")
-    agreed = {key for key, names in coders.items() if len(names) >= needed}
-    return _AgreedKeys(code_list, pair_keys, agreed)
 
 
 def _load_agreed_pairs(conn: sqlite3.Connection, filters: CodingFilter) -> None:
-    """(Re)fill ``temp.qc_agreed_pairs`` with the (segment_id, code_id) pairs that reach
-    ``filters.agreed``, for the SQL-side reads (quotes, co-occurrence, coverage, cell quotes)."""
-    keys = _agreed_keys(conn, filters)
-    width = max(len(keys.code_list), 1)
+    """(Re)fill ``temp.qc_agreed_pairs`` with the pairs of :func:`_agreed_pairs_sql`, for the
+    SQL-side reads (quotes, co-occurrence, coverage, cell quotes). Temporary tables live in
+    the connection only and never touch the project file."""
+    sql, parameters = _agreed_pairs_sql(conn, filters)
     conn.execute(f"DROP TABLE IF EXISTS temp.{_AGREED_PAIRS}")
     conn.execute(
         f"CREATE TEMP TABLE {_AGREED_PAIRS} (segment_id INTEGER NOT NULL, code_id TEXT NOT NULL, "
         "PRIMARY KEY (segment_id, code_id)) WITHOUT ROWID"
     )
-    conn.executemany(
-        f"INSERT INTO temp.{_AGREED_PAIRS} VALUES (?, ?)",
-        ((key // width, keys.code_list[key % width]) for key in sorted(keys.agreed)),
+    conn.execute(
+        f"INSERT INTO temp.{_AGREED_PAIRS} SELECT segment_id, code_id FROM ({sql})", parameters
     )
 
 
@@ -405,7 +350,11 @@ def segment_arrays(conn: sqlite3.Connection, filters: CodingFilter) -> SegmentAr
 
 
 def coding_chunks(
-    conn: sqlite3.Connection, filters: CodingFilter, chunk: int = 250_000
+    conn: sqlite3.Connection,
+    filters: CodingFilter,
+    chunk: int = 250_000,
+    *,
+    distinct_pairs: bool = False,
 ) -> Iterator[tuple[list[int], list[str]]]:
     """``(segment_ids, code_ids)`` of the current codings passing the filter's coder, origin
     and code conditions, as parallel lists of at most ``chunk`` codings.
@@ -413,11 +362,14 @@ def coding_chunks(
     Together with :func:`segment_arrays` (which applies the case condition) this is the same
     selection as :func:`filtered_codings_sql`, in a shape that can be counted with C-speed
     builtins: a million codings cost two JSON arrays per chunk instead of a million rows.
+    ``distinct_pairs``: a (segment, code) may come once however many codings it has, which
+    is all that counting segments or documents needs (under ``agreed`` it saves a pass over
+    every agreeing coder's codings).
     """
     import json
 
     if (filters.agreed or 1) > 1:
-        yield from _agreed_chunks(conn, filters, chunk)
+        yield from _agreed_chunks(conn, filters, chunk, distinct_pairs)
         return
     where, parameters = _codings_where(conn, filters)
     top = int(conn.execute("SELECT coalesce(max(coding_id), 0) FROM codings").fetchone()[0])
@@ -434,22 +386,27 @@ def coding_chunks(
 
 
 def _agreed_chunks(
-    conn: sqlite3.Connection, filters: CodingFilter, chunk: int
+    conn: sqlite3.Connection, filters: CodingFilter, chunk: int, distinct_pairs: bool
 ) -> Iterator[tuple[list[int], list[str]]]:
-    """:func:`coding_chunks` under ``agreed``: the codings whose (segment, code) pair
-    reached it, decoded from the pair keys of :func:`_agreed_keys` (one read of the codings)."""
-    from itertools import compress, repeat
-    from operator import floordiv, mod
+    """:func:`coding_chunks` under ``agreed``: each agreed pair once per coding it has (so
+    ``count`` counts every agreeing coder's codings), or once with ``distinct_pairs``,
+    straight from :func:`_agreed_pairs_sql`."""
+    import json
+    from itertools import chain, repeat
 
-    keys = _agreed_keys(conn, filters)
-    width = max(len(keys.code_list), 1)
-    kept = list(compress(keys.pair_keys, map(keys.agreed.__contains__, keys.pair_keys)))
-    for lower in range(0, len(kept), chunk):
-        part = kept[lower : lower + chunk]
-        yield (
-            list(map(floordiv, part, repeat(width))),
-            list(map(keys.code_list.__getitem__, map(mod, part, repeat(width)))),
-        )
+    sql, parameters = _agreed_pairs_sql(conn, filters)
+    segment_ids, code_ids, codings = conn.execute(
+        "SELECT json_group_array(segment_id), json_group_array(code_id), "
+        f"json_group_array(codings) FROM ({sql})",
+        parameters,
+    ).fetchone()
+    segments, codes = json.loads(segment_ids), json.loads(code_ids)
+    if not distinct_pairs:
+        counts = json.loads(codings)
+        segments = list(chain.from_iterable(map(repeat, segments, counts)))
+        codes = list(chain.from_iterable(map(repeat, codes, counts)))
+    for lower in range(0, len(segments), chunk):
+        yield segments[lower : lower + chunk], codes[lower : lower + chunk]
 
 
 # --------------------------------------------------------------------------------------------
