@@ -54,14 +54,14 @@ from qualcode.store.search import reindex_segment, unindex_segment
 KINDS = (
     "code", "uncode", "memo", "memo-delete", "accept", "reject", "reopen", "autocode",
     "codebook-load", "codebook-rename", "codebook-merge", "merge", "codings-import",
-    "speakers-set", "import-replace", "qdpx-import", "qualcoder-import",
+    "speakers-set", "import-replace", "qdpx-import", "qualcoder-import", "adjudicate",
 )  # fmt: skip
 
 #: Fields of one history row, as listed by ``qualcode history --format json``.
 HISTORY_FIELDS = ("entry_id", "created_at", "kind", "summary", "undone", "undone_at")
 
 #: Tables whose foreign keys can point at journaled rows (checked after an undo).
-_CHECKED_TABLES = ("codes", "autocode_runs", "codings", "suggestions")
+_CHECKED_TABLES = ("codes", "autocode_runs", "codings", "suggestions", "adjudications")
 
 
 @contextmanager

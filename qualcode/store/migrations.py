@@ -410,3 +410,66 @@ def m006_speaker_roles_orphaned_codings(db: Database) -> None:
     create_journal_triggers(db, "speaker_roles")
     create_journal_triggers(db, "orphaned_codings")
     create_journal_triggers(db, "segments", operations=("update",))
+
+
+@migrations()
+def m008_adjudications_coding_memos(db: Database) -> None:
+    """Adjudication decisions (``qualcode adjudicate``), and the coding memo in ``codings_view``.
+
+    One ``adjudications`` row per settled (segment, code) of a set of coders: ``coders`` is
+    the JSON array of the adjudicated coders (sorted), ``applied_by`` those of them who had
+    applied the code, ``decision`` keep or drop, ``agreed`` 1 where every coder had applied it
+    (an agreement accepted with ``--keep-agreed``), ``consensus_coder`` whose codings a keep
+    wrote, ``decided_by``/``decided_at`` who decided and when, ``note`` an optional reason. A
+    (coders, segment, code) is decided once; decisions follow a renamed code and go with a
+    deleted segment. Journaled like every coding-state table, so ``qualcode undo`` takes an
+    adjudication back with its consensus codings.
+
+    ``codings_view`` gains ``memo`` (the memo written with the coding) as its last column, so
+    that readers selecting columns by position keep working.
+    """
+    db.executescript(
+        """
+        CREATE TABLE adjudications (
+            adjudication_id INTEGER PRIMARY KEY,
+            segment_id INTEGER NOT NULL REFERENCES segments(segment_id) ON DELETE CASCADE,
+            code_id TEXT NOT NULL REFERENCES codes(code_id) ON UPDATE CASCADE,
+            coders TEXT NOT NULL,
+            applied_by TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('keep', 'drop')),
+            agreed INTEGER NOT NULL CHECK (agreed IN (0, 1)),
+            consensus_coder TEXT NOT NULL,
+            decided_by TEXT NOT NULL,
+            decided_at TEXT NOT NULL,
+            note TEXT
+        );
+        CREATE UNIQUE INDEX adjudications_unit ON adjudications(coders, segment_id, code_id);
+        CREATE INDEX adjudications_segment ON adjudications(segment_id);
+
+        DROP VIEW codings_view;
+        CREATE VIEW codings_view AS
+        SELECT
+            c.coding_id, c.segment_id, d.name AS document, k.name AS case_name,
+            c.code_id AS code, co.theme_id AS theme, c.coder, c.origin, c.run_id, c.rule,
+            c.start_char, c.end_char,
+            substr(s.text, c.start_char - s.start_char + 1, c.end_char - c.start_char) AS quote,
+            c.created_at, c.memo
+        FROM codings c
+        JOIN segments s ON s.segment_id = c.segment_id
+        JOIN documents d ON d.document_id = s.document_id
+        JOIN cases k ON k.case_id = d.case_id
+        JOIN codes co ON co.code_id = c.code_id
+        WHERE c.superseded_by_run IS NULL;
+
+        CREATE VIEW adjudications_view AS
+        SELECT
+            a.adjudication_id, a.segment_id, d.name AS document, k.name AS case_name,
+            a.code_id AS code, a.coders, a.applied_by, a.decision, a.agreed, a.consensus_coder,
+            a.decided_by, a.decided_at, a.note
+        FROM adjudications a
+        JOIN segments s ON s.segment_id = a.segment_id
+        JOIN documents d ON d.document_id = s.document_id
+        JOIN cases k ON k.case_id = d.case_id;
+        """
+    )
+    create_journal_triggers(db, "adjudications")

@@ -1,0 +1,276 @@
+"""Adjudication: settling where coders disagree, written as codings of a consensus coder.
+
+A *unit* is a (segment, code) that at least one of the adjudicated coders applied (any span
+inside the segment, any origin; ``auto`` names the automatic codings). Where every one of
+them applied it, the unit is an *agreement*; otherwise a *disagreement*. As in ``qualcode
+agree``, only segments that every adjudicated coder coded (with any code) are units by
+default: a segment one coder never looked at is not a disagreement; ``all_segments`` takes
+every segment any of them coded.
+
+A decision keeps or drops a unit. Keeping it writes manual codings by the consensus coder
+(default ``consensus``), one per distinct span the applying coders used, with the decision's
+note as their memo; dropping writes no coding. Either way an ``adjudications`` row (migration
+``m008``) records the unit's coders, who had applied the code, the decision, whether it was an
+agreement, the consensus coder, who decided and when: the provenance of every consensus coding.
+A unit is decided once per set of coders; the open units are those without a decision.
+
+Everything is written in one journaled transaction (kind ``adjudicate``), so ``qualcode undo``
+takes a whole adjudication back, consensus codings included.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from qualcode.errors import ConflictError, UsageError
+from qualcode.store.journal import journaled
+from qualcode.store.names import require_name
+from qualcode.store.project import Project, now_utc
+
+#: The consensus coder's name when none is given.
+DEFAULT_CONSENSUS = "consensus"
+
+
+@dataclass(frozen=True)
+class UnitCoding:
+    """One coding of a unit: who, where (document offsets), and its memo."""
+
+    coder: str
+    start_char: int
+    end_char: int
+    memo: str | None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An open (segment, code) of the adjudicated coders, with their codings of it."""
+
+    segment_id: int
+    code_id: str
+    applied_by: tuple[str, ...]
+    not_applied_by: tuple[str, ...]
+    codings: tuple[UnitCoding, ...]
+
+    @property
+    def agreed(self) -> bool:
+        """Every adjudicated coder applied the code."""
+        return not self.not_applied_by
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return self.segment_id, self.code_id
+
+
+@dataclass(frozen=True)
+class UnitContext:
+    """Where a unit is, for a person deciding it: document, case, speaker, segment text."""
+
+    document: str
+    case_name: str
+    speaker: str | None
+    text: str
+    #: The segment's start in the document (a coding's span in ``text`` starts at
+    #: ``start_char - segment_start``).
+    segment_start: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Keep or drop one unit, with an optional note (the consensus codings' memo)."""
+
+    segment_id: int
+    code_id: str
+    keep: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class AdjudicationResult:
+    """What one call of :func:`record_decisions` wrote."""
+
+    kept: int
+    dropped: int
+    codings_added: int
+    adjudication_ids: tuple[int, ...] = ()
+
+
+def coder_set(conn: sqlite3.Connection, coders: Sequence[str]) -> tuple[str, ...]:
+    """The adjudicated coders, sorted and checked: at least two distinct names, each with
+    current codings (unknown: NotFoundError with the closest names)."""
+    names = tuple(sorted(set(coders)))
+    if len(names) < 2:
+        raise UsageError("adjudication needs two coders or more: --coders li,wang")
+    for name in names:
+        require_name(conn, "coder", name)
+    return names
+
+
+def coders_key(coders: Sequence[str]) -> str:
+    """The ``adjudications.coders`` value of a coder set: a sorted JSON array."""
+    return json.dumps(sorted(set(coders)), ensure_ascii=False)
+
+
+def open_units(
+    conn: sqlite3.Connection, coders: Sequence[str], *, all_segments: bool = False
+) -> list[Unit]:
+    """The undecided units of ``coders`` (agreements and disagreements), in segment order
+    and codebook order within a segment. Validates the coders (see :func:`coder_set`)."""
+    names = coder_set(conn, coders)
+    marks = ", ".join("?" * len(names))
+    shared = (
+        ""
+        if all_segments
+        else "AND p.segment_id IN (SELECT segment_id FROM picked GROUP BY segment_id "
+        "HAVING count(DISTINCT coder) = ?) "
+    )
+    parameters: list[object] = [*names]
+    if not all_segments:
+        parameters.append(len(names))
+    parameters.append(coders_key(names))
+    units = []
+    for segment_id, code_id, codings in conn.execute(
+        "WITH picked AS (SELECT segment_id, code_id, coder, start_char, end_char, memo "
+        f"FROM codings WHERE coder IN ({marks}) AND superseded_by_run IS NULL) "
+        "SELECT p.segment_id, p.code_id, json_group_array(json_array(p.coder, p.start_char, "
+        "p.end_char, p.memo)) FROM picked p JOIN codes k ON k.code_id = p.code_id "
+        f"WHERE 1 {shared}AND NOT EXISTS (SELECT 1 FROM adjudications a WHERE a.coders = ? "
+        "AND a.segment_id = p.segment_id AND a.code_id = p.code_id) "
+        "GROUP BY p.segment_id, p.code_id ORDER BY p.segment_id, min(k.ordinal), p.code_id",
+        parameters,
+    ):
+        spans = tuple(
+            UnitCoding(str(c), int(s), int(e), m) for c, s, e, m in sorted(
+                json.loads(codings), key=lambda coding: (coding[0], coding[1], coding[2])
+            )
+        )  # fmt: skip
+        applied = tuple(sorted({coding.coder for coding in spans}))
+        missing = tuple(name for name in names if name not in applied)
+        units.append(Unit(int(segment_id), str(code_id), applied, missing, spans))
+    return units
+
+
+def unit_contexts(conn: sqlite3.Connection, segment_ids: Iterable[int]) -> dict[int, UnitContext]:
+    """``{segment_id: UnitContext}`` for the given segments."""
+    wanted = sorted(set(segment_ids))
+    contexts: dict[int, UnitContext] = {}
+    for start in range(0, len(wanted), 900):
+        part = wanted[start : start + 900]
+        for segment_id, document, case_name, speaker, text, segment_start in conn.execute(
+            "SELECT s.segment_id, d.name, k.name, s.speaker, s.text, s.start_char "
+            "FROM segments s JOIN documents d ON d.document_id = s.document_id "
+            f"JOIN cases k ON k.case_id = d.case_id WHERE s.segment_id IN "
+            f"({', '.join('?' * len(part))})",
+            part,
+        ):
+            contexts[int(segment_id)] = UnitContext(
+                str(document), str(case_name), speaker, str(text), int(segment_start)
+            )
+    return contexts
+
+
+def open_disagreement_count(
+    conn: sqlite3.Connection, coders: Sequence[str], *, all_segments: bool = False
+) -> int:
+    """How many disagreements of ``coders`` have no decision yet."""
+    return sum(1 for unit in open_units(conn, coders, all_segments=all_segments) if not unit.agreed)
+
+
+def record_decisions(
+    project: Project,
+    coders: Sequence[str],
+    decisions: Sequence[tuple[Unit, Decision]],
+    *,
+    consensus: str,
+    decided_by: str,
+) -> AdjudicationResult:
+    """Write ``decisions`` (each with the open unit it decides) in one journaled transaction:
+    an ``adjudications`` row each, and for a keep the consensus coder's codings (one per
+    distinct span of the applying coders; a span the consensus coder already has is kept
+    as it is). The caller has matched every decision to an open unit of ``coders``."""
+    names = coder_set(project.conn, coders)
+    if consensus in names:
+        raise UsageError(f"the consensus coder '{consensus}' is one of the adjudicated coders")
+    if not consensus.strip():
+        raise UsageError("the consensus coder needs a name: --as NAME")
+    key = coders_key(names)
+    decided_at = now_utc()
+    kept = sum(1 for _, decision in decisions if decision.keep)
+    summary = (
+        f"adjudicate {', '.join(names)} as {consensus}: {kept} kept, "
+        f"{len(decisions) - kept} dropped"
+    )
+    with journaled(project, "adjudicate", summary) as conn:
+        first = int(
+            conn.execute("SELECT coalesce(max(adjudication_id), 0) FROM adjudications").fetchone()[
+                0
+            ]
+        )
+        try:
+            _insert_decisions(conn, first, key, decisions, consensus, decided_by, decided_at)
+        except sqlite3.IntegrityError as error:
+            raise ConflictError(
+                "a unit was decided meanwhile (by another session); nothing written"
+            ) from error
+        before = conn.total_changes
+        conn.executemany(
+            "INSERT OR IGNORE INTO codings (segment_id, code_id, coder, origin, start_char, "
+            "end_char, memo, created_at) VALUES (?, ?, ?, 'manual', ?, ?, ?, ?)",
+            (
+                (unit.segment_id, unit.code_id, consensus, start, end, decision.note, decided_at)
+                for unit, decision in decisions
+                if decision.keep
+                for start, end in sorted({(c.start_char, c.end_char) for c in unit.codings})
+            ),
+        )
+        added = conn.total_changes - before
+    ids = tuple(range(first + 1, first + len(decisions) + 1))
+    return AdjudicationResult(kept, len(decisions) - kept, added, ids)
+
+
+def _insert_decisions(
+    conn: sqlite3.Connection,
+    first: int,
+    key: str,
+    decisions: Sequence[tuple[Unit, Decision]],
+    consensus: str,
+    decided_by: str,
+    decided_at: str,
+) -> None:
+    conn.executemany(
+        "INSERT INTO adjudications (adjudication_id, segment_id, code_id, coders, "
+        "applied_by, decision, agreed, consensus_coder, decided_by, decided_at, note) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                first + number, unit.segment_id, unit.code_id, key,
+                json.dumps(list(unit.applied_by), ensure_ascii=False),
+                "keep" if decision.keep else "drop", int(unit.agreed), consensus,
+                decided_by, decided_at, decision.note,
+            )
+            for number, (unit, decision) in enumerate(decisions, start=1)
+        ),
+    )  # fmt: skip
+
+
+def take_back(project: Project, adjudication_id: int) -> None:
+    """Undo one decision of a terminal session: delete its row and the consensus codings it
+    wrote (those created with it, by the consensus coder, on its segment and code)."""
+    summary = f"take back adjudication {adjudication_id}"
+    with journaled(project, "adjudicate", summary) as conn:
+        row = conn.execute(
+            "SELECT segment_id, code_id, consensus_coder, decided_at, decision "
+            "FROM adjudications WHERE adjudication_id = ?",
+            (adjudication_id,),
+        ).fetchone()
+        if row is None:
+            return
+        if row["decision"] == "keep":
+            conn.execute(
+                "DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ? "
+                "AND origin = 'manual' AND created_at = ?",
+                (row["segment_id"], row["code_id"], row["consensus_coder"], row["decided_at"]),
+            )
+        conn.execute("DELETE FROM adjudications WHERE adjudication_id = ?", (adjudication_id,))
