@@ -116,6 +116,22 @@ def _finish_entry(conn: sqlite3.Connection, entry_id: int, summary: str, compact
         conn.execute("DELETE FROM journal_entries WHERE entry_id = ?", (entry_id,))
 
 
+def journal_inserts(conn: sqlite3.Connection, table: str, key: str, after: int) -> None:
+    """Journal, for the active compact entry, every row of ``table`` whose integer primary
+    key ``key`` is above ``after`` as inserted: one INSERT ... SELECT instead of a trigger
+    per row. For writers that insert rows in bulk inside
+    ``journaled(..., compact_runs=True)``, where the row triggers of compact tables stay
+    silent (``table`` must be one: codings, suggestions, adjudications). New rows of a table
+    with an integer primary key get keys above the largest one, so ``after`` (the largest
+    key before the inserts) picks out exactly this entry's rows."""
+    conn.execute(
+        "INSERT INTO journal_changes (entry_id, table_name, operation, row_id) "
+        f"SELECT s.entry_id, ?, 'insert', t.{key} FROM {table} t, journal_state s "
+        f"WHERE t.{key} > ? AND s.entry_id IS NOT NULL ORDER BY t.{key}",
+        (table, after),
+    )
+
+
 def set_summary(conn: sqlite3.Connection, summary: str) -> None:
     """Replace the summary of the active entry (for operations that know it only at the end)."""
     conn.execute(

@@ -223,19 +223,26 @@ RUN_ROW_TABLES = ("codings", "suggestions")
 
 
 def create_journal_triggers(
-    db: Database, table: str, operations: tuple[str, ...] = ("insert", "update", "delete")
+    db: Database,
+    table: str,
+    operations: tuple[str, ...] = ("insert", "update", "delete"),
+    *,
+    compact: bool = False,
 ) -> None:
     """(Re)create the AFTER INSERT/UPDATE/DELETE triggers (or those of ``operations``) that
     journal ``table``.
 
     The old row is stored as a JSON object of every column, read from the table as it is now,
     so a later migration that changes a journaled table must call this again for it.
+    ``compact`` (always so for :data:`RUN_ROW_TABLES`): the triggers stay silent in a compact
+    entry, whose writer journals its bulk inserts itself
+    (:func:`qualcode.store.journal.journal_inserts`).
     """
     columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()]
     old_row = "json_object(" + ", ".join(f"'{name}', OLD.{name}" for name in columns) + ")"
     # Triggers in the main schema cannot see temp tables, so the active entry lives in
     # journal_state; with no active entry the WHEN clause is false and nothing is recorded.
-    if table in RUN_ROW_TABLES:
+    if compact or table in RUN_ROW_TABLES:
         when = "(SELECT compact_runs FROM journal_state WHERE entry_id IS NOT NULL) = 0"
     else:
         when = "(SELECT entry_id FROM journal_state) IS NOT NULL"
@@ -423,7 +430,8 @@ def m008_adjudications_coding_memos(db: Database) -> None:
     wrote, ``decided_by``/``decided_at`` who decided and when, ``note`` an optional reason. A
     (coders, segment, code) is decided once; decisions follow a renamed code and go with a
     deleted segment. Journaled like every coding-state table, so ``qualcode undo`` takes an
-    adjudication back with its consensus codings.
+    adjudication back with its consensus codings; its triggers are compact (silent while an
+    adjudication journals its own bulk inserts, one INSERT ... SELECT per table).
 
     ``codings_view`` gains ``memo`` (the memo written with the coding) as its last column, so
     that readers selecting columns by position keep working.
@@ -472,4 +480,4 @@ def m008_adjudications_coding_memos(db: Database) -> None:
         JOIN cases k ON k.case_id = d.case_id;
         """
     )
-    create_journal_triggers(db, "adjudications")
+    create_journal_triggers(db, "adjudications", compact=True)

@@ -157,6 +157,7 @@ def test_scripted_decisions_become_consensus_codings_with_provenance(
             [LI, WANG, *(f"{s}/{c}" for s, c in kept | agreements)],
         ).fetchall()
         assert [row[:4] for row in consensus] == expected_spans
+        assert f": {len(consensus)} codings by consensus;" in stderr
         first = (int(rows[0]["segment_id"]), rows[0]["code"])
         assert {row[4] for row in consensus if (row[0], row[1]) == first} == {
             "reads as a checkpoint"

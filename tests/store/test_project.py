@@ -108,6 +108,7 @@ def test_an_older_project_is_migrated(tmp_path: Path) -> None:
         "m004_proximity_provenance",
         "m005_learned_models",
         "m006_speaker_roles_orphaned_codings",
+        "m008_adjudications_coding_memos",
     ]
 
 
