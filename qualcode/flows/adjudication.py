@@ -160,16 +160,18 @@ def read_decisions(path: Path, units: Sequence[Unit]) -> tuple[list[tuple[Unit, 
     matched: list[tuple[Unit, Decision]] = []
     left_open = 0
 
-    def cell(row: list[str], name: str) -> str:
-        index = columns.get(name)
-        return row[index].strip() if index is not None and index < len(row) else ""
-
+    width = max(columns.values()) + 1
+    segment_column, code_column = columns["segment_id"], columns["code"]
+    decision_column, note_column = columns["decision"], columns.get("note")
+    applied_column = columns.get("applied_by")
     for line, row in rows:
-        segment_text = cell(row, "segment_id")
-        if not segment_text.lstrip("'").isdigit():
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        segment_text = row[segment_column].strip().lstrip("'")
+        if not segment_text.isdigit():
             raise InputError(path, f"segment_id '{segment_text}' is not a number", line=line)
-        segment_id, code_id = int(segment_text.lstrip("'")), cell(row, "code")
-        keep = _decision_word(path, line, cell(row, "decision"))
+        segment_id, code_id = int(segment_text), row[code_column].strip()
+        keep = _decision_word(path, line, row[decision_column])
         unit = by_key.get((segment_id, code_id))
         if unit is None or unit.agreed:
             raise InputError(
@@ -179,9 +181,9 @@ def read_decisions(path: Path, units: Sequence[Unit]) -> tuple[list[tuple[Unit, 
                 "ones with 'qualcode adjudicate --list'",
                 line=line,
             )
-        if "applied_by" in columns:
+        if applied_column is not None:
             listed = tuple(
-                sorted(name.strip() for name in cell(row, "applied_by").split(";") if name.strip())
+                sorted(name.strip() for name in row[applied_column].split(";") if name.strip())
             )
             if listed != unit.applied_by:
                 raise InputError(
@@ -202,7 +204,8 @@ def read_decisions(path: Path, units: Sequence[Unit]) -> tuple[list[tuple[Unit, 
         if keep is None:
             left_open += 1
             continue
-        matched.append((unit, Decision(segment_id, code_id, keep, cell(row, "note") or None)))
+        note = row[note_column].strip() if note_column is not None else ""
+        matched.append((unit, Decision(segment_id, code_id, keep, note or None)))
     return matched, left_open
 
 

@@ -136,7 +136,9 @@ class AdjudicationSession:
         except ConflictError as error:
             self.state.advance()
             return f"Not changed: {error}"
-        self.state.record(AdjudicationEntry(self.state.position, written.adjudication_ids[0], keep))
+        self.state.record(
+            AdjudicationEntry(self.state.position, written.first_adjudication_id, keep)
+        )
         self.state.advance()
         if keep:
             self.summary.kept += 1

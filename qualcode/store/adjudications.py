@@ -25,6 +25,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from qualcode.errors import ConflictError, UsageError
@@ -95,7 +96,8 @@ class AdjudicationResult:
     kept: int
     dropped: int
     codings_added: int
-    adjudication_ids: tuple[int, ...] = ()
+    #: The decisions got the ids ``first_adjudication_id`` up to ``+ kept + dropped - 1``.
+    first_adjudication_id: int = 0
 
 
 def coder_set(conn: sqlite3.Connection, coders: Sequence[str]) -> tuple[str, ...]:
@@ -131,7 +133,6 @@ def open_units(
     if not all_segments:
         parameters.append(len(names))
     parameters.append(coders_key(names))
-    units = []
     rows = conn.execute(
         "WITH picked AS (SELECT segment_id, code_id, coder, start_char, end_char, memo "
         f"FROM codings WHERE coder IN ({marks}) AND superseded_by_run IS NULL) "
@@ -141,12 +142,21 @@ def open_units(
         "AND a.segment_id = p.segment_id AND a.code_id = p.code_id) "
         "ORDER BY p.segment_id, k.ordinal, p.code_id, p.coder, p.start_char, p.end_char",
         parameters,
-    )
-    for (segment_id, code_id), group in groupby(rows, key=lambda row: (row[0], row[1])):
-        spans = tuple(UnitCoding(row[2], row[3], row[4], row[5]) for row in group)
-        applied = tuple(sorted({coding.coder for coding in spans}))
-        missing = tuple(name for name in names if name not in applied)
-        units.append(Unit(int(segment_id), str(code_id), applied, missing, spans))
+    ).fetchall()
+    # Who applied and who did not, computed once per distinct set of appliers.
+    outcomes: dict[frozenset[str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    units = []
+    coding_of = itemgetter(2, 3, 4, 5)
+    for (segment_id, code_id), group in groupby(rows, itemgetter(0, 1)):
+        spans = tuple(map(UnitCoding._make, map(coding_of, group)))
+        appliers = frozenset(coding.coder for coding in spans)
+        outcome = outcomes.get(appliers)
+        if outcome is None:
+            outcome = outcomes[appliers] = (
+                tuple(sorted(appliers)),
+                tuple(name for name in names if name not in appliers),
+            )
+        units.append(Unit(segment_id, code_id, outcome[0], outcome[1], spans))
     return units
 
 
@@ -224,8 +234,7 @@ def record_decisions(
         # The row triggers are silent in a compact entry: journal the new rows in bulk.
         journal_inserts(conn, "adjudications", "adjudication_id", first)
         journal_inserts(conn, "codings", "coding_id", last_coding)
-    ids = tuple(range(first + 1, first + len(decisions) + 1))
-    return AdjudicationResult(kept, len(decisions) - kept, added, ids)
+    return AdjudicationResult(kept, len(decisions) - kept, added, first + 1)
 
 
 def _insert_decisions(
@@ -237,6 +246,10 @@ def _insert_decisions(
     decided_by: str,
     decided_at: str,
 ) -> None:
+    applied_json: dict[tuple[str, ...], str] = {}
+    for unit, _ in decisions:
+        if unit.applied_by not in applied_json:
+            applied_json[unit.applied_by] = json.dumps(list(unit.applied_by), ensure_ascii=False)
     conn.executemany(
         "INSERT INTO adjudications (adjudication_id, segment_id, code_id, coders, "
         "applied_by, decision, agreed, consensus_coder, decided_by, decided_at, note) "
@@ -244,7 +257,7 @@ def _insert_decisions(
         (
             (
                 first + number, unit.segment_id, unit.code_id, key,
-                json.dumps(list(unit.applied_by), ensure_ascii=False),
+                applied_json[unit.applied_by],
                 "keep" if decision.keep else "drop", int(unit.agreed), consensus,
                 decided_by, decided_at, decision.note,
             )
