@@ -38,6 +38,7 @@ class AdjudicationEntry:
     position: int
     adjudication_id: int
     keep: bool
+    coding_ids: range = range(0)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,9 @@ class AdjudicationSession:
             self.state.advance()
             return f"Not changed: {error}"
         self.state.record(
-            AdjudicationEntry(self.state.position, written.first_adjudication_id, keep)
+            AdjudicationEntry(
+                self.state.position, written.first_adjudication_id, keep, written.coding_ids
+            )
         )
         self.state.advance()
         if keep:
@@ -150,7 +153,7 @@ class AdjudicationSession:
         entry = self.state.undo()
         if entry is None:
             return "Nothing to undo."
-        take_back(self.project, entry.adjudication_id)
+        take_back(self.project, entry.adjudication_id, entry.coding_ids)
         if entry.keep:
             self.summary.kept -= 1
         else:

@@ -98,6 +98,8 @@ class AdjudicationResult:
     codings_added: int
     #: The decisions got the ids ``first_adjudication_id`` up to ``+ kept + dropped - 1``.
     first_adjudication_id: int = 0
+    #: The consensus codings written have ids in ``coding_ids`` (empty when none).
+    coding_ids: range = range(0)
 
 
 def coder_set(conn: sqlite3.Connection, coders: Sequence[str]) -> tuple[str, ...]:
@@ -234,7 +236,8 @@ def record_decisions(
         # The row triggers are silent in a compact entry: journal the new rows in bulk.
         journal_inserts(conn, "adjudications", "adjudication_id", first)
         journal_inserts(conn, "codings", "coding_id", last_coding)
-    return AdjudicationResult(kept, len(decisions) - kept, added, first + 1)
+    new_codings = range(last_coding + 1, last_coding + 1 + added)
+    return AdjudicationResult(kept, len(decisions) - kept, added, first + 1, new_codings)
 
 
 def _insert_decisions(
@@ -266,22 +269,14 @@ def _insert_decisions(
     )  # fmt: skip
 
 
-def take_back(project: Project, adjudication_id: int) -> None:
+def take_back(project: Project, adjudication_id: int, coding_ids: range = range(0)) -> None:
     """Undo one decision of a terminal session: delete its row and the consensus codings it
-    wrote (those created with it, by the consensus coder, on its segment and code)."""
+    wrote (``coding_ids``, from its :class:`AdjudicationResult`), as one journaled change."""
     summary = f"take back adjudication {adjudication_id}"
     with journaled(project, "adjudicate", summary) as conn:
-        row = conn.execute(
-            "SELECT segment_id, code_id, consensus_coder, decided_at, decision "
-            "FROM adjudications WHERE adjudication_id = ?",
-            (adjudication_id,),
-        ).fetchone()
-        if row is None:
-            return
-        if row["decision"] == "keep":
+        if coding_ids:
             conn.execute(
-                "DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ? "
-                "AND origin = 'manual' AND created_at = ?",
-                (row["segment_id"], row["code_id"], row["consensus_coder"], row["decided_at"]),
+                "DELETE FROM codings WHERE coding_id BETWEEN ? AND ?",
+                (coding_ids.start, coding_ids.stop - 1),
             )
         conn.execute("DELETE FROM adjudications WHERE adjudication_id = ?", (adjudication_id,))
