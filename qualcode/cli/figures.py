@@ -79,7 +79,8 @@ def freq_command(
     Chinese words via jieba (codebook keywords kept whole), English words as spaCy lemmas.
 
     Keyness compares a group with all other segments in scope: positive means over-use.
-    --coder and --origin choose the codings that put a segment under a theme (--by theme).
+    --coder, --origin and --agreed choose the codings that put a segment under a theme
+    (--by theme); the policy used is stated on stderr.
 
     Example: qualcode freq --by district --top 30 --keyness --format csv
     """

@@ -77,8 +77,7 @@ def disagreement_rows(
     """One row (:data:`DECISION_FIELDS`) per open disagreement of ``coders``, in segment
     order: the unit, who applied the code and who did not, an empty decision and note, where
     it is, each coder's coded quote and memo, and the segment text."""
-    units = [unit for unit in open_units(project.conn, coders, all_segments=all_segments)
-             if not unit.agreed]  # fmt: skip
+    units = open_units(project.conn, coders, all_segments=all_segments, agreements=False)
     contexts = unit_contexts(project.conn, (unit.segment_id for unit in units))
     for unit in units:
         context = contexts[unit.segment_id]
@@ -219,7 +218,10 @@ def adjudicate_scripted(project: Project, options: AdjudicateOptions) -> Scripte
             "nothing to decide: give --decisions FILE.csv and/or --keep-agreed "
             "(or run in a terminal to decide one by one)"
         )
-    units = open_units(project.conn, options.coders, all_segments=options.all_segments)
+    units = open_units(
+        project.conn, options.coders, all_segments=options.all_segments,
+        agreements=options.keep_agreed,
+    )  # fmt: skip
     decisions: list[tuple[Unit, Decision]] = []
     left_open = sum(1 for unit in units if not unit.agreed)
     if options.decisions is not None:

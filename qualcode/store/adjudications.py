@@ -119,10 +119,15 @@ def coders_key(coders: Sequence[str]) -> str:
 
 
 def open_units(
-    conn: sqlite3.Connection, coders: Sequence[str], *, all_segments: bool = False
+    conn: sqlite3.Connection,
+    coders: Sequence[str],
+    *,
+    all_segments: bool = False,
+    agreements: bool = True,
 ) -> list[Unit]:
-    """The undecided units of ``coders`` (agreements and disagreements), in segment order
-    and codebook order within a segment. Validates the coders (see :func:`coder_set`)."""
+    """The undecided units of ``coders`` (agreements and disagreements; without
+    ``agreements`` only disagreements), in segment order and codebook order within a segment.
+    Validates the coders (see :func:`coder_set`)."""
     names = coder_set(conn, coders)
     marks = ", ".join("?" * len(names))
     shared = (
@@ -149,9 +154,13 @@ def open_units(
     outcomes: dict[frozenset[str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
     units = []
     coding_of = itemgetter(2, 3, 4, 5)
-    for (segment_id, code_id), group in groupby(rows, itemgetter(0, 1)):
+    coder_of = itemgetter(2)
+    for (segment_id, code_id), grouped in groupby(rows, itemgetter(0, 1)):
+        group = list(grouped)
+        appliers = frozenset(map(coder_of, group))
+        if not agreements and len(appliers) == len(names):
+            continue
         spans = tuple(map(UnitCoding._make, map(coding_of, group)))
-        appliers = frozenset(coding.coder for coding in spans)
         outcome = outcomes.get(appliers)
         if outcome is None:
             outcome = outcomes[appliers] = (
@@ -185,7 +194,7 @@ def open_disagreement_count(
     conn: sqlite3.Connection, coders: Sequence[str], *, all_segments: bool = False
 ) -> int:
     """How many disagreements of ``coders`` have no decision yet."""
-    return sum(1 for unit in open_units(conn, coders, all_segments=all_segments) if not unit.agreed)
+    return len(open_units(conn, coders, all_segments=all_segments, agreements=False))
 
 
 def record_decisions(
