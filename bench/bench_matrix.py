@@ -245,7 +245,7 @@ def bench_matrix(path: Path, out: Path) -> None:
             ("--level code (480 columns)", MatrixOptions(level="code")),
             (
                 "--origin manual --coder li",
-                MatrixOptions(filters=CodingFilter(origin="manual", coder="li")),
+                MatrixOptions(filters=CodingFilter(origin="manual", coders=("li",))),
             ),
         ):
             seconds, _ = timed(lambda options=options: build_matrix(project, options), repeat=1)

@@ -94,6 +94,9 @@ class AgreementReport:
     sources: dict[str, str]
     documents_matched: int | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
+    #: Disagreements of these coders not yet settled by ``qualcode adjudicate`` (on the same
+    #: segments as the statistics); ``None`` when comparing with another project's file.
+    open_disagreements: int | None = None
 
 
 def open_other_project(path: Path) -> Project:
@@ -197,6 +200,12 @@ def _compare(project: Project, other: Project | None, options: AgreementOptions)
     report = AgreementReport(
         options.coders, options.unit, basis, len(units), sources, documents_matched=matched
     )
+    if other is None and len(set(options.coders)) >= 2:
+        from qualcode.store.adjudications import open_disagreement_count
+
+        report.open_disagreements = open_disagreement_count(
+            project.conn, options.coders, all_segments=options.all_segments
+        )
     pieces = [
         (key, piece)
         for key in units

@@ -52,6 +52,8 @@ class Cooccurrence:
     labels: list[str]
     counts: list[list[int]]
     jaccard: list[list[float]]
+    #: The coder policy the counts use (which codings count).
+    filters: CodingFilter = field(default_factory=CodingFilter)
 
     def pairs(self) -> list[dict[str, Any]]:
         """Long format: one row per pair of different codes (each pair once), in codebook
@@ -91,6 +93,7 @@ def build_cooccurrence(project: Project, options: CooccurOptions) -> Cooccurrenc
         labels=[column.label(options.language) for column in columns],
         counts=counts,
         jaccard=jaccard,
+        filters=options.filters,
     )
 
 

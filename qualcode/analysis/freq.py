@@ -35,7 +35,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
@@ -43,7 +43,6 @@ from qualcode.analysis.matrix import MISSING_LABEL
 from qualcode.analysis.query import (
     SPEAKERS,
     CodingFilter,
-    Origin,
     Speakers,
     attribute_names,
     attribute_values,
@@ -82,8 +81,8 @@ class FreqOptions:
     speakers: Speakers = "respondent"
     keyness: bool = False
     min_count: int = 1
-    coder: str | None = None
-    origin: Origin = "all"
+    #: The coder policy that puts a segment under a theme (``by="theme"`` only).
+    filters: CodingFilter = field(default_factory=CodingFilter)
 
     def __post_init__(self) -> None:
         if self.top < 1:
@@ -237,7 +236,7 @@ def _theme_groups(project: Project, options: FreqOptions) -> _Groups:
 
     current_version_id(project)  # NotFoundError, with what to do, when there is no codebook
     conn = project.conn
-    themes = segment_themes(conn, CodingFilter(coder=options.coder, origin=options.origin))
+    themes = segment_themes(conn, options.filters)
     return _Groups(theme_labels(conn), lambda segment_id, _key: themes.get(segment_id, []))
 
 

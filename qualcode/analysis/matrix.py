@@ -77,6 +77,7 @@ from qualcode.analysis.query import (
     documents_per_case,
     expand_codes,
     largest_segment_id,
+    policy_fields,
     segment_arrays,
     segments_per_case,
     unknown_grouping,
@@ -260,9 +261,8 @@ class Matrix:
             "population": self.population,
             "numerator": BASES[self.measure][0],
             "denominator": BASES[self.measure][1],
+            "policy": policy_fields(self.options.filters),
             "filters": {
-                "coder": self.options.filters.coder,
-                "origin": self.options.filters.origin,
                 "codes": list(self.options.filters.codes),
                 "cases": list(self.options.filters.cases),
             },
@@ -547,7 +547,7 @@ def _tallies(
     cell_of_pair: dict[int, int] = {}
     row_codings: Counter[int] = Counter()
     row_units: set[int] = set()
-    for chunk_segments, chunk_codes in coding_chunks(conn, filters):
+    for chunk_segments, chunk_codes in coding_chunks(conn, filters, distinct_pairs=not by_codings):
         segment_ids, code_ids = chunk_segments, chunk_codes
         if filters.respondents_only:
             # Interviewer turns are outside the population (and so are segments of other

@@ -14,8 +14,22 @@ Filter semantics, so that a researcher can predict the numbers:
   ``"all"`` both.
 - ``codes`` keeps codings of those codes *and all their sub-codes* (``grid`` means
   ``grid``, ``grid.checkpoints``, ``grid.checkpoints.night`` ...).
-- ``cases`` keeps codings in documents of those cases; ``coder`` the codings by that coder
-  (automatic codings have the coder ``auto``).
+- ``cases`` keeps codings in documents of those cases; ``coders`` the codings by those coders
+  (automatic codings have the coder ``auto``, so ``coders=("li", "auto")`` keeps li's codings
+  and the automatic ones).
+- ``agreed=K`` (the coder policy of ``--agreed K``): a coding counts only where at least K
+  distinct coders applied *the same code* to *the same segment* (any span inside it), among
+  the codings the other conditions keep. Every automatic coding counts as one coder, the
+  auto-coder, whatever run wrote it. With ``coders`` it is K among those coders; with
+  ``origin="manual"`` the auto-coder is not one of them. Agreement is decided per code, then
+  rolled up: a theme column counts a segment when some code under it (or the theme itself)
+  was applied by K coders, never because one coder chose ``grid.a`` and another ``grid.b``.
+  That keeps the relation the same at every level, so a row's total is the same for
+  ``--level theme`` and ``--level code`` (the invariant of complete matrices), and a theme
+  number never claims an agreement that no code-level number shows. The codings that count
+  are those of every agreeing coder, so ``count`` counts each of their codings and coverage
+  unites their spans; ``segments``, ``percent``, ``presence`` and ``respondents`` count units
+  and are unaffected by how many coders agreed.
 
 Query plan: the relation scans the ``codings`` table in storage order (``NOT INDEXED``) and
 looks segments and documents up by primary key in that order (``CROSS JOIN`` fixes the join
@@ -61,10 +75,14 @@ FILTERED_COLUMNS = (
 class CodingFilter:
     """Which current codings count. Empty tuples and ``None`` mean no restriction."""
 
-    coder: str | None = None
+    #: Only codings by these coders (``auto`` names the automatic codings).
+    coders: tuple[str, ...] = ()
     origin: Origin = "all"
     codes: tuple[str, ...] = ()
     cases: tuple[str, ...] = ()
+    #: A coding counts only where at least this many distinct coders (the auto-coder is one)
+    #: applied its code to its segment; ``None``: every coding counts on its own.
+    agreed: int | None = None
     #: Only codings in respondent turns (segments not marked ``interviewer``). Matrices set it
     #: unless asked for every speaker; :func:`coding_chunks` leaves it to its caller, which
     #: knows each segment's role from :func:`segment_arrays`.
@@ -73,6 +91,20 @@ class CodingFilter:
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
             raise UsageError(f"unknown origin {self.origin!r}: use manual, auto or all")
+        if self.agreed is not None:
+            if self.agreed < 1:
+                raise UsageError(f"--agreed must be at least 1, got {self.agreed}")
+            listed = len(set(self.coders))
+            if listed and self.agreed > listed:
+                raise UsageError(
+                    f"--agreed {self.agreed} can never hold among the {listed} coder"
+                    f"{'s' if listed != 1 else ''} given with --coder"
+                )
+            if self.origin == "auto" and self.agreed > 1:
+                raise UsageError(
+                    f"--agreed {self.agreed} can never hold with --origin auto: every automatic "
+                    "coding counts as one coder, the auto-coder"
+                )
 
 
 def expand_codes(conn: sqlite3.Connection, codes: Iterable[str]) -> list[str]:
@@ -109,11 +141,36 @@ def case_ids(conn: sqlite3.Connection, names: Iterable[str]) -> list[int]:
     return ids
 
 
+def policy_fields(filters: CodingFilter) -> dict[str, Any]:
+    """The coder policy ``filters`` applies, as JSON-ready fields: ``origin``, ``coders``
+    (empty: every coder) and ``agreed`` (1: every coding counts on its own)."""
+    return {
+        "origin": filters.origin,
+        "coders": list(filters.coders),
+        "agreed": filters.agreed or 1,
+    }
+
+
+def policy_text(filters: CodingFilter) -> str:
+    """The coder policy as one sentence for captions, report headers and notes: which
+    codings count and, with ``agreed``, when a segment counts for a code."""
+    origin = {"all": "manual and automatic", "manual": "manual", "auto": "automatic"}
+    who = f"by {', '.join(filters.coders)}" if filters.coders else "by every coder"
+    text = f"counted: {origin[filters.origin]} codings {who}"
+    agreed = filters.agreed or 1
+    if agreed == 1:
+        return text + ", each on its own"
+    among = "of those coders" if filters.coders else "coders"
+    return (
+        f"{text}; a segment counts for a code when at least {agreed} {among} applied it "
+        "(the auto-coder is one coder)"
+    )
+
+
 def filter_phrases(filters: CodingFilter) -> list[str]:
-    """The coder, codes and cases ``filters`` narrows to, as phrases for a caption."""
+    """The codes and cases ``filters`` narrows to, as phrases for a caption (the coder
+    policy is :func:`policy_text`)."""
     phrases = []
-    if filters.coder:
-        phrases.append(f"coder {filters.coder}")
     if filters.codes:
         phrases.append("codes " + ", ".join(filters.codes))
     if filters.cases:
@@ -144,14 +201,60 @@ def _codings_where(
         ids = case_ids(conn, filters.cases)
         clauses.append(f"{case_column} IN ({', '.join('?' * len(ids))})")
         parameters += ids
-    if filters.coder is not None:
-        require_name(conn, "coder", filters.coder)
-        clauses.append(f"{alias}coder = ?")
-        parameters.append(filters.coder)
+    if filters.coders:
+        coders = sorted(set(filters.coders))
+        for coder in coders:
+            require_name(conn, "coder", coder)
+        clauses.append(f"{alias}coder IN ({', '.join('?' * len(coders))})")
+        parameters += coders
     if filters.origin != "all":
         clauses.append(f"{alias}origin = ?")
         parameters.append(filters.origin)
+    if (filters.agreed or 1) > 1:
+        _load_agreed_pairs(conn, filters)
+        clauses.append(f"({alias}segment_id, {alias}code_id) IN temp.{_AGREED_PAIRS}")
     return " AND ".join(clauses), parameters
+
+
+#: Temporary table of the (segment_id, code_id) pairs that reach a filter's ``agreed``.
+_AGREED_PAIRS = "qc_agreed_pairs"
+
+
+def _agreed_pairs_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tuple[str, list[Any]]:
+    """A ``SELECT segment_id, code_id, codings`` of the (segment, code) pairs that at least
+    ``filters.agreed`` distinct coders applied (every automatic coding counting as one coder,
+    the auto-coder), among the codings the filter's coder, origin and code conditions keep;
+    ``codings`` is how many of those codings the pair has.
+
+    One ``GROUP BY`` in SQLite: it sorts the codings once, which at a million codings where
+    most pairs are coded twice or more is several times faster than gathering each pair's
+    coders in Python (``bench/bench_policy.py``).
+    """
+    from dataclasses import replace
+
+    base = replace(filters, agreed=None, cases=(), respondents_only=False)
+    where, parameters = _codings_where(conn, base)
+    return (
+        "SELECT segment_id, code_id, count(*) AS codings FROM codings "
+        f"WHERE {where} GROUP BY segment_id, code_id "
+        "HAVING count(DISTINCT iif(origin = 'auto', '', 'by ' || coder)) >= ?",
+        [*parameters, filters.agreed or 1],
+    )
+
+
+def _load_agreed_pairs(conn: sqlite3.Connection, filters: CodingFilter) -> None:
+    """(Re)fill ``temp.qc_agreed_pairs`` with the pairs of :func:`_agreed_pairs_sql`, for the
+    SQL-side reads (quotes, co-occurrence, coverage, cell quotes). Temporary tables live in
+    the connection only and never touch the project file."""
+    sql, parameters = _agreed_pairs_sql(conn, filters)
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_AGREED_PAIRS}")
+    conn.execute(
+        f"CREATE TEMP TABLE {_AGREED_PAIRS} (segment_id INTEGER NOT NULL, code_id TEXT NOT NULL, "
+        "PRIMARY KEY (segment_id, code_id)) WITHOUT ROWID"
+    )
+    conn.execute(
+        f"INSERT INTO temp.{_AGREED_PAIRS} SELECT segment_id, code_id FROM ({sql})", parameters
+    )
 
 
 def filtered_codings_sql(conn: sqlite3.Connection, filters: CodingFilter) -> tuple[str, list[Any]]:
@@ -247,7 +350,11 @@ def segment_arrays(conn: sqlite3.Connection, filters: CodingFilter) -> SegmentAr
 
 
 def coding_chunks(
-    conn: sqlite3.Connection, filters: CodingFilter, chunk: int = 250_000
+    conn: sqlite3.Connection,
+    filters: CodingFilter,
+    chunk: int = 250_000,
+    *,
+    distinct_pairs: bool = False,
 ) -> Iterator[tuple[list[int], list[str]]]:
     """``(segment_ids, code_ids)`` of the current codings passing the filter's coder, origin
     and code conditions, as parallel lists of at most ``chunk`` codings.
@@ -255,9 +362,15 @@ def coding_chunks(
     Together with :func:`segment_arrays` (which applies the case condition) this is the same
     selection as :func:`filtered_codings_sql`, in a shape that can be counted with C-speed
     builtins: a million codings cost two JSON arrays per chunk instead of a million rows.
+    ``distinct_pairs``: a (segment, code) may come once however many codings it has, which
+    is all that counting segments or documents needs (under ``agreed`` it saves a pass over
+    every agreeing coder's codings).
     """
     import json
 
+    if (filters.agreed or 1) > 1:
+        yield from _agreed_chunks(conn, filters, chunk, distinct_pairs)
+        return
     where, parameters = _codings_where(conn, filters)
     top = int(conn.execute("SELECT coalesce(max(coding_id), 0) FROM codings").fetchone()[0])
     lower = 0
@@ -270,6 +383,30 @@ def coding_chunks(
         ).fetchone()
         lower = upper
         yield json.loads(segment_ids), json.loads(code_ids)
+
+
+def _agreed_chunks(
+    conn: sqlite3.Connection, filters: CodingFilter, chunk: int, distinct_pairs: bool
+) -> Iterator[tuple[list[int], list[str]]]:
+    """:func:`coding_chunks` under ``agreed``: each agreed pair once per coding it has (so
+    ``count`` counts every agreeing coder's codings), or once with ``distinct_pairs``,
+    straight from :func:`_agreed_pairs_sql`."""
+    import json
+    from itertools import chain, repeat
+
+    sql, parameters = _agreed_pairs_sql(conn, filters)
+    segment_ids, code_ids, codings = conn.execute(
+        "SELECT json_group_array(segment_id), json_group_array(code_id), "
+        f"json_group_array(codings) FROM ({sql})",
+        parameters,
+    ).fetchone()
+    segments, codes = json.loads(segment_ids), json.loads(code_ids)
+    if not distinct_pairs:
+        counts = json.loads(codings)
+        segments = list(chain.from_iterable(map(repeat, segments, counts)))
+        codes = list(chain.from_iterable(map(repeat, codes, counts)))
+    for lower in range(0, len(segments), chunk):
+        yield segments[lower : lower + chunk], codes[lower : lower + chunk]
 
 
 # --------------------------------------------------------------------------------------------

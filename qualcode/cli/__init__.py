@@ -120,6 +120,7 @@ def main_callback(
 
 def _register() -> None:
     from qualcode.cli import (
+        adjudication,
         agreement,
         analysis,
         autocode,
@@ -157,6 +158,7 @@ def _register() -> None:
     analysis.register(app)
     figures.register(app)
     agreement.register(app)
+    adjudication.register(app)
     demo.register(app)
     review.register(app)
     journal.register(app)

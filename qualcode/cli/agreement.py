@@ -79,7 +79,8 @@ def agree_command(
 
     Percent agreement, Cohen's kappa (two coders), Fleiss' kappa (three or more) and
     Krippendorff's alpha (nominal), on the segments every compared coder coded (or all
-    segments with --all-segments).
+    segments with --all-segments). Says how many disagreements (a code some of the coders
+    applied to a segment and some did not) 'qualcode adjudicate' has not settled yet.
 
     Example: qualcode agree --coders li,wang --bootstrap 1000 --seed 7 --format md
     """
@@ -112,6 +113,11 @@ def _describe(report: AgreementReport) -> str:
     if report.documents_matched is not None:
         sources = "; ".join(f"{coder} from {path}" for coder, path in report.sources.items())
         text += f" ({report.documents_matched} documents matched by content; {sources})"
+    if report.open_disagreements is not None:
+        text += (
+            f"; {report.open_disagreements} disagreements open for adjudication "
+            "(qualcode adjudicate)"
+        )
     return text
 
 

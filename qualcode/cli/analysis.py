@@ -9,6 +9,7 @@ import typer
 
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.options import (
+    AgreedOption,
     AllSpeakersOption,
     ByOption,
     CaseOption,
@@ -54,6 +55,7 @@ def matrix_command(
     case: CaseOption = None,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
+    agreed: AgreedOption = None,
     output_format: FormatOption = None,
     output: OutputOption = None,
     excel: ExcelOption = False,
@@ -69,7 +71,12 @@ def matrix_command(
     segments), coverage (coded characters / the row's characters in segments), respondents
     (documents with a coded segment / the row's documents).
 
+    Which codings count is stated in the caption (table, md, xlsx) and the JSON "policy"
+    field; CSV stays a plain grid. --coder li --coder wang --agreed 2 counts what both applied.
+
     Example: qualcode matrix --by district --level code --measure percent --format csv -o m.csv
+
+    Example: qualcode matrix --origin manual --coder li,wang --agreed 2
     """
     from qualcode.analysis.matrix import build_matrix
     from qualcode.exporting.matrix import export_matrix, matrix_table
@@ -89,6 +96,7 @@ def matrix_command(
         language,
         quotes=quotes,
         all_speakers=all_speakers,
+        agreed=agreed,
     )
     with open_cli_project(ctx) as project:
         matrix = build_matrix(project, options)
@@ -119,6 +127,7 @@ def cooccur_command(
     case: CaseOption = None,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
+    agreed: AgreedOption = None,
     output_format: FormatOption = None,
     output: OutputOption = None,
     excel: ExcelOption = False,
@@ -129,6 +138,9 @@ def cooccur_command(
 
     The diagonal is the number of segments with the code. A code includes its sub-codes.
 
+    The coder policy (--coder, --origin, --agreed) is in the table's title, the JSON
+    "policy" field and the XLSX sheet "policy"; CSV stays a plain grid.
+
     Example: qualcode cooccur --depth 1 --jaccard --format csv -o cooccur.csv
     """
     from qualcode.analysis.cooccur import CooccurOptions, build_cooccurrence
@@ -138,7 +150,7 @@ def cooccur_command(
     output_format = resolve_format(output_format, output)
     options = CooccurOptions(
         scope=scope.value, level=level.value, depth=depth, language=language.value,
-        filters=coding_filter(codes, case, coder, origin),
+        filters=coding_filter(codes, case, coder, origin, agreed),
     )  # fmt: skip
     with open_cli_project(ctx) as project:
         table = build_cooccurrence(project, options)

@@ -9,6 +9,7 @@ import typer
 
 from qualcode.cli.context import open_cli_project
 from qualcode.cli.options import (
+    AgreedOption,
     AllSpeakersOption,
     ByOption,
     CaseOption,
@@ -26,6 +27,7 @@ from qualcode.cli.options import (
     OriginOption,
     RawOption,
     TableFormatOption,
+    coding_filter,
     matrix_options,
 )
 from qualcode.cli.output import OutputFormat, emit_rows, message
@@ -68,6 +70,7 @@ def freq_command(
     ] = 1,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
+    agreed: AgreedOption = None,
     output_format: TableFormatOption = OutputFormat.table,
     raw: RawOption = False,
 ) -> None:
@@ -76,18 +79,22 @@ def freq_command(
     Chinese words via jieba (codebook keywords kept whole), English words as spaCy lemmas.
 
     Keyness compares a group with all other segments in scope: positive means over-use.
-    --coder and --origin choose the codings that put a segment under a theme (--by theme).
+    --coder, --origin and --agreed choose the codings that put a segment under a theme
+    (--by theme); the policy used is stated on stderr.
 
     Example: qualcode freq --by district --top 30 --keyness --format csv
     """
     from qualcode.analysis.freq import FREQ_FIELDS, FreqOptions, word_frequencies
+    from qualcode.analysis.query import policy_text
 
     options = FreqOptions(
         by=by, top=top, speakers=speakers.value, keyness=keyness, min_count=min_count,
-        coder=coder, origin=origin.value,
+        filters=coding_filter(None, None, coder, origin, agreed),
     )  # fmt: skip
     with open_cli_project(ctx) as project:
         rows = word_frequencies(project, options)
+    if by == "theme":
+        message(f"Themes from codings {policy_text(options.filters)}.")
     columns = (
         ("label", "rank", "word", "count", "per_10k", "keyness")
         if output_format is OutputFormat.table
@@ -106,6 +113,7 @@ def chart_matrix_command(
     measure: MeasureOption = MeasureChoice.segments,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
+    agreed: AgreedOption = None,
     codes: CodesOption = None,
     case: CaseOption = None,
     language: LanguageOption = LanguageChoice.zh,
@@ -113,13 +121,16 @@ def chart_matrix_command(
 ) -> None:
     """Draw the theme matrix as a heatmap; PNG, SVG or PDF by the file's suffix.
 
+    The coder policy (--coder, --origin, --agreed) is printed under the title.
+
     Example: qualcode chart matrix --by district --measure percent -o heatmap.png
     """
     from qualcode.exporting.chart import write_heatmap
 
     options = matrix_options(
-        by, level, depth, measure, coder, origin, codes, case, language, all_speakers=all_speakers
-    )
+        by, level, depth, measure, coder, origin, codes, case, language,
+        all_speakers=all_speakers, agreed=agreed,
+    )  # fmt: skip
     with open_cli_project(ctx) as project:
         result = write_heatmap(project, options, output)
     if result.cjk_font is None:
@@ -143,6 +154,7 @@ def report_command(
     ] = 5,
     coder: CoderOption = None,
     origin: OriginOption = OriginChoice.all,
+    agreed: AgreedOption = None,
     codes: CodesOption = None,
     case: CaseOption = None,
     language: LanguageOption = LanguageChoice.zh,
@@ -152,13 +164,18 @@ def report_command(
 
     The file needs no network: open it in any browser, mail it, archive it.
 
+    The header states the coder policy (--coder, --origin, --agreed) the numbers use.
+
     Example: qualcode report --by community_type --quotes 3 -o report.html
+
+    Example: qualcode report --coder consensus -o consensus.html
     """
     from qualcode.exporting.report import write_report
 
     options = matrix_options(
-        by, level, depth, measure, coder, origin, codes, case, language, quotes, all_speakers
-    )
+        by, level, depth, measure, coder, origin, codes, case, language, quotes, all_speakers,
+        agreed,
+    )  # fmt: skip
     with open_cli_project(ctx) as project:
         result = write_report(project, options, output)
     message(f"Wrote {result.path}.")

@@ -1,7 +1,8 @@
 """Choices and options the commands share, declared once so they are spelled alike everywhere.
 
 ``matrix``, ``cooccur``, ``quotes``, ``chart matrix`` and ``report`` take the same filters
-(``--codes``, ``--case``, ``--coder``, ``--origin``), the same ``--lang`` and, where they
+(``--codes``, ``--case``) and the same coder policy (``--coder``, repeatable; ``--origin``;
+``--agreed K``), the same ``--lang`` and, where they
 write tables, the same ``--format`` / ``-o`` / ``--excel``.
 """
 
@@ -65,11 +66,23 @@ CodesOption = Annotated[
 CaseOption = Annotated[
     list[str] | None, typer.Option("--case", help="Only these cases (repeatable).")
 ]
-CoderOption = Annotated[str | None, typer.Option("--coder", help="Only this coder's codings.")]
+CoderOption = Annotated[
+    list[str] | None,
+    typer.Option("--coder", help="Only these coders' codings (repeat the option or separate "
+                 "names with commas; 'auto' names the automatic codings)."),
+]  # fmt: skip
 OriginOption = Annotated[
     OriginChoice,
     typer.Option("--origin", help="manual (accepted suggestions included), auto or all."),
 ]
+AgreedOption = Annotated[
+    int | None,
+    typer.Option(
+        "--agreed", min=1, max=MAX_ID, metavar="K",
+        help="Count a segment for a code only when at least K coders (among --coder's, if "
+        "given; the auto-coder is one) applied that code to it. Themes roll up agreed codes.",
+    ),
+]  # fmt: skip
 FormatOption = Annotated[
     ExportFormat | None,
     typer.Option("--format", help="Output format [default: from -o's suffix, else table]."),
@@ -130,28 +143,34 @@ def split_codes(values: list[str] | None) -> tuple[str, ...]:
 
 
 def coding_filter(
-    codes: list[str] | None, cases: list[str] | None, coder: str | None, origin: OriginChoice
+    codes: list[str] | None,
+    cases: list[str] | None,
+    coders: list[str] | None,
+    origin: OriginChoice,
+    agreed: int | None = None,
 ) -> CodingFilter:
-    """The shared filter from the command-line options."""
+    """The shared filter (and coder policy) from the command-line options."""
     from qualcode.analysis.query import CodingFilter
 
     return CodingFilter(
-        coder=coder, origin=origin.value, codes=split_codes(codes), cases=tuple(cases or ())
-    )
+        coders=split_codes(coders), origin=origin.value, codes=split_codes(codes),
+        cases=tuple(cases or ()), agreed=agreed,
+    )  # fmt: skip
 
 
 def matrix_options(
-    by: str, level: LevelChoice, depth: int | None, measure: MeasureChoice, coder: str | None,
-    origin: OriginChoice, codes: list[str] | None, case: list[str] | None,
-    language: LanguageChoice,
+    by: str, level: LevelChoice, depth: int | None, measure: MeasureChoice,
+    coders: list[str] | None, origin: OriginChoice, codes: list[str] | None,
+    case: list[str] | None, language: LanguageChoice,
     quotes: int = 0,
     all_speakers: bool = False,
+    agreed: int | None = None,
 ) -> MatrixOptions:  # fmt: skip
     """The matrix options of ``matrix``, ``chart matrix`` and ``report``, from their options."""
     from qualcode.analysis.matrix import MatrixOptions
 
     return MatrixOptions(
         by=by, level=level.value, depth=depth, measure=measure.value,
-        filters=coding_filter(codes, case, coder, origin), quotes=quotes,
+        filters=coding_filter(codes, case, coders, origin, agreed), quotes=quotes,
         language=language.value, all_speakers=all_speakers,
     )  # fmt: skip

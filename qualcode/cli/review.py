@@ -137,7 +137,7 @@ def review_command(
     if not suggestions and run is not None:
         raise UsageError("--run selects suggestions: use it with --suggestions")
     name = resolve_coder(coder)
-    keys = None if keys_from is None else _read_keys(keys_from)
+    keys = None if keys_from is None else read_keys(keys_from)
     if suggestions:
         _review_suggestions(ctx, name, code, case, run, keys)
     else:
@@ -145,7 +145,7 @@ def review_command(
         _review_segments(ctx, name, selection, keys)
 
 
-def _run_with_keys(run: Callable[[Input | None, Output | None], T], keys: str | None) -> T:
+def run_with_keys(run: Callable[[Input | None, Output | None], T], keys: str | None) -> T:
     """Run a session on the terminal, or on ``keys`` through a pipe when they are given."""
     if keys is None:
         return run(None, None)
@@ -176,7 +176,7 @@ def _review_suggestions(
         if session.state.total == 0:
             message("No pending suggestions in this selection.")
             return
-        summary = _run_with_keys(
+        summary = run_with_keys(
             lambda input, output: run_review(session, input=input, output=output), keys
         )
         left = len(pending_ids(project, filters))
@@ -197,7 +197,7 @@ def _review_segments(
         if session.state.total == 0:
             message("No segments in this selection.")
             return
-        summary = _run_with_keys(
+        summary = run_with_keys(
             lambda input, output: run_segment_review(session, input=input, output=output), keys
         )
     state = session.state
@@ -212,7 +212,7 @@ def _review_segments(
     )
 
 
-def _read_keys(path: Path) -> str:
+def read_keys(path: Path) -> str:
     """Keys for a scripted session; a line ends a code id or memo (Enter)."""
     from qualcode.errors import InputError
 

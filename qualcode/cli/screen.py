@@ -1,4 +1,4 @@
-"""The terminal side of the two review sessions, drawn and read with prompt_toolkit.
+"""The terminal side of the review sessions, drawn and read with prompt_toolkit.
 
 The sessions themselves (queue, actions on the project, undo) are in :mod:`qualcode.review`;
 this module shows them and reads keys:
@@ -13,7 +13,10 @@ this module shows them and reads keys:
 - :func:`run_segment_review` draws the segment queue
   (:class:`qualcode.review.segments.SegmentSession`): one segment with progress, case, document,
   speaker and role, the previous segment, the codes already on it (code, name, coder, manual or
-  auto) and its pending suggestions, numbered.
+  auto) and its pending suggestions, numbered;
+- :func:`run_adjudication` draws the open disagreements of ``qualcode adjudicate``
+  (:class:`qualcode.review.adjudication.AdjudicationSession`): where the segment is, its text
+  with every coded span highlighted, who applied the code (quote and memo) and who did not.
 
 ``input`` and ``output`` can be a pipe and a dummy, which is how the tests and ``review
 --input`` drive a session; by default they are the terminal. prompt_toolkit is imported inside
@@ -26,7 +29,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from qualcode.review.queue import SEGMENT_KEYS, SUGGESTION_KEYS, Command, KeyMap, QueueState
+from qualcode.review.adjudication import (
+    AdjudicationCard,
+    AdjudicationSession,
+    AdjudicationSummary,
+)
+from qualcode.review.queue import (
+    ADJUDICATION_KEYS,
+    SEGMENT_KEYS,
+    SUGGESTION_KEYS,
+    Command,
+    KeyMap,
+    QueueState,
+)
 from qualcode.review.segments import (
     CodeRow,
     SegmentCard,
@@ -396,6 +411,63 @@ def run_segment_review(
         question=lambda command, card: _segment_question(command, session, card),
         redraw=_SEGMENT_REDRAW,
         end="End of the segments in this selection.",
+    )
+    drive(session, screen, input, output)
+    return session.summary
+
+
+# The disagreements of an adjudication --------------------------------------------------------
+
+
+def adjudication_card(session: AdjudicationSession, card: AdjudicationCard) -> StyleAndTextTuples:
+    """The formatted text shown for one disagreement: where it is, the segment with every
+    coded span highlighted, who applied the code (their quote and memo) and who did not."""
+    unit, context = card.unit, card.context
+    name = f" {card.code_name}" if card.code_name else ""
+    speaker = context.speaker or "(no speaker)"
+    lines: StyleAndTextTuples = [
+        ("class:header", f"── {session.state.progress()} · segment {unit.segment_id} ──\n"),
+        ("", f"case {context.case_name} · {context.document} · {speaker}\n"),
+        ("", "code "), ("class:code", f"{unit.code_id}{name}\n"),
+    ]  # fmt: skip
+    spans = sorted(
+        (coding.start_char - context.segment_start, coding.end_char - context.segment_start)
+        for coding in unit.codings
+    )
+    text, cursor = context.text, 0
+    lines.append(("", "> "))
+    for start, end in spans:
+        start = max(start, cursor)
+        if end <= start:
+            continue
+        lines += [("", text[cursor:start]), ("class:match", text[start:end])]
+        cursor = end
+    lines.append(("", text[cursor:] + "\n"))
+    for coding in unit.codings:
+        quote = _shorten(
+            text[
+                coding.start_char - context.segment_start : coding.end_char - context.segment_start
+            ]
+        )
+        memo = f" · memo: {coding.memo}" if coding.memo else ""
+        lines.append(("", f"applied by {coding.coder}: “{quote}”{memo}\n"))
+    lines.append(("class:dim", f"not applied by {', '.join(unit.not_applied_by)}\n"))
+    return lines
+
+
+def run_adjudication(
+    session: AdjudicationSession, *, input: Input | None = None, output: Output | None = None
+) -> AdjudicationSummary:
+    """Run the interactive adjudication (see :func:`drive`): ``k`` keeps the code as the
+    consensus coder's, ``d`` drops it, ``s`` leaves it open, ``u`` takes the last decision
+    back, ``q`` quits. ``input``/``output`` default to the terminal."""
+    screen = SessionScreen(
+        card=session.card,
+        render=lambda card: adjudication_card(session, card),
+        keys=ADJUDICATION_KEYS,
+        question=lambda command, card: None,
+        redraw=frozenset({Command.UNDO}),
+        end="No more open disagreements.",
     )
     drive(session, screen, input, output)
     return session.summary

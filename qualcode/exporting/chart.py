@@ -14,11 +14,13 @@ where the codebook has English names, matplotlib's warning per missing glyph is 
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from qualcode.analysis.query import policy_text
 from qualcode.errors import UsageError
 
 if TYPE_CHECKING:
@@ -217,7 +219,8 @@ def render_heatmap(
             ],
             fontsize=label_size,
         )
-        axes.set_title(f"{matrix.codebook_name}: {matrix.measure} by {matrix.by}")
+        policy = "\n".join(textwrap.wrap(policy_text(matrix.options.filters), 90))
+        axes.set_title(f"{matrix.codebook_name}: {matrix.measure} by {matrix.by}\n{policy}")
         axes.set_ylabel(matrix.by)
         axes.set_xlabel(matrix.level if matrix.depth is None else f"code, depth {matrix.depth}")
         colorbar = figure.colorbar(image, ax=axes)

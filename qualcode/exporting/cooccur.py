@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from qualcode.analysis.cooccur import Cooccurrence
+from qualcode.analysis.query import policy_fields, policy_text
 from qualcode.exporting.tables import (
     MIN_LABEL_WIDTH,
     ExportFormat,
+    add_policy_sheet,
     column_groups,
     open_output,
     require_output_path,
@@ -52,13 +54,14 @@ def write_cooccur_csv(
 def write_cooccur_markdown(table: Cooccurrence, stream: TextIO, *, jaccard: bool = False) -> None:
     header, rows = cooccur_grid(table, jaccard=jaccard)
     what = "Jaccard index" if jaccard else f"{table.scope}s coded with both"
-    stream.write(f"Co-occurrence: {what}\n\n")
+    stream.write(f"Co-occurrence: {what}; {policy_text(table.filters)}\n\n")
     write_markdown(stream, header, rows, numeric=[False] + [True] * (len(header) - 1))
 
 
 def write_cooccur_json(table: Cooccurrence, stream: TextIO) -> None:
     data = {
         "scope": table.scope,
+        "policy": policy_fields(table.filters),
         "codes": [{"id": code_id, "label": label}
                   for code_id, label in zip(table.code_ids, table.labels, strict=True)],
         "counts": table.counts,
@@ -91,6 +94,7 @@ def write_cooccur_xlsx(table: Cooccurrence, path: Path) -> None:
     for pair in table.pairs():
         pairs.append(xlsx_row(pairs, [pair[name] for name in fields]))
     pairs.freeze_panes = "A2"
+    add_policy_sheet(workbook, policy_text(table.filters))
     save_workbook(workbook, path)
 
 
@@ -147,6 +151,7 @@ def cooccur_table(
         for row in rows:
             part.add_row(str(row[0]), *(str(row[index + 1]) for index in group))
         parts.append(part)
+    parts[-1].caption = policy_text(table.filters)
     return parts[0] if len(parts) == 1 else Group(*parts)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from qualcode.analysis.matrix import Matrix, Number
-from qualcode.analysis.query import filter_phrases
+from qualcode.analysis.query import filter_phrases, policy_text
 from qualcode.exporting.tables import (
     MIN_LABEL_WIDTH,
     ExportFormat,
@@ -64,13 +64,13 @@ def matrix_grid(matrix: Matrix) -> tuple[list[str], list[list[Any]]]:
 
 
 def caption(matrix: Matrix) -> str:
-    """A one-line description: measure, grouping and filters."""
+    """A one-line description: measure, grouping, filters and the coder policy (which
+    codings count), for the terminal table, Markdown and the XLSX note."""
     filters = matrix.options.filters
     parts = [f"{matrix.measure} ({MEASURE_NOTES[matrix.measure]})", f"by {matrix.by}"]
     parts.append(f"level {matrix.level}" + (f", depth {matrix.depth}" if matrix.depth else ""))
-    if filters.origin != "all":
-        parts.append(f"origin {filters.origin}")
     parts += filter_phrases(filters)
+    parts.append(policy_text(filters))
     return "; ".join(parts)
 
 

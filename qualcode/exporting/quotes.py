@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from qualcode.exporting.tables import (
     ExportFormat,
+    add_policy_sheet,
     check_writable,
     open_output,
     require_output_path,
@@ -59,8 +60,11 @@ def write_quotes(
     raise ValueError(f"write_quotes cannot write {output_format}")
 
 
-def write_quotes_xlsx(rows: Iterable[dict[str, Any]], fields: Sequence[str], path: Path) -> int:
-    """One ``quotes`` sheet with a frozen, bold header row; written in streaming mode.
+def write_quotes_xlsx(
+    rows: Iterable[dict[str, Any]], fields: Sequence[str], path: Path, policy: str | None = None
+) -> int:
+    """One ``quotes`` sheet with a frozen, bold header row; written in streaming mode. With
+    ``policy``, a sheet ``policy`` says which codings the rows are.
 
     The path is checked first: a write-only sheet that is never saved breaks in lxml.
     """
@@ -80,6 +84,8 @@ def write_quotes_xlsx(rows: Iterable[dict[str, Any]], fields: Sequence[str], pat
     for values in _values(rows, fields):
         sheet.append(xlsx_row(sheet, values))
         count += 1
+    if policy is not None:
+        add_policy_sheet(workbook, policy)
     save_workbook(workbook, path)
     return count
 
@@ -92,9 +98,15 @@ def export_quotes(
     *,
     excel: bool = False,
     raw: bool = False,
+    policy: str | None = None,
 ) -> int:
-    """Write quote rows to ``path`` (or stdout; XLSX needs a path); return the row count."""
+    """Write quote rows to ``path`` (or stdout; XLSX needs a path); return the row count.
+
+    ``policy`` (the coder policy in words) goes on an XLSX sheet of its own; CSV, JSON and
+    Markdown stay one row per coding, as scripts reading them expect.
+    """
     if output_format is ExportFormat.xlsx:
-        return write_quotes_xlsx(rows, fields, require_output_path(output_format, path) or Path())
+        target = require_output_path(output_format, path) or Path()
+        return write_quotes_xlsx(rows, fields, target, policy)
     with open_output(path, excel=excel and output_format is ExportFormat.csv) as stream:
         return write_quotes(rows, fields, output_format, stream, raw=raw)

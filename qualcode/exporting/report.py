@@ -25,7 +25,12 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
-from qualcode.analysis.query import ProjectSummary, filter_phrases, project_summary
+from qualcode.analysis.query import (
+    ProjectSummary,
+    filter_phrases,
+    policy_text,
+    project_summary,
+)
 from qualcode.exporting.chart import format_number
 from qualcode.store.project import Project
 
@@ -211,8 +216,7 @@ def _quotes_html(matrix: Matrix) -> str:
 
 
 def _filters_text(options: MatrixOptions) -> str:
-    filters = options.filters
-    return "; ".join([f"origin {filters.origin}", *filter_phrases(filters)])
+    return "; ".join(filter_phrases(options.filters)) or "none"
 
 
 def render_report(project: Project, matrix: Matrix, *, generated_at: str | None = None) -> str:
@@ -230,7 +234,10 @@ def render_report(project: Project, matrix: Matrix, *, generated_at: str | None 
         language=_e(options.language),
         version=_e(__version__),
         title=_e(f"qualcode report: {project.path.name}"),
-        meta=_e(f"Codebook {matrix.codebook_name} · generated {stamp} by qualcode {__version__}"),
+        meta=_e(
+            f"Codebook {matrix.codebook_name} · {policy_text(options.filters)} · generated "
+            f"{stamp} by qualcode {__version__}"
+        ),
         summary=_summary_html(project_summary(project.conn)),
         codebook=_codebook_html(current_codebook(project)),
         matrix_note=_e(

@@ -268,3 +268,11 @@ def save_workbook(workbook: Any, path: Path) -> None:
     """Save an openpyxl workbook through :func:`atomic_output_path`."""
     with atomic_output_path(path) as partial:
         workbook.save(partial)
+
+
+def add_policy_sheet(workbook: Any, policy: str) -> None:
+    """A last sheet ``policy`` whose first cell says which codings the workbook's numbers
+    count (the coder policy), so a file passed around keeps what it rests on."""
+    sheet = workbook.create_sheet("policy")
+    sheet.append(["policy"])
+    sheet.append([policy])

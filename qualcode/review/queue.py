@@ -1,13 +1,13 @@
-"""What both review sessions share: the queue with its undo history, and the one key map.
+"""What the review sessions share: the queue with its undo history, and the one key map.
 
 A review session walks a fixed queue of ids (suggestions in ``qualcode review --suggestions``,
-segments in plain ``qualcode review``), one at a time, and records every action so that undo
-can revert it and go back to where it was taken. An action that finds the project held by
-another command is tried again (:func:`retry_while_busy`) and, if it still cannot be written,
-stays pending on the same card. Both sessions are driven by the same keys:
-:data:`KEYS` says what every key means, and each session kind picks the keys it offers
-(:data:`SUGGESTION_KEYS`, :data:`SEGMENT_KEYS`), so a key never means two things. No
-database, no terminal.
+segments in plain ``qualcode review``, disagreements in ``qualcode adjudicate``), one at a
+time, and records every action so that undo can revert it and go back to where it was taken.
+An action that finds the project held by another command is tried again
+(:func:`retry_while_busy`) and, if it still cannot be written, stays pending on the same
+card. The sessions are driven by the same keys: :data:`KEYS` says what every key means, and
+each session kind picks the keys it offers (:data:`SUGGESTION_KEYS`, :data:`SEGMENT_KEYS`,
+:data:`ADJUDICATION_KEYS`), so a key never means two things. No database, no terminal.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class Command(enum.Enum):
     BACK = "back"
     UNDO = "undo"
     LIST = "list"
+    KEEP = "keep"
+    DROP = "drop"
     QUIT = "quit"
 
 
@@ -48,6 +50,8 @@ KEYS: dict[str, Command] = {
     "b": Command.BACK,
     "u": Command.UNDO,
     "l": Command.LIST,
+    "k": Command.KEEP,
+    "d": Command.DROP,
     "q": Command.QUIT,
 }
 
@@ -63,6 +67,8 @@ _LABELS: dict[str, str] = {
     "b": "[b]ack",
     "u": "[u]ndo",
     "l": "[l]ist codes",
+    "k": "[k]eep",
+    "d": "[d]rop",
     "q": "[q]uit",
 }
 
@@ -98,6 +104,8 @@ class KeyMap:
 SUGGESTION_KEYS = KeyMap(tuple("arscmuq"))
 #: The segment queue (plain ``qualcode review``).
 SEGMENT_KEYS = KeyMap(tuple("cxarmnbulq"))
+#: The disagreements of an adjudication (``qualcode adjudicate``).
+ADJUDICATION_KEYS = KeyMap(tuple("kdsuq"))
 
 
 class _Positioned(Protocol):

@@ -55,6 +55,7 @@ KINDS = (
     "code", "uncode", "memo", "memo-delete", "accept", "reject", "reopen", "autocode",
     "codebook-load", "codebook-rename", "codebook-merge", "merge", "codings-import",
     "speakers-set", "import-replace", "qdpx-import", "qualcoder-import", "import",
+    "adjudicate",
 )  # fmt: skip
 
 #: Fields of one history row, as listed by ``qualcode history --format json``.
@@ -63,7 +64,7 @@ HISTORY_FIELDS = ("entry_id", "created_at", "kind", "summary", "undone", "undone
 #: Tables whose foreign keys can point at journaled rows (checked after an undo).
 _CHECKED_TABLES = (
     "codes", "autocode_runs", "codings", "suggestions", "documents", "segments",
-    "case_attributes",
+    "case_attributes", "adjudications",
 )  # fmt: skip
 
 #: Columns of a segment row as a journaled document keeps them (``documents`` 'delete').
@@ -157,6 +158,22 @@ def record_document_removed(conn: sqlite3.Connection, document_id: int) -> None:
         "INSERT INTO journal_changes (entry_id, table_name, operation, row_id, old_row) "
         "SELECT entry_id, 'documents', 'delete', ?, ? FROM journal_state",
         (document_id, json.dumps(old, ensure_ascii=False)),
+    )
+
+
+def journal_inserts(conn: sqlite3.Connection, table: str, key: str, after: int) -> None:
+    """Journal, for the active compact entry, every row of ``table`` whose integer primary
+    key ``key`` is above ``after`` as inserted: one INSERT ... SELECT instead of a trigger
+    per row. For writers that insert rows in bulk inside
+    ``journaled(..., compact_runs=True)``, where the row triggers of compact tables stay
+    silent (``table`` must be one: codings, suggestions, adjudications). New rows of a table
+    with an integer primary key get keys above the largest one, so ``after`` (the largest
+    key before the inserts) picks out exactly this entry's rows."""
+    conn.execute(
+        "INSERT INTO journal_changes (entry_id, table_name, operation, row_id) "
+        f"SELECT s.entry_id, ?, 'insert', t.{key} FROM {table} t, journal_state s "
+        f"WHERE t.{key} > ? AND s.entry_id IS NOT NULL ORDER BY t.{key}",
+        (table, after),
     )
 
 

@@ -223,19 +223,26 @@ RUN_ROW_TABLES = ("codings", "suggestions")
 
 
 def create_journal_triggers(
-    db: Database, table: str, operations: tuple[str, ...] = ("insert", "update", "delete")
+    db: Database,
+    table: str,
+    operations: tuple[str, ...] = ("insert", "update", "delete"),
+    *,
+    compact: bool = False,
 ) -> None:
     """(Re)create the AFTER INSERT/UPDATE/DELETE triggers (or those of ``operations``) that
     journal ``table``.
 
     The old row is stored as a JSON object of every column, read from the table as it is now,
     so a later migration that changes a journaled table must call this again for it.
+    ``compact`` (always so for :data:`RUN_ROW_TABLES`): the triggers stay silent in a compact
+    entry, whose writer journals its bulk inserts itself
+    (:func:`qualcode.store.journal.journal_inserts`).
     """
     columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()]
     old_row = "json_object(" + ", ".join(f"'{name}', OLD.{name}" for name in columns) + ")"
     # Triggers in the main schema cannot see temp tables, so the active entry lives in
     # journal_state; with no active entry the WHEN clause is false and nothing is recorded.
-    if table in RUN_ROW_TABLES:
+    if compact or table in RUN_ROW_TABLES:
         when = "(SELECT compact_runs FROM journal_state WHERE entry_id IS NOT NULL) = 0"
     else:
         when = "(SELECT entry_id FROM journal_state) IS NOT NULL"
@@ -427,3 +434,67 @@ def m007_journal_imports(db: Database) -> None:
     """
     for table in JOURNALED_CASE_TABLES:
         create_journal_triggers(db, table)
+
+
+@migrations()
+def m008_adjudications_coding_memos(db: Database) -> None:
+    """Adjudication decisions (``qualcode adjudicate``), and the coding memo in ``codings_view``.
+
+    One ``adjudications`` row per settled (segment, code) of a set of coders: ``coders`` is
+    the JSON array of the adjudicated coders (sorted), ``applied_by`` those of them who had
+    applied the code, ``decision`` keep or drop, ``agreed`` 1 where every coder had applied it
+    (an agreement accepted with ``--keep-agreed``), ``consensus_coder`` whose codings a keep
+    wrote, ``decided_by``/``decided_at`` who decided and when, ``note`` an optional reason. A
+    (coders, segment, code) is decided once; decisions follow a renamed code and go with a
+    deleted segment. Journaled like every coding-state table, so ``qualcode undo`` takes an
+    adjudication back with its consensus codings; its triggers are compact (silent while an
+    adjudication journals its own bulk inserts, one INSERT ... SELECT per table).
+
+    ``codings_view`` gains ``memo`` (the memo written with the coding) as its last column, so
+    that readers selecting columns by position keep working.
+    """
+    db.executescript(
+        """
+        CREATE TABLE adjudications (
+            adjudication_id INTEGER PRIMARY KEY,
+            segment_id INTEGER NOT NULL REFERENCES segments(segment_id) ON DELETE CASCADE,
+            code_id TEXT NOT NULL REFERENCES codes(code_id) ON UPDATE CASCADE,
+            coders TEXT NOT NULL,
+            applied_by TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('keep', 'drop')),
+            agreed INTEGER NOT NULL CHECK (agreed IN (0, 1)),
+            consensus_coder TEXT NOT NULL,
+            decided_by TEXT NOT NULL,
+            decided_at TEXT NOT NULL,
+            note TEXT
+        );
+        CREATE UNIQUE INDEX adjudications_unit ON adjudications(coders, segment_id, code_id);
+        CREATE INDEX adjudications_segment ON adjudications(segment_id);
+
+        DROP VIEW codings_view;
+        CREATE VIEW codings_view AS
+        SELECT
+            c.coding_id, c.segment_id, d.name AS document, k.name AS case_name,
+            c.code_id AS code, co.theme_id AS theme, c.coder, c.origin, c.run_id, c.rule,
+            c.start_char, c.end_char,
+            substr(s.text, c.start_char - s.start_char + 1, c.end_char - c.start_char) AS quote,
+            c.created_at, c.memo
+        FROM codings c
+        JOIN segments s ON s.segment_id = c.segment_id
+        JOIN documents d ON d.document_id = s.document_id
+        JOIN cases k ON k.case_id = d.case_id
+        JOIN codes co ON co.code_id = c.code_id
+        WHERE c.superseded_by_run IS NULL;
+
+        CREATE VIEW adjudications_view AS
+        SELECT
+            a.adjudication_id, a.segment_id, d.name AS document, k.name AS case_name,
+            a.code_id AS code, a.coders, a.applied_by, a.decision, a.agreed, a.consensus_coder,
+            a.decided_by, a.decided_at, a.note
+        FROM adjudications a
+        JOIN segments s ON s.segment_id = a.segment_id
+        JOIN documents d ON d.document_id = s.document_id
+        JOIN cases k ON k.case_id = d.case_id;
+        """
+    )
+    create_journal_triggers(db, "adjudications", compact=True)

@@ -97,7 +97,11 @@ def test_two_coders_per_code_and_pooled(cli: Cli, study: Project) -> None:
     assert pooled["cohen_kappa"] == pytest.approx(0.4921, abs=1e-4)
     assert pooled["krippendorff_alpha"] == pytest.approx(1 - 31 * 8 / 504, abs=1e-4)
     assert "fleiss_kappa" not in pooled
-    assert result.stderr == "li, wang: segments coded by every compared coder (8 segments)\n"
+    # A: one yes/no and one no/yes; B: the same; so four disagreements are open.
+    assert result.stderr == (
+        "li, wang: segments coded by every compared coder (8 segments); "
+        "4 disagreements open for adjudication (qualcode adjudicate)\n"
+    )
 
 
 def test_all_segments(cli: Cli, study: Project) -> None:

@@ -16,6 +16,7 @@ from qualcode.analysis.freq import (
     word_frequencies,
     words_of,
 )
+from qualcode.analysis.query import CodingFilter
 from qualcode.errors import NotFoundError
 from qualcode.models import Role, Segment
 from qualcode.store.codebooks import load_into_project
@@ -160,7 +161,7 @@ def test_frequencies_by_theme_and_by_attribute(study: Project) -> None:
     ]  # fmt: skip
     # A coder with no codings is a name that matches nothing: an error, not an empty table.
     with pytest.raises(NotFoundError, match="no coder 'wang'"):
-        word_frequencies(study, FreqOptions(by="theme", coder="wang"))
+        word_frequencies(study, FreqOptions(by="theme", filters=CodingFilter(coders=("wang",))))
 
 
 def test_keyness_is_the_hand_computed_log_likelihood(study: Project) -> None:

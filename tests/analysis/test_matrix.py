@@ -158,8 +158,8 @@ def test_empty_rows_and_columns_are_kept(project: Project, study: dict[str, list
 def test_filters_by_coder_and_origin(project: Project, study: dict[str, list[int]]) -> None:
     conn = project.conn
     for filters, where in (
-        (CodingFilter(coder="li"), "c.coder = 'li'"),
-        (CodingFilter(coder="wang"), "c.coder = 'wang'"),
+        (CodingFilter(coders=("li",)), "c.coder = 'li'"),
+        (CodingFilter(coders=("wang",)), "c.coder = 'wang'"),
         (CodingFilter(origin="manual"), "c.origin = 'manual'"),
         (CodingFilter(origin="auto"), "c.origin = 'auto'"),
     ):
@@ -177,7 +177,7 @@ def test_filters_by_coder_and_origin(project: Project, study: dict[str, list[int
         project, MatrixOptions(filters=CodingFilter(origin="manual"), all_speakers=True)
     )
     assert manual.cells == [[2, 1, 0], [1, 0, 1], [0, 0, 0]]
-    li = MatrixOptions(filters=CodingFilter(coder="li"), all_speakers=True)
+    li = MatrixOptions(filters=CodingFilter(coders=("li",)), all_speakers=True)
     assert build_matrix(project, li).cells == [[1, 1, 0], [0, 0, 0], [0, 0, 0]]
 
 
@@ -388,7 +388,7 @@ def test_empty_matrix_renders_in_every_format(cli: Cli, project: Project, tmp_pa
         CodingFilter(),
         CodingFilter(origin="manual"),
         CodingFilter(origin="auto", codes=("opinion",)),
-        CodingFilter(coder="wang", cases=("华庄社区",)),
+        CodingFilter(coders=("wang",), cases=("华庄社区",)),
         CodingFilter(codes=("grid.checkpoints", "shortfalls"), cases=("柴机社区", "清名社区")),
     ],
 )

@@ -82,7 +82,10 @@ def test_quotes_cli_csv_filters_and_formats(
     path = tmp_path / "quotes.xlsx"
     written = cli("quotes", "--format", "xlsx", "-o", str(path), "--code", "opinion")
     assert written.exit_code == 0, written.stderr
-    assert written.stderr == f"Wrote {path} (3 quotes)\n"
+    assert written.stderr == (
+        f"Wrote {path} (3 quotes; counted: manual and automatic codings by every coder, "
+        "each on its own)\n"
+    )
     sheet = load_workbook(path)["quotes"]
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == FIELDS
@@ -146,7 +149,7 @@ def test_cooccurrence_counts_and_jaccard_by_hand(
     assert documents.jaccard[1][2] == 1.0
     assert documents.jaccard[0][1] == 0.5  # 1 / (1 + 2 - 1)
     # Filters apply as everywhere: li's codings only.
-    li = build_cooccurrence(project, CooccurOptions(depth=1, filters=CodingFilter(coder="li")))
+    li = build_cooccurrence(project, CooccurOptions(depth=1, filters=CodingFilter(coders=("li",))))
     assert li.counts == [[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]]
 
 
@@ -167,7 +170,7 @@ def test_cooccur_cli(cli: Cli, study: dict[str, list[int]], tmp_path: Path) -> N
     assert len(data["pairs"]) == 6
     path = tmp_path / "cooccur.xlsx"
     assert cli("cooccur", "--depth", "1", "--format", "xlsx", "-o", str(path)).exit_code == 0
-    assert load_workbook(path).sheetnames == ["counts", "jaccard", "pairs"]
+    assert load_workbook(path).sheetnames == ["counts", "jaccard", "pairs", "policy"]
     table = cli("cooccur", "--depth", "1")
     assert "网格员" in table.stdout
     bad = cli("cooccur", "--codes", "nope")
@@ -182,7 +185,9 @@ def test_quotes_excel_bom_and_comma_separated_codes(
     result = cli("quotes", "--codes", "shortfalls,opinion.rumours", "--origin", "manual",
                  "--format", "csv", "--excel", "-o", str(path))  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == f"Wrote {path} (2 quotes)\n"
+    assert result.stderr == (
+        f"Wrote {path} (2 quotes; counted: manual codings by every coder, each on its own)\n"
+    )
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfcoding_id,")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))

@@ -12,7 +12,13 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from qualcode.cli.screen import run_review, suggestion_card
-from qualcode.review.queue import KEYS, SEGMENT_KEYS, SUGGESTION_KEYS, Command
+from qualcode.review.queue import (
+    ADJUDICATION_KEYS,
+    KEYS,
+    SEGMENT_KEYS,
+    SUGGESTION_KEYS,
+    Command,
+)
 from qualcode.review.suggestions import Entry, ReviewSession, ReviewState
 from qualcode.store.codings import list_memos
 from qualcode.store.project import Project, open_project
@@ -38,14 +44,16 @@ def test_keys_map_to_commands() -> None:
     assert SUGGESTION_KEYS.help == "[a]ccept  [r]eject  [s]kip  [c]ode  [m]emo  [u]ndo  [q]uit"
 
 
-def test_one_key_map_serves_both_sessions() -> None:
-    # A key means the same in both sessions; every command has exactly one key.
-    for key_map in (SUGGESTION_KEYS, SEGMENT_KEYS):
+def test_one_key_map_serves_every_session() -> None:
+    # A key means the same in every session; every command has exactly one key.
+    key_maps = (SUGGESTION_KEYS, SEGMENT_KEYS, ADJUDICATION_KEYS)
+    for key_map in key_maps:
         assert all(key_map.command_for(key) is KEYS[key] for key in key_map.keys)
     assert sorted(KEYS.values(), key=lambda command: command.value) == sorted(
         Command, key=lambda command: command.value
     )
-    assert set(SUGGESTION_KEYS.commands) | set(SEGMENT_KEYS.commands) == set(Command)
+    assert set().union(*(key_map.commands for key_map in key_maps)) == set(Command)
+    assert ADJUDICATION_KEYS.help == "[k]eep  [d]rop  [s]kip  [u]ndo  [q]uit"
 
 
 def test_state_moves_on_decisions_and_skips_and_undo_goes_back() -> None:

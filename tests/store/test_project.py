@@ -109,6 +109,7 @@ def test_an_older_project_is_migrated(tmp_path: Path) -> None:
         "m005_learned_models",
         "m006_speaker_roles_orphaned_codings",
         "m007_journal_imports",
+        "m008_adjudications_coding_memos",
     ]
 
 

@@ -260,6 +260,14 @@ def test_terminal_lines_stop_at_fifty_and_say_how_many_there_are(cli: Cli, tmp_p
     assert both.exit_code == 2 and both.stderr == "Error: give --all or --limit N, not both\n"
 
 
+def _quoted(hits: list[dict[str, object]]) -> list[str]:
+    """The stored text of every span of a single hit."""
+    (hit,) = hits
+    text, spans = str(hit["text"]), hit["hits"]
+    assert isinstance(spans, list)
+    return [text[start:end] for start, end in spans]
+
+
 def test_a_word_cut_by_a_subtitle_line_break_is_found(cli: Cli, tmp_path: Path) -> None:
     """Issue 12: ``主要靠网`` / ``格员`` in one cue is found as 网格员, and the span points into
     the stored text, line break included; Latin words joined across a break form a phrase."""
@@ -268,11 +276,7 @@ def test_a_word_cut_by_a_subtitle_line_break_is_found(cli: Cli, tmp_path: Path) 
         "2\n00:00:05,000 --> 00:00:08,000\n受访者：the grid\nworkers helped.\n\n"
     )
     cli("import", str(write(tmp_path / "cue.srt", srt)))
-    (hit,) = _hits(cli, "网格员")
-    text = hit["text"]
-    assert isinstance(text, str)
-    assert [text[start:end] for start, end in hit["hits"]] == ["网\n格员"]  # type: ignore[union-attr, misc]
+    assert _quoted(_hits(cli, "网格员")) == ["网\n格员"]
     assert len(_hits(cli, "网格")) == 1  # a short term takes the scan path
-    (latin,) = _hits(cli, '"grid workers"')
-    assert [latin["text"][s:e] for s, e in latin["hits"]] == ["grid\nworkers"]  # type: ignore[index, misc]
+    assert _quoted(_hits(cli, '"grid workers"')) == ["grid\nworkers"]
     assert _hits(cli, "网格员 NOT 上门") == []
