@@ -258,11 +258,18 @@ def _same_document(
             "ORDER BY d.document_id LIMIT 2",
             (value,),
         ).fetchall()
-        if len(row) == 1:
+        if len(row) == 1 and _same_file_name(str(row[0][1]), document.name):
             return int(row[0][0]), str(row[0][1]), int(row[0][2])
         if row:
             break
     return None
+
+
+def _same_file_name(stored: str, new: str) -> bool:
+    """Whether two document names can name one file: equal, or one the other's path inside a
+    folder (``A/int01.txt`` and ``int01.txt``). Documents that merely share a source path
+    (generated or foreign sources) but are named differently are different documents."""
+    return stored == new or stored.endswith("/" + new) or new.endswith("/" + stored)
 
 
 def _insert_document(
