@@ -17,7 +17,15 @@ Safe parsing. A ``.qdpx`` comes from someone else's machine, so before anything 
   entities are how "billion laughs" bombs are built.
 
 Each refusal is one :class:`~qualcode.errors.InputError` naming the file and what was wrong.
-The whole file is read before the caller writes anything.
+
+Streaming. ``project.qde`` is read with lxml's ``iterparse``: each element the reader needs is
+read when it ends and then dropped from the tree, so memory does not grow with the file. With
+``on_source``, :func:`read_qdpx` hands each source to the caller as soon as its element ends
+(text read, positions converted) and keeps none of them, so a project of a million selections
+is never held whole; the caller that writes as it goes does so inside one transaction and
+rolls it back if anything later in the file is wrong. The standard's order (users, code book,
+variables and cases before sources; notes after them) means the first source arrives with
+everything it refers to already read, except notes.
 
 Lenient, as real exports need: ``project.qde`` in any letter case and in any folder of the
 archive, a bare ``.qde`` with its ``sources`` folder beside it, ``internal://``, relative and
@@ -181,8 +189,16 @@ class QdaProject:
 # Opening the file
 
 
-def read_qdpx(path: str | Path) -> QdaProject:
+#: Called with the project read so far and one source, as soon as the source is read.
+SourceHandler = Callable[[QdaProject, QdaSource], None]
+
+
+def read_qdpx(path: str | Path, on_source: SourceHandler | None = None) -> QdaProject:
     """Read a ``.qdpx`` archive, or a ``.qde`` file with its sources in a folder beside it.
+
+    Without ``on_source`` every source is kept in :attr:`QdaProject.sources`. With it, each
+    source goes to ``on_source(project, source)`` as soon as it is read and is not kept (see
+    the module docstring); notes are complete only once this returns.
 
     Raises :class:`InputError` naming ``path`` for anything that is not a readable REFI-QDA
     project or that the safety checks refuse (see the module docstring).
@@ -197,8 +213,8 @@ def read_qdpx(path: str | Path) -> QdaProject:
             raise InputError(
                 path, "is not a REFI-QDA project (.qdpx is a ZIP archive; this is not)"
             )
-        return _read_loose_qde(path)
-    return _read_archive(path)
+        return _read_loose_qde(path, on_source)
+    return _read_archive(path, on_source)
 
 
 class _Files:
@@ -259,16 +275,16 @@ def _relative_source_name(reference: str) -> str:
     return name.lstrip("./")
 
 
-def _read_loose_qde(path: Path) -> QdaProject:
+def _read_loose_qde(path: Path, on_source: SourceHandler | None) -> QdaProject:
     try:
         handle = path.open("rb")
     except OSError as error:
         raise InputError(path, f"cannot be read: {error.strerror or error}") from error
     with handle:
-        return _parse_project(path, handle, _FolderFiles(path))
+        return _parse_project(path, handle, _FolderFiles(path), on_source)
 
 
-def _read_archive(path: Path) -> QdaProject:
+def _read_archive(path: Path, on_source: SourceHandler | None) -> QdaProject:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
@@ -283,7 +299,8 @@ def _read_archive(path: Path) -> QdaProject:
         try:
             with archive.open(qde) as member:
                 stream = _BudgetedStream(path, member, budget)
-                return _parse_project(path, stream, _ArchiveFiles(path, archive, budget))
+                files = _ArchiveFiles(path, archive, budget)
+                return _parse_project(path, stream, files, on_source)
         except (zipfile.BadZipFile, EOFError, NotImplementedError) as error:
             raise InputError(
                 path, f"ZIP member {qde.filename!r} cannot be read ({error})"
@@ -380,8 +397,10 @@ def _local(tag: Any) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _parse_project(path: Path, stream: Any, files: _Files) -> QdaProject:
-    parser = _ProjectParser(path)
+def _parse_project(
+    path: Path, stream: Any, files: _Files, on_source: SourceHandler | None
+) -> QdaProject:
+    parser = _ProjectParser(path, files, on_source)
     parser.run(iterate_xml(path, stream, events=("end",), tags=_PARSED))
     project = parser.project
     for guid, note_path in parser.note_paths.items():
@@ -390,8 +409,6 @@ def _parse_project(path: Path, stream: Any, files: _Files) -> QdaProject:
             data, shown = files.read(note_path)
             if data is not None:
                 note.text = normalise_text(_decode_source(path, shown, data)).strip()
-    for source in project.sources:
-        _load_source_text(project, source, files)
     return project
 
 
@@ -406,8 +423,10 @@ class _ProjectParser:
     is read from its finished subtree and then dropped from the tree, so a million selections
     never build a million-node tree or a Python call per element."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, files: _Files, on_source: SourceHandler | None) -> None:
         self.path = path
+        self.files = files
+        self.on_source = on_source
         self.project = QdaProject(
             path=str(path), name=path.stem, origin=None, users={}, codes=[], variables={},
             cases=[], sources=[], notes={}, project_note_guids=[], warnings=[],
@@ -446,7 +465,7 @@ class _ProjectParser:
                 continue
             if name in _SOURCE_KINDS:
                 if parent_name == "Sources":
-                    self.project.sources.append(self.source(name, element))
+                    self.finish_source(self.source(name, element), element)
                     parent.remove(element)
                 elif name == "TextSource":
                     self.selections = []  # a PDF's text representation: not a source here
@@ -474,6 +493,18 @@ class _ProjectParser:
             self.project.warnings.append(
                 f"{self.bad_guids} GUID(s) do not follow the standard's pattern; kept as they are"
             )
+
+    def finish_source(self, source: QdaSource, element: Any) -> None:
+        """Read the source's text, convert its positions, and keep it or hand it over."""
+        root = element.getroottree().getroot()
+        self.project.name = root.get("name") or self.project.name
+        self.project.origin = root.get("origin")
+        self.strings.clear()  # equal strings are shared within a source, not across the file
+        _load_source_text(self.project, source, self.files)
+        if self.on_source is None:
+            self.project.sources.append(source)
+        else:
+            self.on_source(self.project, source)
 
     def finish_project(self, element: Any) -> None:
         if element.getroottree().docinfo.internalDTD is not None:

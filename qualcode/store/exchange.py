@@ -148,13 +148,27 @@ def insert_imported_run(
     rows: list[tuple[Any, ...]],
 ) -> int:
     """Store automatic codings from another project as one finished ``apply`` run; return how
-    many were added.
+    many were added (:func:`start_imported_run`, :func:`add_imported_codings` and
+    :func:`finish_imported_run` in one call, for callers that hold every row)."""
+    run_id = start_imported_run(conn, version_id, codebook_hash, parameters, tool_version)
+    added = add_imported_codings(conn, run_id, rows)
+    finish_imported_run(conn, run_id, added)
+    return added
 
-    ``rows`` are ``(segment_id, code_id, rule_kind, rule, start_char, end_char, created_at)``.
-    One the project already has as a current automatic coding (same segment, code and span) is
-    not added again, and a run that would add nothing is not stored. ``through_segment_id`` is 0,
-    so the next ``autocode`` run treats every segment as new and supersedes these codings, as
-    it would its own earlier run's.
+
+def start_imported_run(
+    conn: sqlite3.Connection,
+    version_id: int,
+    codebook_hash: str,
+    parameters: dict[str, Any],
+    tool_version: str,
+) -> int:
+    """Open an ``apply`` run for automatic codings from another project; return its id.
+
+    Its codings are added in batches (:func:`add_imported_codings`, e.g. one per document, so
+    an import never holds them all) and :func:`finish_imported_run` records the count.
+    ``through_segment_id`` is 0, so the next ``autocode`` run treats every segment as new and
+    supersedes these codings, as it would its own earlier run's.
     """
     started = now_utc()
     cursor = conn.execute(
@@ -164,14 +178,27 @@ def insert_imported_run(
         (version_id, codebook_hash, json.dumps(parameters, ensure_ascii=False, sort_keys=True),
          tool_version, started, started),
     )  # fmt: skip
-    run_id = int(cursor.lastrowid or 0)
+    return int(cursor.lastrowid or 0)
+
+
+def add_imported_codings(conn: sqlite3.Connection, run_id: int, rows: list[tuple[Any, ...]]) -> int:
+    """Add automatic codings ``(segment_id, code_id, rule_kind, rule, start_char, end_char,
+    created_at)`` to an imported run; return how many were added.
+
+    One the project already has as a current automatic coding (same segment, code and span,
+    from this batch, an earlier batch or an earlier run) is not added again. The check reads
+    the current automatic codings of the batch's segment range, so batches of one document
+    each stay cheap.
+    """
+    if not rows:
+        return 0
     segment_ids = [row[0] for row in rows]
     seen = {
         (int(segment_id), str(code_id), int(start), int(end))
         for segment_id, code_id, start, end in conn.execute(
             "SELECT segment_id, code_id, start_char, end_char FROM codings "
             "WHERE origin = 'auto' AND superseded_by_run IS NULL AND segment_id BETWEEN ? AND ?",
-            (min(segment_ids, default=0), max(segment_ids, default=0)),
+            (min(segment_ids), max(segment_ids)),
         )
     }
     new_rows = []
@@ -187,12 +214,15 @@ def insert_imported_run(
         "start_char, end_char, created_at) VALUES (?, ?, 'auto', 'auto', ?, ?, ?, ?, ?, ?)",
         new_rows,
     )
-    added = int(cursor.rowcount)
+    return int(cursor.rowcount)
+
+
+def finish_imported_run(conn: sqlite3.Connection, run_id: int, added: int) -> None:
+    """Record how many codings an imported run added; a run that added none is not kept."""
     if added:
         conn.execute("UPDATE autocode_runs SET codings_added = ? WHERE run_id = ?", (added, run_id))
     else:
         conn.execute("DELETE FROM autocode_runs WHERE run_id = ?", (run_id,))
-    return added
 
 
 def insert_memos(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str, str]]) -> int:
