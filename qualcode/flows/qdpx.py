@@ -172,10 +172,11 @@ def import_qdpx(
     options = options or QdpxImportOptions()
     report = QdpxImport(str(path), None)
     summary = f"import {path}"
-    with journaled(project, "qdpx-import", summary) as conn:
+    with exchange.bulk_import(project), journaled(project, "qdpx-import", summary) as conn:
         writer = _StreamingImport(project, conn, path, options, report)
         qda = read_qdpx(path, on_source=writer.add_source)
         writer.finish(qda)
+        exchange.check_foreign_keys(conn)
         set_summary(
             conn,
             f"{summary}: {writer.sources_read} sources; {report.codings_added} codings added",
@@ -214,6 +215,8 @@ class _StreamingImport:
         #: new run id and codings added, by the run number an auto-coding's description names
         self.runs: dict[int, list[int]] = {}
         self.coders: set[str] = set()
+        #: (run, rule kind, rule) of each distinct selection description (None: not automatic)
+        self.provenance: dict[str, tuple[int, str | None, str | None] | None] = {}
         #: codings and memos that wait for the notes, with the segment that holds each
         self.noted_codings: list[tuple[int, _PlannedCoding]] = []
         self.noted_memos: list[tuple[int, _PlannedMemo]] = []
@@ -279,6 +282,7 @@ class _StreamingImport:
         plan = _PlannedSource(source, name, str(case_name), prepared)
         users = self.users
         code_ids = self.code_ids
+        provenance = self.provenance
         now = now_utc()
         for selection in source.selections:
             if selection.start_char < 0:
@@ -295,7 +299,11 @@ class _StreamingImport:
                     )  # fmt: skip
                 continue
             description = selection.description
-            auto = _auto_provenance(_AUTO_DESCRIPTION.match(description)) if description else None
+            auto = None
+            if description:
+                if description not in provenance:
+                    provenance[description] = _auto_provenance(_AUTO_DESCRIPTION.match(description))
+                auto = provenance[description]
             for coding in selection.codings:
                 code_id = code_ids.get(coding.code_guid)
                 if code_id is None:
@@ -312,9 +320,9 @@ class _StreamingImport:
                         auto, coding.note_guids + selection.note_guids,
                     )
                 )  # fmt: skip
-        spans = [(c.start_char, c.end_char) for c in plan.codings]
-        spans += [(m.start_char, m.end_char) for m in plan.segment_memos]
-        plan.prepared.segments = fit_segments(plan.prepared.segments, spans)
+        spans = {(c.start_char, c.end_char): None for c in plan.codings}
+        spans.update({(m.start_char, m.end_char): None for m in plan.segment_memos})
+        plan.prepared.segments = fit_segments(plan.prepared.segments, list(spans))
         source.selections = []  # planned: free them
         return plan
 

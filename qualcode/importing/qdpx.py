@@ -412,6 +412,8 @@ def _parse_project(
     return project
 
 
+#: Selections already read are cleared at once and removed from the tree this many at a time.
+_DROP_EVERY = 512
 _SOURCE_KINDS = ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource")
 #: The elements the parser is called for, each when it ends (see _ProjectParser).
 _PARSED = ("Project", "User", "CodeBook", "Variable", "Case", "Note", "PlainTextSelection",
@@ -434,7 +436,9 @@ class _ProjectParser:
         self.selections: list[QdaSelection] = []
         self.bad_guids = 0
         self.note_paths: dict[str, str] = {}
-        self.seen_guids: dict[str, str] = {}
+        #: raw GUID attribute -> normalised GUID (None for a blank one), once per value
+        self.seen_guids: dict[str | None, str | None] = {None: None}
+        self.selection_tags: dict[str, tuple[str, str, str, str]] = {}
         self.strings: dict[str, str] = {}
 
     def guid(self, element: Any, attribute: str = "guid") -> str:
@@ -450,14 +454,24 @@ class _ProjectParser:
 
     def run(self, events: Iterator[tuple[str, Any]]) -> None:
         seen_project = False
+        local_names: dict[str, str] = {}  # tag with namespace -> local name, once per tag
+        read_since_drop = 0
         for _event, element in events:
-            name = _local(element.tag)
+            tag = element.tag
+            name = local_names.get(tag)
+            if name is None:
+                name = local_names[tag] = _local(tag)
             parent = element.getparent()
-            parent_name = _local(parent.tag) if parent is not None else ""
+            parent_name = "" if parent is None else local_names.get(parent.tag)
+            if parent_name is None:
+                parent_name = local_names[parent.tag] = _local(parent.tag)
             if name == "PlainTextSelection":
                 if parent_name == "TextSource":
                     self.selections.append(self.selection(element))
-                    _drop_earlier_selections(element, parent)
+                    read_since_drop += 1
+                    if read_since_drop == _DROP_EVERY:  # read ones are cleared, dropped in bulk
+                        _drop_earlier_selections(element, parent)
+                        read_since_drop = 0
                 continue
             if name == "Project" and parent is None:
                 seen_project = True
@@ -518,23 +532,32 @@ class _ProjectParser:
     def selection(self, element: Any) -> QdaSelection:
         """A selection and its codings; the hot path of a large import (tags compared as
         strings in the selection's own namespace, GUIDs of users and codes remembered)."""
-        prefix = element.tag[: -len("PlainTextSelection")]
-        coding_tag, code_ref_tag, note_ref_tag = (
-            prefix + "Coding", prefix + "CodeRef", prefix + "NoteRef"
-        )  # fmt: skip
+        tags = self.selection_tags.get(element.tag)
+        if tags is None:
+            prefix = element.tag[: -len("PlainTextSelection")]
+            tags = self.selection_tags[element.tag] = (
+                prefix + "Coding", prefix + "CodeRef", prefix + "NoteRef", prefix + "Description"
+            )  # fmt: skip
+        coding_tag, code_ref_tag, note_ref_tag, description_tag = tags
         codings: list[QdaCoding] = []
         notes: list[str] = []
         description = None
         remembered = self.remembered_guid
+        seen = self.seen_guids
         strings = self.strings
         for child in element:
             tag = child.tag
             if tag == coding_tag:
-                coding = QdaCoding("", remembered(child, "creatingUser"))
+                raw = child.get("creatingUser")
+                coding = QdaCoding(
+                    "", seen[raw] if raw in seen else remembered(child, "creatingUser")
+                )
                 coding_notes: list[str] = []
                 for grandchild in child:
                     if grandchild.tag == code_ref_tag:
-                        coding.code_guid = remembered(grandchild, "targetGUID") or ""
+                        raw = grandchild.get("targetGUID")
+                        code = seen[raw] if raw in seen else remembered(grandchild, "targetGUID")
+                        coding.code_guid = code or ""
                     elif grandchild.tag == note_ref_tag:
                         coding_notes.append(self.guid(grandchild, "targetGUID"))
                 if coding_notes:
@@ -544,7 +567,7 @@ class _ProjectParser:
                 codings.append(coding)
             elif tag == note_ref_tag:
                 notes.append(self.guid(child, "targetGUID"))
-            elif tag == prefix + "Description":
+            elif tag == description_tag:
                 text = (child.text or "").strip()
                 description = strings.setdefault(text, text) if text else None
         get = element.get
@@ -558,10 +581,12 @@ class _ProjectParser:
         created = get("creationDateTime")
         if created is not None:
             created = strings.setdefault(created, created)
-        # Equal strings (times, auto-coding descriptions) are kept once: a million selections.
+        # Equal strings (times, auto-coding descriptions) are kept once per source.
+        raw = get("creatingUser")
+        user = seen[raw] if raw in seen else remembered(element, "creatingUser")
         selection = QdaSelection(
-            start, end, remembered(element, "creatingUser"), created, description, codings,
-            tuple(notes), element.sourceline,
+            start, end, user, created, description, codings, tuple(notes) if notes else (),
+            element.sourceline,
         )  # fmt: skip
         element.clear(keep_tail=False)
         return selection
@@ -572,10 +597,9 @@ class _ProjectParser:
         raw = element.get(attribute)
         if raw is None:
             return None
-        guid = self.seen_guids.get(raw)
-        if guid is None:
-            guid = self.seen_guids[raw] = self.guid(element, attribute) if raw.strip() else ""
-        return guid or None
+        if raw not in self.seen_guids:
+            self.seen_guids[raw] = self.guid(element, attribute) if raw.strip() else None
+        return self.seen_guids[raw]
 
     def source(self, kind: str, element: Any) -> QdaSource:
         source = QdaSource(
@@ -817,23 +841,46 @@ def convert_positions(project: QdaProject, source: QdaSource, raw: str) -> None:
     mapper = _PositionMapper(unit, raw, astral)
     text, to_normalised = normalise_with_map(Path(project.path), raw)
     source.text = text
+    if unit == "codepoint" and len(text) == len(raw) and "\r" not in raw:
+        # Positions are already code points of the stored text (nearly every source): only
+        # check that each selection fits.
+        length = len(raw)
+        for selection in source.selections:
+            start, end = selection.start_position, selection.end_position
+            if 0 <= start < end <= length:
+                selection.start_char = start
+                selection.end_char = end
+            else:
+                _does_not_fit(source, selection, unit, raw, astral)
+        return
     for selection in source.selections:
-        start = mapper.to_raw(selection.start_position)
-        end = mapper.to_raw(selection.end_position)
-        where = f"line {selection.line}: " if selection.line else ""
-        if start is None or end is None or selection.start_position >= selection.end_position:
-            source.problems.append(
-                f"{where}selection {selection.start_position}-{selection.end_position} does not "
-                f"fit source '{source.name}' ({_length_in(unit, raw, astral)} {_unit_name(unit)})"
-            )
+        raw_start = mapper.to_raw(selection.start_position)
+        raw_end = mapper.to_raw(selection.end_position)
+        if (
+            raw_start is None
+            or raw_end is None
+            or selection.start_position >= selection.end_position
+        ):
+            _does_not_fit(source, selection, unit, raw, astral)
             continue
-        selection.start_char = to_normalised(start)
-        selection.end_char = to_normalised(end)
+        selection.start_char = to_normalised(raw_start)
+        selection.end_char = to_normalised(raw_end)
         if selection.start_char >= selection.end_char:
+            where = f"line {selection.line}: " if selection.line else ""
             source.problems.append(
                 f"{where}selection {selection.start_position}-{selection.end_position} of "
                 f"source '{source.name}' covers only a line break"
             )
+
+
+def _does_not_fit(
+    source: QdaSource, selection: QdaSelection, unit: PositionUnit, raw: str, astral: list[int]
+) -> None:
+    where = f"line {selection.line}: " if selection.line else ""
+    source.problems.append(
+        f"{where}selection {selection.start_position}-{selection.end_position} does not "
+        f"fit source '{source.name}' ({_length_in(unit, raw, astral)} {_unit_name(unit)})"
+    )
 
 
 def _length_in(unit: PositionUnit, raw: str, astral: list[int]) -> int:
