@@ -30,8 +30,9 @@ everything it refers to already read, except notes.
 Lenient, as real exports need: ``project.qde`` in any letter case and in any folder of the
 archive, a bare ``.qde`` with its ``sources`` folder beside it, ``internal://``, relative and
 absolute source paths, sources with a BOM or CRLF line ends, a ``CodeBook`` nested anywhere in
-``Project``, selections without a ``Coding`` (kept: a note may hang on them), and GUIDs that do
-not match the standard's pattern (kept, with a warning).
+``Project``, selections without a ``Coding`` (kept: a note may hang on them), GUIDs that do
+not match the standard's pattern (kept, with a warning), and text sources given only as a
+``.docx`` (``richTextPath`` without ``plainTextPath``; see :func:`_docx_rendering`).
 
 Positions. The standard counts characters; NVivo counts UTF-16 code units (a character
 outside the Basic Multilingual Plane, such as an emoji, counts two) over the plain text with
@@ -134,6 +135,7 @@ class QdaSource:
     variable_values: dict[str, str | int | float | bool]
     position_unit: PositionUnit = "codepoint"
     plain_text_path: str | None = None
+    rich_text_path: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -606,6 +608,7 @@ class _ProjectParser:
             guid=self.guid(element), name=(element.get("name") or "").strip(), kind=kind,
             text=None, missing=None, description=None, selections=self.selections,
             note_guids=[], variable_values={}, plain_text_path=element.get("plainTextPath"),
+            rich_text_path=element.get("richTextPath"),
         )  # fmt: skip
         self.selections = []
         for child in element:
@@ -743,18 +746,73 @@ def _load_source_text(project: QdaProject, source: QdaSource, files: _Files) -> 
         return
     if source.text is not None:
         raw = source.text
-    elif source.plain_text_path:
-        data, shown = files.read(source.plain_text_path)
-        if data is None:
+    else:
+        data, shown = (None, "")
+        if source.plain_text_path:
+            data, shown = files.read(source.plain_text_path)
+        if data is not None:
+            raw = _decode_source(path, shown, data)
+        elif source.rich_text_path:
+            rendered = _docx_rendering(project, source, files)
+            if rendered is None:
+                return
+            raw = rendered
+        elif source.plain_text_path:
             source.missing = f"its text file {shown} is not in the archive"
             return
-        raw = _decode_source(path, shown, data)
-    else:
-        source.missing = "it has neither PlainTextContent nor a plainTextPath"
-        return
+        else:
+            source.missing = "it has neither PlainTextContent nor a plainTextPath"
+            return
     if raw.startswith("\ufeff"):
         raw = raw[1:]
     convert_positions(project, source, raw)
+
+
+def _docx_rendering(project: QdaProject, source: QdaSource, files: _Files) -> str | None:
+    """The text of a source the archive has only as rich text (``richTextPath``, no plain-text
+    rendering), or ``None`` with :attr:`QdaSource.missing` saying why it cannot be used.
+
+    The standard asks for a plain-text rendering beside a ``.docx`` because selections count
+    positions in it. Without one, qualcode renders the ``.docx`` as its own ``.docx``
+    importer does (:func:`qualcode.importing.docx.read_docx`: one line per paragraph), which
+    is also how exporters render paragraphs, and a warning says the positions were counted in
+    that rendering. Tables are where renderings differ (NVivo puts each cell on a line of its
+    own, spaces kept; qualcode puts a row on one line, cells joined by tabs), so a source with
+    a table and selections is refused, named, like a source the archive lacks: its quotes
+    would be silently wrong. Without selections, any ``.docx`` is imported.
+    """
+    from qualcode.importing.docx import read_docx_with_layout
+
+    reference = source.rich_text_path or ""
+    data, shown = files.read(reference)
+    if data is None:
+        source.missing = f"neither a plain text nor its rich text {shown} is in the archive"
+        return None
+    if not shown.lower().endswith(".docx"):
+        source.missing = (
+            f"the archive has only its rich text {shown}, and qualcode reads rich text "
+            "only as .docx"
+        )
+        return None
+    try:
+        result, has_table = read_docx_with_layout(Path(shown), data)
+    except InputError as error:
+        source.missing = f"its .docx {shown} cannot be read ({error.problem})"
+        return None
+    if not source.selections:
+        return result.text
+    if has_table:
+        source.missing = (
+            f"only its .docx {shown} is in the archive and it holds a table: tools count "
+            "positions in tables differently, so its selections cannot be placed; "
+            "export with plain-text sources"
+        )
+        return None
+    project.warnings.append(
+        f"source '{source.name}': the archive has no plain text of it; positions counted in "
+        f"qualcode's rendering of {shown} (one line per paragraph)"
+    )
+    return result.text
 
 
 def _decode_source(path: Path, shown: str, data: bytes) -> str:
