@@ -22,7 +22,7 @@ from qualcode.store.project import Project, now_utc
 _IMPORTED_TABLES = ("segments", "codings", "autocode_runs", "codes")
 #: Pages of SQLite's cache during a bulk import (negative: KiB), so the indexes of a million
 #: codings stay in memory instead of being re-read from the file.
-_BULK_CACHE_KIB = 128 * 1024
+_BULK_CACHE_KIB = 512 * 1024
 
 
 def exported_documents(conn: sqlite3.Connection) -> list[dict[str, Any]]:
