@@ -283,6 +283,7 @@ class _StreamingImport:
         users = self.users
         code_ids = self.code_ids
         provenance = self.provenance
+        planned = plan.codings
         now = now_utc()
         for selection in source.selections:
             if selection.start_char < 0:
@@ -313,11 +314,15 @@ class _StreamingImport:
                         "which the codebook does not have"
                     )
                     continue
-                coder = _user_name(users, selection.creating_user or coding.creating_user)
-                plan.codings.append(
+                user = selection.creating_user or coding.creating_user
+                coder = "unknown" if user is None else users.get(user, user)
+                notes = selection.note_guids
+                if coding.note_guids:
+                    notes = coding.note_guids + notes
+                planned.append(
                     _PlannedCoding(
                         selection.start_char, selection.end_char, code_id, coder, created_at,
-                        auto, coding.note_guids + selection.note_guids,
+                        auto, notes,
                     )
                 )  # fmt: skip
         spans = {(c.start_char, c.end_char): None for c in plan.codings}
@@ -357,8 +362,12 @@ class _StreamingImport:
 
         manual: list[tuple[object, ...]] = []
         automatic: dict[int, list[tuple[object, ...]]] = {}
+        segment_ids: dict[tuple[int, int], int] = {}  # codings share spans: look each up once
         for coding in plan.codings:
-            segment_id = segment_of(coding.start_char, coding.end_char)
+            span = (coding.start_char, coding.end_char)
+            segment_id = segment_ids.get(span, 0)
+            if not segment_id:
+                segment_id = segment_ids[span] = segment_of(*span)
             if coding.note_guids:
                 self.noted_codings.append((segment_id, coding))
             elif coding.auto is None:

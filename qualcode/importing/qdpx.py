@@ -441,7 +441,6 @@ class _ProjectParser:
         #: raw GUID attribute -> normalised GUID (None for a blank one), once per value
         self.seen_guids: dict[str | None, str | None] = {None: None}
         self.selection_tags: dict[str, tuple[str, str, str, str]] = {}
-        self.strings: dict[str, str] = {}
 
     def guid(self, element: Any, attribute: str = "guid") -> str:
         value = element.get(attribute)
@@ -515,7 +514,6 @@ class _ProjectParser:
         root = element.getroottree().getroot()
         self.project.name = root.get("name") or self.project.name
         self.project.origin = root.get("origin")
-        self.strings.clear()  # equal strings are shared within a source, not across the file
         _load_source_text(self.project, source, self.files)
         if self.on_source is None:
             self.project.sources.append(source)
@@ -546,7 +544,6 @@ class _ProjectParser:
         description = None
         remembered = self.remembered_guid
         seen = self.seen_guids
-        strings = self.strings
         for child in element:
             tag = child.tag
             if tag == coding_tag:
@@ -570,8 +567,7 @@ class _ProjectParser:
             elif tag == note_ref_tag:
                 notes.append(self.guid(child, "targetGUID"))
             elif tag == description_tag:
-                text = (child.text or "").strip()
-                description = strings.setdefault(text, text) if text else None
+                description = (child.text or "").strip() or None
         get = element.get
         try:
             start, end = int(get("startPosition")), int(get("endPosition"))
@@ -581,9 +577,6 @@ class _ProjectParser:
                 self.integer(element, "endPosition"),
             )
         created = get("creationDateTime")
-        if created is not None:
-            created = strings.setdefault(created, created)
-        # Equal strings (times, auto-coding descriptions) are kept once per source.
         raw = get("creatingUser")
         user = seen[raw] if raw in seen else remembered(element, "creatingUser")
         selection = QdaSelection(
