@@ -396,9 +396,7 @@ def two_sources(second_selection: str) -> str:
     )
 
 
-def test_a_problem_in_a_later_source_leaves_the_project_as_it_was(
-    cli: Cli, tmp_path: Path
-) -> None:
+def test_a_problem_in_a_later_source_leaves_the_project_as_it_was(cli: Cli, tmp_path: Path) -> None:
     """The first source is written before the second is read; the second's bad selection
     rolls the first back too."""
     assert cli("init").exit_code == 0
@@ -426,7 +424,11 @@ def test_xml_broken_after_the_first_source_leaves_the_project_as_it_was(
 
 # Sources given only as .docx ------------------------------------------------------------------
 
-PARAGRAPHS = ["书记：网格员每天巡查 😀 and grid workers patrol.", "采访者：还有呢？", "书记：还有志愿者。"]
+PARAGRAPHS = [
+    "书记：网格员每天巡查 😀 and grid workers patrol.",
+    "采访者：还有呢？",
+    "书记：还有志愿者。",
+]
 
 
 def docx_bytes(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
