@@ -178,23 +178,6 @@ def insert_manual_codings(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ..
     return int(cursor.rowcount)  # rows inserted (ignored ones and trigger rows not counted)
 
 
-def insert_imported_run(
-    conn: sqlite3.Connection,
-    version_id: int,
-    codebook_hash: str,
-    parameters: dict[str, Any],
-    tool_version: str,
-    rows: list[tuple[Any, ...]],
-) -> int:
-    """Store automatic codings from another project as one finished ``apply`` run; return how
-    many were added (:func:`start_imported_run`, :func:`add_imported_codings` and
-    :func:`finish_imported_run` in one call, for callers that hold every row)."""
-    run_id = start_imported_run(conn, version_id, codebook_hash, parameters, tool_version)
-    added = add_imported_codings(conn, run_id, rows)
-    finish_imported_run(conn, run_id, added)
-    return added
-
-
 def start_imported_run(
     conn: sqlite3.Connection,
     version_id: int,
