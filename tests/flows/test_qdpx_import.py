@@ -498,3 +498,21 @@ def test_docx_only_source_with_a_table_and_selections_is_refused_by_name(
     assert "tabled" in result.stderr and "holds a table" in result.stderr
     assert rows(cli.db_path, "SELECT name FROM documents") == [("plain",)]
     assert rows(cli.db_path, "SELECT count(*) FROM codings") == [(0,)]
+
+
+def test_a_write_refused_at_a_later_source_rolls_back_the_earlier_ones(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The project already has a different document named like the second source: the
+    import stops there, and the first source, already written, is gone again."""
+    other = tmp_path / "second.txt"
+    other.write_text("采访者：别的访谈。\n书记：完全不同的内容。\n", encoding="utf-8")
+    assert cli("import", str(other)).exit_code == 0
+    body = two_sources(selection(0, 2)).replace('name="second"', 'name="second.txt"')
+    files = {"sources/a.txt": TEXT.encode(), "sources/b.txt": "书记：又一份。\n".encode()}
+    archive = make_qdpx(tmp_path / "clash.qdpx", qde(body), files)
+    result = cli("import", "qdpx", str(archive))
+    assert result.exit_code == 1 and "'second.txt' is already" in result.stderr, result.stderr
+    assert rows(cli.db_path, "SELECT name FROM documents") == [("second.txt",)]
+    assert rows(cli.db_path, "SELECT count(*) FROM codings") == [(0,)]
+    assert rows(cli.db_path, "SELECT count(*) FROM codes") == [(0,)]
