@@ -177,10 +177,8 @@ def import_qdpx(
         qda = read_qdpx(path, on_source=writer.add_source)
         writer.finish(qda)
         exchange.check_foreign_keys(conn)
-        set_summary(
-            conn,
-            f"{summary}: {writer.sources_read} sources; {report.codings_added} codings added",
-        )
+        sources = len(report.documents_added) + len(report.documents_present)
+        set_summary(conn, f"{summary}: {sources} sources; {report.codings_added} codings added")
     return report
 
 
@@ -211,7 +209,6 @@ class _StreamingImport:
         self.case_of_source: dict[str, str] = {}
         self.names: set[str] = set()
         self.problems: list[str] = []
-        self.sources_read = 0
         #: new run id and codings added, by the run number an auto-coding's description names
         self.runs: dict[int, list[int]] = {}
         self.coders: set[str] = set()
@@ -246,7 +243,6 @@ class _StreamingImport:
     def add_source(self, qda: QdaProject, source: QdaSource) -> None:
         if not self.started:
             self.start(qda)
-        self.sources_read += 1
         if source.text is None:
             self.report.missing_sources.append(f"{source.name or source.guid} ({source.missing})")
             return
