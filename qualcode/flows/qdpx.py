@@ -1,9 +1,10 @@
 """Whole projects in and out as REFI-QDA ``.qdpx`` (NVivo, ATLAS.ti, MAXQDA, QualCoder).
 
 Export reads the project through :mod:`qualcode.store.exchange` and writes it with
-:mod:`qualcode.exporting.qdpx`. Import reads the whole file with
-:mod:`qualcode.importing.qdpx` first, plans every document, code, coding and memo, and only
-then writes them all in one journaled transaction: a file with a problem changes nothing.
+:mod:`qualcode.exporting.qdpx`. Import streams the file through
+:mod:`qualcode.importing.qdpx` and writes each source (document, segments, codings) as soon as
+it is read, all in one journaled transaction that is rolled back if anything in the file is
+wrong: a file with a problem changes nothing, and memory does not grow with the codings.
 """
 
 from __future__ import annotations
@@ -123,9 +124,22 @@ class _PlannedCoding:
     end_char: int
     code_id: str
     coder: str
-    memo: str | None
     created_at: str
     auto: tuple[int, str | None, str | None] | None  # (run, rule kind, rule) of an auto-coding
+    #: Notes of the coding and of its selection: they come after the sources in the file, so
+    #: a coding with notes is written once every note is read.
+    note_guids: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _PlannedMemo:
+    """A note on a selection without a coding: a memo on the segment that holds the span."""
+
+    start_char: int
+    end_char: int
+    coder: str
+    note_guids: tuple[str, ...]
+    created_at: str
 
 
 @dataclass
@@ -135,8 +149,7 @@ class _PlannedSource:
     case_name: str
     prepared: PreparedDocument
     codings: list[_PlannedCoding] = field(default_factory=list)
-    #: (start_char, end_char, coder, text, created_at) of notes on selections without a coding
-    segment_memos: list[tuple[int, int, str, str, str]] = field(default_factory=list)
+    segment_memos: list[_PlannedMemo] = field(default_factory=list)
 
 
 def import_qdpx(
@@ -144,65 +157,303 @@ def import_qdpx(
 ) -> QdpxImport:
     """Import a REFI-QDA project into ``project`` (new or not), all in one transaction.
 
-    The whole file is read and checked first (:func:`qualcode.importing.qdpx.read_qdpx`);
+    The file is read as a stream (:func:`qualcode.importing.qdpx.read_qdpx` with a source
+    handler): the codebook, cases and users first, then each source as soon as it is read:
+    its document, segments and codings are written and its selections dropped, so memory does
+    not grow with the number of codings. Everything happens in one journaled transaction;
     problems (selections that do not fit their source, codings of unknown codes) are listed
-    together and nothing is written. See the README for what becomes what; in short: text
+    together once the whole file is read, and then the transaction is rolled back: a file
+    with a problem changes nothing. See the README for what becomes what; in short: text
     sources become documents, codes join the codebook as a new version, each selection's
     codings become manual codings by the selection's ``creatingUser`` (the coding's own
     ``creatingUser`` only when the selection has none: NVivo writes on every Coding the user
     who last saved the project), variables become case attributes, notes become memos.
     """
     options = options or QdpxImportOptions()
-    qda = read_qdpx(path)
-    report = QdpxImport(str(path), qda.origin, warnings=list(qda.warnings))
-    report.missing_sources = [
-        f"{source.name or source.guid} ({source.missing})"
-        for source in qda.sources
-        if source.text is None
-    ]
-    if report.missing_sources and options.strict:
-        raise InputError(
-            path,
-            "--strict: the archive lacks source(s) "
-            + "; ".join(report.missing_sources)
-            + "; nothing imported",
-        )
-    problems: list[str] = []
-    for source in qda.sources:
-        problems.extend(source.problems)
-    try:
-        existing = current_codebook(project)
-    except NotFoundError:
-        existing = None
-    tree = codes_to_codebook(qda.codes, name=slug_of(qda.name), existing=existing, merge=True)
-    users = {guid: user.name for guid, user in qda.users.items()}
-    notes = qda.notes
-    plans = _plan_sources(qda, options, tree.code_ids, users, problems)
-    if problems:
-        raise QdpxProblems(path, problems) if len(problems) > 1 else InputError(path, problems[0])
-    summary = f"import {path}: {len(plans)} sources"
-    with journaled(project, "qdpx-import", summary) as conn:
-        if tree.codebook.codes:
-            loaded = store_codebook(conn, tree.codebook, str(path))
-            report.codebook_version = loaded.version_id
-        report.codes = len(set(tree.code_ids.values()))
-        _write_cases(conn, qda, report)
-        automatic: dict[int, list[tuple[object, ...]]] = {}
-        for plan in plans:
-            _write_source(conn, plan, report, str(path), automatic)
-        if automatic:
-            version_id, codebook_hash = exchange.latest_codebook_version(conn)
-        for run, rows in automatic.items():
-            report.auto_codings += exchange.insert_imported_run(
-                conn, version_id, codebook_hash,
-                {"imported_from": str(path), "original_run": run}, ORIGIN, rows,
-            )  # fmt: skip
-        report.memos_added += _write_note_memos(conn, qda, tree.code_ids, plans, users, notes)
-        set_summary(conn, summary + f"; {report.codings_added} codings added")
-    report.coders = sorted(
-        {coding.coder for plan in plans for coding in plan.codings if coding.auto is None}
-    )
+    report = QdpxImport(str(path), None)
+    summary = f"import {path}"
+    with exchange.bulk_import(project), journaled(project, "qdpx-import", summary) as conn:
+        writer = _StreamingImport(project, conn, path, options, report)
+        qda = read_qdpx(path, on_source=writer.add_source)
+        writer.finish(qda)
+        exchange.check_foreign_keys(conn)
+        sources = len(report.documents_added) + len(report.documents_present)
+        set_summary(conn, f"{summary}: {sources} sources; {report.codings_added} codings added")
     return report
+
+
+class _StreamingImport:
+    """Writes a REFI-QDA project source by source as the reader hands them over.
+
+    The caller's transaction holds every write; :meth:`finish` raises (so the caller rolls
+    back) if the file had a problem anywhere, after the whole file has been read so that every
+    problem is listed. Once a problem is found nothing more is written.
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        conn: sqlite3.Connection,
+        path: Path,
+        options: QdpxImportOptions,
+        report: QdpxImport,
+    ) -> None:
+        self.project = project
+        self.conn = conn
+        self.path = path
+        self.options = options
+        self.report = report
+        self.started = False
+        self.code_ids: dict[str, str] = {}
+        self.users: dict[str, str] = {}
+        self.case_of_source: dict[str, str] = {}
+        self.names: set[str] = set()
+        self.problems: list[str] = []
+        #: new run id and codings added, by the run number an auto-coding's description names
+        self.runs: dict[int, list[int]] = {}
+        self.coders: set[str] = set()
+        #: (run, rule kind, rule) of each distinct selection description (None: not automatic)
+        self.provenance: dict[str, tuple[int, str | None, str | None] | None] = {}
+        #: codings and memos that wait for the notes, with the segment that holds each
+        self.noted_codings: list[tuple[int, _PlannedCoding]] = []
+        self.noted_memos: list[tuple[int, _PlannedMemo]] = []
+        #: (document name, note GUIDs) of each stored source with notes
+        self.source_notes: list[tuple[str, list[str]]] = []
+
+    def start(self, qda: QdaProject) -> None:
+        """Store the codebook and the cases: they precede the sources in the file."""
+        self.started = True
+        self.report.origin = qda.origin
+        try:
+            existing = current_codebook(self.project)
+        except NotFoundError:
+            existing = None
+        tree = codes_to_codebook(qda.codes, name=slug_of(qda.name), existing=existing, merge=True)
+        self.code_ids = tree.code_ids
+        if tree.codebook.codes:
+            loaded = store_codebook(self.conn, tree.codebook, str(self.path))
+            self.report.codebook_version = loaded.version_id
+        self.report.codes = len(set(tree.code_ids.values()))
+        self.users = {guid: user.name for guid, user in qda.users.items()}
+        for case in qda.cases:
+            for guid in case.source_guids:
+                self.case_of_source.setdefault(guid, case.name)
+        _write_cases(self.conn, qda, self.report)
+
+    def add_source(self, qda: QdaProject, source: QdaSource) -> None:
+        if not self.started:
+            self.start(qda)
+        if source.text is None:
+            self.report.missing_sources.append(f"{source.name or source.guid} ({source.missing})")
+            return
+        self.problems.extend(source.problems)
+        plan = self.plan(qda, source)
+        refused = self.problems or (self.options.strict and self.report.missing_sources)
+        if plan is not None and not refused:
+            self.write(plan)
+
+    def plan(self, qda: QdaProject, source: QdaSource) -> _PlannedSource | None:
+        """The document of a source and its codings, segments fitted so every span fits."""
+        _human, data = split_trailer(source.description)
+        data = data or {}
+        name = source.name or source.guid
+        number = 2
+        while name in self.names:
+            name = f"{source.name} ({number})"
+            number += 1
+        self.names.add(name)
+        unit: Unit = next((u for u in UNITS if u == data.get("unit")), self.options.unit)
+        language: Language = next(
+            (value for value in ("zh", "en") if value == data.get("language")),
+            self.options.language,
+        )
+        import_options = ImportOptions(unit=unit, language=language)
+        case_name = self.case_of_source.get(source.guid) or data.get("case") or Path(name).stem
+        result = ReadResult(text=source.text or "", encoding="utf-8", source_format="qdpx")
+        try:
+            prepared = prepare_text(name, f"{qda.path}:{name}", result, import_options)
+        except InputError as error:
+            self.problems.append(str(error))
+            return None
+        plan = _PlannedSource(source, name, str(case_name), prepared)
+        users = self.users
+        code_ids = self.code_ids
+        provenance = self.provenance
+        planned = plan.codings
+        now = now_utc()
+        for selection in source.selections:
+            if selection.start_char < 0:
+                continue  # reported by the reader
+            created_at = selection.created_at or now
+            if not selection.codings:
+                if selection.note_guids:
+                    plan.segment_memos.append(
+                        _PlannedMemo(
+                            selection.start_char, selection.end_char,
+                            _user_name(users, selection.creating_user), selection.note_guids,
+                            created_at,
+                        )
+                    )  # fmt: skip
+                continue
+            description = selection.description
+            auto = None
+            if description:
+                if description not in provenance:
+                    provenance[description] = _auto_provenance(_AUTO_DESCRIPTION.match(description))
+                auto = provenance[description]
+            for coding in selection.codings:
+                code_id = code_ids.get(coding.code_guid)
+                if code_id is None:
+                    where = f"line {selection.line}: " if selection.line else ""
+                    self.problems.append(
+                        f"{where}a coding in source '{name}' refers to code {coding.code_guid}, "
+                        "which the codebook does not have"
+                    )
+                    continue
+                user = selection.creating_user or coding.creating_user
+                coder = "unknown" if user is None else users.get(user, user)
+                notes = selection.note_guids
+                if coding.note_guids:
+                    notes = coding.note_guids + notes
+                planned.append(
+                    _PlannedCoding(
+                        selection.start_char, selection.end_char, code_id, coder, created_at,
+                        auto, notes,
+                    )
+                )  # fmt: skip
+        spans = {(c.start_char, c.end_char): None for c in plan.codings}
+        spans.update({(m.start_char, m.end_char): None for m in plan.segment_memos})
+        plan.prepared.segments = fit_segments(plan.prepared.segments, list(spans))
+        source.selections = []  # planned: free them
+        return plan
+
+    def write(self, plan: _PlannedSource) -> None:
+        """Store one source's document and codings (those with notes wait for the notes)."""
+        conn = self.conn
+        report = self.report
+        stored = store_document_in_transaction(
+            conn, plan.prepared, case_name=plan.case_name,
+            case_attributes=_attributes_of_source(plan),
+        )  # fmt: skip
+        if stored.status == "skipped":
+            report.documents_present.append(plan.name)
+        else:
+            report.documents_added.append(plan.name)
+        if plan.source.note_guids:
+            self.source_notes.append((plan.name, plan.source.note_guids))
+        segments = exchange.document_segments(conn, stored.document_id)
+        starts = [segment.start_char for segment in segments]
+        ends = [segment.end_char for segment in segments]
+        ids = [segment.segment_id for segment in segments]
+
+        def segment_of(start: int, end: int) -> int:
+            index = bisect.bisect_right(starts, start) - 1
+            if index < 0 or end > ends[index]:
+                raise InputError(
+                    self.path,
+                    f"a selection {start}-{end} in source '{plan.name}' crosses the segments of "
+                    "the document already in the project; nothing imported",
+                )
+            return ids[index]
+
+        manual: list[tuple[object, ...]] = []
+        automatic: dict[int, list[tuple[object, ...]]] = {}
+        segment_ids: dict[tuple[int, int], int] = {}  # codings share spans: look each up once
+        for coding in plan.codings:
+            span = (coding.start_char, coding.end_char)
+            segment_id = segment_ids.get(span, 0)
+            if not segment_id:
+                segment_id = segment_ids[span] = segment_of(*span)
+            if coding.note_guids:
+                self.noted_codings.append((segment_id, coding))
+            elif coding.auto is None:
+                manual.append(
+                    (segment_id, coding.code_id, coding.coder, coding.start_char,
+                     coding.end_char, None, coding.created_at)
+                )  # fmt: skip
+                self.coders.add(coding.coder)
+            else:
+                run, rule_kind, rule = coding.auto
+                automatic.setdefault(run, []).append(
+                    (segment_id, coding.code_id, rule_kind, rule, coding.start_char,
+                     coding.end_char, coding.created_at)
+                )  # fmt: skip
+        self.write_manual(manual)
+        for run, rows in automatic.items():
+            self.write_automatic(run, rows)
+        for memo in plan.segment_memos:
+            self.noted_memos.append((segment_of(memo.start_char, memo.end_char), memo))
+
+    def write_manual(self, rows: list[tuple[object, ...]]) -> None:
+        added = exchange.insert_manual_codings(self.conn, rows)
+        self.report.codings_added += added
+        self.report.codings_present += len(rows) - added
+
+    def write_automatic(self, run: int, rows: list[tuple[object, ...]]) -> None:
+        """Automatic codings join one imported run per run of the original project."""
+        entry = self.runs.get(run)
+        if entry is None:
+            version_id, codebook_hash = exchange.latest_codebook_version(self.conn)
+            parameters = {"imported_from": str(self.path), "original_run": run}
+            run_id = exchange.start_imported_run(
+                self.conn, version_id, codebook_hash, parameters, ORIGIN
+            )
+            entry = self.runs[run] = [run_id, 0]
+        added = exchange.add_imported_codings(self.conn, entry[0], rows)
+        entry[1] += added
+        self.report.auto_codings += added
+
+    def finish(self, qda: QdaProject) -> None:
+        """After the whole file: refuse it if it had problems, else write what waited for
+        the notes and close the imported runs."""
+        if not self.started:
+            self.start(qda)
+        report = self.report
+        report.warnings = list(qda.warnings)
+        if report.missing_sources and self.options.strict:
+            raise InputError(
+                self.path,
+                "--strict: the archive lacks source(s) "
+                + "; ".join(report.missing_sources)
+                + "; nothing imported",
+            )
+        if self.problems:
+            problems = self.problems
+            raise (
+                QdpxProblems(self.path, problems)
+                if len(problems) > 1
+                else InputError(self.path, problems[0])
+            )
+        notes = qda.notes
+        manual: list[tuple[object, ...]] = []
+        for segment_id, coding in self.noted_codings:
+            memo = _notes_text(notes, coding.note_guids) or None
+            if coding.auto is None:
+                manual.append(
+                    (segment_id, coding.code_id, coding.coder, coding.start_char,
+                     coding.end_char, memo, coding.created_at)
+                )  # fmt: skip
+                self.coders.add(coding.coder)
+            else:
+                run, rule_kind, rule = coding.auto
+                self.write_automatic(
+                    run,
+                    [(segment_id, coding.code_id, rule_kind, rule, coding.start_char,
+                      coding.end_char, coding.created_at)],
+                )  # fmt: skip
+        self.write_manual(manual)
+        for run_id, added in self.runs.values():
+            exchange.finish_imported_run(self.conn, run_id, added)
+        memos = [
+            ("segment", str(segment_id), memo.coder, text, memo.created_at)
+            for segment_id, memo in self.noted_memos
+            if (text := _notes_text(notes, memo.note_guids))
+        ]
+        report.memos_added += exchange.insert_memos(self.conn, memos)
+        report.memos_added += _write_note_memos(
+            self.conn, qda, self.code_ids, self.source_notes, self.users
+        )
+        report.coders = sorted(self.coders)
 
 
 def _auto_provenance(match: re.Match[str] | None) -> tuple[int, str | None, str | None] | None:
@@ -219,90 +470,8 @@ def _user_name(users: dict[str, str], guid: str | None) -> str:
     return users.get(guid, guid)
 
 
-def _plan_sources(
-    qda: QdaProject,
-    options: QdpxImportOptions,
-    code_ids: dict[str, str],
-    users: dict[str, str],
-    problems: list[str],
-) -> list[_PlannedSource]:
-    case_of_source: dict[str, str] = {}
-    for case in qda.cases:
-        for guid in case.source_guids:
-            case_of_source.setdefault(guid, case.name)
-    plans: list[_PlannedSource] = []
-    names: set[str] = set()
-    for source in qda.sources:
-        if source.text is None:
-            continue
-        _human, data = split_trailer(source.description)
-        data = data or {}
-        name = source.name or source.guid
-        number = 2
-        while name in names:
-            name = f"{source.name} ({number})"
-            number += 1
-        names.add(name)
-        unit: Unit = next((u for u in UNITS if u == data.get("unit")), options.unit)
-        language: Language = next(
-            (value for value in ("zh", "en") if value == data.get("language")), options.language
-        )
-        import_options = ImportOptions(unit=unit, language=language)
-        case_name = case_of_source.get(source.guid) or data.get("case") or Path(name).stem
-        result = ReadResult(text=source.text, encoding="utf-8", source_format="qdpx")
-        try:
-            prepared = prepare_text(name, f"{qda.path}:{name}", result, import_options)
-        except InputError as error:
-            problems.append(str(error))
-            continue
-        plan = _PlannedSource(source, name, str(case_name), prepared)
-        for selection in source.selections:
-            if selection.start_char < 0:
-                continue  # reported by the reader
-            memo_text = _notes_text(qda, selection.note_guids)
-            if not selection.codings:
-                if memo_text:
-                    plan.segment_memos.append(
-                        (selection.start_char, selection.end_char,
-                         _user_name(users, selection.creating_user), memo_text,
-                         selection.created_at or now_utc())
-                    )  # fmt: skip
-                continue
-            auto = _AUTO_DESCRIPTION.match(selection.description or "")
-            for coding in selection.codings:
-                code_id = code_ids.get(coding.code_guid)
-                if code_id is None:
-                    where = f"line {selection.line}: " if selection.line else ""
-                    problems.append(
-                        f"{where}a coding in source '{name}' refers to code {coding.code_guid}, "
-                        "which the codebook does not have"
-                    )
-                    continue
-                coder = _user_name(users, selection.creating_user or coding.creating_user)
-                coding_memo = "\n\n".join(
-                    part for part in (_notes_text(qda, coding.note_guids), memo_text) if part
-                )
-                plan.codings.append(
-                    _PlannedCoding(
-                        selection.start_char,
-                        selection.end_char,
-                        code_id,
-                        coder,
-                        coding_memo or None,
-                        selection.created_at or now_utc(),
-                        _auto_provenance(auto),
-                    )
-                )
-        spans = [(c.start_char, c.end_char) for c in plan.codings]
-        spans += [(m[0], m[1]) for m in plan.segment_memos]
-        plan.prepared.segments = fit_segments(plan.prepared.segments, spans)
-        source.selections = []  # planned: free them before the next source
-        plans.append(plan)
-    return plans
-
-
-def _notes_text(qda: QdaProject, guids: Sequence[str]) -> str:
-    return "\n\n".join(qda.notes[guid].text for guid in guids if guid in qda.notes)
+def _notes_text(notes: dict[str, QdaNote], guids: Sequence[str]) -> str:
+    return "\n\n".join(notes[guid].text for guid in guids if guid in notes)
 
 
 def fit_segments(segments: Sequence[Segment], spans: list[tuple[int, int]]) -> list[Segment]:
@@ -397,60 +566,6 @@ def _attributes(
     return named
 
 
-def _write_source(
-    conn: sqlite3.Connection,
-    plan: _PlannedSource,
-    report: QdpxImport,
-    path: str,
-    automatic: dict[int, list[tuple[object, ...]]],
-) -> None:
-    """Store one source's document and manual codings; its automatic codings are added to
-    ``automatic`` (by original run), stored as one run each once every source is in."""
-    stored = store_document_in_transaction(
-        conn, plan.prepared, case_name=plan.case_name,
-        case_attributes=_attributes_of_source(plan),
-    )  # fmt: skip
-    if stored.status == "skipped":
-        report.documents_present.append(plan.name)
-    else:
-        report.documents_added.append(plan.name)
-    segments = exchange.document_segments(conn, stored.document_id)
-    starts = [segment.start_char for segment in segments]
-
-    def segment_of(start: int, end: int) -> int:
-        index = bisect.bisect_right(starts, start) - 1
-        if index < 0 or end > segments[index].end_char:
-            raise InputError(
-                path,
-                f"a selection {start}-{end} in source '{plan.name}' crosses the segments of "
-                "the document already in the project; nothing imported",
-            )
-        return segments[index].segment_id
-
-    manual: list[tuple[object, ...]] = []
-    for coding in plan.codings:
-        segment_id = segment_of(coding.start_char, coding.end_char)
-        if coding.auto is None:
-            manual.append(
-                (segment_id, coding.code_id, coding.coder, coding.start_char, coding.end_char,
-                 coding.memo, coding.created_at)
-            )  # fmt: skip
-        else:
-            run, rule_kind, rule = coding.auto
-            automatic.setdefault(run, []).append(
-                (segment_id, coding.code_id, rule_kind, rule, coding.start_char, coding.end_char,
-                 coding.created_at)
-            )  # fmt: skip
-    added = exchange.insert_manual_codings(conn, manual)
-    report.codings_added += added
-    report.codings_present += len(manual) - added
-    memos = [
-        ("segment", str(segment_of(start, end)), coder, text, created_at)
-        for start, end, coder, text, created_at in plan.segment_memos
-    ]
-    report.memos_added += exchange.insert_memos(conn, memos)
-
-
 def _attributes_of_source(plan: _PlannedSource) -> dict[str, AttributeValue]:
     return {
         name: (int(value) if isinstance(value, bool) else value)
@@ -462,15 +577,14 @@ def _write_note_memos(
     conn: sqlite3.Connection,
     qda: QdaProject,
     code_ids: dict[str, str],
-    plans: list[_PlannedSource],
+    source_notes: list[tuple[str, list[str]]],
     users: dict[str, str],
-    notes: dict[str, QdaNote],
 ) -> int:
     """Notes on codes and on sources become memos on codes and on documents."""
     rows: list[tuple[str, str, str, str, str]] = []
 
     def memo(kind: str, target: str, guid: str) -> None:
-        note = notes.get(guid)
+        note = qda.notes.get(guid)
         if note is not None and note.text.strip():
             coder = _user_name(users, note.creating_user)
             rows.append((kind, target, coder, note.text, note.created_at or now_utc()))
@@ -478,7 +592,7 @@ def _write_note_memos(
     for code, _parent in qda.all_codes():
         for guid in code.note_guids:
             memo("code", code_ids[code.guid], guid)
-    for plan in plans:
-        for guid in plan.source.note_guids:
-            memo("document", plan.name, guid)
+    for name, guids in source_notes:
+        for guid in guids:
+            memo("document", name, guid)
     return exchange.insert_memos(conn, rows)

@@ -101,6 +101,19 @@ class _Element(Protocol):
 def read_docx(path: Path, data: bytes) -> ReadResult:
     """Read a Word document's body text; ``turns`` is left ``None``, encoding is ``"docx"``.
 
+    Raises as :func:`read_docx_with_layout` does.
+    """
+    return read_docx_with_layout(path, data)[0]
+
+
+def read_docx_with_layout(path: Path, data: bytes) -> tuple[ReadResult, bool]:
+    """:func:`read_docx`'s result and whether the body holds a table.
+
+    Tables are where renderings of a ``.docx`` as plain text differ between tools (this
+    reader puts a row on one line, its cells stripped and joined by tabs; NVivo puts each cell
+    on a line of its own, spaces kept), so a caller that must match another tool's character
+    positions needs to know.
+
     Raises :class:`InputError` naming ``path`` for an empty file, a package that would inflate
     beyond the limits of :func:`~qualcode.text.input_files.check_zip_inflation` (checked before
     anything is unpacked), a file that is not a ``.docx`` package (an old ``.doc``, a
@@ -141,10 +154,12 @@ def read_docx(path: Path, data: bytes) -> ReadResult:
     except (XMLSyntaxError, zlib.error, EOFError) as error:
         raise InputError(path, f"is not a valid .docx file: damaged content ({error})") from error
     lines: list[str] = []
-    _append_block_lines(document.element.body, lines)
+    body = document.element.body
+    _append_block_lines(body, lines)
     text = normalise_text("\n".join(lines))
     raise_if_blank(text, path)
-    return ReadResult(text=text, encoding="docx", source_format="docx", turns=None)
+    has_table = next(iter(body.iter(_TABLE)), None) is not None
+    return ReadResult(text=text, encoding="docx", source_format="docx", turns=None), has_table
 
 
 def _append_block_lines(container: _Element, lines: list[str]) -> None:

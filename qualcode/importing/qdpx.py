@@ -17,13 +17,22 @@ Safe parsing. A ``.qdpx`` comes from someone else's machine, so before anything 
   entities are how "billion laughs" bombs are built.
 
 Each refusal is one :class:`~qualcode.errors.InputError` naming the file and what was wrong.
-The whole file is read before the caller writes anything.
+
+Streaming. ``project.qde`` is read with lxml's ``iterparse``: each element the reader needs is
+read when it ends and then dropped from the tree, so memory does not grow with the file. With
+``on_source``, :func:`read_qdpx` hands each source to the caller as soon as its element ends
+(text read, positions converted) and keeps none of them, so a project of a million selections
+is never held whole; the caller that writes as it goes does so inside one transaction and
+rolls it back if anything later in the file is wrong. The standard's order (users, code book,
+variables and cases before sources; notes after them) means the first source arrives with
+everything it refers to already read, except notes.
 
 Lenient, as real exports need: ``project.qde`` in any letter case and in any folder of the
 archive, a bare ``.qde`` with its ``sources`` folder beside it, ``internal://``, relative and
 absolute source paths, sources with a BOM or CRLF line ends, a ``CodeBook`` nested anywhere in
-``Project``, selections without a ``Coding`` (kept: a note may hang on them), and GUIDs that do
-not match the standard's pattern (kept, with a warning).
+``Project``, selections without a ``Coding`` (kept: a note may hang on them), GUIDs that do
+not match the standard's pattern (kept, with a warning), and text sources given only as a
+``.docx`` (``richTextPath`` without ``plainTextPath``; see :func:`_docx_rendering`).
 
 Positions. The standard counts characters; NVivo counts UTF-16 code units (a character
 outside the Basic Multilingual Plane, such as an emoji, counts two) over the plain text with
@@ -126,6 +135,7 @@ class QdaSource:
     variable_values: dict[str, str | int | float | bool]
     position_unit: PositionUnit = "codepoint"
     plain_text_path: str | None = None
+    rich_text_path: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -181,8 +191,16 @@ class QdaProject:
 # Opening the file
 
 
-def read_qdpx(path: str | Path) -> QdaProject:
+#: Called with the project read so far and one source, as soon as the source is read.
+SourceHandler = Callable[[QdaProject, QdaSource], None]
+
+
+def read_qdpx(path: str | Path, on_source: SourceHandler | None = None) -> QdaProject:
     """Read a ``.qdpx`` archive, or a ``.qde`` file with its sources in a folder beside it.
+
+    Without ``on_source`` every source is kept in :attr:`QdaProject.sources`. With it, each
+    source goes to ``on_source(project, source)`` as soon as it is read and is not kept (see
+    the module docstring); notes are complete only once this returns.
 
     Raises :class:`InputError` naming ``path`` for anything that is not a readable REFI-QDA
     project or that the safety checks refuse (see the module docstring).
@@ -197,8 +215,8 @@ def read_qdpx(path: str | Path) -> QdaProject:
             raise InputError(
                 path, "is not a REFI-QDA project (.qdpx is a ZIP archive; this is not)"
             )
-        return _read_loose_qde(path)
-    return _read_archive(path)
+        return _read_loose_qde(path, on_source)
+    return _read_archive(path, on_source)
 
 
 class _Files:
@@ -259,16 +277,16 @@ def _relative_source_name(reference: str) -> str:
     return name.lstrip("./")
 
 
-def _read_loose_qde(path: Path) -> QdaProject:
+def _read_loose_qde(path: Path, on_source: SourceHandler | None) -> QdaProject:
     try:
         handle = path.open("rb")
     except OSError as error:
         raise InputError(path, f"cannot be read: {error.strerror or error}") from error
     with handle:
-        return _parse_project(path, handle, _FolderFiles(path))
+        return _parse_project(path, handle, _FolderFiles(path), on_source)
 
 
-def _read_archive(path: Path) -> QdaProject:
+def _read_archive(path: Path, on_source: SourceHandler | None) -> QdaProject:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
@@ -283,7 +301,8 @@ def _read_archive(path: Path) -> QdaProject:
         try:
             with archive.open(qde) as member:
                 stream = _BudgetedStream(path, member, budget)
-                return _parse_project(path, stream, _ArchiveFiles(path, archive, budget))
+                files = _ArchiveFiles(path, archive, budget)
+                return _parse_project(path, stream, files, on_source)
         except (zipfile.BadZipFile, EOFError, NotImplementedError) as error:
             raise InputError(
                 path, f"ZIP member {qde.filename!r} cannot be read ({error})"
@@ -380,8 +399,10 @@ def _local(tag: Any) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _parse_project(path: Path, stream: Any, files: _Files) -> QdaProject:
-    parser = _ProjectParser(path)
+def _parse_project(
+    path: Path, stream: Any, files: _Files, on_source: SourceHandler | None
+) -> QdaProject:
+    parser = _ProjectParser(path, files, on_source)
     parser.run(iterate_xml(path, stream, events=("end",), tags=_PARSED))
     project = parser.project
     for guid, note_path in parser.note_paths.items():
@@ -390,11 +411,11 @@ def _parse_project(path: Path, stream: Any, files: _Files) -> QdaProject:
             data, shown = files.read(note_path)
             if data is not None:
                 note.text = normalise_text(_decode_source(path, shown, data)).strip()
-    for source in project.sources:
-        _load_source_text(project, source, files)
     return project
 
 
+#: Selections already read are cleared at once and removed from the tree this many at a time.
+_DROP_EVERY = 512
 _SOURCE_KINDS = ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource")
 #: The elements the parser is called for, each when it ends (see _ProjectParser).
 _PARSED = ("Project", "User", "CodeBook", "Variable", "Case", "Note", "PlainTextSelection",
@@ -406,8 +427,10 @@ class _ProjectParser:
     is read from its finished subtree and then dropped from the tree, so a million selections
     never build a million-node tree or a Python call per element."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, files: _Files, on_source: SourceHandler | None) -> None:
         self.path = path
+        self.files = files
+        self.on_source = on_source
         self.project = QdaProject(
             path=str(path), name=path.stem, origin=None, users={}, codes=[], variables={},
             cases=[], sources=[], notes={}, project_note_guids=[], warnings=[],
@@ -415,8 +438,9 @@ class _ProjectParser:
         self.selections: list[QdaSelection] = []
         self.bad_guids = 0
         self.note_paths: dict[str, str] = {}
-        self.seen_guids: dict[str, str] = {}
-        self.strings: dict[str, str] = {}
+        #: raw GUID attribute -> normalised GUID (None for a blank one), once per value
+        self.seen_guids: dict[str | None, str | None] = {None: None}
+        self.selection_tags: dict[str, tuple[str, str, str, str]] = {}
 
     def guid(self, element: Any, attribute: str = "guid") -> str:
         value = element.get(attribute)
@@ -431,14 +455,24 @@ class _ProjectParser:
 
     def run(self, events: Iterator[tuple[str, Any]]) -> None:
         seen_project = False
+        local_names: dict[str, str] = {}  # tag with namespace -> local name, once per tag
+        read_since_drop = 0
         for _event, element in events:
-            name = _local(element.tag)
+            tag = element.tag
+            name = local_names.get(tag)
+            if name is None:
+                name = local_names[tag] = _local(tag)
             parent = element.getparent()
-            parent_name = _local(parent.tag) if parent is not None else ""
+            parent_name = "" if parent is None else local_names.get(parent.tag)
+            if parent_name is None:
+                parent_name = local_names[parent.tag] = _local(parent.tag)
             if name == "PlainTextSelection":
                 if parent_name == "TextSource":
                     self.selections.append(self.selection(element))
-                    _drop_earlier_selections(element, parent)
+                    read_since_drop += 1
+                    if read_since_drop == _DROP_EVERY:  # read ones are cleared, dropped in bulk
+                        _drop_earlier_selections(element, parent)
+                        read_since_drop = 0
                 continue
             if name == "Project" and parent is None:
                 seen_project = True
@@ -446,7 +480,7 @@ class _ProjectParser:
                 continue
             if name in _SOURCE_KINDS:
                 if parent_name == "Sources":
-                    self.project.sources.append(self.source(name, element))
+                    self.finish_source(self.source(name, element), element)
                     parent.remove(element)
                 elif name == "TextSource":
                     self.selections = []  # a PDF's text representation: not a source here
@@ -475,6 +509,17 @@ class _ProjectParser:
                 f"{self.bad_guids} GUID(s) do not follow the standard's pattern; kept as they are"
             )
 
+    def finish_source(self, source: QdaSource, element: Any) -> None:
+        """Read the source's text, convert its positions, and keep it or hand it over."""
+        root = element.getroottree().getroot()
+        self.project.name = root.get("name") or self.project.name
+        self.project.origin = root.get("origin")
+        _load_source_text(self.project, source, self.files)
+        if self.on_source is None:
+            self.project.sources.append(source)
+        else:
+            self.on_source(self.project, source)
+
     def finish_project(self, element: Any) -> None:
         if element.getroottree().docinfo.internalDTD is not None:
             raise InputError(self.path, "refused: the XML declares a DTD")
@@ -487,23 +532,31 @@ class _ProjectParser:
     def selection(self, element: Any) -> QdaSelection:
         """A selection and its codings; the hot path of a large import (tags compared as
         strings in the selection's own namespace, GUIDs of users and codes remembered)."""
-        prefix = element.tag[: -len("PlainTextSelection")]
-        coding_tag, code_ref_tag, note_ref_tag = (
-            prefix + "Coding", prefix + "CodeRef", prefix + "NoteRef"
-        )  # fmt: skip
+        tags = self.selection_tags.get(element.tag)
+        if tags is None:
+            prefix = element.tag[: -len("PlainTextSelection")]
+            tags = self.selection_tags[element.tag] = (
+                prefix + "Coding", prefix + "CodeRef", prefix + "NoteRef", prefix + "Description"
+            )  # fmt: skip
+        coding_tag, code_ref_tag, note_ref_tag, description_tag = tags
         codings: list[QdaCoding] = []
         notes: list[str] = []
         description = None
         remembered = self.remembered_guid
-        strings = self.strings
+        seen = self.seen_guids
         for child in element:
             tag = child.tag
             if tag == coding_tag:
-                coding = QdaCoding("", remembered(child, "creatingUser"))
+                raw = child.get("creatingUser")
+                coding = QdaCoding(
+                    "", seen[raw] if raw in seen else remembered(child, "creatingUser")
+                )
                 coding_notes: list[str] = []
                 for grandchild in child:
                     if grandchild.tag == code_ref_tag:
-                        coding.code_guid = remembered(grandchild, "targetGUID") or ""
+                        raw = grandchild.get("targetGUID")
+                        code = seen[raw] if raw in seen else remembered(grandchild, "targetGUID")
+                        coding.code_guid = code or ""
                     elif grandchild.tag == note_ref_tag:
                         coding_notes.append(self.guid(grandchild, "targetGUID"))
                 if coding_notes:
@@ -513,9 +566,8 @@ class _ProjectParser:
                 codings.append(coding)
             elif tag == note_ref_tag:
                 notes.append(self.guid(child, "targetGUID"))
-            elif tag == prefix + "Description":
-                text = (child.text or "").strip()
-                description = strings.setdefault(text, text) if text else None
+            elif tag == description_tag:
+                description = (child.text or "").strip() or None
         get = element.get
         try:
             start, end = int(get("startPosition")), int(get("endPosition"))
@@ -525,12 +577,11 @@ class _ProjectParser:
                 self.integer(element, "endPosition"),
             )
         created = get("creationDateTime")
-        if created is not None:
-            created = strings.setdefault(created, created)
-        # Equal strings (times, auto-coding descriptions) are kept once: a million selections.
+        raw = get("creatingUser")
+        user = seen[raw] if raw in seen else remembered(element, "creatingUser")
         selection = QdaSelection(
-            start, end, remembered(element, "creatingUser"), created, description, codings,
-            tuple(notes), element.sourceline,
+            start, end, user, created, description, codings, tuple(notes) if notes else (),
+            element.sourceline,
         )  # fmt: skip
         element.clear(keep_tail=False)
         return selection
@@ -541,16 +592,16 @@ class _ProjectParser:
         raw = element.get(attribute)
         if raw is None:
             return None
-        guid = self.seen_guids.get(raw)
-        if guid is None:
-            guid = self.seen_guids[raw] = self.guid(element, attribute) if raw.strip() else ""
-        return guid or None
+        if raw not in self.seen_guids:
+            self.seen_guids[raw] = self.guid(element, attribute) if raw.strip() else None
+        return self.seen_guids[raw]
 
     def source(self, kind: str, element: Any) -> QdaSource:
         source = QdaSource(
             guid=self.guid(element), name=(element.get("name") or "").strip(), kind=kind,
             text=None, missing=None, description=None, selections=self.selections,
             note_guids=[], variable_values={}, plain_text_path=element.get("plainTextPath"),
+            rich_text_path=element.get("richTextPath"),
         )  # fmt: skip
         self.selections = []
         for child in element:
@@ -688,18 +739,73 @@ def _load_source_text(project: QdaProject, source: QdaSource, files: _Files) -> 
         return
     if source.text is not None:
         raw = source.text
-    elif source.plain_text_path:
-        data, shown = files.read(source.plain_text_path)
-        if data is None:
+    else:
+        data, shown = (None, "")
+        if source.plain_text_path:
+            data, shown = files.read(source.plain_text_path)
+        if data is not None:
+            raw = _decode_source(path, shown, data)
+        elif source.rich_text_path:
+            rendered = _docx_rendering(project, source, files)
+            if rendered is None:
+                return
+            raw = rendered
+        elif source.plain_text_path:
             source.missing = f"its text file {shown} is not in the archive"
             return
-        raw = _decode_source(path, shown, data)
-    else:
-        source.missing = "it has neither PlainTextContent nor a plainTextPath"
-        return
+        else:
+            source.missing = "it has neither PlainTextContent nor a plainTextPath"
+            return
     if raw.startswith("\ufeff"):
         raw = raw[1:]
     convert_positions(project, source, raw)
+
+
+def _docx_rendering(project: QdaProject, source: QdaSource, files: _Files) -> str | None:
+    """The text of a source the archive has only as rich text (``richTextPath``, no plain-text
+    rendering), or ``None`` with :attr:`QdaSource.missing` saying why it cannot be used.
+
+    The standard asks for a plain-text rendering beside a ``.docx`` because selections count
+    positions in it. Without one, qualcode renders the ``.docx`` as its own ``.docx``
+    importer does (:func:`qualcode.importing.docx.read_docx`: one line per paragraph), which
+    is also how exporters render paragraphs, and a warning says the positions were counted in
+    that rendering. Tables are where renderings differ (NVivo puts each cell on a line of its
+    own, spaces kept; qualcode puts a row on one line, cells joined by tabs), so a source with
+    a table and selections is refused, named, like a source the archive lacks: its quotes
+    would be silently wrong. Without selections, any ``.docx`` is imported.
+    """
+    from qualcode.importing.docx import read_docx_with_layout
+
+    reference = source.rich_text_path or ""
+    data, shown = files.read(reference)
+    if data is None:
+        source.missing = f"neither a plain text nor its rich text {shown} is in the archive"
+        return None
+    if not shown.lower().endswith(".docx"):
+        source.missing = (
+            f"the archive has only its rich text {shown}, and qualcode reads rich text "
+            "only as .docx"
+        )
+        return None
+    try:
+        result, has_table = read_docx_with_layout(Path(shown), data)
+    except InputError as error:
+        source.missing = f"its .docx {shown} cannot be read ({error.problem})"
+        return None
+    if not source.selections:
+        return result.text
+    if has_table:
+        source.missing = (
+            f"only its .docx {shown} is in the archive and it holds a table: tools count "
+            "positions in tables differently, so its selections cannot be placed; "
+            "export with plain-text sources"
+        )
+        return None
+    project.warnings.append(
+        f"source '{source.name}': the archive has no plain text of it; positions counted in "
+        f"qualcode's rendering of {shown} (one line per paragraph)"
+    )
+    return result.text
 
 
 def _decode_source(path: Path, shown: str, data: bytes) -> str:
@@ -786,23 +892,46 @@ def convert_positions(project: QdaProject, source: QdaSource, raw: str) -> None:
     mapper = _PositionMapper(unit, raw, astral)
     text, to_normalised = normalise_with_map(Path(project.path), raw)
     source.text = text
+    if unit == "codepoint" and len(text) == len(raw) and "\r" not in raw:
+        # Positions are already code points of the stored text (nearly every source): only
+        # check that each selection fits.
+        length = len(raw)
+        for selection in source.selections:
+            start, end = selection.start_position, selection.end_position
+            if 0 <= start < end <= length:
+                selection.start_char = start
+                selection.end_char = end
+            else:
+                _does_not_fit(source, selection, unit, raw, astral)
+        return
     for selection in source.selections:
-        start = mapper.to_raw(selection.start_position)
-        end = mapper.to_raw(selection.end_position)
-        where = f"line {selection.line}: " if selection.line else ""
-        if start is None or end is None or selection.start_position >= selection.end_position:
-            source.problems.append(
-                f"{where}selection {selection.start_position}-{selection.end_position} does not "
-                f"fit source '{source.name}' ({_length_in(unit, raw, astral)} {_unit_name(unit)})"
-            )
+        raw_start = mapper.to_raw(selection.start_position)
+        raw_end = mapper.to_raw(selection.end_position)
+        if (
+            raw_start is None
+            or raw_end is None
+            or selection.start_position >= selection.end_position
+        ):
+            _does_not_fit(source, selection, unit, raw, astral)
             continue
-        selection.start_char = to_normalised(start)
-        selection.end_char = to_normalised(end)
+        selection.start_char = to_normalised(raw_start)
+        selection.end_char = to_normalised(raw_end)
         if selection.start_char >= selection.end_char:
+            where = f"line {selection.line}: " if selection.line else ""
             source.problems.append(
                 f"{where}selection {selection.start_position}-{selection.end_position} of "
                 f"source '{source.name}' covers only a line break"
             )
+
+
+def _does_not_fit(
+    source: QdaSource, selection: QdaSelection, unit: PositionUnit, raw: str, astral: list[int]
+) -> None:
+    where = f"line {selection.line}: " if selection.line else ""
+    source.problems.append(
+        f"{where}selection {selection.start_position}-{selection.end_position} does not "
+        f"fit source '{source.name}' ({_length_in(unit, raw, astral)} {_unit_name(unit)})"
+    )
 
 
 def _length_in(unit: PositionUnit, raw: str, astral: list[int]) -> int:

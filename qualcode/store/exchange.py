@@ -11,10 +11,18 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from qualcode.store.project import now_utc
+from qualcode.errors import ConflictError
+from qualcode.store.project import Project, now_utc
+
+#: Tables a project import writes rows into that point at other rows.
+_IMPORTED_TABLES = ("segments", "codings", "autocode_runs", "codes")
+#: Pages of SQLite's cache during a bulk import (negative: KiB), so the indexes of a million
+#: codings stay in memory instead of being re-read from the file.
+_BULK_CACHE_KIB = 512 * 1024
 
 
 def exported_documents(conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -96,6 +104,37 @@ def coders(conn: sqlite3.Connection) -> list[str]:
 # Import side --------------------------------------------------------------------------------
 
 
+@contextmanager
+def bulk_import(project: Project) -> Iterator[None]:
+    """Settings for writing a whole project file in one transaction opened inside the block.
+
+    Foreign keys are checked once, on the written tables, by :func:`check_foreign_keys`
+    before the commit instead of on every row (a third of the cost of inserting a coding);
+    the pragma only takes effect outside a transaction, hence a block around it. The page
+    cache is larger, so the indexes of a million codings stay in memory. Both are restored.
+    """
+    conn = project.conn
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute(f"PRAGMA cache_size = {-_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
+
+def check_foreign_keys(conn: sqlite3.Connection) -> None:
+    """Raise if a row an import wrote points at a missing row (see :func:`bulk_import`)."""
+    for table in _IMPORTED_TABLES:
+        violation = conn.execute(f"PRAGMA foreign_key_check({table})").fetchone()
+        if violation is not None:
+            raise ConflictError(
+                f"cannot import: row {violation[1]} of {violation[0]} would point at a missing "
+                f"row of {violation[2]}; nothing imported"
+            )
+
+
 def document_by_hash(conn: sqlite3.Connection, digest: str) -> tuple[int, str] | None:
     """The id and name of the document with this content, if the project has it."""
     row = conn.execute(
@@ -139,22 +178,19 @@ def insert_manual_codings(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ..
     return int(cursor.rowcount)  # rows inserted (ignored ones and trigger rows not counted)
 
 
-def insert_imported_run(
+def start_imported_run(
     conn: sqlite3.Connection,
     version_id: int,
     codebook_hash: str,
     parameters: dict[str, Any],
     tool_version: str,
-    rows: list[tuple[Any, ...]],
 ) -> int:
-    """Store automatic codings from another project as one finished ``apply`` run; return how
-    many were added.
+    """Open an ``apply`` run for automatic codings from another project; return its id.
 
-    ``rows`` are ``(segment_id, code_id, rule_kind, rule, start_char, end_char, created_at)``.
-    One the project already has as a current automatic coding (same segment, code and span) is
-    not added again, and a run that would add nothing is not stored. ``through_segment_id`` is 0,
-    so the next ``autocode`` run treats every segment as new and supersedes these codings, as
-    it would its own earlier run's.
+    Its codings are added in batches (:func:`add_imported_codings`, e.g. one per document, so
+    an import never holds them all) and :func:`finish_imported_run` records the count.
+    ``through_segment_id`` is 0, so the next ``autocode`` run treats every segment as new and
+    supersedes these codings, as it would its own earlier run's.
     """
     started = now_utc()
     cursor = conn.execute(
@@ -164,14 +200,27 @@ def insert_imported_run(
         (version_id, codebook_hash, json.dumps(parameters, ensure_ascii=False, sort_keys=True),
          tool_version, started, started),
     )  # fmt: skip
-    run_id = int(cursor.lastrowid or 0)
+    return int(cursor.lastrowid or 0)
+
+
+def add_imported_codings(conn: sqlite3.Connection, run_id: int, rows: list[tuple[Any, ...]]) -> int:
+    """Add automatic codings ``(segment_id, code_id, rule_kind, rule, start_char, end_char,
+    created_at)`` to an imported run; return how many were added.
+
+    One the project already has as a current automatic coding (same segment, code and span,
+    from this batch, an earlier batch or an earlier run) is not added again. The check reads
+    the current automatic codings of the batch's segment range, so batches of one document
+    each stay cheap.
+    """
+    if not rows:
+        return 0
     segment_ids = [row[0] for row in rows]
     seen = {
         (int(segment_id), str(code_id), int(start), int(end))
         for segment_id, code_id, start, end in conn.execute(
             "SELECT segment_id, code_id, start_char, end_char FROM codings "
             "WHERE origin = 'auto' AND superseded_by_run IS NULL AND segment_id BETWEEN ? AND ?",
-            (min(segment_ids, default=0), max(segment_ids, default=0)),
+            (min(segment_ids), max(segment_ids)),
         )
     }
     new_rows = []
@@ -187,12 +236,15 @@ def insert_imported_run(
         "start_char, end_char, created_at) VALUES (?, ?, 'auto', 'auto', ?, ?, ?, ?, ?, ?)",
         new_rows,
     )
-    added = int(cursor.rowcount)
+    return int(cursor.rowcount)
+
+
+def finish_imported_run(conn: sqlite3.Connection, run_id: int, added: int) -> None:
+    """Record how many codings an imported run added; a run that added none is not kept."""
     if added:
         conn.execute("UPDATE autocode_runs SET codings_added = ? WHERE run_id = ?", (added, run_id))
     else:
         conn.execute("DELETE FROM autocode_runs WHERE run_id = ?", (run_id,))
-    return added
 
 
 def insert_memos(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str, str]]) -> int:

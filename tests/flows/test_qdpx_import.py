@@ -397,3 +397,138 @@ def test_undo_of_an_import_takes_its_documents_and_cases_out_too(cli: Cli, tmp_p
     result = cli("undo")
     assert result.exit_code == 0, result.stderr
     assert {table: rows(cli.db_path, f"SELECT * FROM {table}") for table in tables} == before
+
+
+# Streaming: written source by source, still all or nothing ----------------------------------
+
+
+def two_sources(second_selection: str) -> str:
+    start = TEXT.index("网格员")
+    return users_and_codes() + (
+        f'<Sources><TextSource guid="{G.format(50)}" name="first" plainTextPath="internal://a.txt">'
+        f"{selection(start, start + 3)}</TextSource>"
+        f'<TextSource guid="{G.format(70)}" name="second" plainTextPath="internal://b.txt">'
+        f"{second_selection}</TextSource></Sources>"
+    )
+
+
+def test_a_problem_in_a_later_source_leaves_the_project_as_it_was(cli: Cli, tmp_path: Path) -> None:
+    """The first source is written before the second is read; the second's bad selection
+    rolls the first back too."""
+    assert cli("init").exit_code == 0
+    files = {"sources/a.txt": TEXT.encode(), "sources/b.txt": TEXT.encode()}
+    archive = make_qdpx(tmp_path / "late.qdpx", qde(two_sources(selection(3, 900))), files)
+    result = cli("import", "qdpx", str(archive))
+    assert result.exit_code == 1 and "second" in result.stderr and "3-900" in result.stderr
+    for table in ("documents", "segments", "codes", "codings", "cases", "journal_entries"):
+        assert rows(cli.db_path, f"SELECT count(*) FROM {table}") == [(0,)], table
+
+
+def test_xml_broken_after_the_first_source_leaves_the_project_as_it_was(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("init").exit_code == 0
+    whole = qde(two_sources(selection(0, 2)))
+    cut = whole[: whole.index('<TextSource guid="' + G.format(70))] + "<TextSource"
+    files = {"sources/a.txt": TEXT.encode(), "sources/b.txt": TEXT.encode()}
+    archive = make_qdpx(tmp_path / "cut.qdpx", cut, files)
+    result = cli("import", "qdpx", str(archive))
+    assert result.exit_code == 1 and "not well-formed XML" in result.stderr
+    assert rows(cli.db_path, "SELECT count(*) FROM documents") == [(0,)]
+    assert rows(cli.db_path, "SELECT count(*) FROM codings") == [(0,)]
+
+
+# Sources given only as .docx ------------------------------------------------------------------
+
+PARAGRAPHS = [
+    "书记：网格员每天巡查 😀 and grid workers patrol.",
+    "采访者：还有呢？",
+    "书记：还有志愿者。",
+]
+
+
+def docx_bytes(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    """A real .docx written by python-docx."""
+    import docx
+
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for row, cells in zip(grid.rows, table, strict=True):
+            for cell, text in zip(row.cells, cells, strict=True):
+                cell.text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def docx_only_source(selections: str, name: str = "talk", guid: int = 50) -> str:
+    return (
+        f'<TextSource guid="{G.format(guid)}" name="{name}" '
+        f'richTextPath="internal://{name}.docx">{selections}</TextSource>'
+    )
+
+
+def test_docx_only_source_is_read_as_qualcode_reads_docx(cli: Cli, tmp_path: Path) -> None:
+    """No plain-text rendering in the archive: the .docx is rendered one line per paragraph
+    (as qualcode's .docx importer does, and as exporters render paragraphs), positions count
+    in that text, and a warning says so."""
+    text = "\n".join(PARAGRAPHS)
+    start = text.index("志愿者")  # after the emoji and a paragraph break
+    body = users_and_codes() + "<Sources>" + docx_only_source(selection(start, start + 3))
+    archive = make_qdpx(
+        tmp_path / "docx.qdpx",
+        qde(body + "</Sources>"),
+        {"sources/talk.docx": docx_bytes(PARAGRAPHS)},
+    )
+    result = cli("import", "qdpx", str(archive))
+    assert result.exit_code == 0, result.stderr
+    assert "positions counted in qualcode's rendering" in result.stderr
+    assert rows(cli.db_path, "SELECT quote FROM codings_view") == [("志愿者",)]
+    assert cli("docs", "show", "talk", "--format", "json").stdout.count("网格员") == 1
+
+
+def test_docx_only_source_with_a_table_and_selections_is_refused_by_name(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Tools render tables differently (NVivo: a cell per line), so positions into a .docx
+    with a table cannot be trusted: that source is named and left out, --strict refuses."""
+    table = [["书记", "网格员每天巡查"], ["采访者", "还有呢？"]]
+    body = users_and_codes() + (
+        "<Sources>"
+        + docx_only_source(selection(0, 2), name="tabled", guid=50)
+        + docx_only_source("", name="plain", guid=70)
+        + "</Sources>"
+    )
+    files = {
+        "sources/tabled.docx": docx_bytes(PARAGRAPHS[:1], table),
+        "sources/plain.docx": docx_bytes(PARAGRAPHS[1:], table),  # no selections: imported
+    }
+    archive = make_qdpx(tmp_path / "table.qdpx", qde(body), files)
+    strict = cli("import", "qdpx", str(archive), "--strict")
+    assert strict.exit_code == 1 and "tabled" in strict.stderr and "table" in strict.stderr
+    result = cli("import", "qdpx", str(archive))
+    assert result.exit_code == 0, result.stderr
+    assert "tabled" in result.stderr and "holds a table" in result.stderr
+    assert rows(cli.db_path, "SELECT name FROM documents") == [("plain",)]
+    assert rows(cli.db_path, "SELECT count(*) FROM codings") == [(0,)]
+
+
+def test_a_write_refused_at_a_later_source_rolls_back_the_earlier_ones(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The project already has a different document named like the second source: the
+    import stops there, and the first source, already written, is gone again."""
+    other = tmp_path / "second.txt"
+    other.write_text("采访者：别的访谈。\n书记：完全不同的内容。\n", encoding="utf-8")
+    assert cli("import", str(other)).exit_code == 0
+    body = two_sources(selection(0, 2)).replace('name="second"', 'name="second.txt"')
+    files = {"sources/a.txt": TEXT.encode(), "sources/b.txt": "书记：又一份。\n".encode()}
+    archive = make_qdpx(tmp_path / "clash.qdpx", qde(body), files)
+    result = cli("import", "qdpx", str(archive))
+    assert result.exit_code == 1 and "'second.txt' is already" in result.stderr, result.stderr
+    assert rows(cli.db_path, "SELECT name FROM documents") == [("second.txt",)]
+    assert rows(cli.db_path, "SELECT count(*) FROM codings") == [(0,)]
+    assert rows(cli.db_path, "SELECT count(*) FROM codes") == [(0,)]
