@@ -59,6 +59,17 @@ def sample_project(tmp_path: Path) -> Path:
     return db
 
 
+def respondent_turns(db: Path) -> list[int]:
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute(
+            "SELECT segment_id FROM segments WHERE role IS NOT 'interviewer' ORDER BY 1"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [int(row[0]) for row in rows]
+
+
 def manual_codings(db: Path) -> list[tuple[int, str, str]]:
     conn = sqlite3.connect(db)
     try:
@@ -143,14 +154,21 @@ def generate(folder: Path, files: int, turns: int, seed: int) -> None:
 
 @pytest.mark.slow
 def test_autocodes_imports_and_codings_at_once_each_land_exactly_once(tmp_path: Path) -> None:
+    """Two auto-coding runs, an import, two codings, a review session and a search at once on
+    a 200,000-segment project: every write lands exactly once, nothing fails."""
     db = tmp_path / "study.db"
-    generate(tmp_path / "first", files=12, turns=1500, seed=3)
+    generate(tmp_path / "first", files=40, turns=5000, seed=3)
     generate(tmp_path / "later", files=3, turns=300, seed=4)
     for path in (tmp_path / "later").iterdir():
         path.rename(path.with_name("later_" + path.name))
     assert run(db, "init").returncode == 0
     assert run(db, "import", str(tmp_path / "first")).returncode == 0
     assert run(db, "codebook", "load", str(CODEBOOK)).returncode == 0
+    keys = tmp_path / "keys.txt"
+    keys.write_text("cgrid\nq", encoding="utf-8")  # code the first segment grid, quit
+    turns = respondent_turns(db)
+    first_respondent_turn = turns[0]
+    assert len(turns) == 100_000  # of 200,000 segments
     processes = [
         start(db, "autocode"),
         start(db, "autocode", "--codes", "grid"),
@@ -158,11 +176,14 @@ def test_autocodes_imports_and_codings_at_once_each_land_exactly_once(tmp_path: 
         start(db, "code", "5", "grid", "--coder", "li"),
         start(db, "code", "7", "opinion", "--coder", "wang"),
         start(db, "search", "网格员", "--format", "json"),
+        start(db, "review", "--coder", "zhao", "--input", str(keys)),
     ]
     for process in processes:
         _stdout, stderr = process.communicate(timeout=600)
         assert process.returncode == 0, (process.args, stderr)
-    assert manual_codings(db) == [(5, "grid", "li"), (7, "opinion", "wang")]
+    assert sorted(manual_codings(db)) == sorted(
+        [(5, "grid", "li"), (7, "opinion", "wang"), (first_respondent_turn, "grid", "zhao")]
+    )
     conn = sqlite3.connect(db)
     try:
         runs = conn.execute("SELECT count(*), count(finished_at) FROM autocode_runs").fetchone()
@@ -178,8 +199,8 @@ def test_autocodes_imports_and_codings_at_once_each_land_exactly_once(tmp_path: 
     finally:
         conn.close()
     assert tuple(runs) == (2, 2)
-    assert tuple(documents) == (15, 15)
+    assert tuple(documents) == (43, 43)
     assert duplicates == 0
     assert sorted(kinds) == sorted(["codebook-load", "autocode", "autocode", "code", "code",
-                                    *["import"] * 15])  # fmt: skip
+                                    "code", *["import"] * 43])  # fmt: skip
     assert (integrity, foreign) == ("ok", [])
