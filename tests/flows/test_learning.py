@@ -13,13 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.flows.learning import (
-    LearnedOptions,
-    cross_validate,
-    folds_for,
-    learn_and_suggest,
-    make_pipeline,
-)
+from qualcode.autocode.classifier import cross_validate, folds_for, make_pipeline
+from qualcode.flows.learning import LearnedOptions, learn_and_suggest
 from qualcode.store.codebooks import load_into_project
 from qualcode.store.codings import code_segment
 from qualcode.store.project import Project
