@@ -1,7 +1,8 @@
 """Learning from manual coding at scale: keyword discovery, and training then suggesting.
 
 Run:  .venv/bin/python bench/bench_learning.py --segments 1000000 --coded 10000
-      [--discovery 0] [--learned 0]   (one step per process, so each peak RSS is its own)
+      [--discovery 0] [--learned 0|1|2]   (one step per process, so each peak RSS is its
+      own; --learned 2 times the training alone, without scoring the uncoded turns)
 
 It uses the generated project of ``bench_autocode.py`` (built on first use, outside the
 timing), loads a generated two-code codebook, and writes ``--coded`` manual codings by one
@@ -80,7 +81,9 @@ def main() -> None:
         print(f"load average {os.getloadavg()[0]:.1f} (1 min) at the start")
         if arguments.discovery:
             discover(project)
-        if arguments.learned:
+        if arguments.learned == 2:
+            train_only(project)
+        elif arguments.learned:
             learn(project)
         print(f"load average {os.getloadavg()[0]:.1f} (1 min) at the end")
     Path(db_path).unlink()
@@ -94,6 +97,29 @@ def discover(project: Project) -> None:
         f"{time.process_time() - started_cpu:.1f} s CPU, peak RSS {peak_rss_mb():.0f} MB; "
         f"{report.coded_segments} coded, {report.uncoded_segments} uncoded; top: "
         + ", ".join(candidate.candidate for candidate in report.candidates[:5])
+    )
+
+
+def train_only(project: Project) -> None:
+    """Training alone, as ``--learned`` does it: the examples, 5-fold cross-validation and
+    the final fit, without scoring the uncoded turns."""
+    from qualcode.analysis.query import manual_codes_by_segment
+    from qualcode.autocode.classifier import (
+        cross_validate,
+        examples_of,
+        make_pipeline,
+        scope_texts,
+    )
+
+    started, started_cpu = time.perf_counter(), time.process_time()
+    coded = manual_codes_by_segment(project.conn, "bench")
+    examples = examples_of(scope_texts(project, "respondent"), coded, {"topic"})
+    cross_validate(examples.texts, examples.labels)
+    make_pipeline().fit(examples.texts, examples.labels)
+    print(
+        f"training only ({len(examples.labels)} examples, 5-fold cross-validation, fit): "
+        f"{time.perf_counter() - started:.1f} s wall, "
+        f"{time.process_time() - started_cpu:.1f} s CPU, peak RSS {peak_rss_mb():.0f} MB"
     )
 
 

@@ -65,6 +65,8 @@ LEARNED_FIELDS = (
 
 #: Probability from which a segment gets a suggestion.
 THRESHOLD = 0.5
+#: Segments scored at a time: the TF-IDF matrix of a million turns alone would take gigabytes.
+SCORING_BATCH = 50_000
 
 
 @dataclass(frozen=True)
@@ -169,11 +171,10 @@ def learn_and_suggest(project: Project, options: LearnedOptions) -> LearnedRepor
             continue
         fitted = make_pipeline().fit(example_texts, labels)
         unseen = [segment for segment in texts if segment not in coded]
-        scores = (
-            fitted.predict_proba([texts[segment] for segment in unseen])[:, 1].tolist()
-            if unseen
-            else []
-        )
+        scores: list[float] = []
+        for start in range(0, len(unseen), SCORING_BATCH):
+            batch = [texts[segment] for segment in unseen[start : start + SCORING_BATCH]]
+            scores += fitted.predict_proba(batch)[:, 1].tolist()
         found = [
             LearnedSuggestion(segment, code.code_id, round(score, 4), model.model_id)
             for segment, score in zip(unseen, scores, strict=True)
