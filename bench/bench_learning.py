@@ -52,7 +52,7 @@ def main() -> None:
     source = arguments.out / f"autocode_{arguments.segments}.db"
     with generated_project(source, arguments.segments):
         pass
-    db_path = arguments.out / f"learning_{arguments.segments}.db"
+    db_path = arguments.out / f"learning_{arguments.segments}_{os.getpid()}.db"
     shutil.copy(source, db_path)
     codebook_path = arguments.out / "learning.yml"
     codebook_path.write_text(CODEBOOK, encoding="utf-8")
