@@ -385,7 +385,13 @@ def _substring_counts(texts: Sequence[str], candidates: Sequence[str]) -> list[i
             found = np.searchsorted(keys, key)
             found[found == len(keys)] = 0
             hits = np.flatnonzero(keys[found] == key)
-            pairs = np.unique(found[hits] * len(part) + owner[hits])
+            pairs = found[hits] * len(part) + owner[hits]
+            pairs.sort()  # then keep each (candidate, text) once: faster than np.unique's hash
+            if len(pairs):
+                first = np.empty(len(pairs), dtype=bool)
+                first[0] = True
+                np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+                pairs = pairs[first]
             counts += np.bincount(indexes[pairs // len(part)], minlength=len(candidates))
     return [int(count) for count in counts]
 
