@@ -64,7 +64,8 @@ def build_project(
             )  # fmt: skip
             offset += len(text) + 1
         document = PreparedDocument(
-            name=f"generated_{number:05d}.txt", source_path="", text="\n".join(parts),
+            name=f"generated_{number:05d}.txt", source_path=f"generated_{number:05d}.txt",
+            text="\n".join(parts),
             encoding="utf-8", source_format="txt", language="zh", unit="turn", segments=spans,
         )  # fmt: skip
         store_document(project, document, case_name=f"case_{number % 200:03d}")

@@ -42,7 +42,6 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -127,10 +126,13 @@ class DiscoveryReport:
 
 @dataclass
 class _Evidence:
-    """Per candidate: which segments hold it, and what kind of candidate it is."""
+    """Per candidate: what kind of candidate it is, which coded segments hold it, and how
+    many uncoded ones do (with their ids where the count did not come from substrings)."""
 
     kind: CandidateKind
     segments: set[int] = field(default_factory=set)
+    uncoded: int = 0
+    uncoded_segments: set[int] | None = None
 
 
 def discover_keywords(project: Project, options: DiscoveryOptions) -> DiscoveryReport:
@@ -158,7 +160,8 @@ def discover_keywords(project: Project, options: DiscoveryOptions) -> DiscoveryR
         raise NotFoundError(
             f"coder '{coder}' coded '{code.code_id}' only on segments outside its scope ({scope})"
         )
-    evidence = _candidates(texts, codebook_terms(project))
+    user_words = codebook_terms(project)
+    evidence = _evidence(texts, positives, user_words)
     known = _known_terms(select_rules(codebook, [code.code_id]) if code.has_rules else [])
     units = sorted(segment for segment in coded_by_segment if segment in texts)
     unit_texts = [texts[segment] for segment in units]
@@ -176,6 +179,8 @@ def discover_keywords(project: Project, options: DiscoveryOptions) -> DiscoveryR
         f1=f1,
     )
     ranked = _ranked(evidence, positives, len(texts), known)
+    rest_texts = [text for segment, text in texts.items() if segment not in positives]
+    ranked = _settle_kinds(ranked, rest_texts, options.top, user_words)
     for rank, (text, kind, coded, uncoded, keyness, log_ratio) in enumerate(
         ranked[: options.top], start=1
     ):
@@ -262,6 +267,138 @@ def _candidates(texts: dict[int, str], user_words: frozenset[str]) -> dict[str, 
         for phrase in _english_phrases(text):
             add(phrase, "phrase", segment_id)
     return evidence
+
+
+def _evidence(
+    texts: dict[int, str], positives: set[int], user_words: frozenset[str]
+) -> dict[str, _Evidence]:
+    """The candidates of the coded segments (``positives``), each with the coded segments
+    that hold it and its count among the other in-scope segments.
+
+    The candidates and their kinds come from the coded segments only (jieba runs on those);
+    a candidate is then counted in the others as it would be found there, without segmenting
+    them: a Chinese candidate of 2-4 characters (an n-gram wherever it occurs) by substring,
+    all of them in one vectorised pass (:func:`_substring_counts`); a longer jieba word, or a
+    numeral word that n-grams leave out, by segmenting only the segments that contain it;
+    English lemmas and phrases from the segments with Latin letters.
+    """
+    from qualcode.analysis.freq import english_words_of, words_of
+
+    evidence = _candidates({segment: texts[segment] for segment in sorted(positives)}, user_words)
+    rest = [segment for segment in texts if segment not in positives]
+    chinese_stop = stop_words("zh")
+    by_substring: list[str] = []
+    by_words: list[str] = []
+    english: set[str] = set()
+    for candidate in evidence:
+        if not _HAN_RUN.fullmatch(candidate):
+            english.add(candidate)
+        elif (
+            len(candidate) <= 4
+            and candidate not in chinese_stop
+            and not _CHINESE_NUMBER.fullmatch(candidate)
+        ):
+            by_substring.append(candidate)
+        else:
+            by_words.append(candidate)
+    rest_texts = [texts[segment] for segment in rest]
+    counts = _substring_counts(rest_texts, by_substring)
+    for candidate, count in zip(by_substring, counts, strict=True):
+        evidence[candidate].uncoded = count
+    for candidate in (*by_words, *english):
+        evidence[candidate].uncoded_segments = set()
+    if by_words:
+        import ahocorasick_rs
+
+        automaton = ahocorasick_rs.AhoCorasick(by_words)
+        wanted = set(by_words)
+        for segment, text in zip(rest, rest_texts, strict=True):
+            if automaton.find_matches_as_indexes(text, overlapping=True):
+                for word in wanted.intersection(words_of(text, user_words)):
+                    _add_uncoded(evidence[word], segment)
+    if english:
+        lemmas_of: dict[str, list[str]] = {}
+        for segment, text in zip(rest, rest_texts, strict=True):
+            if not _LATIN_WORD.search(text):
+                continue
+            outside = " ".join(_HAN_RUN.split(text))
+            lemmas = lemmas_of.get(outside)
+            if lemmas is None:
+                lemmas = lemmas_of[outside] = [word.lower() for word in english_words_of(text)]
+            for candidate in english.intersection((*lemmas, *_english_phrases(text))):
+                _add_uncoded(evidence[candidate], segment)
+    for entry in evidence.values():
+        if entry.uncoded_segments is not None:
+            entry.uncoded = len(entry.uncoded_segments)
+    return evidence
+
+
+def _add_uncoded(entry: _Evidence, segment: int) -> None:
+    assert entry.uncoded_segments is not None
+    entry.uncoded_segments.add(segment)
+
+
+#: Segments per vectorised chunk of :func:`_substring_counts` (bounds its memory).
+_CHUNK = 100_000
+
+
+def _substring_counts(texts: Sequence[str], candidates: Sequence[str]) -> list[int]:
+    """For each candidate (2-4 characters), how many of ``texts`` contain it.
+
+    One pass per length with numpy instead of a Python loop per segment and n-gram: the
+    candidates' characters get small ids (every other character 0), each window of the
+    concatenated texts becomes one integer of its ids, windows are looked up among the
+    candidates' integers by binary search, and (candidate, text) pairs are counted once.
+    """
+    import numpy as np
+
+    counts = np.zeros(len(candidates), dtype=np.int64)
+    if not candidates or not texts:
+        return [int(count) for count in counts]
+    alphabet = sorted({character for candidate in candidates for character in candidate})
+    bits = len(alphabet).bit_length()
+    if bits * 4 > 63:  # more distinct characters than an integer holds: count one by one
+        return [sum(candidate in text for text in texts) for candidate in candidates]
+    ids = np.zeros(0x110000, dtype=np.uint64)
+    ids[[ord(character) for character in alphabet]] = np.arange(1, len(alphabet) + 1)
+    shift = np.uint64(bits)
+    by_length: dict[int, tuple[Any, Any]] = {}
+    for length in (2, 3, 4):
+        indexes = [i for i, candidate in enumerate(candidates) if len(candidate) == length]
+        if not indexes:
+            continue
+        keys = np.zeros(len(indexes), dtype=np.uint64)
+        for position in range(length):
+            keys = (keys << shift) | ids[[ord(candidates[i][position]) for i in indexes]]
+        order = np.argsort(keys, kind="stable")
+        by_length[length] = (keys[order], np.asarray(indexes, dtype=np.int64)[order])
+    for start in range(0, len(texts), _CHUNK):
+        part = texts[start : start + _CHUNK]
+        joined = "\n".join(part) + "\n"
+        window = ids[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)]
+        owner = np.repeat(
+            np.arange(len(part), dtype=np.int64),
+            np.fromiter((len(text) + 1 for text in part), dtype=np.int64, count=len(part)),
+        )
+        for length, (keys, indexes) in by_length.items():
+            size = len(window) - length + 1
+            if size <= 0:
+                continue
+            key = window[:size].copy()
+            for offset in range(1, length):
+                key = (key << shift) | window[offset : offset + size]
+            found = np.searchsorted(keys, key)
+            found[found == len(keys)] = 0
+            hits = np.flatnonzero(keys[found] == key)
+            pairs = found[hits] * len(part) + owner[hits]
+            pairs.sort()  # then keep each (candidate, text) once: faster than np.unique's hash
+            if len(pairs):
+                first = np.empty(len(pairs), dtype=bool)
+                first[0] = True
+                np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+                pairs = pairs[first]
+            counts += np.bincount(indexes[pairs // len(part)], minlength=len(candidates))
+    return [int(count) for count in counts]
 
 
 def _english_phrases(text: str) -> Iterable[str]:
@@ -354,12 +491,11 @@ def _ranked(
     coded_total = len(positives)
     rest_total = in_scope - coded_total
     scored: list[tuple[str, CandidateKind, int, int, float, float]] = []
-    by_segments: dict[frozenset[int], list[str]] = defaultdict(list)
     for text, entry in evidence.items():
         coded = len(entry.segments & positives)
         if coded == 0 or normalise(text) in known:
             continue
-        uncoded = len(entry.segments) - coded
+        uncoded = entry.uncoded
         keyness = log_likelihood(coded, uncoded, coded_total, rest_total)
         if keyness <= 0:
             continue
@@ -367,17 +503,74 @@ def _ranked(
             ((coded or 0.5) / coded_total) / ((uncoded or 0.5) / max(rest_total, 1))
         )
         scored.append((text, entry.kind, coded, uncoded, keyness, log_ratio))
-        by_segments[frozenset(entry.segments)].append(text)
-    redundant = {
-        text
-        for texts in by_segments.values()
-        if len(texts) > 1
-        for text in texts
-        if any(other != text and other in text for other in texts)
-    }
-    kept = [row for row in scored if row[0] not in redundant]
+    listed = {row[0]: evidence[row[0]] for row in scored}
+    kept = [row for row in scored if not _redundant(row[0], listed)]
     kept.sort(key=lambda row: (-row[4], -row[2], _KIND_ORDER[row[1]], row[0]))
     return kept
+
+
+def _settle_kinds(
+    ranked: list[tuple[str, CandidateKind, int, int, float, float]],
+    rest_texts: list[str],
+    top: int,
+    user_words: frozenset[str],
+) -> list[tuple[str, CandidateKind, int, int, float, float]]:
+    """The ranking with the kind of each Chinese n-gram that can be listed made exact.
+
+    A Chinese candidate is a ``word`` when jieba makes it a word in any in-scope segment,
+    an ``ngram`` otherwise; :func:`_evidence` only segmented the coded ones. The kind shows in
+    the list and breaks ties, so for the candidates down to the last one tied with the
+    ``top``-th, the uncoded segments that contain an n-gram are segmented (each distinct
+    Chinese run once) until one makes it a word.
+    """
+    from qualcode.analysis.freq import words_of
+
+    if len(ranked) > top:
+        boundary = ranked[top - 1][4], ranked[top - 1][2]
+        listed = top
+        while listed < len(ranked) and (ranked[listed][4], ranked[listed][2]) == boundary:
+            listed += 1
+    else:
+        listed = len(ranked)
+    words_in_run: dict[str, frozenset[str]] = {}
+    settled = list(ranked)
+    for index, (text, kind, coded, uncoded, keyness, log_ratio) in enumerate(ranked[:listed]):
+        if kind != "ngram" or not uncoded:
+            continue
+        for segment_text in rest_texts:
+            if text not in segment_text:
+                continue
+            runs = [run.group() for run in _HAN_RUN.finditer(segment_text) if text in run.group()]
+            for run in runs:
+                if run not in words_in_run:
+                    words_in_run[run] = frozenset(words_of(run, user_words))
+            if any(text in words_in_run[run] for run in runs):
+                settled[index] = (text, "word", coded, uncoded, keyness, log_ratio)
+                break
+    settled.sort(key=lambda row: (-row[4], -row[2], _KIND_ORDER[row[1]], row[0]))
+    return settled
+
+
+def _redundant(text: str, listed: dict[str, _Evidence]) -> bool:
+    """Whether a shorter listed candidate inside ``text`` is in exactly the same segments.
+
+    Where both know their uncoded segments they are compared; otherwise the shorter one was
+    counted by substring, so it is in every segment ``text`` is in, and equal counts mean
+    equal segments.
+    """
+    entry = listed[text]
+    parts = {
+        text[start:end] for start in range(len(text)) for end in range(start + 1, len(text) + 1)
+    }
+    for part in parts & listed.keys():
+        other = listed[part]
+        if part == text or other.segments != entry.segments or other.uncoded != entry.uncoded:
+            continue
+        if entry.uncoded_segments is None or other.uncoded_segments is None:
+            return True
+        if entry.uncoded_segments == other.uncoded_segments:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------

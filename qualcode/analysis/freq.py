@@ -177,10 +177,18 @@ def words_of(text: str, user_words: frozenset[str] = frozenset()) -> list[str]:
             if word not in chinese_stop and not _CHINESE_NUMBER.fullmatch(word)
         ]
     rest.append(text[position:])
-    english = " ".join(piece for piece in rest if _LATIN_LETTER.search(piece))
-    if english:
-        words += _english_words(english)
-    return words
+    return words + _english_of_pieces(rest)
+
+
+def english_words_of(text: str) -> list[str]:
+    """The English lemmas :func:`words_of` counts in ``text`` (its text outside Han runs),
+    without segmenting the Chinese: for counting English candidates in many segments."""
+    return _english_of_pieces(_HAN_RUN.split(text))
+
+
+def _english_of_pieces(pieces: list[str]) -> list[str]:
+    english = " ".join(piece for piece in pieces if _LATIN_LETTER.search(piece))
+    return _english_words(english) if english else []
 
 
 def _english_words(text: str) -> list[str]:

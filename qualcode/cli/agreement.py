@@ -69,6 +69,24 @@ def agree_command(
         bool,
         typer.Option("--rules", help="Measure the auto-coding rules against one coder."),
     ] = False,
+    min_examples: Annotated[
+        int,
+        typer.Option(
+            "--min-examples",
+            min=2,
+            max=MAX_ID,
+            help="With --rules: coded segments a code needs for a learned model.",
+        ),
+    ] = 10,
+    min_precision: Annotated[
+        float,
+        typer.Option(
+            "--min-precision",
+            min=0.0,
+            max=1.0,
+            help="With --rules: cross-validated precision a learned model needs to suggest.",
+        ),
+    ] = 0.7,
     other: Annotated[
         Path | None,
         typer.Option("--other", help="Another coder's project file with the same documents."),
@@ -82,6 +100,10 @@ def agree_command(
     segments with --all-segments). Says how many disagreements (a code some of the coders
     applied to a segment and some did not) 'qualcode adjudicate' has not settled yet.
 
+    With --rules: the automatic codings against one coder, all together and per kind
+    (keyword rules, proximity rules, and learned suggestions measured by cross-validation on
+    that coder's segments), per code and pooled.
+
     Example: qualcode agree --coders li,wang --bootstrap 1000 --seed 7 --format md
     """
     names = _coder_list(coders)
@@ -94,7 +116,10 @@ def agree_command(
         from qualcode.agreement.rules import compare_rules
 
         with open_cli_project(ctx) as project:
-            _render_rules(compare_rules(project, names[0]), output_format)
+            rules_report = compare_rules(
+                project, names[0], min_examples=min_examples, min_precision=min_precision
+            )
+        _render_rules(rules_report, output_format)
         return
     from qualcode.agreement.compare import AgreementOptions, compare_coders
 
@@ -143,6 +168,7 @@ _HEADERS = {
     "false_negatives": "FN",
     "rule_kind": "kind",
     "has_rules": "has rules",
+    "cv_precision": "CV precision",
 }
 
 
@@ -218,6 +244,11 @@ def _render_rules(report: RulesReport, output_format: AgreeFormat) -> None:
     elif output_format is AgreeFormat.csv:
         rows = [{"level": "code", "rule_kind": "", "rule": "", **row} for row in report.codes]
         rows += [{"level": "rule", "has_rules": True, **row} for row in report.rules]
+        rows += [{"level": "kind", "rule_kind": row["kind"], **row} for row in report.by_kind]
+        rows += [
+            {"level": "pooled", "code": "", "rule_kind": row["kind"], **row}
+            for row in report.pooled
+        ]
         columns = ["level", "code", "rule_kind", "rule", *_SCORE_COLUMNS]
         emit_rows(rows, OutputFormat.csv, columns=columns)
     else:
@@ -235,6 +266,24 @@ def _render_rules(report: RulesReport, output_format: AgreeFormat) -> None:
             output_format,
             ["code", "false_negatives", "recall", "has_rules"],
             "Codes with the most misses",
+        )
+        _emit(
+            [row for row in report.by_kind if row["kind"] != "rules"],  # the first table
+            output_format,
+            ["kind", "code", *_SCORE_COLUMNS],
+            "Per kind: keyword rules, proximity rules, learned suggestions",
+        )
+        _emit(
+            report.pooled,
+            output_format,
+            ["kind", "codes", *_SCORE_COLUMNS],
+            "Pooled over every code (rules: keyword and proximity together)",
+        )
+        _emit(
+            report.learned,
+            output_format,
+            ["code", "examples", "positives", "folds", "cv_precision", "status"],
+            "Learned models (out-of-fold predictions on the coder's segments)",
         )
     if output_format in (AgreeFormat.json, AgreeFormat.csv):
         message(description)

@@ -244,6 +244,15 @@ def suggestion_card(session: ReviewSession, context: SuggestionContext) -> Style
         ("", "code "), ("class:code", f"{suggestion['code']}{code_name}"),
         ("", f" · {suggestion['rule_kind']} "), ("class:code", f"{suggestion['rule']}\n"),
     ]  # fmt: skip
+    learned = context.learned
+    if learned is not None:
+        lines.append(
+            ("", f"score {learned.score:.2f} · model {learned.model_id} learned from "
+                 f"{learned.coder}'s coding of {learned.examples} segments "
+                 f"({learned.positives} with the code), cross-validated precision "
+                 f"{learned.precision:.2f}, recall {learned.recall:.2f}, F1 {learned.f1:.2f} · "
+                 f"training {learned.training_hash[:12]}\n")
+        )  # fmt: skip
     if context.previous_text is not None:
         previous = context.previous_text
         if len(previous) > 160:

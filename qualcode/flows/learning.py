@@ -34,14 +34,18 @@ can predict it:
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from qualcode.analysis.query import manual_coders, manual_codes_by_segment
+from qualcode.autocode.classifier import (
+    cross_validate,
+    examples_of,
+    make_pipeline,
+    scope_texts,
+    training_hash,
+)
 from qualcode.errors import NotFoundError, UsageError
 from qualcode.store.codebooks import current_codebook
 from qualcode.store.learned import (
@@ -52,7 +56,6 @@ from qualcode.store.learned import (
     store_model,
 )
 from qualcode.store.project import Project
-from qualcode.store.runs import last_segment_id, segment_batches
 
 #: Fields of one row of the per-code report.
 LEARNED_FIELDS = (
@@ -62,8 +65,8 @@ LEARNED_FIELDS = (
 
 #: Probability from which a segment gets a suggestion.
 THRESHOLD = 0.5
-SEED = 0
-MAX_FOLDS = 5
+#: Segments scored at a time: the TF-IDF matrix of a million turns alone would take gigabytes.
+SCORING_BATCH = 50_000
 
 
 @dataclass(frozen=True)
@@ -93,111 +96,6 @@ class LearnedReport:
     codes: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class CrossValidation:
-    """Mean precision, recall and F1 over the folds, and the folds used (test indexes)."""
-
-    precision: float
-    recall: float
-    f1: float
-    folds: list[list[int]]
-
-
-#: What the pipeline is, for the training hash (a new pipeline must change this text).
-PIPELINE = (
-    "tfidf(sublinear; char 1-3-grams + English words) | logistic regression(liblinear, balanced)"
-)
-_ENGLISH_WORD = re.compile(r"[a-z]{2,}")
-
-
-def features_of(text: str) -> list[str]:
-    """The features of a text: its character 1-, 2- and 3-grams (lower case), and its English
-    words marked ``w:`` (a text without English simply has none)."""
-    lower = text.lower()
-    grams = [
-        lower[start : start + size] for size in (1, 2, 3) for start in range(len(lower) - size + 1)
-    ]
-    return grams + ["w:" + word for word in _ENGLISH_WORD.findall(lower)]
-
-
-def make_pipeline() -> Any:
-    """The classifier: TF-IDF of :func:`features_of`, then a logistic regression."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-
-    return Pipeline(
-        [
-            ("features", TfidfVectorizer(analyzer=features_of, sublinear_tf=True)),
-            ("classifier", LogisticRegression(solver="liblinear", class_weight="balanced")),
-        ]
-    )
-
-
-def folds_for(labels: Sequence[int]) -> list[tuple[list[int], list[int]]]:
-    """Stratified folds (train, test indexes): as many as the rarer class allows, up to 5."""
-    from sklearn.model_selection import StratifiedKFold
-
-    positives = sum(labels)
-    splits = min(MAX_FOLDS, positives, len(labels) - positives)
-    if splits < 2:
-        return []
-    splitter = StratifiedKFold(n_splits=splits, shuffle=True, random_state=SEED)
-    return [
-        (train.tolist(), test.tolist())
-        for train, test in splitter.split([[0]] * len(labels), labels)
-    ]
-
-
-def cross_validate(texts: Sequence[str], labels: Sequence[int]) -> CrossValidation | None:
-    """Fit on each fold's training part, score its test part; mean precision, recall, F1.
-
-    A fold with no predicted positives has precision 0 (as scikit-learn reports it with
-    ``zero_division=0``). ``None`` when there are too few examples of a class for two folds.
-    """
-    folds = folds_for(labels)
-    if not folds:
-        return None
-    precisions, recalls, f1s = [], [], []
-    for train, test in folds:
-        model = make_pipeline().fit([texts[i] for i in train], [labels[i] for i in train])
-        predicted = model.predict([texts[i] for i in test]).tolist()
-        actual = [labels[i] for i in test]
-        true_positives = sum(1 for p, a in zip(predicted, actual, strict=True) if p and a)
-        predicted_positives = sum(predicted)
-        actual_positives = sum(actual)
-        precision = true_positives / predicted_positives if predicted_positives else 0.0
-        recall = true_positives / actual_positives if actual_positives else 0.0
-        f1 = (
-            2 * true_positives / (predicted_positives + actual_positives)
-            if predicted_positives + actual_positives
-            else 0.0
-        )
-        precisions.append(precision)
-        recalls.append(recall)
-        f1s.append(f1)
-    return CrossValidation(
-        precision=sum(precisions) / len(folds),
-        recall=sum(recalls) / len(folds),
-        f1=sum(f1s) / len(folds),
-        folds=[test for _train, test in folds],
-    )
-
-
-def training_hash(segment_ids: Sequence[int], texts: Sequence[str], labels: Sequence[int]) -> str:
-    """SHA-256 of the training data and the model's settings: what identifies a model."""
-    payload = json.dumps(
-        {
-            "format": "qualcode-learned-1",
-            "pipeline": PIPELINE,
-            "examples": [[s, t, y] for s, t, y in zip(segment_ids, texts, labels, strict=True)],
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
 def learn_and_suggest(project: Project, options: LearnedOptions) -> LearnedReport:
     """Train per code, report cross-validated scores, store suggestions (module docstring)."""
     codebook = current_codebook(project)
@@ -221,23 +119,20 @@ def learn_and_suggest(project: Project, options: LearnedOptions) -> LearnedRepor
     for code in selected:
         scope = code.rules.scope
         if scope not in texts_by_scope:
-            texts_by_scope[scope] = {
-                segment_id: text
-                for batch in segment_batches(project, 0, last_segment_id(project), [scope])
-                for segment_id, _role, _start, text in batch
-            }
+            texts_by_scope[scope] = scope_texts(project, scope)
         texts = texts_by_scope[scope]
         subtree = {code.code_id, *(child.code_id for child in codebook.descendants(code.code_id))}
-        examples = sorted(segment for segment in coded if segment in texts)
-        labels = [int(bool(coded[segment] & subtree)) for segment in examples]
+        examples = examples_of(texts, coded, subtree)
         row: dict[str, Any] = dict.fromkeys(LEARNED_FIELDS)
-        row.update(code=code.code_id, examples=len(examples), positives=sum(labels))
+        row.update(code=code.code_id, examples=len(examples.labels), positives=examples.positives)
         report.codes.append(row)
-        if sum(labels) < options.min_examples:
-            row["status"] = f"skipped: {sum(labels)} coded segments, needs {options.min_examples}"
+        if examples.positives < options.min_examples:
+            row["status"] = (
+                f"skipped: {examples.positives} coded segments, needs {options.min_examples}"
+            )
             continue
-        example_texts = [texts[segment] for segment in examples]
-        digest = training_hash(examples, example_texts, labels)
+        example_texts, labels = examples.texts, examples.labels
+        digest = training_hash(examples.segment_ids, example_texts, labels)
         model = find_model(project, code.code_id, coder, digest)
         if model is None:
             validation = cross_validate(example_texts, labels)
@@ -251,13 +146,15 @@ def learn_and_suggest(project: Project, options: LearnedOptions) -> LearnedRepor
                     code_id=code.code_id,
                     coder=coder,
                     training_hash=digest,
-                    examples=len(examples),
+                    examples=len(labels),
                     positives=sum(labels),
                     folds=len(validation.folds),
                     precision=round(validation.precision, 4),
                     recall=round(validation.recall, 4),
                     f1=round(validation.f1, 4),
-                    training=json.dumps([[s, y] for s, y in zip(examples, labels, strict=True)]),
+                    training=json.dumps(
+                        [[s, y] for s, y in zip(examples.segment_ids, labels, strict=True)]
+                    ),
                 ),
             )
         row.update(
@@ -274,11 +171,10 @@ def learn_and_suggest(project: Project, options: LearnedOptions) -> LearnedRepor
             continue
         fitted = make_pipeline().fit(example_texts, labels)
         unseen = [segment for segment in texts if segment not in coded]
-        scores = (
-            fitted.predict_proba([texts[segment] for segment in unseen])[:, 1].tolist()
-            if unseen
-            else []
-        )
+        scores: list[float] = []
+        for start in range(0, len(unseen), SCORING_BATCH):
+            batch = [texts[segment] for segment in unseen[start : start + SCORING_BATCH]]
+            scores += fitted.predict_proba(batch)[:, 1].tolist()
         found = [
             LearnedSuggestion(segment, code.code_id, round(score, 4), model.model_id)
             for segment, score in zip(unseen, scores, strict=True)

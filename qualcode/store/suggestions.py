@@ -172,6 +172,25 @@ class SuggestionContext:
     previous_text: str | None
     #: Codes already on the segment (current codings), with origin, e.g. ``grid.x (manual)``.
     existing_codes: list[str]
+    #: For a learned suggestion: its score and the model that made it; otherwise ``None``.
+    learned: LearnedNote | None = None
+
+
+@dataclass(frozen=True)
+class LearnedNote:
+    """What a reviewer is told about a learned suggestion: the model's probability for this
+    segment, and which model said so (whose coding it learned, from how many segments, how
+    good it was in cross-validation, and the start of its training data's hash)."""
+
+    score: float
+    model_id: int
+    coder: str
+    examples: int
+    positives: int
+    precision: float
+    recall: float
+    f1: float
+    training_hash: str
 
 
 def suggestion_context(project: Project, suggestion_id: int) -> SuggestionContext:
@@ -196,6 +215,12 @@ def suggestion_context(project: Project, suggestion_id: int) -> SuggestionContex
             (suggestion["segment_id"],),
         )
     ]
+    learned_row = conn.execute(
+        "SELECT g.score, m.model_id, m.coder, m.examples, m.positives, m.precision, m.recall, "
+        "m.f1, m.training_hash FROM suggestions g "
+        "JOIN learned_models m ON m.model_id = g.model_id WHERE g.suggestion_id = ?",
+        (suggestion_id,),
+    ).fetchone()
     offset = int(segment["start_char"])
     return SuggestionContext(
         suggestion=suggestion,
@@ -204,6 +229,7 @@ def suggestion_context(project: Project, suggestion_id: int) -> SuggestionContex
         span_end=int(suggestion["end_char"]) - offset,
         previous_text=None if previous is None else str(previous[0]),
         existing_codes=existing,
+        learned=None if learned_row is None else LearnedNote(*learned_row),
     )
 
 

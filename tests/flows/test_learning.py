@@ -13,13 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.flows.learning import (
-    LearnedOptions,
-    cross_validate,
-    folds_for,
-    learn_and_suggest,
-    make_pipeline,
-)
+from qualcode.autocode.classifier import cross_validate, folds_for, make_pipeline
+from qualcode.flows.learning import LearnedOptions, learn_and_suggest
 from qualcode.store.codebooks import load_into_project
 from qualcode.store.codings import code_segment
 from qualcode.store.project import Project
@@ -155,3 +150,26 @@ def test_bad_requests_are_one_line_and_change_nothing(cli: Cli, tmp_path: Path) 
         == "Error: --learned only suggests: use it with --mode suggest"
     )
     assert cli("autocode", "runs", "--format", "csv").stdout.strip().count("\n") == 0
+
+
+def test_the_review_card_shows_a_learned_suggestions_score_and_model(
+    coded_project: Project,
+) -> None:
+    from qualcode.cli.screen import suggestion_card
+    from qualcode.review.suggestions import ReviewSession
+    from qualcode.store.suggestions import SuggestionFilter
+
+    learn_and_suggest(coded_project, LearnedOptions(coder="li", codes=("supplies",)))
+    session = ReviewSession(coded_project, coder="li", filters=SuggestionFilter())
+    context = session.context()
+    assert context is not None and context.learned is not None
+    stored = coded_project.conn.execute(
+        "SELECT g.score, m.model_id, m.training_hash, m.precision FROM suggestions g "
+        "JOIN learned_models m USING (model_id) WHERE g.suggestion_id = ?",
+        (context.suggestion["suggestion_id"],),
+    ).fetchone()
+    text = "".join(fragment[1] for fragment in suggestion_card(session, context))
+    assert f"score {stored['score']:.2f}" in text
+    assert f"model {stored['model_id']} learned from li's coding of 45 segments" in text
+    assert f"cross-validated precision {stored['precision']:.2f}" in text
+    assert f"training {stored['training_hash'][:12]}" in text
