@@ -13,6 +13,9 @@ from typing import Literal, NamedTuple
 #: (``OverflowError`` otherwise).
 MAX_ID = 2**63 - 1
 
+#: The consensus coder's name when ``qualcode adjudicate`` is given none (``--as``).
+DEFAULT_CONSENSUS = "consensus"
+
 Role = Literal["interviewer", "respondent"]
 Unit = Literal["turn", "sentence", "paragraph"]
 UNITS: tuple[Unit, ...] = ("turn", "sentence", "paragraph")

@@ -12,7 +12,7 @@ from qualcode.cli.context import open_cli_project
 from qualcode.cli.output import message
 from qualcode.cli.review import KeysOption, read_keys, run_with_keys
 from qualcode.errors import UsageError
-from qualcode.store.adjudications import DEFAULT_CONSENSUS
+from qualcode.models import DEFAULT_CONSENSUS
 
 
 def adjudicate_command(

@@ -33,9 +33,6 @@ from qualcode.store.journal import journal_inserts, journaled
 from qualcode.store.names import require_name
 from qualcode.store.project import Project, now_utc
 
-#: The consensus coder's name when none is given.
-DEFAULT_CONSENSUS = "consensus"
-
 
 class UnitCoding(NamedTuple):
     """One coding of a unit: who, where (document offsets), and its memo."""
