@@ -367,10 +367,7 @@ class _StreamingImport:
             if coding.note_guids:
                 self.noted_codings.append((segment_id, coding))
             elif coding.auto is None:
-                manual.append(
-                    (segment_id, coding.code_id, coding.coder, coding.start_char,
-                     coding.end_char, None, coding.created_at)
-                )  # fmt: skip
+                manual.append(_manual_row(segment_id, coding, None))
                 self.coders.add(coding.coder)
             else:
                 run, rule_kind, rule = coding.auto
@@ -429,10 +426,7 @@ class _StreamingImport:
         for segment_id, coding in self.noted_codings:
             memo = _notes_text(notes, coding.note_guids) or None
             if coding.auto is None:
-                manual.append(
-                    (segment_id, coding.code_id, coding.coder, coding.start_char,
-                     coding.end_char, memo, coding.created_at)
-                )  # fmt: skip
+                manual.append(_manual_row(segment_id, coding, memo))
                 self.coders.add(coding.coder)
             else:
                 run, rule_kind, rule = coding.auto
@@ -454,6 +448,14 @@ class _StreamingImport:
             self.conn, qda, self.code_ids, self.source_notes, self.users
         )
         report.coders = sorted(self.coders)
+
+
+def _manual_row(segment_id: int, coding: _PlannedCoding, memo: str | None) -> tuple[object, ...]:
+    """A manual coding's row as the writer inserts it (see ``write_manual``)."""
+    return (
+        segment_id, coding.code_id, coding.coder, coding.start_char, coding.end_char, memo,
+        coding.created_at,
+    )  # fmt: skip
 
 
 def _auto_provenance(match: re.Match[str] | None) -> tuple[int, str | None, str | None] | None:

@@ -321,15 +321,8 @@ def _carry_superseded(
     report: ReplaceReport,
 ) -> None:
     """Move a superseded automatic coding with its text, or delete it if its text is gone."""
-    if placed is None:
-        conn.execute("DELETE FROM codings WHERE coding_id = ?", (coding_id,))
+    if not _move_or_drop(conn, "codings", "coding_id", coding_id, placed, alignment, spans):
         report.superseded_dropped += 1
-        return
-    conn.execute(
-        "UPDATE codings SET segment_id = ?, start_char = ?, end_char = ?, spans = ? "
-        "WHERE coding_id = ?",
-        (*placed, _mapped_spans(alignment, spans), coding_id),
-    )
 
 
 def _mapped_spans(alignment: Alignment, spans: str | None) -> str | None:
@@ -364,6 +357,28 @@ def _orphan(conn: sqlite3.Connection, document_id: int, row: sqlite3.Row, quote:
     conn.execute("DELETE FROM codings WHERE coding_id = ?", (row["coding_id"],))
 
 
+def _move_or_drop(
+    conn: sqlite3.Connection,
+    table: str,
+    key: str,
+    row_id: int,
+    placed: tuple[int, int, int] | None,
+    alignment: Alignment,
+    spans: str | None,
+) -> bool:
+    """Move a row of ``table`` (codings or suggestions) to its ``placed`` segment and span, or
+    delete it when its text is gone (``placed`` is None); return whether it was moved."""
+    if placed is None:
+        conn.execute(f"DELETE FROM {table} WHERE {key} = ?", (row_id,))
+        return False
+    conn.execute(
+        f"UPDATE {table} SET segment_id = ?, start_char = ?, end_char = ?, spans = ? "
+        f"WHERE {key} = ?",
+        (*placed, _mapped_spans(alignment, spans), row_id),
+    )
+    return True
+
+
 def _carry_suggestions(
     conn: sqlite3.Connection,
     document_id: int,
@@ -381,16 +396,12 @@ def _carry_suggestions(
         placed = (
             None if mapped.fate == "gone" else _in_a_segment(mapped.start, mapped.end, segments)
         )
-        if placed is None:
-            conn.execute("DELETE FROM suggestions WHERE suggestion_id = ?", (suggestion_id,))
+        if _move_or_drop(
+            conn, "suggestions", "suggestion_id", suggestion_id, placed, alignment, spans
+        ):
+            report.suggestions_carried += 1
+        else:
             report.suggestions_dropped += 1
-            continue
-        conn.execute(
-            "UPDATE suggestions SET segment_id = ?, start_char = ?, end_char = ?, spans = ? "
-            "WHERE suggestion_id = ?",
-            (*placed, _mapped_spans(alignment, spans), suggestion_id),
-        )
-        report.suggestions_carried += 1
 
 
 def _move_memos(
