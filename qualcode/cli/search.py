@@ -126,7 +126,7 @@ def search_command(
     Example: qualcode search 网格员 --case Chaiji
     """
     from qualcode.errors import UsageError
-    from qualcode.store.search import search, search_pattern
+    from qualcode.store.search import count_matches, search, search_pattern
     from qualcode.text.search_query import parse_query
 
     if show_all and limit is not None:
@@ -136,14 +136,17 @@ def search_command(
     parsed = None if query is None else parse_query(query, tuple(exclude or ()))
     if regex is not None and exclude:
         raise UsageError("--exclude works with a QUERY, not with --regex")
+    lists_all = show_all or limit is not None or output_format is not OutputFormat.table
+    shown = None if lists_all else SHOWN_BY_DEFAULT
     with open_cli_project(ctx) as project:
+        listed = limit if shown is None else shown + 1  # one more says whether to count
         if parsed is not None:
             hits = search(
-                project, parsed, case_name=case, document=doc, speaker=speaker, limit=limit
+                project, parsed, case_name=case, document=doc, speaker=speaker, limit=listed
             )
         else:
             hits = search_pattern(
-                project, regex or "", case_name=case, document=doc, speaker=speaker, limit=limit
+                project, regex or "", case_name=case, document=doc, speaker=speaker, limit=listed
             )
         if output_format is not OutputFormat.table:
             rows = (
@@ -154,14 +157,26 @@ def search_command(
             )
             emit_rows(rows, output_format, raw=raw)
             return
-        shown = None if show_all or limit is not None else SHOWN_BY_DEFAULT
-        _print_keyword_in_context(hits, width, shown)
+        printed = _print_keyword_in_context(hits, width, shown)
+        if shown is None or printed <= shown:
+            message(f"{printed} segments")
+            return
+        if parsed is not None:
+            total = count_matches(project, parsed, case_name=case, document=doc, speaker=speaker)
+        else:
+            all_hits = search_pattern(
+                project, regex or "", case_name=case, document=doc, speaker=speaker
+            )
+            total = sum(1 for _ in all_hits)
+        message(
+            f"{shown} of {total} segments shown; --all lists every one, --limit N another number"
+        )
 
 
-def _print_keyword_in_context(hits: Iterable[SearchHit], width: int, shown: int | None) -> None:
-    """One line per hit, the first ``shown`` of them (all if ``None``), then how many there
-    are. On a terminal the context shrinks to fit the line, so that the hit itself is never
-    cropped away; piped output is never cropped."""
+def _print_keyword_in_context(hits: Iterable[SearchHit], width: int, shown: int | None) -> int:
+    """One line per hit, the first ``shown`` of them (all if ``None``); return how many hits
+    there were. On a terminal the context shrinks to fit the line, so that the hit itself is
+    never cropped away; piped output is never cropped."""
     from rich.cells import cell_len
     from rich.text import Text
 
@@ -194,12 +209,7 @@ def _print_keyword_in_context(hits: Iterable[SearchHit], width: int, shown: int 
             console.print(line, overflow="ellipsis", no_wrap=True)
         else:
             console.print(line, soft_wrap=True)
-    if shown is not None and count > shown:
-        message(
-            f"{shown} of {count} segments shown; --all lists every one, --limit N another number"
-        )
-    else:
-        message(f"{count} segments")
+    return count
 
 
 def register(app: typer.Typer) -> None:

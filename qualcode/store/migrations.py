@@ -498,3 +498,18 @@ def m008_adjudications_coding_memos(db: Database) -> None:
         """
     )
     create_journal_triggers(db, "adjudications", compact=True)
+
+
+@migrations()
+def m009_segments_line_break_index(db: Database) -> None:
+    """A partial index of the segments whose text holds a line break.
+
+    ``\\n`` is stored text's only line break (:func:`qualcode.text.decoding.normalise_text`).
+    Search decides most segments in SQL with a substring test, which a line break inside a turn
+    can fool (``网\\n格员``): those segments are checked on their folded text in Python. This
+    index lists them without a second pass over every text, for one ``instr`` per segment
+    stored (bench/README.md, "Search").
+    """
+    db.execute(
+        "CREATE INDEX segments_line_break ON segments(segment_id) WHERE instr(text, char(10)) > 0"
+    )

@@ -28,7 +28,7 @@ DB_ENV = "QUALCODE_DB"
 #: :mod:`qualcode.store.migrations` (a test holds the two together). It is stamped in the
 #: file header (``PRAGMA user_version``) so that opening a current project costs one query
 #: and a project from a newer qualcode is refused before anything is read or written.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 #: ``PRAGMA application_id`` of a qualcode project ("QCOD"): tells our files from other SQLite.
 APPLICATION_ID = 0x51434F44
 #: Seconds a statement waits for another process's lock before giving up (``--wait``).

@@ -2,8 +2,10 @@
 
 A query is a list of clauses that must all hold (words separated by spaces):
 
-- ``网格`` or ``grid``: the segment contains the word (case-insensitive for Latin letters).
-  One- and two-character Chinese words work like any other.
+- ``网格`` or ``grid``: the segment contains the word (case-insensitive for Latin letters:
+  ``grid`` finds ``Grid``, ``école`` finds ``École``; ASCII letters match ASCII letters only,
+  so ``s`` does not find the long ``ſ``). One- and two-character Chinese words work like any
+  other.
 - ``"grid workers"`` or ``"网格 员"``: the quoted text, spaces included, exactly.
 - ``grid*``: a Latin word starting with ``grid`` (``grid``, ``grids``, ``gridded``), not one
   that merely contains it (``biggrid``). A Chinese stem has no word edges to find, so
@@ -32,6 +34,15 @@ from qualcode.errors import UsageError
 _WORD_CHARACTER = r"[^\W_]"
 
 
+def _cased(character: str) -> bool:
+    """Whether ``character`` has case variants (``a``/``A``, ``é``/``É``, ``ſ``/``s``)."""
+    return (
+        character.lower() != character
+        or character.upper() != character
+        or (character.casefold() != character)
+    )
+
+
 @dataclass(frozen=True)
 class Term:
     """One word, phrase or prefix of a query."""
@@ -44,9 +55,29 @@ class Term:
         """A prefix term on a Latin stem (a word edge is required on its left)."""
         return self.prefix and self.text[-1:].isascii() and self.text[-1:].isalnum()
 
+    @property
+    def unicode_cased(self) -> bool:
+        """Holds a non-ASCII letter with case variants (``é``): matched with Unicode case
+        folding (``É``), which SQL's ``lower()`` does not do."""
+        return any(not character.isascii() and _cased(character) for character in self.text)
+
+    @property
+    def sql_exact(self) -> bool:
+        """Found exactly where SQL's ``instr(lower(text), lower(term))`` finds it: no Latin
+        prefix and no non-ASCII cased letter, so SQL decides what :meth:`spans` decides."""
+        return not self.latin_prefix and not self.unicode_cased
+
+    @property
+    def uncased(self) -> bool:
+        """No character with case variants (Chinese, digits, punctuation): a plain substring."""
+        return not any(_cased(character) for character in self.text)
+
     @cached_property
     def _pattern(self) -> re.Pattern[str]:
         body = re.escape(self.text)
+        if not self.unicode_cased:
+            # ASCII case folding only, as SQL's lower(): "s" does not match "ſ", "k" not "K".
+            body = f"(?a:{body})"
         if self.latin_prefix:
             body = rf"(?<!{_WORD_CHARACTER}){body}{_WORD_CHARACTER}*"
         return re.compile(body, re.IGNORECASE)
@@ -71,6 +102,11 @@ class Query:
     def terms(self) -> tuple[Term, ...]:
         """Every term that can match (for highlighting), in query order."""
         return tuple(term for clause in self.clauses for term in clause)
+
+    @property
+    def sql_exact(self) -> bool:
+        """Every term and exclusion is :attr:`Term.sql_exact`: SQL can decide the query."""
+        return all(term.sql_exact for term in (*self.terms, *self.exclusions))
 
     def spans(self, text: str) -> list[tuple[int, int]] | None:
         """Where the query's terms occur in ``text`` (sorted, non-overlapping), or ``None`` if

@@ -110,6 +110,7 @@ def test_an_older_project_is_migrated(tmp_path: Path) -> None:
         "m006_speaker_roles_orphaned_codings",
         "m007_journal_imports",
         "m008_adjudications_coding_memos",
+        "m009_segments_line_break_index",
     ]
 
 

@@ -280,3 +280,77 @@ def test_a_word_cut_by_a_subtitle_line_break_is_found(cli: Cli, tmp_path: Path) 
     assert len(_hits(cli, "网格")) == 1  # a short term takes the scan path
     assert _quoted(_hits(cli, '"grid workers"')) == ["grid\nworkers"]
     assert _hits(cli, "网格员 NOT 上门") == []
+
+
+def test_counted_hits_equal_listed_hits(tmp_path: Path) -> None:
+    """The count printed under the first 50 lines is the number ``--all`` lists: the SQL count
+    of plain (Chinese) queries agrees with the listing, and both with a check of every segment
+    written out here, for queries of every form, with line breaks and blank lines inside turns,
+    emoji, CJK extension characters and characters whose case folds oddly (ſ, K, É)."""
+    import random
+
+    from qualcode.errors import UsageError
+    from qualcode.models import Segment
+    from qualcode.store.documents import PreparedDocument, store_document
+    from qualcode.store.project import open_project
+    from qualcode.store.search import count_matches, search
+    from qualcode.text.folding import fold_line_breaks
+    from qualcode.text.search_query import parse_query
+
+    rng = random.Random(16)
+    letters = list("网格员卡口gridGsſk\u212aéÉ😀𠀀")  # ſ, K: odd case folds; 𠀀: CJK ext. B
+    breaks = ["\n", " \n", "\n\n"]  # stored text's only line break is \n (normalise_text)
+    with open_project(tmp_path / "p.db", create=True) as project:
+        for number in range(2):
+            texts = []
+            for _ in range(150):
+                text = "".join(rng.choice([*letters, " "]) for _ in range(rng.randrange(1, 12)))
+                if rng.random() < 0.3:
+                    cut = rng.randrange(len(text) + 1)
+                    text = text[:cut] + rng.choice(breaks) + text[cut:]
+                texts.append(text)
+            segments, offset = [], 0
+            for ordinal, text in enumerate(texts):
+                segments.append(Segment(ordinal, offset, offset + len(text), role="respondent"))
+                offset += len(text) + 1
+            document = PreparedDocument(
+                name=f"d{number}.txt", source_path=f"d{number}.txt", text="\n".join(texts),
+                encoding="utf-8", source_format="txt", language="zh", unit="turn",
+                segments=segments,
+            )  # fmt: skip
+            store_document(project, document, case_name=f"case{number}")
+        stored = [
+            (row[0], row[1])
+            for row in project.conn.execute(
+                "SELECT s.text, c.name FROM segments s JOIN documents d USING (document_id) "
+                "JOIN cases c USING (case_id)"
+            )
+        ]
+
+        def term() -> str:
+            word = "".join(rng.choice(letters) for _ in range(rng.randrange(1, 4)))
+            return word + ("*" if rng.random() < 0.15 else "")
+
+        checked = exact = 0
+        for _ in range(120):
+            parts = [term()]
+            for _ in range(rng.randrange(3)):
+                parts.append(rng.choice(["", "OR ", "NOT "]) + term())
+            query = " ".join(parts)
+            try:
+                parsed = parse_query(query)
+            except UsageError:
+                continue
+            for case_name in (None, "case1"):
+                expected = sum(
+                    1
+                    for text, name in stored
+                    if case_name in (None, name)
+                    and parsed.spans(fold_line_breaks(text).text) is not None
+                )
+                listed = sum(1 for _ in search(project, parsed, case_name=case_name))
+                counted = count_matches(project, parsed, case_name=case_name)
+                assert counted == listed == expected, (query, case_name)
+            checked += 1
+            exact += parsed.sql_exact
+    assert checked > 80 and exact > 20  # both ways of counting were exercised
