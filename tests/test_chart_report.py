@@ -78,6 +78,29 @@ def test_heatmap_uses_a_cjk_font_when_installed(study: Project, tmp_path: Path) 
     assert not [warning for warning in caught if "missing from" in str(warning.message)]
 
 
+def test_heatmap_states_the_coder_policy_it_counted(
+    cli: Cli, study: Project, tmp_path: Path
+) -> None:
+    """The subtitle says which codings were counted, as the matrix caption and the report do
+    (matplotlib's SVG keeps each text as a comment beside its drawn glyphs)."""
+
+    def texts(*options: str) -> list[str]:
+        svg = tmp_path / "policy.svg"
+        result = cli("chart", "matrix", *options, "-o", str(svg))
+        assert result.exit_code == 0, result.stderr
+        return re.findall(r"<!-- (.*?) -->", svg.read_text("utf-8"))
+
+    assert "counted: manual and automatic codings by every coder, each on its own" in texts()
+    assert "counted: manual codings by wang, each on its own" in texts(
+        "--coder", "wang", "--origin", "manual"
+    )
+    wrapped = " ".join(texts("--agreed", "2"))
+    assert (
+        "a segment counts for a code when at least 2 coders applied it (the auto-coder is one "
+        "coder)" in wrapped
+    )
+
+
 def test_chart_refuses_an_unknown_suffix(cli: Cli, study: Project, tmp_path: Path) -> None:
     result = cli("chart", "matrix", "-o", str(tmp_path / "heat.gif"))
     assert result.exit_code == 2
