@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 TURNS_PER_FILE = 4000
+#: Enough that the import is still running when the signal arrives, on a loaded machine too.
+FILES = 100
 
 
 def _make_transcripts(folder: Path, count: int) -> None:
@@ -38,12 +40,18 @@ def _documents_and_segments(db_path: Path) -> list[tuple[str, int]]:
 
 
 def _wait_for_first_document(db_path: Path, process: subprocess.Popen[str]) -> None:
+    """Return as soon as one document is stored. The check reads one row, not the segment
+    counts: on a loaded machine a slow check let the import finish before the signal."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         if db_path.exists():
             try:
-                if _documents_and_segments(db_path):
-                    return
+                conn = sqlite3.connect(db_path)
+                try:
+                    if conn.execute("SELECT 1 FROM documents LIMIT 1").fetchone():
+                        return
+                finally:
+                    conn.close()
             except sqlite3.OperationalError:
                 pass
         time.sleep(0.02)
@@ -55,7 +63,7 @@ def test_interrupted_import_leaves_only_whole_documents(
     tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
     folder = tmp_path / "many"
-    _make_transcripts(folder, 60)
+    _make_transcripts(folder, FILES)
     db_path = tmp_path / "study.db"
     process = subprocess.Popen(
         [sys.executable, "-m", "qualcode", "--db", str(db_path), "import", str(folder)],
@@ -69,7 +77,7 @@ def test_interrupted_import_leaves_only_whole_documents(
         assert stderr.splitlines()[-1] == "Interrupted: work already saved is kept."
         assert "Traceback" not in stderr
     stored = _documents_and_segments(db_path)
-    assert 0 < len(stored) < 60
+    assert 0 < len(stored) < FILES
     assert all(count == TURNS_PER_FILE for _name, count in stored)
     # Importing again completes the job: finished files are skipped, the rest added.
     rerun = subprocess.run(
@@ -77,6 +85,6 @@ def test_interrupted_import_leaves_only_whole_documents(
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert rerun.stderr.splitlines()[-1] == (
-        f"{60 - len(stored)} added, 0 replaced, {len(stored)} skipped, 0 failed"
+        f"{FILES - len(stored)} added, 0 replaced, {len(stored)} skipped, 0 failed"
     )
-    assert len(_documents_and_segments(db_path)) == 60
+    assert len(_documents_and_segments(db_path)) == FILES
