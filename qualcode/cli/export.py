@@ -37,3 +37,7 @@ def qdpx_command(
         f"{summary.path}: {summary.documents} documents, {summary.codes} codes, "
         f"{summary.codings} codings, {summary.memos} memos, {summary.users} users."
     )
+
+
+def register(main_app: typer.Typer) -> None:
+    main_app.add_typer(app, name="export")
