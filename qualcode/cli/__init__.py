@@ -29,7 +29,7 @@ from typer.core import TyperGroup
 from qualcode._version import __version__
 from qualcode.cli.coercion import install as install_plain_coercion
 from qualcode.errors import ExitStatus, QualcodeError
-from qualcode.store.project import DB_ENV, DEFAULT_WAIT_SECONDS, SCHEMA_VERSION
+from qualcode.store.defaults import DB_ENV, DEFAULT_WAIT_SECONDS
 
 if TYPE_CHECKING:
     import sqlite3
@@ -225,6 +225,8 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        from qualcode.store.project import SCHEMA_VERSION
+
         typer.echo(f"qualcode {__version__} (project schema {SCHEMA_VERSION})")
         raise typer.Exit()
 
