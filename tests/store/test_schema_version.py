@@ -22,7 +22,7 @@ from qualcode.store.project import (
     open_project_readonly,
     schema_stamp,
 )
-from tests.conftest import Cli, prepare_interview
+from tests.conftest import REPOSITORY, Cli, prepare_interview
 
 
 def test_schema_version_is_the_number_of_migrations() -> None:
@@ -205,3 +205,17 @@ def imported_modules_in_full(project: Path, *arguments: str) -> set[str]:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     return set(json.loads(result.stderr.splitlines()[-1]))
+
+
+def test_auto_coding_with_lemma_rules_does_not_load_spacy(
+    cli: Cli, db_path: Path, tmp_path: Path
+) -> None:
+    """The shipped codebook has an English lemma rule: its forms come from spaCy's lookup
+    table, read without importing spaCy (and numpy, thinc, pydantic with it)."""
+    prepare_interview(cli, tmp_path)
+    shipped = REPOSITORY / "codebooks" / "community_governance.yml"
+    assert "lemmas:" in shipped.read_text(encoding="utf-8")
+    assert cli("codebook", "load", str(shipped)).exit_code == 0
+    modules = imported_modules_in_full(db_path, "autocode", "--dry-run")
+    assert "qualcode.autocode.matching" in modules
+    assert sorted(name for name in modules if name.split(".")[0] in {"spacy", "numpy"}) == []
