@@ -121,7 +121,7 @@ def test_the_lemma_table_is_the_one_spacy_loads() -> None:
 
     from qualcode.autocode.matching import _english_lemma_table
 
-    lookup = load_language_data(registry.lookups.get("en")["lemma_lookup"])
+    lookup = dict(load_language_data(registry.lookups.get("en")["lemma_lookup"]))
     expected: dict[str, list[str]] = {}
     for form, lemma in lookup.items():
         expected.setdefault(normalise(lemma), []).append(normalise(form))
