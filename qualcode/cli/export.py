@@ -29,7 +29,7 @@ def qdpx_command(
 
     Example: qualcode export qdpx study.qdpx
     """
-    from qualcode.flows.qdpx import export_qdpx
+    from qualcode.flows.qdpx_export import export_qdpx
 
     with open_cli_project(ctx) as project:
         summary = export_qdpx(project, out)
