@@ -8,8 +8,8 @@ Start-up is what a user feels on every command, so the command modules are loade
 :data:`COMMANDS` names every command, the module that registers it and its one-line help, and
 :class:`QualcodeGroup` imports a command's module only when that command runs (or shows its
 own help). ``qualcode --help`` lists the commands from the table and imports none of them;
-``qualcode segments`` imports ``qualcode.cli.segments`` and what it needs, not the modules of
-the other 30 commands. Heavy libraries (spaCy, jieba, sqlite-utils) are imported inside
+``qualcode segments`` imports ``qualcode.cli.segments`` and what it needs, not the other 20
+command modules. Heavy libraries (spaCy, jieba, sqlite-utils) are imported inside
 command bodies only. A test checks that the table and the commands agree.
 """
 
