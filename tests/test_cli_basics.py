@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer.main
+from typer._click.utils import make_default_short_help
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
-from qualcode.cli import app
+from qualcode.cli import COMMANDS, QualcodeGroup, app, load_commands
 from tests.conftest import Cli
 
 
 def _all_command_paths() -> list[list[str]]:
     """Every command and every group (``qualcode``, ``qualcode codebook``, ...) by its path."""
-    import typer.main
-
     group = typer.main.get_command(app)
     paths: list[list[str]] = []
 
@@ -52,6 +54,73 @@ def test_help_does_not_import_spacy_or_jieba() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert output.strip().splitlines()[-1] == "[]"
+
+
+def _command_modules() -> dict[str, str]:
+    """Every command that a module of ``qualcode.cli`` registers, with that module's name."""
+    import pkgutil
+
+    import qualcode.cli
+
+    owners: dict[str, str] = {}
+    for module in pkgutil.iter_modules(qualcode.cli.__path__):
+        imported = importlib.import_module(f"qualcode.cli.{module.name}")
+        if callable(getattr(imported, "register", None)):
+            for name in load_commands(module.name):
+                assert name not in owners, f"{name} registered by {owners[name]} and {module.name}"
+                owners[name] = module.name
+    return owners
+
+
+def test_the_lazy_command_table_names_every_command_and_its_module() -> None:
+    """``qualcode --help`` lists the commands from COMMANDS without importing them: a command
+    added without its row there (or moved to another module) fails here, not in front of a
+    user."""
+    assert {name: module for name, module, _ in COMMANDS} == _command_modules()
+    assert len({name for name, _, _ in COMMANDS}) == len(COMMANDS)
+
+
+@pytest.mark.parametrize(("name", "module_name", "summary"), COMMANDS, ids=lambda x: str(x)[:20])
+def test_the_lazy_help_line_is_the_commands_own(name: str, module_name: str, summary: str) -> None:
+    """The one-line help in the listing is what click makes of the command's own help, at
+    every width the terminal may give it."""
+    command = load_commands(module_name)[name]
+    assert not command.hidden and not command.deprecated and command.short_help is None
+    for limit in range(10, 200):
+        assert make_default_short_help(summary, limit) == command.get_short_help_str(limit), limit
+
+
+def test_the_listing_is_the_one_the_loaded_commands_give() -> None:
+    """Same commands, same order, same lines as typer lists them once every module is loaded."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, QualcodeGroup)
+    lazy = CliRunner().invoke(app, ["--help"], terminal_width=80).stdout
+    loaded = [group.commands[name] for name in list(group.commands)]  # every module imported
+    assert len(loaded) == len(COMMANDS)
+    context = group.make_context("qualcode", ["--help"], resilient_parsing=True)
+    for width in (50, 80, 120):
+        formatter = context.make_formatter()
+        formatter.width = width
+        TyperGroup.format_commands(group, context, formatter)
+        eager = formatter.getvalue()
+        formatter = context.make_formatter()
+        formatter.width = width
+        group.format_commands(context, formatter)
+        assert formatter.getvalue() == eager
+    assert "\nCommands:\n  init " in lazy
+    assert [line.split()[0] for line in lazy.split("Commands:\n")[1].splitlines()
+            if line.startswith("  ") and not line.startswith("   ")] == [
+        name for name, _, _ in COMMANDS
+    ]  # fmt: skip
+
+
+def test_an_unknown_command_is_a_usage_error_with_the_closest_name() -> None:
+    result = CliRunner().invoke(app, ["segmnts"])
+    assert result.exit_code == 2
+    assert result.stderr.endswith("Error: No such command 'segmnts'. Did you mean 'segments'?\n")
+    result = CliRunner().invoke(app, ["cases", "lst"])
+    assert result.exit_code == 2
+    assert result.stderr.endswith("Error: No such command 'lst'. Did you mean 'list', 'set'?\n")
 
 
 def test_python_dash_m_runs_the_cli() -> None:

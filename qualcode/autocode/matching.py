@@ -137,17 +137,31 @@ _WORD_REST = re.compile(f"[^\\W{character_class(UNSPACED_SCRIPT_RANGES)}]*")
 def _english_lemma_table() -> dict[str, list[str]]:
     """Lemma -> its forms, from spaCy's English lookup table, case folded; loaded once.
 
-    The table is read the way spaCy reads it (the ``spacy_lookups`` entry point of the
-    ``spacy-lookups-data`` package), and inverted, so that lemma rules can join the keyword
-    automaton instead of lemmatising every token of every segment.
+    The table is the one spaCy reads: the ``en`` entry point of the ``spacy_lookups`` group
+    that the ``spacy-lookups-data`` package declares, and its ``lemma_lookup`` JSON file (or
+    that file gzipped), as ``spacy.util.load_language_data`` finds it. It is read here without
+    importing spaCy, which (with numpy, thinc and pydantic) costs about a second of CPU that
+    auto-coding a small project would otherwise spend before matching anything. It is
+    inverted, so that lemma rules can join the keyword automaton instead of lemmatising every
+    token of every segment.
     """
-    from spacy.util import load_language_data, registry
+    import gzip
+    import json
+    from importlib.metadata import entry_points
+    from pathlib import Path
 
-    if "en" not in registry.lookups:
+    found = list(entry_points(group="spacy_lookups", name="en"))
+    if not found:
         raise QualcodeError(
             "English lemma lookup table not found: install the spacy-lookups-data package"
         )
-    lookup: dict[str, str] = dict(load_language_data(registry.lookups.get("en")["lemma_lookup"]))
+    table_file = Path(str(found[0].load()["lemma_lookup"]))
+    if table_file.exists():
+        text = table_file.read_text(encoding="utf-8")
+    else:
+        compressed = table_file.with_suffix(table_file.suffix + ".gz")
+        text = gzip.decompress(compressed.read_bytes()).decode("utf-8")
+    lookup: dict[str, str] = json.loads(text)
     forms_by_lemma: dict[str, list[str]] = {}
     for form, lemma in lookup.items():
         forms_by_lemma.setdefault(normalise(lemma), []).append(normalise(form))

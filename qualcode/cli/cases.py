@@ -72,3 +72,7 @@ def set_case_command(
     with open_cli_project(ctx) as project:
         set_case_attributes(project, name, attributes)
     message(f"Case {name}: set {', '.join(attributes)}.")
+
+
+def register(main_app: typer.Typer) -> None:
+    main_app.add_typer(app, name="cases")

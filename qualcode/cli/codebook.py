@@ -295,3 +295,7 @@ def _ranks(text: str | None) -> tuple[int, ...]:
     if not parts or not all(part.isdigit() and int(part) >= 1 for part in parts):
         raise UsageError(f"--pick takes ranks like 1,3,5, not {text!r}")
     return tuple(int(part) for part in parts)
+
+
+def register(main_app: typer.Typer) -> None:
+    main_app.add_typer(app, name="codebook")

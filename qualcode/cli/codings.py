@@ -65,3 +65,7 @@ def orphaned_codings_command(
     with open_cli_project(ctx) as project:
         rows = list_orphaned_codings(project)
     emit_rows(rows, output_format, columns=ORPHAN_FIELDS, title="Orphaned codings", raw=raw)
+
+
+def register(main_app: typer.Typer) -> None:
+    main_app.add_typer(app, name="codings")

@@ -86,3 +86,7 @@ def show_document_command(
         role = f" ({segment['role']})" if segment["role"] else ""
         console.print(f"[cyan][{segment['segment_id']}][/cyan] {speaker}{role}", markup=True)
         console.print(terminal_text(segment["text"]), markup=False)
+
+
+def register(main_app: typer.Typer) -> None:
+    main_app.add_typer(app, name="docs")

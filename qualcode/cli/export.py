@@ -29,7 +29,7 @@ def qdpx_command(
 
     Example: qualcode export qdpx study.qdpx
     """
-    from qualcode.flows.qdpx import export_qdpx
+    from qualcode.flows.qdpx_export import export_qdpx
 
     with open_cli_project(ctx) as project:
         summary = export_qdpx(project, out)
@@ -37,3 +37,7 @@ def qdpx_command(
         f"{summary.path}: {summary.documents} documents, {summary.codes} codes, "
         f"{summary.codings} codings, {summary.memos} memos, {summary.users} users."
     )
+
+
+def register(main_app: typer.Typer) -> None:
+    main_app.add_typer(app, name="export")

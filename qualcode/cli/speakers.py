@@ -68,3 +68,7 @@ def set_speaker_command(
         f"{label}: {role} in {', '.join(result.documents)} "
         f"({result.segments} segments changed{others})."
     )
+
+
+def register(main_app: typer.Typer) -> None:
+    main_app.add_typer(app, name="speakers")

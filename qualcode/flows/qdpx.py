@@ -1,7 +1,8 @@
 """Whole projects in and out as REFI-QDA ``.qdpx`` (NVivo, ATLAS.ti, MAXQDA, QualCoder).
 
-Export reads the project through :mod:`qualcode.store.exchange` and writes it with
-:mod:`qualcode.exporting.qdpx`. Import streams the file through
+Export (:func:`export_qdpx`, in :mod:`qualcode.flows.qdpx_export` so that exporting does not
+load the importing flow) reads the project through :mod:`qualcode.store.exchange` and writes
+it with :mod:`qualcode.exporting.qdpx`. Import streams the file through
 :mod:`qualcode.importing.qdpx` and writes each source (document, segments, codings) as soon as
 it is read, all in one journaled transaction that is rolled back if anything in the file is
 wrong: a file with a problem changes nothing, and memory does not grow with the codings.
@@ -16,11 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualcode._version import __version__
 from qualcode.codebook.qdc import codes_to_codebook, slug_of, split_trailer
-from qualcode.errors import InputError, NotFoundError, UsageError
-from qualcode.exporting.qdpx import ExportSummary, ProjectExport, write_qdpx
+from qualcode.errors import InputError, NotFoundError
 from qualcode.flows.importing import ImportOptions, Language, prepare_text
+from qualcode.flows.qdpx_export import ORIGIN as ORIGIN
+from qualcode.flows.qdpx_export import export_qdpx as export_qdpx
 from qualcode.importing.qdpx import QdaNote, QdaProject, QdaSource, read_qdpx
 from qualcode.models import UNITS, ReadResult, Segment, Unit
 from qualcode.store import exchange
@@ -29,35 +30,6 @@ from qualcode.store.codebooks import current_codebook, store_codebook
 from qualcode.store.documents import PreparedDocument, store_document_in_transaction
 from qualcode.store.journal import journaled, set_summary
 from qualcode.store.project import Project, now_utc
-
-ORIGIN = f"qualcode {__version__}"
-
-
-def export_qdpx(project: Project, out: Path) -> ExportSummary:
-    """Write the whole project to ``out`` as a REFI-QDA 1.0 project (see
-    :mod:`qualcode.exporting.qdpx` for what goes where)."""
-    if out.is_dir():
-        raise UsageError(f"{out} is a folder: give a file name such as {out / 'project.qdpx'}")
-    if not out.parent.exists():
-        raise UsageError(f"{out.parent} does not exist")
-    conn = project.conn
-    try:
-        codebook = current_codebook(project)
-    except NotFoundError:
-        codebook = None
-    export = ProjectExport(
-        name=project.path.stem,
-        origin=ORIGIN,
-        codebook=codebook,
-        coders=exchange.coders(conn),
-        cases=exchange.exported_cases(conn),
-        documents=exchange.exported_documents(conn),
-        codings=lambda: exchange.exported_codings(conn),
-        memos=exchange.exported_memos(conn),
-        coded_code_ids=exchange.coded_code_ids(conn),
-    )
-    return write_qdpx(export, out)
-
 
 # Import ---------------------------------------------------------------------------------------
 

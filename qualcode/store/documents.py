@@ -10,25 +10,23 @@ the same content again changes nothing.
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from qualcode.errors import ConflictError
 from qualcode.models import Role, Segment
-from qualcode.store.cases import AttributeValue, ensure_case, write_attributes
-from qualcode.store.journal import (
-    journaled,
-    record_document_added,
-    record_document_removed,
-    set_summary,
-)
 from qualcode.store.project import Project, now_utc
 from qualcode.store.rows import DocumentListing, DocumentRecord, SegmentRow, typed_row
-from qualcode.store.search import forget_segments
+
+if TYPE_CHECKING:
+    from qualcode.store.cases import AttributeValue
+
+# Writing a document needs the journal, the search index and the cases; reading needs none of
+# them, so they are imported by the functions that write: ``qualcode segments`` and the other
+# listings start without loading them (and the text folding the search index imports).
 
 StoreStatus = Literal["added", "replaced", "skipped"]
 
@@ -41,6 +39,8 @@ SEGMENT_FIELDS = (
 
 def content_hash(text: str) -> str:
     """SHA-256 of the normalised text: the identity of a document's content."""
+    import hashlib
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -174,6 +174,8 @@ def store_document(
     :class:`ConflictError` unless ``replace``, which swaps the old document for the new one in
     the same transaction.
     """
+    from qualcode.store.journal import journaled, set_summary
+
     with journaled(project, "import", f"import {document.name}") as conn:
         result = store_document_in_transaction(
             conn, document, case_name=case_name, case_attributes=case_attributes, replace=replace
@@ -200,6 +202,9 @@ def store_document_in_transaction(
     """:func:`store_document` inside the caller's journaled transaction (a whole project
     import): the document's insertion (and a replaced document's removal) is recorded in the
     caller's journal entry, so undoing that entry takes the document out again."""
+    from qualcode.store.cases import ensure_case, write_attributes
+    from qualcode.store.journal import record_document_added, record_document_removed
+
     digest = document.content_hash
     same_content = conn.execute(
         "SELECT d.document_id, d.name, c.name, c.case_id FROM documents d "
@@ -336,6 +341,8 @@ def _count(number: int, noun: str) -> str:
 
 def _delete_document(conn: sqlite3.Connection, document_id: int) -> None:
     """Remove a document, its segments and their search-index entries."""
+    from qualcode.store.search import forget_segments
+
     forget_segments(conn, document_id)
     conn.execute("DELETE FROM segments WHERE document_id = ?", (document_id,))
     conn.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))

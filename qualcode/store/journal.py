@@ -48,7 +48,6 @@ from typing import Any
 from qualcode.errors import ConflictError, NotFoundError, UsageError
 from qualcode.store.project import Project, now_utc
 from qualcode.store.rows import HistoryEntry
-from qualcode.store.search import reindex_segment, unindex_segment
 
 #: Journaled operations, by kind.
 KINDS = (
@@ -290,6 +289,8 @@ def _revert(conn: sqlite3.Connection, change: sqlite3.Row, entry_id: int) -> Non
         return
     if operation == "insert":
         if table == "segments":  # written by import --replace; keep the search index in step
+            from qualcode.store.search import unindex_segment
+
             unindex_segment(conn, row_id)
         if not conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (row_id,)).rowcount:
             raise _changed_since(entry_id, table, row_id)
@@ -312,6 +313,8 @@ def _revert(conn: sqlite3.Connection, change: sqlite3.Row, entry_id: int) -> Non
     except sqlite3.IntegrityError as error:
         raise _changed_since(entry_id, table, row_id) from error
     if table == "segments":
+        from qualcode.store.search import reindex_segment
+
         reindex_segment(conn, row_id)
 
 

@@ -20,9 +20,7 @@ from typing import Any
 
 from qualcode._version import __version__
 from qualcode.errors import BusyError, ProjectError
-
-DEFAULT_DB = "qualcode.db"
-DB_ENV = "QUALCODE_DB"
+from qualcode.store.defaults import DB_ENV, DEFAULT_DB, DEFAULT_WAIT_SECONDS
 
 #: The schema version this qualcode writes: the number of migrations in
 #: :mod:`qualcode.store.migrations` (a test holds the two together). It is stamped in the
@@ -31,8 +29,6 @@ DB_ENV = "QUALCODE_DB"
 SCHEMA_VERSION = 9
 #: ``PRAGMA application_id`` of a qualcode project ("QCOD"): tells our files from other SQLite.
 APPLICATION_ID = 0x51434F44
-#: Seconds a statement waits for another process's lock before giving up (``--wait``).
-DEFAULT_WAIT_SECONDS = 30.0
 
 #: Page size of a new project file. Segment rows carry their text (a few hundred bytes of
 #: UTF-8 each), so 16 KiB pages mean fewer pages written per document and fewer splits:

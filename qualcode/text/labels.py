@@ -53,8 +53,6 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any, NamedTuple, cast
 
-import yaml
-
 from qualcode.models import Role
 
 #: The longest speaker label, in code points ("社区党委书记王建国" is 9, "Interviewer (Jane)"
@@ -626,7 +624,12 @@ def lexicon() -> Lexicon:
 
 
 def _load_word_lists(file_name: str) -> dict[str, list[str]]:
-    """A data file of named word lists; a malformed file is a packaging bug, hence ValueError."""
+    """A data file of named word lists; a malformed file is a packaging bug, hence ValueError.
+
+    YAML is imported here, not at the top: listings that only read speaker labels (``docs
+    list``) need no word lists."""
+    import yaml
+
     raw = (resources.files("qualcode") / "data" / file_name).read_text(encoding="utf-8")
     loaded: Any = yaml.safe_load(raw)
     if not isinstance(loaded, dict) or not all(

@@ -115,6 +115,19 @@ def test_english_lemmas_find_inflected_forms() -> None:
     ]
 
 
+def test_the_lemma_table_is_the_one_spacy_loads() -> None:
+    """Read without importing spaCy (a second of start-up), it must still be spaCy's table."""
+    from spacy.util import load_language_data, registry
+
+    from qualcode.autocode.matching import _english_lemma_table
+
+    lookup = dict(load_language_data(registry.lookups.get("en")["lemma_lookup"]))
+    expected: dict[str, list[str]] = {}
+    for form, lemma in lookup.items():
+        expected.setdefault(normalise(lemma), []).append(normalise(form))
+    assert _english_lemma_table() == expected
+
+
 def test_bad_pattern_is_reported_not_raised_as_a_traceback() -> None:
     with pytest.raises(QualcodeError, match="grid"):
         compile_matcher([CodeRules("grid", patterns=("([unclosed",))])

@@ -22,7 +22,7 @@ from qualcode.store.project import (
     open_project_readonly,
     schema_stamp,
 )
-from tests.conftest import Cli, prepare_interview
+from tests.conftest import REPOSITORY, Cli, prepare_interview
 
 
 def test_schema_version_is_the_number_of_migrations() -> None:
@@ -142,3 +142,82 @@ def test_everyday_commands_load_only_what_they_need(
         if name == heavy or name.startswith(heavy + ".")
     )
     assert loaded == [], arguments
+
+
+#: The command modules (``qualcode.cli.*``) each command may load: its own and the modules
+#: every command shares. The others stay unloaded (the lazy command table), and so do the
+#: store's writers that a listing does not need (the search index, cases) or, for ``code``,
+#: the search index.
+MAIN = {"qualcode.cli", "qualcode.cli.coercion"}
+SHARED = MAIN | {"qualcode.cli.context", "qualcode.cli.options", "qualcode.cli.output"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "command_modules", "absent"),
+    [
+        (["--help"], MAIN, ("qualcode.store.project", "sqlite3")),
+        (
+            ["matrix", "--help"],
+            SHARED | {"qualcode.cli.analysis"},
+            ("qualcode.store.project", "sqlite3"),
+        ),
+        (
+            ["segments", "--format", "json"],
+            SHARED | {"qualcode.cli.segments"},
+            ("qualcode.store.search", "qualcode.store.cases", "qualcode.text.folding", "hashlib"),
+        ),
+        (
+            ["code", "2", "grid"],
+            SHARED | {"qualcode.cli.manual_coding"},
+            ("qualcode.store.search",),
+        ),
+        (
+            ["search", "网格", "--format", "json"],
+            SHARED | {"qualcode.cli.search", "qualcode.cli.segments"},
+            ("qualcode.store.journal", "qualcode.store.cases"),
+        ),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_a_command_loads_its_own_module_and_not_the_others(
+    cli: Cli, db_path: Path, tmp_path: Path, arguments: list[str], command_modules: set[str],
+    absent: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Every command used to import all 21 command modules before it ran."""
+    prepare_interview(cli, tmp_path)
+    modules = imported_modules_in_full(db_path, *arguments)
+    assert {name for name in modules if name.startswith("qualcode.cli")} == command_modules
+    assert sorted(set(absent) & modules) == []
+    for heavy in HEAVY:
+        assert not any(name == heavy or name.startswith(heavy + ".") for name in modules)
+
+
+def imported_modules_in_full(project: Path, *arguments: str) -> set[str]:
+    """Full dotted names of every module in ``sys.modules`` when ``python -m qualcode --db
+    PROJECT ARGUMENTS`` exits (``-X importtime`` does not see ``importlib.import_module``)."""
+    code = (
+        "import atexit, json, runpy, sys\n"
+        "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+        f"sys.argv = ['qualcode', '--db', {str(project)!r}, *{arguments!r}]\n"
+        "runpy.run_module('qualcode', run_name='__main__')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(result.stderr.splitlines()[-1]))
+
+
+def test_auto_coding_with_lemma_rules_does_not_load_spacy(
+    cli: Cli, db_path: Path, tmp_path: Path
+) -> None:
+    """The shipped codebook has an English lemma rule: its forms come from spaCy's lookup
+    table, read without importing spaCy (and thinc, pydantic, srsly with it; numpy is the
+    normaliser's own)."""
+    prepare_interview(cli, tmp_path)
+    shipped = REPOSITORY / "codebooks" / "community_governance.yml"
+    assert "lemmas:" in shipped.read_text(encoding="utf-8")
+    assert cli("codebook", "load", str(shipped)).exit_code == 0
+    modules = imported_modules_in_full(db_path, "autocode", "--dry-run")
+    assert "qualcode.autocode.matching" in modules
+    loaded = {name.split(".")[0] for name in modules}
+    assert sorted(loaded & {"spacy", "thinc", "pydantic", "srsly"}) == []
