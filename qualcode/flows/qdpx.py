@@ -27,7 +27,7 @@ from qualcode.store import exchange
 from qualcode.store.cases import AttributeValue, ensure_case, write_attributes
 from qualcode.store.codebooks import current_codebook, store_codebook
 from qualcode.store.documents import PreparedDocument, store_document_in_transaction
-from qualcode.store.journal import journaled, set_summary
+from qualcode.store.journal import journal_inserts, journaled, set_summary
 from qualcode.store.project import Project, now_utc
 
 ORIGIN = f"qualcode {__version__}"
@@ -172,7 +172,11 @@ def import_qdpx(
     options = options or QdpxImportOptions()
     report = QdpxImport(str(path), None)
     summary = f"import {path}"
-    with exchange.bulk_import(project), journaled(project, "qdpx-import", summary) as conn:
+    # Journaled compactly: the row triggers on codings stay silent; the imported runs'
+    # automatic codings are journaled as one change per run, the manual codings by
+    # ``write_manual`` in one statement per batch (see qualcode.store.journal).
+    journal = journaled(project, "qdpx-import", summary, compact_runs=True)
+    with exchange.bulk_import(project), journal as conn:
         writer = _StreamingImport(project, conn, path, options, report)
         qda = read_qdpx(path, on_source=writer.add_source)
         writer.finish(qda)
@@ -382,7 +386,14 @@ class _StreamingImport:
             self.noted_memos.append((segment_of(memo.start_char, memo.end_char), memo))
 
     def write_manual(self, rows: list[tuple[object, ...]]) -> None:
+        """Insert manual codings and journal the new ones: they are the rows above the largest
+        coding id before the insert (automatic codings are journaled per run instead)."""
+        if not rows:
+            return
+        before = exchange.largest_coding_id(self.conn)
         added = exchange.insert_manual_codings(self.conn, rows)
+        if added:
+            journal_inserts(self.conn, "codings", "coding_id", before)
         self.report.codings_added += added
         self.report.codings_present += len(rows) - added
 

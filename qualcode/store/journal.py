@@ -22,7 +22,9 @@ How it works (schema in migration ``m003_journal``):
   deletes the run's automatic codings and suggestions and clears the ``superseded_by_run``
   marks it set (those were all NULL before, since a run only marks current codings). A run of
   a million codings thus writes a few journal rows instead of a million (figures in
-  ``bench/bench_journal.py``).
+  ``bench/bench_journal.py``). A REFI-QDA project import is journaled the same way: its
+  imported runs as ``run`` changes, its manual codings by one INSERT ... SELECT per batch
+  (:func:`journal_inserts`), so a million imported codings never fire a trigger.
 - An operation that changed nothing (coding a span already coded, loading the same codebook
   again) leaves no entry.
 
@@ -80,8 +82,12 @@ def journaled(
 ) -> Iterator[sqlite3.Connection]:
     """Run the block as one transaction journaled as one ``kind`` entry; yield the connection.
 
-    ``compact_runs``: the block is an auto-coding run (only inserts rows carrying its run id
-    and marks ``superseded_by_run``); journal it as one ``run`` change instead of per row.
+    ``compact_runs``: the block writes codings (and suggestions, adjudications) in bulk, as
+    an auto-coding run or a project import does. The row triggers of those tables stay
+    silent; every run the block inserts is journaled as one ``run`` change (undo deletes the
+    run's rows), and any other rows of those tables the block adds it journals itself with
+    :func:`journal_inserts`. The block must not update or delete rows of those tables except
+    for the ``superseded_by_run`` marks of its runs.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown journal kind {kind!r}")
@@ -98,12 +104,16 @@ def journaled(
         )
         yield conn
         conn.execute("UPDATE journal_state SET entry_id = NULL, compact_runs = 0")
-        _finish_entry(conn, entry_id, summary, compact_runs)
+        _finish_entry(conn, entry_id, compact_runs)
 
 
-def _finish_entry(conn: sqlite3.Connection, entry_id: int, summary: str, compact: bool) -> None:
-    """Add the ``run`` changes of a compact entry; drop the entry if nothing changed."""
+def _finish_entry(conn: sqlite3.Connection, entry_id: int, compact: bool) -> None:
+    """Add the ``run`` changes of a compact entry (each named in its summary, after what the
+    block may have set with :func:`set_summary`); drop the entry if nothing changed."""
     if compact:
+        (summary,) = conn.execute(
+            "SELECT summary FROM journal_entries WHERE entry_id = ?", (entry_id,)
+        ).fetchone()
         runs = conn.execute(
             "SELECT r.run_id, r.mode, r.codings_added FROM journal_changes j "
             "JOIN autocode_runs r ON r.run_id = j.row_id WHERE j.entry_id = ? "
