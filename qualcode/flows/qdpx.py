@@ -172,10 +172,12 @@ def import_qdpx(
     options = options or QdpxImportOptions()
     report = QdpxImport(str(path), None)
     summary = f"import {path}"
-    # Journaled compactly: the row triggers on codings stay silent; the imported runs'
-    # automatic codings are journaled as one change per run, the manual codings by
-    # ``write_manual`` in one statement per batch (see qualcode.store.journal).
-    journal = journaled(project, "qdpx-import", summary, compact_runs=True)
+    # Journaled compactly: the imported runs' automatic codings as one change per run, the
+    # manual codings by ``write_manual`` in one statement per batch, and the row triggers on
+    # codings dropped for the transaction (see qualcode.store.journal.journaled).
+    journal = journaled(
+        project, "qdpx-import", summary, compact_runs=True, bulk_tables=("codings",)
+    )
     with exchange.bulk_import(project), journal as conn:
         writer = _StreamingImport(project, conn, path, options, report)
         qda = read_qdpx(path, on_source=writer.add_source)

@@ -167,11 +167,21 @@ def test_undo_of_an_import_into_a_new_project_leaves_it_empty(
     target = Cli(tmp_path / "new.db")
     assert target("init").exit_code == 0
     empty = whole_state(target.db_path)
+    triggers = rows_of(target.db_path, TRIGGERS)
     result = target("import", "qdpx", str(archive))
     assert result.exit_code == 0, result.stderr
+    # The journal triggers on codings, dropped for the import's transaction, are back as
+    # they were, and journal the next coding.
+    assert rows_of(target.db_path, TRIGGERS) == triggers
     imported = whole_state(target.db_path)
     assert any(row for row in imported["autocode_runs"]) and imported["memos"]
     assert {row[4] for row in imported["codings"]} == {"manual", "auto"}
+    segment_id, code_id = rows_of(
+        target.db_path, "SELECT segment_id, code_id FROM codings WHERE origin = 'auto' LIMIT 1"
+    )[0]
+    assert target("code", str(segment_id), code_id, "--coder", "ola").exit_code == 0
+    assert target("undo").exit_code == 0
+    assert whole_state(target.db_path) == imported
     result = target("undo")
     assert result.exit_code == 0, result.stderr
     assert whole_state(target.db_path) == empty
@@ -200,6 +210,9 @@ def test_undo_of_an_import_into_a_coded_project_restores_it_exactly(
     assert whole_state(target.db_path) == before
     assert target("undo").exit_code == 0
     assert rows_of(target.db_path, "SELECT count(*) FROM codings") == [(0,)]
+
+
+TRIGGERS = "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
 
 
 def rows_of(path: Path, sql: str) -> list[tuple[Any, ...]]:
