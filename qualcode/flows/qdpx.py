@@ -28,7 +28,7 @@ from qualcode.store import exchange
 from qualcode.store.cases import AttributeValue, ensure_case, write_attributes
 from qualcode.store.codebooks import current_codebook, store_codebook
 from qualcode.store.documents import PreparedDocument, store_document_in_transaction
-from qualcode.store.journal import journaled, set_summary
+from qualcode.store.journal import journal_inserts, journaled, set_summary
 from qualcode.store.project import Project, now_utc
 
 # Import ---------------------------------------------------------------------------------------
@@ -144,7 +144,13 @@ def import_qdpx(
     options = options or QdpxImportOptions()
     report = QdpxImport(str(path), None)
     summary = f"import {path}"
-    with exchange.bulk_import(project), journaled(project, "qdpx-import", summary) as conn:
+    # Journaled compactly: the imported runs' automatic codings as one change per run, the
+    # manual codings by ``write_manual`` in one statement per batch, and the row triggers on
+    # codings dropped for the transaction (see qualcode.store.journal.journaled).
+    journal = journaled(
+        project, "qdpx-import", summary, compact_runs=True, bulk_tables=("codings",)
+    )
+    with exchange.bulk_import(project), journal as conn:
         writer = _StreamingImport(project, conn, path, options, report)
         qda = read_qdpx(path, on_source=writer.add_source)
         writer.finish(qda)
@@ -354,7 +360,14 @@ class _StreamingImport:
             self.noted_memos.append((segment_of(memo.start_char, memo.end_char), memo))
 
     def write_manual(self, rows: list[tuple[object, ...]]) -> None:
+        """Insert manual codings and journal the new ones: they are the rows above the largest
+        coding id before the insert (automatic codings are journaled per run instead)."""
+        if not rows:
+            return
+        before = exchange.largest_coding_id(self.conn)
         added = exchange.insert_manual_codings(self.conn, rows)
+        if added:
+            journal_inserts(self.conn, "codings", "coding_id", before)
         self.report.codings_added += added
         self.report.codings_present += len(rows) - added
 

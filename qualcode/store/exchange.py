@@ -166,6 +166,11 @@ def document_segments(conn: sqlite3.Connection, document_id: int) -> list[Stored
     ]
 
 
+def largest_coding_id(conn: sqlite3.Connection) -> int:
+    """The largest coding id so far (0 for none): new codings get larger ones."""
+    return int(conn.execute("SELECT coalesce(max(coding_id), 0) FROM codings").fetchone()[0])
+
+
 def insert_manual_codings(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> int:
     """Insert manual codings ``(segment_id, code_id, coder, start_char, end_char, memo,
     created_at)``; one already present (same segment, code, coder and span) is left as it is.

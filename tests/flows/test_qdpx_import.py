@@ -418,10 +418,14 @@ def test_a_problem_in_a_later_source_leaves_the_project_as_it_was(cli: Cli, tmp_
     assert cli("init").exit_code == 0
     files = {"sources/a.txt": TEXT.encode(), "sources/b.txt": TEXT.encode()}
     archive = make_qdpx(tmp_path / "late.qdpx", qde(two_sources(selection(3, 900))), files)
+    triggers = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    journaling = rows(cli.db_path, triggers)
     result = cli("import", "qdpx", str(archive))
     assert result.exit_code == 1 and "second" in result.stderr and "3-900" in result.stderr
     for table in ("documents", "segments", "codes", "codings", "cases", "journal_entries"):
         assert rows(cli.db_path, f"SELECT count(*) FROM {table}") == [(0,)], table
+    # The journal triggers the import dropped for its transaction came back with the rollback.
+    assert rows(cli.db_path, triggers) == journaling
 
 
 def test_xml_broken_after_the_first_source_leaves_the_project_as_it_was(

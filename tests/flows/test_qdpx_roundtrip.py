@@ -122,3 +122,99 @@ def test_ten_thousand_codings_round_trip(cli: Cli, project: Project, tmp_path: P
     before, after = round_trip(project.path, tmp_path)
     assert len(before["codings"]) >= 10_000
     assert after == before
+
+
+def whole_state(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table but the journal's (an undo marks its entry undone)."""
+    with open_project(path) as project:
+        conn = project.conn
+        tables = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'journal%' "
+                "AND name NOT LIKE 'sqlite%' AND name NOT LIKE 'segments_fts%'"
+            )
+        ]
+        return {
+            table: sorted((tuple(row) for row in conn.execute(f"SELECT * FROM {table}")), key=repr)
+            for table in tables
+        }
+
+
+def coded_project(cli: Cli, project: Project, folder: Path) -> None:
+    """The mini interview auto-coded, with manual codings, a coding memo and memos: every
+    kind of row an export carries."""
+    prepare_interview(cli, folder)
+    assert cli("autocode").exit_code == 0
+    conn = project.conn
+    segment_ids = [row[0] for row in conn.execute("SELECT segment_id FROM segments")]
+    code_ids = [row[0] for row in conn.execute("SELECT code_id FROM codes WHERE active")]
+    for index, segment_id in enumerate(segment_ids):
+        code_segment(project, segment_id, code_ids[index % len(code_ids)], coder="mei")
+    code_segment(project, segment_ids[0], code_ids[1], coder="jun", memo="why this code")
+    add_memo(project, "segment", str(segment_ids[-1]), "worth quoting", coder="mei")
+    add_memo(project, "code", code_ids[0], "boundary with the sibling code", coder="jun")
+
+
+def test_undo_of_an_import_into_a_new_project_leaves_it_empty(
+    cli: Cli, project: Project, tmp_path: Path
+) -> None:
+    """Imported runs, manual codings (with and without memos), memos, documents and cases
+    all go with the import's one journal entry."""
+    coded_project(cli, project, tmp_path)
+    archive = tmp_path / "project.qdpx"
+    export_qdpx(project, archive)
+    target = Cli(tmp_path / "new.db")
+    assert target("init").exit_code == 0
+    empty = whole_state(target.db_path)
+    triggers = rows_of(target.db_path, TRIGGERS)
+    result = target("import", "qdpx", str(archive))
+    assert result.exit_code == 0, result.stderr
+    # The journal triggers on codings, dropped for the import's transaction, are back as
+    # they were, and journal the next coding.
+    assert rows_of(target.db_path, TRIGGERS) == triggers
+    imported = whole_state(target.db_path)
+    assert any(row for row in imported["autocode_runs"]) and imported["memos"]
+    assert {row[4] for row in imported["codings"]} == {"manual", "auto"}
+    segment_id, code_id = rows_of(
+        target.db_path, "SELECT segment_id, code_id FROM codings WHERE origin = 'auto' LIMIT 1"
+    )[0]
+    assert target("code", str(segment_id), code_id, "--coder", "ola").exit_code == 0
+    assert target("undo").exit_code == 0
+    assert whole_state(target.db_path) == imported
+    result = target("undo")
+    assert result.exit_code == 0, result.stderr
+    assert whole_state(target.db_path) == empty
+
+
+def test_undo_of_an_import_into_a_coded_project_restores_it_exactly(
+    cli: Cli, project: Project, tmp_path: Path
+) -> None:
+    """An import that adds codings to documents the project already has, next to codings
+    already there, takes back exactly what it added, and a second undo the coding before."""
+    coded_project(cli, project, tmp_path)
+    archive = tmp_path / "project.qdpx"
+    export_qdpx(project, archive)
+    target = Cli(tmp_path / "target.db")
+    prepare_interview(target, tmp_path / "target")
+    segment_id = rows_of(target.db_path, "SELECT min(segment_id) FROM segments")[0][0]
+    code_id = rows_of(target.db_path, "SELECT max(code_id) FROM codes")[0][0]
+    assert target("code", str(segment_id), code_id, "--coder", "ola").exit_code == 0
+    before = whole_state(target.db_path)
+    result = target("import", "qdpx", str(archive))
+    assert result.exit_code == 0, result.stderr
+    assert "1 already present" in result.stderr
+    assert len(whole_state(target.db_path)["codings"]) > len(before["codings"])
+    result = target("undo")
+    assert result.exit_code == 0, result.stderr
+    assert whole_state(target.db_path) == before
+    assert target("undo").exit_code == 0
+    assert rows_of(target.db_path, "SELECT count(*) FROM codings") == [(0,)]
+
+
+TRIGGERS = "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+
+
+def rows_of(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with open_project(path) as project:
+        return [tuple(row) for row in project.conn.execute(sql)]

@@ -17,7 +17,7 @@ from qualcode.models import Segment
 from qualcode.store.codebooks import load_into_project, merge_codes, relocate_code
 from qualcode.store.codings import Span, add_memo, code_segment, uncode_segment
 from qualcode.store.documents import PreparedDocument, store_document
-from qualcode.store.journal import history, undo
+from qualcode.store.journal import history, journaled, undo
 from qualcode.store.merging import merge_project
 from qualcode.store.project import Project, open_project
 from qualcode.store.suggestions import (
@@ -330,3 +330,31 @@ def test_cli_help_shows_an_example(cli: Cli, command: str) -> None:
     result = cli(command, "--help")
     assert result.exit_code == 0
     assert f"Example: qualcode {command}" in result.stdout
+
+
+JOURNAL_TRIGGERS = (
+    "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'journal%' "
+    "ORDER BY name"
+)
+
+
+def test_bulk_tables_are_untriggered_only_inside_their_transaction(project: Project) -> None:
+    """A compact entry's bulk tables lose their journal triggers inside the transaction only:
+    they are back, as they were, after a commit and after a rollback."""
+    conn = project.conn
+    triggers = conn.execute(JOURNAL_TRIGGERS).fetchall()
+
+    def bulk(*tables: str) -> Any:
+        return journaled(project, "autocode", "bulk", compact_runs=True, bulk_tables=tables)
+
+    with bulk("codings", "suggestions") as inside:
+        left = {row[1] for row in inside.execute(JOURNAL_TRIGGERS)}
+        assert "codings" not in left and "suggestions" not in left and "memos" in left
+    assert conn.execute(JOURNAL_TRIGGERS).fetchall() == triggers
+    with pytest.raises(KeyboardInterrupt), bulk("codings"):
+        raise KeyboardInterrupt
+    assert conn.execute(JOURNAL_TRIGGERS).fetchall() == triggers
+    with pytest.raises(ValueError), journaled(project, "code", "x", bulk_tables=("codings",)):
+        pass
+    with pytest.raises(ValueError), bulk("memos"):
+        pass
