@@ -146,6 +146,35 @@ def segment_batches(
         lower = rows[-1][0]
 
 
+def segment_ranges(after: int, through: int) -> Iterator[tuple[int, int]]:
+    """``(lower, upper)`` ranges of ``SEGMENT_BATCH`` segment ids covering
+    ``after < segment_id <= through``, in order: batches a worker reads itself
+    (:class:`SegmentReader`), so the process that writes the run never reads or sends texts."""
+    for lower in range(after, through, SEGMENT_BATCH):
+        yield lower, min(lower + SEGMENT_BATCH, through)
+
+
+class SegmentReader:
+    """A worker's own read-only connection to the project, reading one range at a time.
+
+    Rows are those :func:`segment_batches` yields for the same range and scopes. Segment rows
+    are never changed in place (a replaced document gets new ids above any run's range), so
+    reading a range here rather than in the process that writes gives the same rows.
+    """
+
+    def __init__(self, db_path: str, scopes: Iterable[str], wait_seconds: float) -> None:
+        self.conn = sqlite3.connect(db_path, timeout=wait_seconds)
+        self.conn.execute("PRAGMA query_only = ON")
+        condition = _SCOPE_CONDITIONS.get(frozenset(scopes), "")
+        self.sql = (
+            "SELECT segment_id, role, start_char, text FROM segments "
+            f"WHERE segment_id > ? AND segment_id <= ?{condition} ORDER BY segment_id"
+        )
+
+    def __call__(self, segment_range: tuple[int, int]) -> list[Any]:
+        return self.conn.execute(self.sql, segment_range).fetchall()
+
+
 # --------------------------------------------------------------------------------------------
 # Writing a run
 
