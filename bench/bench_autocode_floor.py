@@ -48,10 +48,12 @@ CHUNK_CHARACTERS = 262_144
 
 
 def timed(label: str, work: Callable[[], Result]) -> tuple[Result, float]:
-    started = time.perf_counter()
+    """Run ``work`` in this process; print its wall and CPU seconds; return its result and
+    wall seconds."""
+    started, started_cpu = time.perf_counter(), time.process_time()
     result = work()
     elapsed = time.perf_counter() - started
-    print(f"  {label}: {elapsed:.2f} s")
+    print(f"  {label}: {elapsed:.2f} s wall, {time.process_time() - started_cpu:.2f} s CPU")
     return result, elapsed
 
 
