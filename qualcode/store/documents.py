@@ -283,8 +283,7 @@ def _has_name_of_same_file(conn: sqlite3.Connection, name: str) -> bool:
     placeholders = ", ".join("?" for _ in exact)
     suffix = "/" + name
     row = conn.execute(
-        f"SELECT 1 FROM documents WHERE name IN ({placeholders}) "
-        "OR substr(name, -?) = ? LIMIT 1",
+        f"SELECT 1 FROM documents WHERE name IN ({placeholders}) OR substr(name, -?) = ? LIMIT 1",
         (*exact, len(suffix), suffix),
     ).fetchone()
     return row is not None
