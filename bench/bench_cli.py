@@ -3,6 +3,8 @@
 Run:  .venv/bin/python bench/bench_cli.py --segments 100000
       .venv/bin/python bench/bench_cli.py --segments 100000 --segments 1000000 --runs 3
       .venv/bin/python bench/bench_cli.py --segments 200000 --against ../old/.venv/bin/qualcode
+      .venv/bin/python bench/bench_cli.py --segments 1000000 --only import --only autocode \
+          --keywords 500 --against-source /tmp/old-checkout
 
 The in-process benchmarks (bench_import, bench_autocode, bench_matrix) time one library call
 warm; this one times what a researcher waits for: a new process, start-up, opening the project,
@@ -156,11 +158,53 @@ def measure(
     return timings
 
 
-def scenarios_for(folder: Path, work: Path, executables: list[str]) -> list[Scenario]:
+def source_runner(source: Path, work: Path) -> str:
+    """An executable that runs the qualcode of the checkout ``source`` (``PYTHONPATH``), from a
+    folder outside this repository so that this checkout's package is not found first."""
+    runner = work / f"qualcode-from-{source.name or 'source'}"
+    runner.write_text(
+        f'#!/bin/sh\ncd "{work}" || exit 1\n'
+        f'PYTHONPATH="{source}" exec "{sys.executable}" -m qualcode "$@"\n',
+        encoding="utf-8",
+    )
+    runner.chmod(0o755)
+    return str(runner)
+
+
+def selected(scenarios: list[Scenario], only: list[str] | None) -> list[Scenario]:
+    """The scenarios whose label starts with one of ``only`` (all when none is given)."""
+    if not only:
+        return scenarios
+    return [s for s in scenarios if any(s.label.startswith(word) for word in only)]
+
+
+def codebook_file(work: Path, keywords: int | None) -> Path:
+    """The shipped codebook, or one of ``keywords`` keywords drawn from it (bench_autocode)."""
+    if keywords is None:
+        return CODEBOOK
+    import random
+
+    from bench_autocode import keyword_pool, write_codebook
+
+    path = work / f"codebook_{keywords}.yml"
+    write_codebook(path, keyword_pool(random.Random(5), keywords))
+    return path
+
+
+def scenarios_for(
+    folder: Path,
+    work: Path,
+    executables: list[str],
+    only: list[str] | None = None,
+    codebook: Path = CODEBOOK,
+) -> list[Scenario]:
     """The commands, with projects built once per executable (import, codebook, autocode)."""
     imported = {exe: work / f"built-imported-{index}.db" for index, exe in enumerate(executables)}
     coded = {exe: work / f"built-coded-{index}.db" for index, exe in enumerate(executables)}
+    wanted = set(only or ["autocode", "search", "matrix"])
     for exe in executables:
+        if not wanted - {"import"}:
+            break  # the import scenario imports on its own
         remove_project(imported[exe])
         subprocess.run(
             [exe, "--db", str(imported[exe]), "import", str(folder)],
@@ -168,12 +212,15 @@ def scenarios_for(folder: Path, work: Path, executables: list[str]) -> list[Scen
             capture_output=True,
         )
         subprocess.run(
-            [exe, "--db", str(imported[exe]), "codebook", "load", str(CODEBOOK)],
+            [exe, "--db", str(imported[exe]), "codebook", "load", str(codebook)],
             check=True,
             capture_output=True,
         )
-        copy_project(imported[exe], coded[exe])
-        subprocess.run([exe, "--db", str(coded[exe]), "autocode"], check=True, capture_output=True)
+        if wanted & {"matrix", "quotes", "report"}:  # they read an auto-coded project
+            copy_project(imported[exe], coded[exe])
+            subprocess.run(
+                [exe, "--db", str(coded[exe]), "autocode"], check=True, capture_output=True
+            )
 
     def fresh(_: str, db_path: Path) -> None:
         remove_project(db_path)
@@ -186,7 +233,7 @@ def scenarios_for(folder: Path, work: Path, executables: list[str]) -> list[Scen
 
     out = work / "out"
     out.mkdir(exist_ok=True)
-    return [
+    scenarios = [
         Scenario(
             "import", "import", fresh, lambda e, d: [e, "--db", str(d), "import", str(folder)]
         ),
@@ -224,6 +271,7 @@ def scenarios_for(folder: Path, work: Path, executables: list[str]) -> list[Scen
             lambda e, d: [e, "--db", str(d), "report", "-o", str(out / "r.html")],
         ),
     ]
+    return selected(scenarios, only)
 
 
 def small_project(work: Path, executables: list[str]) -> list[Scenario]:
@@ -275,32 +323,44 @@ def main() -> None:
     parser.add_argument("--segments", type=int, action="append", help="project size (repeat)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--against", help="a second qualcode executable to compare with")
+    parser.add_argument(
+        "--against-source", type=Path, help="a checkout of another version to compare with"
+    )
+    parser.add_argument("--only", action="append", help="commands whose label starts so (repeat)")
+    parser.add_argument("--keywords", type=int, help="N keywords drawn from the shipped codebook")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     arguments = parser.parse_args()
+    out = arguments.out.resolve()
+    work = out / "cli"
+    work.mkdir(parents=True, exist_ok=True)
     executables = [str(Path(sys.executable).with_name("qualcode"))]
     if arguments.against:
         executables.append(str(Path(arguments.against).resolve()))
-    work = arguments.out / "cli"
-    work.mkdir(parents=True, exist_ok=True)
+    if arguments.against_source:
+        executables.append(source_runner(arguments.against_source.resolve(), work))
+    codebook = codebook_file(work, arguments.keywords)
 
-    load = os.getloadavg()[0]
-    timings = measure(small_project(work, executables), executables, work, max(5, arguments.runs))
-    report("start-up of a real command", timings, executables, load)
+    if not arguments.only or "segments" in arguments.only:
+        load = os.getloadavg()[0]
+        runs = max(5, arguments.runs)
+        timings = measure(small_project(work, executables), executables, work, runs)
+        report("start-up of a real command", timings, executables, load)
     for segments in arguments.segments or [100_000]:
-        folder = arguments.out / f"cli_transcripts_{segments}"
+        folder = out / f"cli_transcripts_{segments}"
         if not folder.exists():
             write_transcripts(
                 folder, files=segments // TURNS_PER_FILE, turns_per_file=TURNS_PER_FILE
             )
+        scenarios = scenarios_for(folder, work, executables, arguments.only, codebook)
         load = os.getloadavg()[0]
-        timings = measure(
-            scenarios_for(folder, work, executables), executables, work, arguments.runs
-        )
-        naive = Timing()
-        for _ in range(arguments.runs):
-            naive.add(naive_runner(folder, work / "naive.db"))
+        timings = measure(scenarios, executables, work, arguments.runs)
         report(f"{segments:,} segments", timings, executables, load)
-        print(naive.row("naive import: sqlite-utils insert_all of the same turns"))
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        if not arguments.only or "naive" in arguments.only:
+            naive = Timing()
+            for _ in range(arguments.runs):
+                naive.add(naive_runner(folder, work / "naive.db"))
+            print(naive.row("naive import: sqlite-utils insert_all of the same turns"))
 
 
 if __name__ == "__main__":

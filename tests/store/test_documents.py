@@ -6,8 +6,16 @@ import json
 import pickle
 from pathlib import Path
 
+import pytest
+
 from qualcode.flows.importing import ImportOptions, prepare_document
-from qualcode.store.documents import SegmentColumns, content_hash, store_document
+from qualcode.models import Segment
+from qualcode.store.documents import (
+    PreparedDocument,
+    SegmentColumns,
+    content_hash,
+    store_document,
+)
 from qualcode.store.project import Project
 from tests.conftest import Cli, write
 from tests.flows.test_importing import INTERVIEW, table_dump
@@ -143,3 +151,29 @@ def test_a_prepared_document_sent_from_a_worker_stores_the_same_rows(
     ] == [(s.ordinal, s.speaker, s.role, s.start_char, s.end_char) for s in document.segments]
     assert all(stored == full[start:end] for full, *_, start, end, stored in rows)
     assert rows[1][-1] == "😀 六个网格员，𠀋 两个卡口。"
+
+
+STORED_NAMES = ("int01.txt", "A/int01.txt", "B/sub/int01.txt", "xint01.txt", "Int01.txt", "a/b")
+
+
+@pytest.mark.parametrize(
+    "new_name",
+    ["int01.txt", "A/int01.txt", "C/int01.txt", "C/B/sub/int01.txt", "sub/int01.txt",
+     "nt01.txt", "INT01.TXT", "b", "x/a/b", "other.txt", "/int01.txt"],
+)  # fmt: skip
+def test_the_name_look_up_before_the_path_look_up_agrees_with_the_name_rule(
+    project: Project, new_name: str
+) -> None:
+    """A new document is looked up by source path (a scan of every document's text) only when
+    some stored name could name the same file; that pre-check, which reads only the name
+    index, must say yes exactly when the rule that picks the document would accept a name."""
+    from qualcode.store.documents import _has_name_of_same_file, _same_file_name
+
+    for number, name in enumerate(STORED_NAMES):
+        text = f"受访者：第{number}份。"
+        document = PreparedDocument(
+            name, name, text, "utf-8", "txt", "zh", "turn", [Segment(0, 4, len(text))]
+        )
+        store_document(project, document, case_name="c")
+    expected = any(_same_file_name(stored, new_name) for stored in STORED_NAMES)
+    assert _has_name_of_same_file(project.conn, new_name) is expected
