@@ -98,12 +98,16 @@ def journaled(
         )
         yield conn
         conn.execute("UPDATE journal_state SET entry_id = NULL, compact_runs = 0")
-        _finish_entry(conn, entry_id, summary, compact_runs)
+        _finish_entry(conn, entry_id, compact_runs)
 
 
-def _finish_entry(conn: sqlite3.Connection, entry_id: int, summary: str, compact: bool) -> None:
-    """Add the ``run`` changes of a compact entry; drop the entry if nothing changed."""
+def _finish_entry(conn: sqlite3.Connection, entry_id: int, compact: bool) -> None:
+    """Add the ``run`` changes of a compact entry (and their counts to its summary, as
+    :func:`set_summary` left it); drop the entry if nothing changed."""
     if compact:
+        (summary,) = conn.execute(
+            "SELECT summary FROM journal_entries WHERE entry_id = ?", (entry_id,)
+        ).fetchone()
         runs = conn.execute(
             "SELECT r.run_id, r.mode, r.codings_added FROM journal_changes j "
             "JOIN autocode_runs r ON r.run_id = j.row_id WHERE j.entry_id = ? "
