@@ -303,13 +303,17 @@ def _evidence(
         holding[candidate] = evidence[candidate].uncoded_segments = set()
     if by_words:
         import ahocorasick_rs
+        import numpy as np
 
+        # One search of the joined texts (line breaks between them: no word spans two)
+        # finds the texts holding one of the words; only those are segmented.
         automaton = ahocorasick_rs.AhoCorasick(by_words)
         wanted = set(by_words)
-        for segment, text in zip(rest, rest_texts, strict=True):
-            if automaton.find_matches_as_indexes(text, overlapping=True):
-                for word in wanted.intersection(words_of(text, user_words)):
-                    holding[word].add(segment)
+        ends = np.cumsum(np.fromiter(map(len, rest_texts), dtype=np.int64, count=len(rest)) + 1)
+        starts = [start for _, start, _ in automaton.find_matches_as_indexes("\n".join(rest_texts))]
+        for index in np.unique(np.searchsorted(ends, starts, side="right")).tolist():
+            for word in wanted.intersection(words_of(rest_texts[index], user_words)):
+                holding[word].add(rest[index])
     if english:
         lemmas_of: dict[str, list[str]] = {}
         for segment, text in zip(rest, rest_texts, strict=True):
@@ -417,17 +421,35 @@ def _substring_counts(texts: Sequence[str], candidates: Sequence[str]) -> list[i
     return [int(count) for count in counts]
 
 
+#: What may stand between two words of one English phrase: spaces, apostrophes, hyphens.
+_PHRASE_GAP = re.compile(r"[\s'-]*")
+
+
 def _english_phrases(text: str) -> Iterable[str]:
     """Two- and three-word phrases of consecutive English words (lower case) that neither
-    start nor end with a stop word; a Chinese character or punctuation breaks a phrase."""
+    start nor end with a stop word; a Chinese character or punctuation breaks a phrase.
+
+    The words are found in the whole text at once; two neighbours belong to one phrase when
+    only spaces, apostrophes or hyphens stand between them (the stretch of text a phrase may
+    span)."""
     english_stop = stop_words("en")
-    for stretch in re.split(f"[^{LATIN_CHARACTER_CLASS}\\s'-]+", text):
-        words = [word.lower() for word in _LATIN_WORD.findall(stretch)]
-        for size in (2, 3):
-            for start in range(len(words) - size + 1):
-                phrase = words[start : start + size]
-                if phrase[0] not in english_stop and phrase[-1] not in english_stop:
-                    yield " ".join(phrase)
+    stretch: list[str] = []
+    previous_end = -1
+    for match in _LATIN_WORD.finditer(text):
+        if previous_end >= 0 and not _PHRASE_GAP.fullmatch(text, previous_end, match.start()):
+            yield from _phrases_of(stretch, english_stop)
+            stretch = []
+        stretch.append(match.group().lower())
+        previous_end = match.end()
+    yield from _phrases_of(stretch, english_stop)
+
+
+def _phrases_of(words: list[str], english_stop: frozenset[str]) -> Iterable[str]:
+    for size in (2, 3):
+        for start in range(len(words) - size + 1):
+            phrase = words[start : start + size]
+            if phrase[0] not in english_stop and phrase[-1] not in english_stop:
+                yield " ".join(phrase)
 
 
 def _known_terms(rules: list[CodeRules]) -> set[str]:
