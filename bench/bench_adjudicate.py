@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python bench/bench_adjudicate.py                       (100,000 disagreements)
       .venv/bin/python bench/bench_adjudicate.py --disagreements 20000 (quicker)
+      .venv/bin/python bench/bench_adjudicate.py --runs 3 --against ../old  (same run, two versions)
 
 Generates (once, cached under bench/out/) the documents, cases and codebook of
 ``bench_matrix.py`` (200 cases x 1,000 turns, 20 themes x 24 codes) and two coders, li and
@@ -17,7 +18,13 @@ applies a second code the other does not (a disagreement). Then, on a fresh copy
 - ``qualcode undo`` of that adjudication (fresh process);
 - a naive way to the same decisions: each row looked up and written in its own journaled
   transaction (as a script calling the store once per row would), on the first 2,000 rows,
-  scaled to N.
+  scaled to N (``--skip-naive`` leaves it out).
+
+``--runs R`` repeats the two ``--decisions`` commands R times (each on a fresh copy) and gives
+the median. ``--against DIR`` runs them with a second version too: ``DIR`` holds its
+``qualcode`` package (a checkout, or ``git archive REV qualcode | tar -x -C DIR``), run by this
+Python from that directory; the two alternate, and the ratio this/other of each pair's CPU
+time is given, so a comparison holds on a machine whose speed drifts.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import io
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -78,9 +86,10 @@ def project_path(out: Path, disagreements: int) -> Path:
     return path
 
 
-def measured(arguments: list[str]) -> tuple[float, float, float, str]:
-    """Run ``python -m qualcode ARGUMENTS`` in a fresh process; return wall seconds, its CPU
-    seconds (user + system), peak RSS in MiB and its stderr."""
+def measured(arguments: list[str], source: Path | None = None) -> tuple[float, float, float, str]:
+    """Run ``python -m qualcode ARGUMENTS`` in a fresh process (``source``: the ``qualcode``
+    package of that directory); return wall seconds, its CPU seconds (user + system), peak
+    RSS in MiB and its stderr."""
     wrapper = (
         "import resource, subprocess, sys, time\n"
         "started = time.perf_counter()\n"
@@ -92,7 +101,7 @@ def measured(arguments: list[str]) -> tuple[float, float, float, str]:
     )
     result = subprocess.run(
         [sys.executable, "-c", wrapper, sys.executable, "-m", "qualcode", *arguments],
-        check=True, capture_output=True, text=True,
+        check=True, capture_output=True, text=True, cwd=source,
     )  # fmt: skip
     wall, cpu, rss, status = result.stdout.split()
     if int(status) != 0:
@@ -138,38 +147,71 @@ def _lookup(project: Project, key: tuple[int, str]) -> Unit:
     return Unit(key[0], key[1], applied, missing, spans)
 
 
+def compare_decisions(
+    source: Path, work: Path, arguments: list[str], runs: int, against: Path | None
+) -> None:
+    """``qualcode ARGUMENTS`` ``runs`` times on fresh copies of ``source`` (and with the
+    version in ``against``, alternating); medians, and the CPU ratios pair by pair."""
+    versions: list[tuple[str, Path | None]] = [("this", None)]
+    if against is not None:
+        versions.append(("other", against))
+    figures: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in versions}
+    for number in range(runs):
+        for name, where in versions if number % 2 == 0 else versions[::-1]:
+            shutil.copy(source, work)
+            wall, cpu, rss, said = measured(arguments, where)
+            figures[name].append((wall, cpu, rss))
+            print(f"  run {number + 1} {name:5}: {wall:6.2f} s wall, {cpu:5.2f} s CPU, "
+                  f"peak RSS {rss:4.0f} MiB, load {os.getloadavg()[0]:.1f} ({said})")  # fmt: skip
+    for name, _ in versions:
+        walls, cpus, rsss = zip(*figures[name], strict=True)
+        print(f"  {name:5} median of {runs}: {statistics.median(walls):.2f} s wall, "
+              f"{statistics.median(cpus):.2f} s CPU (min {min(cpus):.2f}, max {max(cpus):.2f}), "
+              f"{statistics.median(rsss):.0f} MiB")  # fmt: skip
+    if against is not None:
+        ratios = [a[1] / b[1] for a, b in zip(figures["this"], figures["other"], strict=True)]
+        print(f"  CPU this/other, pair by pair: {', '.join(f'{r:.2f}' for r in ratios)}; "
+              f"median {statistics.median(ratios):.2f}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--disagreements", type=int, default=100_000)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each --decisions command")
+    parser.add_argument("--against", type=Path, help="a directory with another qualcode package")
+    parser.add_argument("--skip-naive", action="store_true", help="leave out the naive loop")
     arguments = parser.parse_args()
     arguments.out.mkdir(parents=True, exist_ok=True)
+    out = arguments.out.resolve()
+    against = arguments.against.resolve() if arguments.against else None
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start "
           "(wall times rise with load; CPU times are the measured process's own)")  # fmt: skip
-    source = project_path(arguments.out, arguments.disagreements)
-    work = arguments.out / "adjudicate_work.db"
+    source = project_path(out, arguments.disagreements)
+    work = out / "adjudicate_work.db"
     shutil.copy(source, work)
-    listing, decided = arguments.out / "open.csv", arguments.out / "decided.csv"
+    listing, decided = out / "open.csv", out / "decided.csv"
     coders = ["--db", str(work), "adjudicate", "--coders", "li,wang"]
     wall, cpu, rss, said = measured([*coders, "--list", str(listing)])
     print(f"adjudicate --list:                      {wall:.2f} s wall, {cpu:.2f} s CPU, "
           f"peak RSS {rss:.0f} MiB ({said})")  # fmt: skip
     rows = fill(listing, decided)
-    wall, cpu, rss, said = measured([*coders, "--decisions", str(decided)])
-    print(f"adjudicate --decisions ({rows:,} rows):    {wall:.2f} s wall, {cpu:.2f} s CPU, "
-          f"peak RSS {rss:.0f} MiB ({said})")  # fmt: skip
-    shutil.copy(source, work)
-    wall, cpu, rss, said = measured([*coders, "--decisions", str(decided), "--keep-agreed"])
-    print(f"adjudicate --decisions ({rows:,} rows) --keep-agreed: {wall:.2f} s wall, "
-          f"{cpu:.2f} s CPU, peak RSS {rss:.0f} MiB ({said})")  # fmt: skip
+    print(f"adjudicate --decisions ({rows:,} rows):")
+    compare_decisions(source, work, [*coders, "--decisions", str(decided)], arguments.runs, against)
+    print(f"adjudicate --decisions ({rows:,} rows) --keep-agreed:")
+    compare_decisions(
+        source, work, [*coders, "--decisions", str(decided), "--keep-agreed"], arguments.runs,
+        against,
+    )  # fmt: skip
     wall, cpu, rss, said = measured(["--db", str(work), "undo"])
-    print(f"undo of it:                             {wall:.2f} s wall, {cpu:.2f} s CPU "
+    print(f"undo of the last:                       {wall:.2f} s wall, {cpu:.2f} s CPU "
           f"({said[:60]}...)")  # fmt: skip
-    shutil.copy(source, work)
-    sample = min(2_000, rows)
-    per_row = naive_per_row(work, decided, sample)
-    print(f"naive, one transaction per row ({sample:,} rows timed): {per_row * 1000:.2f} ms/row, "
-          f"{per_row * rows:.0f} s for {rows:,} rows")  # fmt: skip
+    if not arguments.skip_naive:
+        shutil.copy(source, work)
+        sample = min(2_000, rows)
+        per_row = naive_per_row(work, decided, sample)
+        print(f"naive, one transaction per row ({sample:,} rows timed): "
+              f"{per_row * 1000:.2f} ms/row, {per_row * rows:.0f} s for {rows:,} rows")  # fmt: skip
     work.unlink()
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 

@@ -43,12 +43,27 @@ def test_the_first_session_runs_as_written(tmp_path: Path) -> None:
     environment.pop("QUALCODE_DB", None)
     commands = first_session()
     assert [command[0] for command in commands] == ["qualcode"] * len(commands)
-    assert commands[-2][:2] == ["qualcode", "agree"]
-    for command in commands:
+    assert [command[1] for command in commands[-5:]] == [
+        "agree", "adjudicate", "adjudicate", "matrix", "undo",
+    ]  # fmt: skip
+    said: dict[int, str] = {}
+    for number, command in enumerate(commands):
         result = subprocess.run(
             [qualcode, *command[1:]], cwd=tmp_path, env=environment, capture_output=True,
-            text=True, timeout=300,
+            text=True, timeout=300, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         assert result.returncode == 0, f"{shlex.join(command)}: {result.stderr}"
+        said[number - len(commands)] = result.stdout + result.stderr
     assert (tmp_path / "matrix.xlsx").is_file()
     assert (tmp_path / "report.html").is_file()
+    # The adjudication lists the open disagreements, keeps the agreements as the consensus
+    # coder's codings (the listing's decisions are left empty: they stay open), the settled
+    # matrix counts them, and undo takes the adjudication back.
+    listed = re.search(r"(\d+) open disagreements", said[-4])
+    assert listed is not None and int(listed.group(1)) > 0
+    assert (tmp_path / "open.csv").is_file()
+    kept = re.search(r"Kept (\d+) \(agreements: \1\), dropped 0: \d+ codings by consensus; "
+                     r"(\d+) disagreements still open", said[-3])  # fmt: skip
+    assert kept is not None and int(kept.group(1)) > 0, said[-3]
+    assert kept.group(2) == listed.group(1)
+    assert "consensus" in said[-2] and "(adjudicate)" in said[-1]

@@ -153,7 +153,8 @@ def discover_keywords(project: Project, options: DiscoveryOptions) -> DiscoveryR
         segment_id: text
         for batch in segment_batches(project, 0, last_segment_id(project), [scope])
         for segment_id, role, _start, text in batch
-        if _in_scope(scope, role)
+        # In scope: every turn, the interviewer's, or everyone else's (no call per turn).
+        if scope == "all" or (role == "interviewer") == (scope == "interviewer")
     }
     positives &= texts.keys()
     if not positives:
@@ -223,14 +224,6 @@ def _resolve_coder(project: Project, coder: str | None, code_id: str) -> str:
             f"several coders coded this project; choose one with --coder ({', '.join(coders)})"
         )
     return coders[0]
-
-
-def _in_scope(scope: str, role: str | None) -> bool:
-    if scope == "all":
-        return True
-    if scope == "interviewer":
-        return role == "interviewer"
-    return role != "interviewer"
 
 
 def _candidates(texts: dict[int, str], user_words: frozenset[str]) -> dict[str, _Evidence]:
@@ -305,17 +298,22 @@ def _evidence(
     counts = _substring_counts(rest_texts, by_substring)
     for candidate, count in zip(by_substring, counts, strict=True):
         evidence[candidate].uncoded = count
+    holding: dict[str, set[int]] = {}
     for candidate in (*by_words, *english):
-        evidence[candidate].uncoded_segments = set()
+        holding[candidate] = evidence[candidate].uncoded_segments = set()
     if by_words:
         import ahocorasick_rs
+        import numpy as np
 
+        # One search of the joined texts (line breaks between them: no word spans two)
+        # finds the texts holding one of the words; only those are segmented.
         automaton = ahocorasick_rs.AhoCorasick(by_words)
         wanted = set(by_words)
-        for segment, text in zip(rest, rest_texts, strict=True):
-            if automaton.find_matches_as_indexes(text, overlapping=True):
-                for word in wanted.intersection(words_of(text, user_words)):
-                    _add_uncoded(evidence[word], segment)
+        ends = np.cumsum(np.fromiter(map(len, rest_texts), dtype=np.int64, count=len(rest)) + 1)
+        starts = [start for _, start, _ in automaton.find_matches_as_indexes("\n".join(rest_texts))]
+        for index in np.unique(np.searchsorted(ends, starts, side="right")).tolist():
+            for word in wanted.intersection(words_of(rest_texts[index], user_words)):
+                holding[word].add(rest[index])
     if english:
         lemmas_of: dict[str, list[str]] = {}
         for segment, text in zip(rest, rest_texts, strict=True):
@@ -326,20 +324,18 @@ def _evidence(
             if lemmas is None:
                 lemmas = lemmas_of[outside] = [word.lower() for word in english_words_of(text)]
             for candidate in english.intersection((*lemmas, *_english_phrases(text))):
-                _add_uncoded(evidence[candidate], segment)
+                holding[candidate].add(segment)
     for entry in evidence.values():
         if entry.uncoded_segments is not None:
             entry.uncoded = len(entry.uncoded_segments)
     return evidence
 
 
-def _add_uncoded(entry: _Evidence, segment: int) -> None:
-    assert entry.uncoded_segments is not None
-    entry.uncoded_segments.add(segment)
-
-
 #: Segments per vectorised chunk of :func:`_substring_counts` (bounds its memory).
 _CHUNK = 100_000
+#: Key bits up to which :func:`_substring_counts` looks n-grams up in a table indexed by the
+#: key itself (2**24 entries, 64 MB) rather than by binary search among the candidates' keys.
+_DIRECT_KEY_BITS = 24
 
 
 def _substring_counts(texts: Sequence[str], candidates: Sequence[str]) -> list[int]:
@@ -348,7 +344,14 @@ def _substring_counts(texts: Sequence[str], candidates: Sequence[str]) -> list[i
     One pass per length with numpy instead of a Python loop per segment and n-gram: the
     candidates' characters get small ids (every other character 0), each window of the
     concatenated texts becomes one integer of its ids, windows are looked up among the
-    candidates' integers by binary search, and (candidate, text) pairs are counted once.
+    candidates' integers, and (candidate, text) pairs are counted once.
+
+    Where it is cheap the integers are 32 bits (a small alphabet: 8 bits a character for up
+    to 255 distinct characters), and a length whose keys fit in :data:`_DIRECT_KEY_BITS` bits
+    is looked up in a table indexed by the key, one memory read per window instead of a
+    binary search; the others by binary search among the sorted keys. The (candidate, text)
+    pairs of a chunk fit in 32 bits too (the chunk is cut to fit), so the sort that keeps
+    each pair once moves half the bytes.
     """
     import numpy as np
 
@@ -359,59 +362,94 @@ def _substring_counts(texts: Sequence[str], candidates: Sequence[str]) -> list[i
     bits = len(alphabet).bit_length()
     if bits * 4 > 63:  # more distinct characters than an integer holds: count one by one
         return [sum(candidate in text for text in texts) for candidate in candidates]
-    ids = np.zeros(0x110000, dtype=np.uint64)
+    key_type: Any = np.uint32 if bits * 4 <= 32 else np.uint64
+    ids: Any = np.zeros(0x110000, dtype=key_type)
     ids[[ord(character) for character in alphabet]] = np.arange(1, len(alphabet) + 1)
-    shift = np.uint64(bits)
+    shift = key_type(bits)
+    # Per length: a table from key to candidate index (-1: none), or the sorted keys and
+    # the candidate index of each.
     by_length: dict[int, tuple[Any, Any]] = {}
     for length in (2, 3, 4):
         indexes = [i for i, candidate in enumerate(candidates) if len(candidate) == length]
         if not indexes:
             continue
-        keys = np.zeros(len(indexes), dtype=np.uint64)
+        keys: Any = np.zeros(len(indexes), dtype=key_type)
         for position in range(length):
             keys = (keys << shift) | ids[[ord(candidates[i][position]) for i in indexes]]
-        order = np.argsort(keys, kind="stable")
-        by_length[length] = (keys[order], np.asarray(indexes, dtype=np.int64)[order])
-    for start in range(0, len(texts), _CHUNK):
-        part = texts[start : start + _CHUNK]
+        if bits * length <= _DIRECT_KEY_BITS:
+            table = np.full(1 << (bits * length), -1, dtype=np.int32)
+            table[keys] = indexes
+            by_length[length] = (table, None)
+        else:
+            order = np.argsort(keys, kind="stable")
+            by_length[length] = (keys[order], np.asarray(indexes, dtype=np.int32)[order])
+    chunk = max(1, min(_CHUNK, (2**32 - 1) // len(candidates)))
+    for start in range(0, len(texts), chunk):
+        part = texts[start : start + chunk]
         joined = "\n".join(part) + "\n"
         window = ids[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)]
         owner = np.repeat(
-            np.arange(len(part), dtype=np.int64),
-            np.fromiter((len(text) + 1 for text in part), dtype=np.int64, count=len(part)),
+            np.arange(len(part), dtype=np.uint32),
+            np.fromiter(map(len, part), dtype=np.int64, count=len(part)) + 1,
         )
         for length, (keys, indexes) in by_length.items():
             size = len(window) - length + 1
             if size <= 0:
                 continue
-            key = window[:size].copy()
+            key: Any = window[:size].copy()
             for offset in range(1, length):
-                key = (key << shift) | window[offset : offset + size]
-            found = np.searchsorted(keys, key)
-            found[found == len(keys)] = 0
-            hits = np.flatnonzero(keys[found] == key)
-            pairs = found[hits] * len(part) + owner[hits]
+                key <<= shift
+                key |= window[offset : offset + size]
+            if indexes is None:
+                found = keys[key]
+                hits = np.flatnonzero(found >= 0)
+                candidate = found[hits]
+            else:
+                found = np.searchsorted(keys, key)
+                found[found == len(keys)] = 0
+                hits = np.flatnonzero(keys[found] == key)
+                candidate = indexes[found[hits]]
+            texts_in_part = np.uint32(len(part))
+            pairs = candidate.astype(np.uint32) * texts_in_part + owner[hits]
             pairs.sort()  # then keep each (candidate, text) once: faster than np.unique's hash
             if len(pairs):
                 first = np.empty(len(pairs), dtype=bool)
                 first[0] = True
                 np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
                 pairs = pairs[first]
-            counts += np.bincount(indexes[pairs // len(part)], minlength=len(candidates))
+            counts += np.bincount(pairs // texts_in_part, minlength=len(candidates))
     return [int(count) for count in counts]
+
+
+#: What may stand between two words of one English phrase: spaces, apostrophes, hyphens.
+_PHRASE_GAP = re.compile(r"[\s'-]*")
 
 
 def _english_phrases(text: str) -> Iterable[str]:
     """Two- and three-word phrases of consecutive English words (lower case) that neither
-    start nor end with a stop word; a Chinese character or punctuation breaks a phrase."""
+    start nor end with a stop word; a Chinese character or punctuation breaks a phrase.
+
+    The words are found in the whole text at once; two neighbours belong to one phrase when
+    only spaces, apostrophes or hyphens stand between them (the stretch of text a phrase may
+    span)."""
     english_stop = stop_words("en")
-    for stretch in re.split(f"[^{LATIN_CHARACTER_CLASS}\\s'-]+", text):
-        words = [word.lower() for word in _LATIN_WORD.findall(stretch)]
-        for size in (2, 3):
-            for start in range(len(words) - size + 1):
-                phrase = words[start : start + size]
-                if phrase[0] not in english_stop and phrase[-1] not in english_stop:
-                    yield " ".join(phrase)
+    stretch: list[str] = []
+    previous_end = -1
+    for match in _LATIN_WORD.finditer(text):
+        if previous_end >= 0 and not _PHRASE_GAP.fullmatch(text, previous_end, match.start()):
+            yield from _phrases_of(stretch, english_stop)
+            stretch = []
+        stretch.append(match.group().lower())
+        previous_end = match.end()
+    yield from _phrases_of(stretch, english_stop)
+
+
+def _phrases_of(words: list[str], english_stop: frozenset[str]) -> Iterable[str]:
+    for size in (2, 3):
+        for start in range(len(words) - size + 1):
+            phrase = words[start : start + size]
+            if phrase[0] not in english_stop and phrase[-1] not in english_stop:
+                yield " ".join(phrase)
 
 
 def _known_terms(rules: list[CodeRules]) -> set[str]:
@@ -520,11 +558,9 @@ def _settle_kinds(
     A Chinese candidate is a ``word`` when jieba makes it a word in any in-scope segment,
     an ``ngram`` otherwise; :func:`_evidence` only segmented the coded ones. The kind shows in
     the list and breaks ties, so for the candidates down to the last one tied with the
-    ``top``-th, the uncoded segments that contain an n-gram are segmented (each distinct
-    Chinese run once) until one makes it a word.
+    ``top``-th, the uncoded segments' Chinese runs that contain an n-gram are segmented
+    (each distinct run once) until one makes it a word (:func:`_words_among_runs`).
     """
-    from qualcode.analysis.freq import words_of
-
     if len(ranked) > top:
         boundary = ranked[top - 1][4], ranked[top - 1][2]
         listed = top
@@ -532,23 +568,59 @@ def _settle_kinds(
             listed += 1
     else:
         listed = len(ranked)
-    words_in_run: dict[str, frozenset[str]] = {}
     settled = list(ranked)
-    for index, (text, kind, coded, uncoded, keyness, log_ratio) in enumerate(ranked[:listed]):
-        if kind != "ngram" or not uncoded:
-            continue
-        for segment_text in rest_texts:
-            if text not in segment_text:
-                continue
-            runs = [run.group() for run in _HAN_RUN.finditer(segment_text) if text in run.group()]
-            for run in runs:
-                if run not in words_in_run:
-                    words_in_run[run] = frozenset(words_of(run, user_words))
-            if any(text in words_in_run[run] for run in runs):
-                settled[index] = (text, "word", coded, uncoded, keyness, log_ratio)
-                break
+    unsettled = {
+        row[0]: index for index, row in enumerate(ranked[:listed]) if row[1] == "ngram" and row[3]
+    }
+    if unsettled:
+        for text in _words_among_runs(list(unsettled), rest_texts, user_words):
+            _text, _kind, coded, uncoded, keyness, log_ratio = ranked[unsettled[text]]
+            settled[unsettled[text]] = (text, "word", coded, uncoded, keyness, log_ratio)
     settled.sort(key=lambda row: (-row[4], -row[2], _KIND_ORDER[row[1]], row[0]))
     return settled
+
+
+#: The rest of a Han run from a position on (its end, matched forwards; its start, matched
+#: in the reversed text).
+_HAN_TAIL = re.compile(f"[{HAN_CHARACTER_CLASS}]*")
+
+
+def _han_tail_end(text: str, position: int) -> int:
+    """Where the Han characters from ``position`` on end (``position`` if none)."""
+    match = _HAN_TAIL.match(text, position)
+    assert match is not None  # a starred class matches everywhere, if only emptily
+    return match.end()
+
+
+def _words_among_runs(ngrams: list[str], texts: list[str], user_words: frozenset[str]) -> set[str]:
+    """The Chinese ``ngrams`` that jieba makes a word in at least one Han run of ``texts``
+    that contains them (the run segmented alone, as :func:`words_of` segments it).
+
+    The texts are joined by line breaks (not Han, so no run crosses two texts) and searched
+    for the n-gram; each occurrence's run is the Han stretch around it, and the search goes
+    on after that run. An n-gram's runs are taken in text order, each distinct run segmented
+    once, until one makes it a word.
+    """
+    from qualcode.analysis.freq import words_of
+
+    joined = "\n".join(texts)
+    backwards = joined[::-1]
+    size = len(joined)
+    words_in_run: dict[str, frozenset[str]] = {}
+    found: set[str] = set()
+    for ngram in ngrams:
+        start = joined.find(ngram)
+        while start >= 0:
+            end = _han_tail_end(joined, start)
+            run = joined[size - _han_tail_end(backwards, size - start) : end]
+            words = words_in_run.get(run)
+            if words is None:
+                words = words_in_run[run] = frozenset(words_of(run, user_words))
+            if ngram in words:
+                found.add(ngram)
+                break
+            start = joined.find(ngram, end)  # the next run that holds it
+    return found
 
 
 def _redundant(text: str, listed: dict[str, _Evidence]) -> bool:

@@ -110,7 +110,8 @@ def stop_words(language: Literal["zh", "en"]) -> frozenset[str]:
 def _english_tools() -> tuple[Any, Callable[[str], str]]:
     from qualcode.text.language import english_lemmatizer, english_sentencizer
 
-    return english_sentencizer().tokenizer, english_lemmatizer()
+    # Word forms repeat: each is looked up in spaCy's table once.
+    return english_sentencizer().tokenizer, functools.cache(english_lemmatizer())
 
 
 @functools.cache

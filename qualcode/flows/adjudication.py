@@ -13,13 +13,17 @@ Every row is checked before anything is written: a malformed row, an unknown dec
 row that no longer matches an open disagreement (decided meanwhile, recoded, or never one)
 or a unit decided twice is one error naming the file and line, and the project is unchanged.
 ``keep_agreed`` adds a keep for every open agreement (every coder applied the code). All
-decisions are written in one journaled transaction (:func:`record_decisions`).
+decisions are checked and written in one journaled transaction, in SQL
+(:func:`~qualcode.store.adjudications.decision_batch`): the same rows the terminal session
+writes one at a time with :func:`~qualcode.store.adjudications.record_decisions`.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +31,11 @@ from qualcode.errors import InputError, UsageError
 from qualcode.exporting.tables import open_output
 from qualcode.store.adjudications import (
     AdjudicationResult,
-    Decision,
-    Unit,
+    DecisionRow,
+    RowMismatch,
+    coder_set,
+    decision_batch,
     open_units,
-    record_decisions,
     unit_contexts,
 )
 from qualcode.store.project import Project
@@ -148,68 +153,112 @@ def _decision_word(path: Path, line: int, word: str) -> bool | None:
     raise InputError(path, f"decision '{word.strip()}' is neither keep nor drop", line=line)
 
 
-def read_decisions(path: Path, units: Sequence[Unit]) -> tuple[list[tuple[Unit, Decision]], int]:
-    """The decisions of the file at ``path``, each matched to its open unit, and how many
-    rows left their unit open (empty decision). Raises :class:`InputError` (file and line)
-    at the first row that cannot be applied; nothing is written by this function."""
+#: Decision words as they are usually written, looked up before the general spelling check.
+_DECISION_OF = {
+    **{word: True for word in KEEP_WORDS}, **{word: False for word in DROP_WORDS},
+    **{word.upper(): True for word in KEEP_WORDS}, **{word.upper(): False for word in DROP_WORDS},
+    **{word.title(): True for word in KEEP_WORDS}, **{word.title(): False for word in DROP_WORDS},
+}  # fmt: skip
+#: Segment ids SQLite can hold; a larger number names no segment.
+_LARGEST_ID = 2**63 - 1
+
+
+def read_decisions(path: Path) -> tuple[list[DecisionRow], InputError | None]:
+    """The rows of the decisions file at ``path``, in file order, up to the first that is
+    wrong by itself; and the error of that row (``None`` when there is none).
+
+    A row is wrong by itself when its ``segment_id`` is not a number, its decision is neither
+    keep nor drop (nor empty), or it decides a unit an earlier row decided; the rows are
+    returned up to that one (a unit decided twice: including it), because a row before it
+    that does not fit an open disagreement is the error to report first (see
+    :func:`_first_error`). A file that cannot be read, or lacks a required column, raises
+    :class:`InputError` at once."""
     header, rows = read_csv_table(path)
     columns = _columns(path, header)
-    by_key = {unit.key: unit for unit in units}
-    decided: dict[tuple[int, str], int] = {}
-    matched: list[tuple[Unit, Decision]] = []
-    left_open = 0
-
     width = max(columns.values()) + 1
     segment_column, code_column = columns["segment_id"], columns["code"]
     decision_column, note_column = columns["decision"], columns.get("note")
     applied_column = columns.get("applied_by")
+    listed_of: dict[str, tuple[str, ...]] = {}
+    first_line: dict[tuple[int, str], int] = {}
+    parsed: list[DecisionRow] = []
+    append = parsed.append
     for line, row in rows:
         if len(row) < width:
             row = row + [""] * (width - len(row))
         segment_text = row[segment_column].strip().lstrip("'")
         if not segment_text.isdigit():
-            raise InputError(path, f"segment_id '{segment_text}' is not a number", line=line)
+            return parsed, InputError(
+                path, f"segment_id '{segment_text}' is not a number", line=line
+            )
         segment_id, code_id = int(segment_text), row[code_column].strip()
-        keep = _decision_word(path, line, row[decision_column])
-        unit = by_key.get((segment_id, code_id))
-        if unit is None or unit.agreed:
-            raise InputError(
-                path,
-                f"segment {segment_id}, code '{code_id}' is not an open disagreement of "
-                "these coders (decided already, recoded since, or never one); list the open "
-                "ones with 'qualcode adjudicate --list'",
-                line=line,
-            )
+        word = row[decision_column]
+        keep = _DECISION_OF.get(word)
+        if keep is None and word:
+            try:
+                keep = _decision_word(path, line, word)
+            except InputError as error:
+                return parsed, error
+        if segment_id > _LARGEST_ID:
+            return parsed, _not_open(path, line, segment_id, code_id)
+        listed = None
         if applied_column is not None:
-            listed = tuple(
-                sorted(name.strip() for name in row[applied_column].split(";") if name.strip())
-            )
-            if listed != unit.applied_by:
-                raise InputError(
-                    path,
-                    f"segment {segment_id}, code '{code_id}': applied_by says "
-                    f"'{CODER_SEPARATOR.join(listed)}' but now "
-                    f"'{CODER_SEPARATOR.join(unit.applied_by)}' applied it; list again",
-                    line=line,
+            text = row[applied_column]
+            listed = listed_of.get(text)
+            if listed is None:
+                listed = listed_of[text] = tuple(
+                    sorted(name.strip() for name in text.split(";") if name.strip())
                 )
-        if unit.key in decided:
-            raise InputError(
+        note = (row[note_column].strip() or None) if note_column is not None else None
+        append(DecisionRow(line, segment_id, code_id, keep, note, listed))
+        first = first_line.setdefault((segment_id, code_id), line)
+        if first != line:
+            return parsed, InputError(
                 path,
-                f"segment {segment_id}, code '{code_id}' is decided twice (first on line "
-                f"{decided[unit.key]})",
+                f"segment {segment_id}, code '{code_id}' is decided twice (first on line {first})",
                 line=line,
             )
-        decided[unit.key] = line
-        if keep is None:
-            left_open += 1
-            continue
-        note = row[note_column].strip() if note_column is not None else ""
-        matched.append((unit, Decision(segment_id, code_id, keep, note or None)))
-    return matched, left_open
+    return parsed, None
+
+
+def _not_open(path: Path, line: int, segment_id: int, code_id: str) -> InputError:
+    return InputError(
+        path,
+        f"segment {segment_id}, code '{code_id}' is not an open disagreement of "
+        "these coders (decided already, recoded since, or never one); list the open "
+        "ones with 'qualcode adjudicate --list'",
+        line=line,
+    )
+
+
+def _first_error(
+    path: Path, rows: list[DecisionRow], mismatch: RowMismatch | None, pending: InputError | None
+) -> InputError | None:
+    """The error of the first row, by line, that cannot be applied: a row that does not fit
+    an open disagreement (``mismatch``, found in SQL) before or on the line of the first
+    row wrong by itself (``pending``), else that one. On one line, the checks run as a
+    person reads the row: the number and the decision, then the unit, then its
+    ``applied_by``, then whether it was decided before."""
+    if mismatch is None or (pending is not None and (pending.line or 0) < mismatch.line):
+        return pending
+    row = rows[bisect_left(rows, mismatch.line, key=attrgetter("line"))]
+    if not mismatch.is_open:
+        return _not_open(path, row.line, row.segment_id, row.code_id)
+    return InputError(
+        path,
+        f"segment {row.segment_id}, code '{row.code_id}': applied_by says "
+        f"'{CODER_SEPARATOR.join(row.applied_by or ())}' but now "
+        f"'{CODER_SEPARATOR.join(mismatch.applied_by)}' applied it; list again",
+        line=row.line,
+    )
 
 
 def adjudicate_scripted(project: Project, options: AdjudicateOptions) -> ScriptedResult:
     """Apply a decisions file and/or keep every open agreement, in one journaled transaction.
+
+    The file is read first, then matched against the open units and written in SQL
+    (:func:`~qualcode.store.adjudications.decision_batch`), all in the one transaction, so
+    no other session decides a unit in between.
 
     Raises :class:`UsageError` when there is nothing to do (neither a file nor
     ``keep_agreed``), :class:`InputError` for a bad decisions file (nothing written)."""
@@ -218,23 +267,18 @@ def adjudicate_scripted(project: Project, options: AdjudicateOptions) -> Scripte
             "nothing to decide: give --decisions FILE.csv and/or --keep-agreed "
             "(or run in a terminal to decide one by one)"
         )
-    units = open_units(
-        project.conn, options.coders, all_segments=options.all_segments,
-        agreements=options.keep_agreed,
-    )  # fmt: skip
-    decisions: list[tuple[Unit, Decision]] = []
-    left_open = sum(1 for unit in units if not unit.agreed)
+    coder_set(project.conn, options.coders)
+    rows: list[DecisionRow] = []
+    pending: InputError | None = None
     if options.decisions is not None:
-        decisions, _unanswered = read_decisions(options.decisions, units)
-        left_open = left_open - len(decisions)
-    agreements = 0
-    if options.keep_agreed:
-        for unit in units:
-            if unit.agreed:
-                decisions.append((unit, Decision(unit.segment_id, unit.code_id, True)))
-                agreements += 1
-    written = record_decisions(
-        project, options.coders, decisions, consensus=options.consensus,
-        decided_by=options.decided_by,
-    )  # fmt: skip
-    return ScriptedResult(written, agreements, left_open)
+        rows, pending = read_decisions(options.decisions)
+    with decision_batch(
+        project, options.coders, consensus=options.consensus, decided_by=options.decided_by,
+        all_segments=options.all_segments,
+    ) as batch:  # fmt: skip
+        if options.decisions is not None:
+            error = _first_error(options.decisions, rows, batch.add(rows), pending)
+            if error is not None:
+                raise error
+        result = batch.write(keep_agreed=options.keep_agreed)
+    return ScriptedResult(result.written, result.agreements_kept, result.left_open)

@@ -83,7 +83,7 @@ def iter_csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as error:
             raise CsvSyntaxError(line, str(error)) from error
-        if any(cell.strip() for cell in row):
+        if any(map(str.strip, row)):  # a row with any text (no generator per row)
             yield line, row
         line = reader.line_num + 1
 

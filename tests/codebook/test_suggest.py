@@ -238,3 +238,62 @@ def test_fast_counting_ranks_exactly_as_counting_segment_by_segment(
         assert [row[:5] for row in settled[:20]] == expected[:20], code.code_id
         compared += 1
     assert compared >= 20
+
+
+def generated_turns(seed: int, alphabet_size: int, count: int = 300) -> list[str]:
+    """Turns of shipped-sample phrases, English phrases and random Han characters drawn from
+    ``alphabet_size`` of them: a small alphabet gives 32-bit n-gram keys looked up directly,
+    a large one 64-bit keys found by binary search (both ways of counting candidates)."""
+    import random
+
+    generator = random.Random(seed)
+    phrases = [turn.rstrip("。.") for turn in EXTRA_TURNS] + [
+        "网格员", "卡口值守", "志愿者", "物业公司配合", "一到两个网格员", "三千户",
+    ]  # fmt: skip
+    han = [chr(0x4E00 + generator.randrange(0x5000)) for _ in range(alphabet_size)]
+    turns = []
+    for _ in range(count):
+        parts = []
+        for _ in range(generator.randint(1, 4)):
+            if generator.random() < 0.5:
+                parts.append(generator.choice(phrases))
+            else:
+                parts.append("".join(generator.choices(han, k=generator.randint(2, 12))))
+        turns.append("，".join(parts) + "。")
+    return turns
+
+
+@pytest.mark.parametrize(("seed", "alphabet_size"), [(1, 20), (2, 150), (3, 3000)])
+def test_substring_counts_are_the_turns_holding_each_candidate(
+    seed: int, alphabet_size: int
+) -> None:
+    from qualcode.analysis.discovery import _substring_counts
+
+    turns = generated_turns(seed, alphabet_size)
+    candidates = sorted(
+        {
+            turn[start : start + size]
+            for turn in turns[:40]
+            for size in (2, 3, 4)
+            for start in range(len(turn) - size + 1)
+        }
+    )
+    assert _substring_counts(turns, candidates) == [
+        sum(candidate in turn for turn in turns) for candidate in candidates
+    ]
+
+
+@pytest.mark.parametrize(("seed", "alphabet_size"), [(4, 20), (5, 150), (6, 3000)])
+def test_generated_turns_rank_exactly_as_counting_segment_by_segment(
+    seed: int, alphabet_size: int
+) -> None:
+    from qualcode.analysis.discovery import _evidence, _ranked, _settle_kinds
+
+    texts = dict(enumerate(generated_turns(seed, alphabet_size), start=1))
+    positives = {segment for segment in texts if segment % 5 == 0 or "网格员" in texts[segment]}
+    user_words = frozenset({"网格员"})
+    expected = reference_ranking(texts, positives, set(), user_words)
+    ranked = _ranked(_evidence(texts, positives, user_words), positives, len(texts), set())
+    settled = _settle_kinds(ranked, [texts[s] for s in texts if s not in positives], 20, user_words)
+    assert [row[:5] for row in settled[:20]] == expected[:20]
+    assert len(expected) >= 20

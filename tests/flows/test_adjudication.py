@@ -407,3 +407,129 @@ def test_generated_units_and_keep_agreed(
     }
     assert kept == agreed
     assert set(independent_units(db_path, coders, all_segments)) == set(units) - agreed
+
+
+# --------------------------------------------------------------------------------------------
+# The scripted form writes in SQL; the terminal session writes unit by unit: the same rows
+
+
+def provenance_rows(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Adjudications, codings and journal changes, without the times they were written."""
+    conn = sqlite3.connect(db)
+    try:
+        return {
+            "adjudications": conn.execute(
+                "SELECT adjudication_id, segment_id, code_id, coders, applied_by, decision, "
+                "agreed, consensus_coder, decided_by, note FROM adjudications ORDER BY 1"
+            ).fetchall(),
+            "codings": conn.execute(
+                "SELECT coding_id, segment_id, code_id, coder, origin, start_char, end_char, "
+                "memo FROM codings ORDER BY 1"
+            ).fetchall(),
+            "journal": conn.execute(
+                "SELECT table_name, operation, row_id FROM journal_changes c JOIN "
+                "journal_entries e USING (entry_id) WHERE e.kind = 'adjudicate' ORDER BY change_id"
+            ).fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(("all_segments", "keep_agreed"), [(False, True), (True, False)])
+def test_scripted_decisions_write_what_the_session_writes(
+    tmp_path: Path, all_segments: bool, keep_agreed: bool
+) -> None:
+    from qualcode.flows.adjudication import AdjudicateOptions, adjudicate_scripted
+    from qualcode.store.adjudications import Decision, open_units, record_decisions
+    from qualcode.store.project import open_project
+
+    coders = ("ann", "bo", "cy")
+    paths = [tmp_path / "bulk.db", tmp_path / "one_by_one.db"]
+    for number, path in enumerate(paths):
+        with open_project(path, create=True) as project:
+            generated(project, tmp_path / f"g{number}", seed=11)
+            # A consensus coding already there is kept as it is, not written twice.
+            code_segment(project, 3, "a", coder="consensus")
+    with open_project(paths[1]) as project:
+        units = open_units(project.conn, coders, all_segments=all_segments)
+    disagreements = [unit for unit in units if not unit.agreed]
+    generator = random.Random(3)
+    choices = [generator.choice(["keep", "drop", ""]) for _ in disagreements]
+    notes = [generator.choice(["", "reads as both"]) for _ in disagreements]
+    rows = [
+        {"segment_id": str(unit.segment_id), "code": unit.code_id, "decision": choice,
+         "note": note, "applied_by": "; ".join(unit.applied_by)}
+        for unit, choice, note in zip(disagreements, choices, notes, strict=True)
+    ][::-1]  # fmt: skip
+    decisions = write_decisions(tmp_path / "decided.csv", rows)
+    with open_project(paths[0]) as project:
+        result = adjudicate_scripted(
+            project,
+            AdjudicateOptions(coders, "consensus", "zhao", decisions=decisions,
+                              keep_agreed=keep_agreed, all_segments=all_segments),
+        )  # fmt: skip
+    # The same decisions, unit by unit, in the file's order, then the agreements.
+    by_key = {unit.key: unit for unit in units}
+    pairs = [
+        (by_key[(int(row["segment_id"]), row["code"])],
+         Decision(int(row["segment_id"]), row["code"], row["decision"] == "keep",
+                  row["note"] or None))
+        for row in rows
+        if row["decision"]
+    ]  # fmt: skip
+    if keep_agreed:
+        pairs += [(unit, Decision(*unit.key, True)) for unit in units if unit.agreed]
+    with open_project(paths[1]) as project:
+        written = record_decisions(project, coders, pairs, consensus="consensus", decided_by="zhao")
+    assert provenance_rows(paths[0]) == provenance_rows(paths[1])
+    assert result.written == written
+    assert result.agreements_kept == (sum(unit.agreed for unit in units) if keep_agreed else 0)
+    assert result.left_open == choices.count("") > 0
+    assert written.kept > 0 and written.dropped > 0 and written.codings_added > 0
+    # One journal entry, whose summary gives the counts, and undo takes it all back.
+    status, text, _ = run(paths[0], "history", "--format", "csv")
+    assert status == 0
+    assert f"as consensus: {written.kept} kept, {written.dropped} dropped" in text
+    assert run(paths[0], "undo")[0] == 0
+    assert provenance_rows(paths[0])["adjudications"] == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        # A row that is not open comes before a later row that is wrong by itself.
+        (lambda rows: (rows[0].update(code="b.none"), rows[2].update(decision="maybe")),
+         ":2: segment"),
+        # On one line, who applied the code is checked before whether it was decided twice.
+        (lambda rows: rows.append(dict(rows[0], applied_by="cy; zed")),
+         "applied_by says 'cy; zed' but now"),
+        (lambda rows: rows.append(dict(rows[0], note="again")), "decided twice (first on line 2)"),
+        (lambda rows: rows[1].update(segment_id=str(2**70)), ":3: segment 1180591620717411303424,"),
+        (lambda rows: rows[1].update(applied_by="ann; ann"), ":3: segment"),
+        (lambda rows: rows[3].update(decision="KEEP ", code=rows[3]["code"] + " "), None),
+    ],
+)  # fmt: skip
+def test_which_row_a_bad_decisions_file_is_reported_at(
+    project: Project, db_path: Path, tmp_path: Path, edit: object, problem: str | None
+) -> None:
+    from qualcode.store.adjudications import open_units
+
+    generated(project, tmp_path, seed=5)
+    units = [unit for unit in open_units(project.conn, ("ann", "bo", "cy")) if not unit.agreed]
+    rows = [
+        {"segment_id": str(unit.segment_id), "code": unit.code_id, "decision": "drop",
+         "applied_by": "; ".join(unit.applied_by), "note": ""}
+        for unit in units[:6]
+    ]  # fmt: skip
+    edit(rows)  # type: ignore[operator]
+    decisions = write_decisions(tmp_path / "decided.csv", rows)
+    before = dump(db_path)
+    status, _, stderr = run(
+        db_path, "adjudicate", "--coders", "ann,bo,cy", "--decisions", str(decisions)
+    )
+    if problem is None:
+        assert status == 0 and "Kept 1, dropped 5" in stderr, stderr
+        return
+    assert status == 1 and stderr.startswith(f"Error: {decisions}")
+    assert problem in stderr and stderr.count("\n") == 1, stderr
+    assert dump(db_path) == before
