@@ -536,6 +536,11 @@ class DecisionBatch:
         return BatchResult(written, agreements_kept, disagreements - decided)
 
 
+#: Tables a batch inserts one row per decision into: their (silent) journal triggers are
+#: dropped for the batch's transaction (see :func:`qualcode.store.journal.journaled`).
+_BULK_TABLES = ("codings", "adjudications")
+
+
 @contextmanager
 def decision_batch(
     project: Project,
@@ -556,7 +561,9 @@ def decision_batch(
     # default 2 MB page cache, each insert reads index pages back from the file.
     project.conn.execute(f"PRAGMA cache_size = {-_BATCH_CACHE_KIB}")
     try:
-        with journaled(project, "adjudicate", summary, compact_runs=True) as conn:
+        with journaled(
+            project, "adjudicate", summary, compact_runs=True, bulk_tables=_BULK_TABLES
+        ) as conn:
             batch = DecisionBatch(conn, names, consensus=consensus, decided_by=decided_by)
             batch._stage_units(all_segments)
             try:
