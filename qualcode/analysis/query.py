@@ -330,23 +330,46 @@ class SegmentArrays:
 
 
 def segment_arrays(conn: sqlite3.Connection, filters: CodingFilter) -> SegmentArrays:
-    """The segments whose codings pass the filter's case condition (all cases by default)."""
+    """The segments whose codings pass the filter's case condition (all cases by default),
+    all at once: :func:`segment_chunks` joined up (small projects; counting reads the chunks)."""
+    whole = SegmentArrays([], [], [])
+    for part in segment_chunks(conn, filters):
+        whole.segment_ids.extend(part.segment_ids)
+        whole.document_ids.extend(part.document_ids)
+        whole.respondent.extend(part.respondent)
+    return whole
+
+
+def segment_chunks(
+    conn: sqlite3.Connection, filters: CodingFilter, chunk: int = 500_000
+) -> Iterator[SegmentArrays]:
+    """:func:`segment_arrays` in pieces of at most ``chunk`` consecutive segment ids, so that
+    a caller filling tables indexed by segment holds one piece of lists at a time (a list of a
+    million Python ints is some 36 MB; three of them for three million segments, 300 MB)."""
     import json
 
     where, parameters = "", []
     if filters.cases:
         ids = case_ids(conn, filters.cases)
-        where = f"WHERE d.case_id IN ({', '.join('?' * len(ids))})"
+        where = f"AND d.case_id IN ({', '.join('?' * len(ids))})"
         parameters = list(ids)
-    segment_ids, document_ids, respondent = conn.execute(
-        "SELECT json_group_array(s.segment_id), json_group_array(s.document_id), "
-        "json_group_array(s.role IS NOT 'interviewer') FROM segments s "
-        f"JOIN documents d ON d.document_id = s.document_id {where}",
-        parameters,
-    ).fetchone()
-    return SegmentArrays(
-        json.loads(segment_ids), json.loads(document_ids), [bool(x) for x in json.loads(respondent)]
-    )
+    top = largest_segment_id(conn)
+    lower = 0
+    while lower < top:
+        upper = lower + chunk
+        segment_ids, document_ids, respondent = conn.execute(
+            "SELECT json_group_array(s.segment_id), json_group_array(s.document_id), "
+            "json_group_array(s.role IS NOT 'interviewer') FROM segments s "
+            "JOIN documents d ON d.document_id = s.document_id "
+            f"WHERE s.segment_id > ? AND s.segment_id <= ? {where}",
+            [lower, upper, *parameters],
+        ).fetchone()
+        lower = upper
+        yield SegmentArrays(
+            json.loads(segment_ids),
+            json.loads(document_ids),
+            [bool(x) for x in json.loads(respondent)],
+        )
 
 
 def coding_chunks(
