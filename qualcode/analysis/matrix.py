@@ -558,7 +558,7 @@ def _tallies(
     row_counts = np.zeros(row_count + 1, dtype=np.int64)
     pair_parts: list[Any] = []  # distinct unit * width + column keys, per chunk
     unit_parts: list[Any] = []  # distinct units with a coding in some column, per chunk
-    chunks = coding_chunks(conn, filters, distinct_pairs=not by_codings)
+    chunks = coding_chunks(conn, filters, 100_000, distinct_pairs=not by_codings)
     for chunk_segments, chunk_codes in chunks:
         segment_ids = np.array(chunk_segments, dtype=np.int64)
         codes = np.fromiter(

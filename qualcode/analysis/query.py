@@ -341,7 +341,7 @@ def segment_arrays(conn: sqlite3.Connection, filters: CodingFilter) -> SegmentAr
 
 
 def segment_chunks(
-    conn: sqlite3.Connection, filters: CodingFilter, chunk: int = 500_000
+    conn: sqlite3.Connection, filters: CodingFilter, chunk: int = 100_000
 ) -> Iterator[SegmentArrays]:
     """:func:`segment_arrays` in pieces of at most ``chunk`` consecutive segment ids, so that
     a caller filling tables indexed by segment holds one piece of lists at a time (a list of a
