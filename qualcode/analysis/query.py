@@ -817,15 +817,30 @@ SPEAKERS: tuple[Speakers, ...] = ("respondent", "all", "interviewer")
 def segment_themes(conn: sqlite3.Connection, filters: CodingFilter) -> dict[int, list[str]]:
     """``{segment_id: [theme_id, ...]}``: the themes under which each segment has at least one
     coding passing ``filters`` (segments without such a coding have no key)."""
+    return dict(segment_themes_in_order(conn, filters))
+
+
+def segment_themes_in_order(
+    conn: sqlite3.Connection, filters: CodingFilter
+) -> Iterator[tuple[int, list[str]]]:
+    """:func:`segment_themes` as ``(segment_id, [theme_id, ...])`` in segment order, read as
+    it goes: what a pass over the segments in order needs, without a dict of every coded
+    segment (hundreds of MB at millions of segments)."""
     sql, parameters = filtered_codings_sql(conn, filters)
-    themes: dict[int, list[str]] = {}
+    current: int | None = None
+    themes: list[str] = []
     for segment_id, theme_id in conn.execute(
         f"WITH fc AS ({sql}) SELECT DISTINCT fc.segment_id, k.theme_id FROM fc "
         "JOIN codes k ON k.code_id = fc.code_id ORDER BY fc.segment_id",
         parameters,
     ):
-        themes.setdefault(int(segment_id), []).append(str(theme_id))
-    return themes
+        if segment_id != current:
+            if current is not None:
+                yield current, themes
+            current, themes = int(segment_id), []
+        themes.append(str(theme_id))
+    if current is not None:
+        yield current, themes
 
 
 def _speaker_clause(speakers: Speakers) -> str:
