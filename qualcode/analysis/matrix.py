@@ -558,6 +558,9 @@ def _tallies(
     row_counts = np.zeros(row_count + 1, dtype=np.int64)
     pair_parts: list[Any] = []  # distinct unit * width + column keys, per chunk
     unit_parts: list[Any] = []  # distinct units with a coding in some column, per chunk
+    # Keys in four bytes where they fit (they do up to hundreds of millions of segments).
+    units_size = len(document_row) if by_documents else size
+    key_type = np.int32 if units_size * width < 2**31 else np.int64
     chunks = coding_chunks(conn, filters, 100_000, distinct_pairs=not by_codings)
     for chunk_segments, chunk_codes in chunks:
         segment_ids = np.array(chunk_segments, dtype=np.int64)
@@ -578,20 +581,23 @@ def _tallies(
             row_counts += np.bincount(counted, minlength=row_count + 1)
         else:
             units = segment_document[segment_ids].astype(np.int64) if by_documents else segment_ids
-            unit_parts.append(_sorted_distinct(units if in_columns is None else units[in_columns]))
+            chosen_units = units if in_columns is None else units[in_columns]
+            _add_distinct(unit_parts, chosen_units.astype(key_type))
         for columns in layer_columns:
             chosen = columns[codes]
             if by_codings:
                 cell_counts += np.bincount(rows * width + chosen, minlength=cell_slots)
             else:
-                pair_parts.append(_sorted_distinct(units * width + chosen))
+                _add_distinct(pair_parts, (units * width + chosen).astype(key_type))
     if not by_codings:
         # Distinct (unit, column) pairs per cell; distinct units per row.
         unit_row = document_row if by_documents else segment_row
         keys = _distinct(pair_parts)
-        cell_counts = np.bincount(
-            unit_row[keys // width].astype(np.int64) * width + keys % width, minlength=cell_slots
-        )
+        for lower in range(0, len(keys), _SLICE):
+            part = keys[lower : lower + _SLICE].astype(np.int64)
+            cells_of_part = unit_row[part // width].astype(np.int64) * width + part % width
+            cell_counts += np.bincount(cells_of_part, minlength=cell_slots)
+        del keys
         row_counts = np.bincount(unit_row[_distinct(unit_parts)], minlength=row_count + 1)
     cells: dict[tuple[int, int], _Tally] = {}
     for cell in np.flatnonzero(cell_counts).tolist():
@@ -611,15 +617,39 @@ def _tallies(
     return cells, totals
 
 
+#: Keys turned into cells this many at a time (bounded temporaries).
+_SLICE = 1_000_000
+#: Parts of distinct keys are merged into one when the newer ones hold more keys than this
+#: (and than the last merge), so that a pair coded by several coders, or in several chunks,
+#: is held about once.
+_MERGE_AT = 2_000_000
+
+
+def _add_distinct(parts: list[Any], values: Any) -> None:
+    """Add the distinct ``values`` of one chunk to ``parts``, merging the parts when large."""
+    parts.append(_sorted_distinct(values))
+    # The new parts since the last merge against what that merge left (parts[0]): merging
+    # only when they outgrow it keeps the merges' total work proportional to the keys.
+    if sum(len(part) for part in parts[1:]) > max(_MERGE_AT, len(parts[0])):
+        parts[:] = [_distinct(parts)]
+
+
 def _distinct(parts: list[Any]) -> Any:
-    """The distinct values of the arrays ``parts`` (emptied as they are merged), sorted."""
+    """The distinct values of the arrays ``parts`` (emptied as they are merged), sorted; the
+    merge sorts in place, so the peak is twice the keys, not four times."""
     import numpy as np
 
     if not parts:
         return np.zeros(0, dtype=np.int64)
-    merged = _sorted_distinct(np.concatenate(parts))
+    merged = np.concatenate(parts)
     parts.clear()
-    return merged
+    merged.sort()
+    if len(merged) < 2:
+        return merged
+    first = np.empty(len(merged), dtype=np.bool_)
+    first[0] = True
+    np.not_equal(merged[1:], merged[:-1], out=first[1:])
+    return merged[first]
 
 
 def _sorted_distinct(values: Any) -> Any:
