@@ -30,7 +30,7 @@ Second project
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -41,6 +41,7 @@ from qualcode.analysis.query import (
     CodedSpan,
     SegmentKey,
     code_order,
+    coded_units,
     coder_spans,
     current_coders,
     segment_keys,
@@ -120,17 +121,27 @@ def _describe_coders(project: Project, other: Project | None) -> str:
 
 
 def _load_coders(
-    project: Project, other: Project | None, coders: Sequence[str]
+    project: Project, other: Project, coders: Sequence[str]
 ) -> tuple[list[dict[SegmentKey, list[CodedSpan]]], dict[str, str]]:
+    """Every coder's spans by segment key, each from the project that has them (``--other``)."""
+    sources = _sources(project, other, coders)
+    decisions = [
+        coder_spans(project.conn if source == str(project.path) else other.conn, coder)
+        for coder, source in sources.items()
+    ]
+    return decisions, sources
+
+
+def _sources(project: Project, other: Project | None, coders: Sequence[str]) -> dict[str, str]:
+    """Which project file each coder is read from: this one if it has codings by the coder,
+    else ``other``; a coder in neither is a NotFoundError naming the closest names."""
     here = set(current_coders(project.conn))
     there = set(current_coders(other.conn)) if other is not None else set()
-    decisions, sources = [], {}
+    sources = {}
     for coder in coders:
         if coder in here:
-            decisions.append(coder_spans(project.conn, coder))
             sources[coder] = str(project.path)
         elif other is not None and coder in there:
-            decisions.append(coder_spans(other.conn, coder))
             sources[coder] = str(other.path)
         else:
             close = closest(coder, here | there)
@@ -139,7 +150,7 @@ def _load_coders(
                 f"no codings by coder '{coder}'{hint if close else ''} "
                 f"({_describe_coders(project, other)})"
             )
-    return decisions, sources
+    return sources
 
 
 def _pieces(
@@ -174,57 +185,116 @@ def compare_coders(project: Project, options: AgreementOptions) -> AgreementRepo
 
 def _compare(project: Project, other: Project | None, options: AgreementOptions) -> AgreementReport:
     values_of = _variable_values(project, options.variable) if options.variable else None
+    if other is None:
+        report, units, segment_ids = _units_here(project, options)
+    else:
+        report, units, segment_ids = _units_with_other(project, other, options)
+    counted = _Counted(units)
+    pieces = ((key, piece) for key, spans in counted for piece in _pieces(options.unit, key, spans))
+    if values_of is not None:
+        assert options.variable is not None
+        patterns = _variable_patterns(pieces, values_of, options, segment_ids)
+        counted.check(options)
+        report.segments = counted.count
+        report.rows.append(
+            _row({"variable": options.variable}, patterns, options, report.unit_basis)
+        )
+        return report
+    order = code_order(project.conn)
+    per_code = _code_patterns(pieces, len(options.coders))
+    counted.check(options)
+    report.segments = counted.count
+    pooled: Counter[Pattern] = Counter()
+    for code in sorted(per_code, key=lambda code: (order.get(code, len(order)), code)):
+        pooled.update(per_code[code])
+        report.rows.append(_row({"code": code}, per_code[code], options, report.unit_basis))
+    if per_code:
+        report.rows.append(_row({"code": POOLED}, pooled, options, report.unit_basis))
+    return report
+
+
+#: The units to compare, in key order, each with every compared coder's spans in it.
+Units = Iterable[tuple[SegmentKey, Sequence[Sequence[CodedSpan]]]]
+
+
+class _Counted:
+    """Passes units through and counts them: the report's segment count, known at the end
+    of the one pass that computes the statistics."""
+
+    def __init__(self, units: Units) -> None:
+        self.units = units
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[SegmentKey, Sequence[Sequence[CodedSpan]]]]:
+        for unit in self.units:
+            self.count += 1
+            yield unit
+
+    def check(self, options: AgreementOptions) -> None:
+        """No segment coded by every compared coder: say what to do."""
+        if not self.count and not options.all_segments:
+            raise NotFoundError(
+                f"no segment is coded by all of {', '.join(options.coders)}: code some "
+                "segments in common, or pass --all-segments"
+            )
+
+
+def _units_here(
+    project: Project, options: AgreementOptions
+) -> tuple[AgreementReport, Units, dict[SegmentKey, int]]:
+    """Every coder from this project: the units come from one sorted pass over the coders'
+    codings (:func:`~qualcode.analysis.query.coded_units`), a segment at a time, so that
+    memory does not grow with the project. ``segment_ids`` fills as the units go by (the
+    segment ids a --variable conflict names)."""
+    sources = _sources(project, None, options.coders)
+    basis = BASIS_ALL if options.all_segments else BASIS_CODED
+    report = AgreementReport(options.coders, options.unit, basis, 0, sources)
+    if len(set(options.coders)) >= 2:
+        from qualcode.store.adjudications import open_disagreement_count
+
+        report.open_disagreements = open_disagreement_count(
+            project.conn, options.coders, all_segments=options.all_segments
+        )
+    segment_ids: dict[SegmentKey, int] = {}
+
+    def units() -> Iterator[tuple[SegmentKey, Sequence[Sequence[CodedSpan]]]]:
+        for key, segment_id, spans in coded_units(
+            project.conn, options.coders, all_segments=options.all_segments
+        ):
+            if options.variable:
+                segment_ids[key] = segment_id
+            yield key, spans
+
+    return report, units(), segment_ids
+
+
+def _units_with_other(
+    project: Project, other: Project, options: AgreementOptions
+) -> tuple[AgreementReport, Units, dict[SegmentKey, int]]:
+    """Coders from this project or the other one: segments matched by key in both."""
     decisions, sources = _load_coders(project, other, options.coders)
     segment_ids = segment_keys(project.conn)
-    universe = set(segment_ids)
-    matched = None
-    if other is not None:
-        universe &= set(segment_keys(other.conn))
-        matched = len({key[0] for key in universe})
-        if not matched:
-            raise NotFoundError(
-                f"no segment of {other.path} matches one in this project (documents are "
-                "matched by content hash, segments by start_char/end_char)"
-            )
+    universe = set(segment_ids) & set(segment_keys(other.conn))
+    matched = len({key[0] for key in universe})
+    if not matched:
+        raise NotFoundError(
+            f"no segment of {other.path} matches one in this project (documents are "
+            "matched by content hash, segments by start_char/end_char)"
+        )
     if options.all_segments:
         units = sorted(universe)
         basis = BASIS_ALL
     else:
         units = sorted(key for key in universe if all(key in spans for spans in decisions))
         basis = BASIS_CODED
-        if not units:
-            raise NotFoundError(
-                f"no segment is coded by all of {', '.join(options.coders)}: code some "
-                "segments in common, or pass --all-segments"
-            )
     report = AgreementReport(
         options.coders, options.unit, basis, len(units), sources, documents_matched=matched
     )
-    if other is None and len(set(options.coders)) >= 2:
-        from qualcode.store.adjudications import open_disagreement_count
-
-        report.open_disagreements = open_disagreement_count(
-            project.conn, options.coders, all_segments=options.all_segments
-        )
-    pieces = [
-        (key, piece)
-        for key in units
-        for piece in _pieces(options.unit, key, [spans.get(key, []) for spans in decisions])
-    ]
-    if values_of is not None:
-        assert options.variable is not None
-        patterns = _variable_patterns(pieces, values_of, options, segment_ids)
-        report.rows.append(_row({"variable": options.variable}, patterns, options, basis))
-        return report
-    order = code_order(project.conn)
-    per_code = _code_patterns(pieces, len(options.coders))
-    pooled: Counter[Pattern] = Counter()
-    for code in sorted(per_code, key=lambda code: (order.get(code, len(order)), code)):
-        pooled.update(per_code[code])
-        report.rows.append(_row({"code": code}, per_code[code], options, basis))
-    if per_code:
-        report.rows.append(_row({"code": POOLED}, pooled, options, basis))
-    return report
+    return (
+        report,
+        ((key, [spans.get(key, []) for spans in decisions]) for key in units),
+        segment_ids,
+    )
 
 
 def _variable_values(project: Project, parent: str) -> dict[str, str]:
@@ -251,7 +321,7 @@ def _variable_values(project: Project, parent: str) -> dict[str, str]:
 
 
 def _code_patterns(
-    pieces: Sequence[tuple[SegmentKey, tuple[tuple[frozenset[str], ...], int]]], coders: int
+    pieces: Iterable[tuple[SegmentKey, tuple[tuple[frozenset[str], ...], int]]], coders: int
 ) -> dict[str, Counter[Pattern]]:
     """For each code, how many units had each 0/1 pattern across coders."""
     per_code: dict[str, Counter[Pattern]] = defaultdict(Counter)
@@ -269,7 +339,7 @@ def _code_patterns(
 
 
 def _variable_patterns(
-    pieces: Sequence[tuple[SegmentKey, tuple[tuple[frozenset[str], ...], int]]],
+    pieces: Iterable[tuple[SegmentKey, tuple[tuple[frozenset[str], ...], int]]],
     values_of: dict[str, str],
     options: AgreementOptions,
     segment_ids: dict[SegmentKey, int],

@@ -34,7 +34,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
@@ -48,7 +48,7 @@ from qualcode.analysis.query import (
     attribute_values,
     case_names,
     segment_texts,
-    segment_themes,
+    segment_themes_in_order,
     theme_labels,
     unknown_grouping,
 )
@@ -245,8 +245,26 @@ def _theme_groups(project: Project, options: FreqOptions) -> _Groups:
 
     current_version_id(project)  # NotFoundError, with what to do, when there is no codebook
     conn = project.conn
-    themes = segment_themes(conn, options.filters)
-    return _Groups(theme_labels(conn), lambda segment_id, _key: themes.get(segment_id, []))
+    return _Groups(
+        theme_labels(conn), _ThemesInOrder(segment_themes_in_order(conn, options.filters))
+    )
+
+
+class _ThemesInOrder:
+    """The themes of each segment, asked for in increasing segment order (as
+    :func:`~qualcode.analysis.query.segment_texts` gives the segments): one pass over the
+    query's rows beside the texts instead of a dict of every coded segment."""
+
+    def __init__(self, rows: Iterator[tuple[int, list[str]]]) -> None:
+        self.rows = rows
+        self.next: tuple[int, list[str]] | None = next(rows, None)
+
+    def __call__(self, segment_id: int, _key: Any) -> list[str]:
+        while self.next is not None and self.next[0] < segment_id:
+            self.next = next(self.rows, None)
+        if self.next is not None and self.next[0] == segment_id:
+            return self.next[1]
+        return []
 
 
 #: Which key :func:`~qualcode.analysis.query.segment_texts` gives each segment.

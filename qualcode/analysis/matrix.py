@@ -53,11 +53,10 @@ Decisions, so that a researcher can predict every number:
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import compress, repeat
-from operator import add, mul
+from itertools import repeat
 from typing import Any, Literal
 
 from qualcode.analysis.query import (
@@ -78,7 +77,7 @@ from qualcode.analysis.query import (
     expand_codes,
     largest_segment_id,
     policy_fields,
-    segment_arrays,
+    segment_chunks,
     segments_per_case,
     unknown_grouping,
 )
@@ -509,87 +508,105 @@ def _tallies(
     layers: list[dict[str, int]],
     column_count: int,
 ) -> tuple[dict[tuple[int, int], _Tally], dict[int, _Tally]]:
-    """Numerators per cell and per row, counted in bulk from the query layer's arrays.
+    """Numerators per cell and per row, counted in bulk from the query layer's chunks.
 
     Cells are numbered ``row * width + column`` with one extra row and column that collect
     codings outside the table (other cases, codes outside the columns) and are dropped at the
-    end. Distinct segments and documents per cell are the distinct keys of dicts keyed by
-    ``segment * width + column``. Every step is a C-level builtin (``map``, ``zip``, ``dict``,
-    ``Counter``), which is what makes a million codings take well under a second.
+    end. A unit (segment, or document for ``respondents``) counts once per cell: the distinct
+    keys ``unit * width + column``. Everything is counted in numpy arrays (a few bytes per
+    segment and per distinct key, read a chunk at a time), so memory stays flat in the size
+    of the project where Python dicts and sets of a few million ints took hundreds of MB.
     """
+    import numpy as np
+
     conn = project.conn
     filters = options.filters
     width = column_count + 1
-    segments = segment_arrays(conn, filters)
-    document_rows = {
-        document_id: case_rows.get(case_id, row_count)
-        for document_id, case_id in document_cases(conn).items()
-    }
+    outside = row_count  # the extra row
+    cases_of_documents = document_cases(conn)
+    document_row = np.full(max(cases_of_documents, default=0) + 1, outside, dtype=np.int64)
+    for document_id, case_id in cases_of_documents.items():
+        document_row[document_id] = case_rows.get(case_id, outside)
     size = largest_segment_id(conn) + 1
-    segment_row = [row_count] * size
-    segment_document = [0] * size
-    respondent = [False] * size
-    for segment_id, document_id, is_respondent in zip(
-        segments.segment_ids, segments.document_ids, segments.respondent, strict=True
-    ):
-        segment_row[segment_id] = document_rows[document_id]
-        segment_document[segment_id] = document_id
-        respondent[segment_id] = is_respondent
+    # Segments outside the filter's cases keep row ``outside``, document 0, not respondent.
+    segment_row = np.full(size, outside, dtype=np.int32)
+    segment_document = np.zeros(size, dtype=np.int32)
+    respondent = np.zeros(size, dtype=np.bool_)
+    for part in segment_chunks(conn, filters):
+        ids = np.array(part.segment_ids, dtype=np.int64)
+        documents = np.array(part.document_ids, dtype=np.int64)
+        segment_row[ids] = document_row[documents]
+        segment_document[ids] = documents
+        respondent[ids] = part.respondent
+    code_ids = all_code_ids(conn)
+    code_number = {code_id: number for number, code_id in enumerate(code_ids)}
+    unknown = len(code_ids)  # a slot for a code the tables do not know: in no column
     mapped = {code_id for layer in layers for code_id in layer}
-    every_code_mapped = mapped.issuperset(all_code_ids(conn))
+    code_mapped = np.array([code_id in mapped for code_id in code_ids] + [False])
+    every_code_mapped = bool(code_mapped[:unknown].all())
+    layer_columns = [
+        np.array([layer.get(code_id, column_count) for code_id in code_ids] + [column_count])
+        for layer in layers
+    ]
     measure = options.measure
     # Only what the measure needs is counted: each pass over a million codings costs.
     by_codings = measure == "count"
     by_documents = measure == "respondents"
     by_segments = not (by_codings or by_documents)
-    row_offset = list(map(mul, segment_row, repeat(width)))
-    cell_codings: Counter[int] = Counter()
-    cell_of_pair: dict[int, int] = {}
-    row_codings: Counter[int] = Counter()
-    row_units: set[int] = set()
-    for chunk_segments, chunk_codes in coding_chunks(conn, filters, distinct_pairs=not by_codings):
-        segment_ids, code_ids = chunk_segments, chunk_codes
+    cell_slots = (row_count + 1) * width
+    cell_counts = np.zeros(cell_slots, dtype=np.int64)
+    row_counts = np.zeros(row_count + 1, dtype=np.int64)
+    pair_parts: list[Any] = []  # distinct unit * width + column keys, per chunk
+    unit_parts: list[Any] = []  # distinct units with a coding in some column, per chunk
+    # Keys in four bytes where they fit (they do up to hundreds of millions of segments).
+    units_size = len(document_row) if by_documents else size
+    key_type = np.int32 if units_size * width < 2**31 else np.int64
+    chunks = coding_chunks(conn, filters, 100_000, distinct_pairs=not by_codings)
+    for chunk_segments, chunk_codes in chunks:
+        segment_ids = np.array(chunk_segments, dtype=np.int64)
+        codes = np.fromiter(
+            map(code_number.get, chunk_codes, repeat(unknown)), dtype=np.int64,
+            count=len(chunk_codes),
+        )  # fmt: skip
         if filters.respondents_only:
             # Interviewer turns are outside the population (and so are segments of other
             # cases, whose flag is False too: they would land in the extra row anyway).
-            keep = list(map(respondent.__getitem__, chunk_segments))
-            segment_ids = list(compress(chunk_segments, keep))
-            code_ids = list(compress(chunk_codes, keep))
+            keep = respondent[segment_ids]
+            segment_ids, codes = segment_ids[keep], codes[keep]
         # Codings of segments outside the filter's cases land in the extra row.
-        units = (
-            list(map(segment_document.__getitem__, segment_ids)) if by_documents else segment_ids
-        )
+        rows = segment_row[segment_ids].astype(np.int64)
+        in_columns = None if every_code_mapped else code_mapped[codes]
         if by_codings:
-            rows = map(segment_row.__getitem__, segment_ids)
-            row_codings.update(
-                rows if every_code_mapped else compress(rows, map(mapped.__contains__, code_ids))
-            )
+            counted = rows if in_columns is None else rows[in_columns]
+            row_counts += np.bincount(counted, minlength=row_count + 1)
         else:
-            row_units.update(
-                units if every_code_mapped else compress(units, map(mapped.__contains__, code_ids))
-            )
-        row_offsets = list(map(row_offset.__getitem__, segment_ids))
-        unit_offsets = list(map(mul, units, repeat(width))) if not by_codings else []
-        for layer in layers:
-            columns = list(map(layer.get, code_ids, repeat(column_count)))
-            numbers = map(add, row_offsets, columns)
+            units = segment_document[segment_ids].astype(np.int64) if by_documents else segment_ids
+            chosen_units = units if in_columns is None else units[in_columns]
+            _add_distinct(unit_parts, chosen_units.astype(key_type))
+        for columns in layer_columns:
+            chosen = columns[codes]
             if by_codings:
-                cell_codings.update(numbers)
+                cell_counts += np.bincount(rows * width + chosen, minlength=cell_slots)
             else:
-                cell_of_pair.update(zip(map(add, unit_offsets, columns), numbers, strict=True))
+                _add_distinct(pair_parts, (units * width + chosen).astype(key_type))
     if not by_codings:
-        # Distinct (segment or document, column) pairs per cell; distinct units per row.
-        cell_codings = Counter(cell_of_pair.values())
-        unit_row = document_rows.__getitem__ if by_documents else segment_row.__getitem__
-        row_codings = Counter(map(unit_row, row_units))
+        # Distinct (unit, column) pairs per cell; distinct units per row.
+        unit_row = document_row if by_documents else segment_row
+        keys = _distinct(pair_parts)
+        for lower in range(0, len(keys), _SLICE):
+            part = keys[lower : lower + _SLICE].astype(np.int64)
+            cells_of_part = unit_row[part // width].astype(np.int64) * width + part % width
+            cell_counts += np.bincount(cells_of_part, minlength=cell_slots)
+        del keys
+        row_counts = np.bincount(unit_row[_distinct(unit_parts)], minlength=row_count + 1)
     cells: dict[tuple[int, int], _Tally] = {}
-    for cell, count in cell_codings.items():
+    for cell in np.flatnonzero(cell_counts).tolist():
         row, column = divmod(cell, width)
         if row < row_count and column < column_count:
-            cells[(row, column)] = _tally(count, by_segments, by_documents)
+            cells[(row, column)] = _tally(int(cell_counts[cell]), by_segments, by_documents)
     totals = {
-        row: _tally(count, by_segments, by_documents)
-        for row, count in row_codings.items()
+        row: _tally(int(row_counts[row]), by_segments, by_documents)
+        for row in np.flatnonzero(row_counts).tolist()
         if row < row_count
     }
     if options.measure == "coverage":
@@ -598,6 +615,55 @@ def _tallies(
         column_pairs = [(code_id, column) for layer in layers for code_id, column in layer.items()]
         _add_coverage(project, filters, case_rows, column_pairs, cells, totals)
     return cells, totals
+
+
+#: Keys turned into cells this many at a time (bounded temporaries).
+_SLICE = 1_000_000
+#: Parts of distinct keys are merged into one when the newer ones hold more keys than this
+#: (and than the last merge), so that a pair coded by several coders, or in several chunks,
+#: is held about once.
+_MERGE_AT = 2_000_000
+
+
+def _add_distinct(parts: list[Any], values: Any) -> None:
+    """Add the distinct ``values`` of one chunk to ``parts``, merging the parts when large."""
+    parts.append(_sorted_distinct(values))
+    # The new parts since the last merge against what that merge left (parts[0]): merging
+    # only when they outgrow it keeps the merges' total work proportional to the keys.
+    if sum(len(part) for part in parts[1:]) > max(_MERGE_AT, len(parts[0])):
+        parts[:] = [_distinct(parts)]
+
+
+def _distinct(parts: list[Any]) -> Any:
+    """The distinct values of the arrays ``parts`` (emptied as they are merged), sorted; the
+    merge sorts in place, so the peak is twice the keys, not four times."""
+    import numpy as np
+
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    merged = np.concatenate(parts)
+    parts.clear()
+    merged.sort()
+    if len(merged) < 2:
+        return merged
+    first = np.empty(len(merged), dtype=np.bool_)
+    first[0] = True
+    np.not_equal(merged[1:], merged[:-1], out=first[1:])
+    return merged[first]
+
+
+def _sorted_distinct(values: Any) -> Any:
+    """The distinct values of the integer array ``values``, sorted: a sort and a comparison
+    of neighbours (numpy's ``unique`` hashes, several times slower on millions of ints)."""
+    import numpy as np
+
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    first = np.empty(len(ordered), dtype=np.bool_)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 def _tally(count: int, by_segments: bool, by_documents: bool) -> _Tally:

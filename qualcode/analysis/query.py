@@ -330,23 +330,46 @@ class SegmentArrays:
 
 
 def segment_arrays(conn: sqlite3.Connection, filters: CodingFilter) -> SegmentArrays:
-    """The segments whose codings pass the filter's case condition (all cases by default)."""
+    """The segments whose codings pass the filter's case condition (all cases by default),
+    all at once: :func:`segment_chunks` joined up (small projects; counting reads the chunks)."""
+    whole = SegmentArrays([], [], [])
+    for part in segment_chunks(conn, filters):
+        whole.segment_ids.extend(part.segment_ids)
+        whole.document_ids.extend(part.document_ids)
+        whole.respondent.extend(part.respondent)
+    return whole
+
+
+def segment_chunks(
+    conn: sqlite3.Connection, filters: CodingFilter, chunk: int = 100_000
+) -> Iterator[SegmentArrays]:
+    """:func:`segment_arrays` in pieces of at most ``chunk`` consecutive segment ids, so that
+    a caller filling tables indexed by segment holds one piece of lists at a time (a list of a
+    million Python ints is some 36 MB; three of them for three million segments, 300 MB)."""
     import json
 
     where, parameters = "", []
     if filters.cases:
         ids = case_ids(conn, filters.cases)
-        where = f"WHERE d.case_id IN ({', '.join('?' * len(ids))})"
+        where = f"AND d.case_id IN ({', '.join('?' * len(ids))})"
         parameters = list(ids)
-    segment_ids, document_ids, respondent = conn.execute(
-        "SELECT json_group_array(s.segment_id), json_group_array(s.document_id), "
-        "json_group_array(s.role IS NOT 'interviewer') FROM segments s "
-        f"JOIN documents d ON d.document_id = s.document_id {where}",
-        parameters,
-    ).fetchone()
-    return SegmentArrays(
-        json.loads(segment_ids), json.loads(document_ids), [bool(x) for x in json.loads(respondent)]
-    )
+    top = largest_segment_id(conn)
+    lower = 0
+    while lower < top:
+        upper = lower + chunk
+        segment_ids, document_ids, respondent = conn.execute(
+            "SELECT json_group_array(s.segment_id), json_group_array(s.document_id), "
+            "json_group_array(s.role IS NOT 'interviewer') FROM segments s "
+            "JOIN documents d ON d.document_id = s.document_id "
+            f"WHERE s.segment_id > ? AND s.segment_id <= ? {where}",
+            [lower, upper, *parameters],
+        ).fetchone()
+        lower = upper
+        yield SegmentArrays(
+            json.loads(segment_ids),
+            json.loads(document_ids),
+            [bool(x) for x in json.loads(respondent)],
+        )
 
 
 def coding_chunks(
@@ -794,15 +817,30 @@ SPEAKERS: tuple[Speakers, ...] = ("respondent", "all", "interviewer")
 def segment_themes(conn: sqlite3.Connection, filters: CodingFilter) -> dict[int, list[str]]:
     """``{segment_id: [theme_id, ...]}``: the themes under which each segment has at least one
     coding passing ``filters`` (segments without such a coding have no key)."""
+    return dict(segment_themes_in_order(conn, filters))
+
+
+def segment_themes_in_order(
+    conn: sqlite3.Connection, filters: CodingFilter
+) -> Iterator[tuple[int, list[str]]]:
+    """:func:`segment_themes` as ``(segment_id, [theme_id, ...])`` in segment order, read as
+    it goes: what a pass over the segments in order needs, without a dict of every coded
+    segment (hundreds of MB at millions of segments)."""
     sql, parameters = filtered_codings_sql(conn, filters)
-    themes: dict[int, list[str]] = {}
+    current: int | None = None
+    themes: list[str] = []
     for segment_id, theme_id in conn.execute(
         f"WITH fc AS ({sql}) SELECT DISTINCT fc.segment_id, k.theme_id FROM fc "
         "JOIN codes k ON k.code_id = fc.code_id ORDER BY fc.segment_id",
         parameters,
     ):
-        themes.setdefault(int(segment_id), []).append(str(theme_id))
-    return themes
+        if segment_id != current:
+            if current is not None:
+                yield current, themes
+            current, themes = int(segment_id), []
+        themes.append(str(theme_id))
+    if current is not None:
+        yield current, themes
 
 
 def _speaker_clause(speakers: Speakers) -> str:
@@ -884,6 +922,52 @@ def coder_spans(conn: sqlite3.Connection, coder: str) -> dict[SegmentKey, list[C
     for row in rows:
         spans[row[0], row[1], row[2]].append((row[3], row[4], row[5]))
     return spans
+
+
+def coded_units(
+    conn: sqlite3.Connection, coders: Sequence[str], *, all_segments: bool = False
+) -> Iterator[tuple[SegmentKey, int, list[list[CodedSpan]]]]:
+    """``(key, segment_id, spans)`` per segment that every one of ``coders`` coded (or, with
+    ``all_segments``, per segment), in key order; ``spans[i]`` is coder i's current codings in
+    it (any origin), as :func:`coder_spans` gives them.
+
+    One sorted pass over the codings of those coders, a segment at a time: what agreement
+    needs without holding every segment's key (hundreds of MB at millions of segments).
+    """
+    position = {coder: index for index, coder in enumerate(coders)}
+    marks = ", ".join("?" * len(coders))
+    coded = f"c.coder IN ({marks}) AND c.superseded_by_run IS NULL"
+    if all_segments:
+        rows = conn.execute(
+            "SELECT d.content_hash, s.start_char, s.end_char, s.segment_id, c.coder, c.code_id, "
+            "c.start_char, c.end_char FROM segments s "
+            "JOIN documents d ON d.document_id = s.document_id "
+            f"LEFT JOIN codings c ON c.segment_id = s.segment_id AND {coded} "
+            "ORDER BY d.content_hash, s.start_char, s.end_char",
+            list(coders),
+        )
+    else:
+        rows = conn.execute(
+            "SELECT d.content_hash, s.start_char, s.end_char, s.segment_id, c.coder, c.code_id, "
+            "c.start_char, c.end_char FROM codings c "
+            "JOIN segments s ON s.segment_id = c.segment_id "
+            "JOIN documents d ON d.document_id = s.document_id "
+            f"WHERE {coded} ORDER BY d.content_hash, s.start_char, s.end_char",
+            list(coders),
+        )
+    key: SegmentKey | None = None
+    segment_id = 0
+    spans: list[list[CodedSpan]] = []
+    for content_hash, start, end, segment, coder, code_id, code_start, code_end in rows:
+        if key is None or key != (content_hash, start, end):
+            if key is not None and (all_segments or all(spans)):
+                yield key, segment_id, spans
+            key, segment_id = (content_hash, start, end), segment
+            spans = [[] for _ in coders]
+        if coder is not None:
+            spans[position[coder]].append((code_id, code_start, code_end))
+    if key is not None and (all_segments or all(spans)):
+        yield key, segment_id, spans
 
 
 # --------------------------------------------------------------------------------------------

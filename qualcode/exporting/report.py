@@ -18,6 +18,7 @@ links to them.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -168,11 +169,18 @@ def _highlighted(quote: QuoteRow) -> str:
 
 
 def _quotes_html(matrix: Matrix) -> str:
+    return "\n".join(_quotes_blocks(matrix))
+
+
+def _quotes_blocks(matrix: Matrix) -> Iterator[str]:
+    """The quotes section, one cell's block at a time (joined by newlines it is the section):
+    a report of thousands of cells is written block by block, never held whole."""
     if matrix.options.quotes == 0:
-        return '<p class="note">No quotes were asked for (quotes per cell: 0).</p>'
+        yield '<p class="note">No quotes were asked for (quotes per cell: 0).</p>'
+        return
     if not matrix.quotes:
-        return '<p class="note">No quotes: no cell of the matrix has a coded segment.</p>'
-    blocks = []
+        yield '<p class="note">No quotes: no cell of the matrix has a coded segment.</p>'
+        return
     for j, (code_id, column_label) in enumerate(
         zip(matrix.column_ids, matrix.column_labels, strict=True)
     ):
@@ -205,14 +213,13 @@ def _quotes_html(matrix: Matrix) -> str:
                     f'<br><span class="source">{source}</span>'
                     f'<ul class="codings">{codings}</ul></blockquote>'
                 )
-            blocks.append(
+            yield (
                 f'<details class="quotes" id="q-{i}-{j}" data-row="{_e(row_label)}" '
                 f'data-column="{_e(code_id)}"><summary>{_e(row_label)} × {_e(column_label)} '
                 f'<span class="code-id">{_e(code_id)}</span>: {_e(matrix.measure)} {value}, '
                 f"{len(quotes)} quote{'s' if len(quotes) != 1 else ''}</summary>"
                 f"{''.join(items)}</details>"
             )
-    return "\n".join(blocks)
 
 
 def _filters_text(options: MatrixOptions) -> str:
@@ -221,36 +228,51 @@ def _filters_text(options: MatrixOptions) -> str:
 
 def render_report(project: Project, matrix: Matrix, *, generated_at: str | None = None) -> str:
     """The report page for ``matrix`` (built from ``project``) as one HTML string."""
+    return "".join(report_parts(project, matrix, generated_at=generated_at))
+
+
+#: The template's line for the quotes section, where the page is written block by block.
+_QUOTES_LINE = "\n$quotes\n"
+
+
+def report_parts(
+    project: Project, matrix: Matrix, *, generated_at: str | None = None
+) -> Iterator[str]:
+    """The report page in pieces that join to :func:`render_report`'s string: the page up to
+    the quotes section, each cell's quotes, the rest. Writing them one by one keeps a report
+    of thousands of cells (tens of MB of HTML) out of memory as a whole."""
     from qualcode._version import __version__
     from qualcode.store.codebooks import current_codebook
 
     stamp = generated_at or datetime.now(UTC).isoformat(timespec="seconds")
     options = matrix.options
     level = matrix.level if matrix.depth is None else f"{matrix.level}, depth {matrix.depth}"
-    template = Template(
-        resources.files("qualcode").joinpath("data", "report.html").read_text("utf-8")
-    )
-    return template.substitute(
-        language=_e(options.language),
-        version=_e(__version__),
-        title=_e(f"qualcode report: {project.path.name}"),
-        meta=_e(
+    source = resources.files("qualcode").joinpath("data", "report.html").read_text("utf-8")
+    head, tail = source.split(_QUOTES_LINE)
+    values = {
+        "language": _e(options.language),
+        "version": _e(__version__),
+        "title": _e(f"qualcode report: {project.path.name}"),
+        "meta": _e(
             f"Codebook {matrix.codebook_name} · {policy_text(options.filters)} · generated "
             f"{stamp} by qualcode {__version__}"
         ),
-        summary=_summary_html(project_summary(project.conn)),
-        codebook=_codebook_html(current_codebook(project)),
-        matrix_note=_e(
+        "summary": _summary_html(project_summary(project.conn)),
+        "codebook": _codebook_html(current_codebook(project)),
+        "matrix_note": _e(
             f"Rows: {matrix.by}. Columns: {level}. Measure: {matrix.measure}. "
             f"Filters: {_filters_text(options)}. Click a number to read its quotes."
         ),
-        matrix=_matrix_html(matrix),
-        quotes_note=_e(
+        "matrix": _matrix_html(matrix),
+        "quotes_note": _e(
             f"Up to {options.quotes} representative coded segments per cell, respondent turns "
             "first; open a cell to read them."
         ),
-        quotes=_quotes_html(matrix),
-    )
+    }
+    yield Template(head).substitute(values) + "\n"
+    for number, block in enumerate(_quotes_blocks(matrix)):
+        yield block if number == 0 else "\n" + block
+    yield "\n" + Template(tail).substitute(values)
 
 
 def write_report(project: Project, options: MatrixOptions, path: Path) -> ReportResult:
@@ -261,10 +283,10 @@ def write_report(project: Project, options: MatrixOptions, path: Path) -> Report
     ``QualcodeError``.
     """
     from qualcode.analysis.matrix import build_matrix
-    from qualcode.exporting.tables import check_writable, write_text_file
+    from qualcode.exporting.tables import atomic_output_path, check_writable
 
     check_writable(path)  # before the matrix is built, not after
     matrix = build_matrix(project, options)
-    page = render_report(project, matrix)
-    write_text_file(path, page)
+    with atomic_output_path(path) as partial, partial.open("w", encoding="utf-8") as stream:
+        stream.writelines(report_parts(project, matrix))
     return ReportResult(path=path, matrix=matrix)

@@ -33,18 +33,21 @@ import bisect
 import difflib
 import sqlite3
 import unicodedata
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from qualcode.errors import InputError, NotFoundError
 from qualcode.store.codebooks import require_code
 from qualcode.store.codings import (
     CodableSegment,
-    Span,
     codable_document,
-    code_in_transaction,
     document_names,
+    stage_manual_codings,
+    staged_manual_codings,
+    write_staged_codings,
 )
 from qualcode.store.journal import journaled
 from qualcode.store.project import Project
@@ -52,11 +55,14 @@ from qualcode.text.csv_tables import (
     CODINGS_COLUMNS,
     REQUIRED_CODINGS_COLUMNS,
     find_codings_column,
-    read_csv_table,
+    read_csv_table_lazily,
 )
 
 #: At most this many problems are listed; the rest are counted.
 MAX_LISTED_PROBLEMS = 20
+#: Documents (text and segments) kept while checking rows: a table of a thousand documents
+#: would otherwise end up holding the text of the whole project.
+CACHED_DOCUMENTS = 8
 
 
 class CodingsFileError(InputError):
@@ -107,43 +113,92 @@ def import_codings(project: Project, path: Path) -> CodingsImport:
     """Check every row of the codings table ``path``, then write them all in one transaction.
 
     Raises :class:`InputError` (one problem) or :class:`CodingsFileError` (several) before
-    anything is written.
+    anything is written. The checked rows wait in the connection's temporary storage
+    (:func:`~qualcode.store.codings.staged_manual_codings`), and the file is read as it is
+    checked, so a table of millions of rows is imported in flat memory.
     """
-    planned = plan_codings(project.conn, path)
-    added = 0
-    summary = f"import {len(planned)} codings from {path}"
-    with journaled(project, "codings-import", summary) as conn:
+    conn = project.conn
+    with staged_manual_codings(conn):
+        counted = _Counter()
+        stage_manual_codings(
+            conn,
+            (
+                (row.line, row.segment_id, row.code_id, row.coder, row.start, row.end, row.memo)
+                for row in counted.through(_checked_codings(conn, path))
+            ),
+        )
+        summary = f"import {counted.rows} codings from {path}"
+        with journaled(project, "codings-import", summary) as transaction:
+            added = write_staged_codings(transaction)
+    return CodingsImport(str(path), counted.rows, added, counted.rows - added)
+
+
+class _Counter:
+    """Counts the planned codings passing through (the staging consumes them)."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def through(self, planned: Iterator[_Planned]) -> Iterator[_Planned]:
         for row in planned:
-            result = code_in_transaction(
-                conn, row.segment_id, row.code_id, coder=row.coder,
-                span=Span(start=row.start, end=row.end), memo=row.memo,
-            )  # fmt: skip
-            added += result.created
-    return CodingsImport(str(path), len(planned), added, len(planned) - added)
+            self.rows += 1
+            yield row
 
 
 def plan_codings(conn: sqlite3.Connection, path: Path) -> list[PlannedCoding]:
     """Read and check the codings table ``path`` against the project; write nothing."""
-    header, rows = read_csv_table(path)
+    planned = []
+    for row in _checked_codings(conn, path):
+        start, end = row.start - row.offset, row.end - row.offset
+        coding = PlannedCoding(
+            row.line, row.document, row.segment_id, row.code_id, row.coder, start, end, row.memo
+        )
+        planned.append(coding)
+    return planned
+
+
+class _Planned(NamedTuple):
+    """A checked row with document offsets (``offset`` is its segment's start)."""
+
+    line: int
+    document: str
+    segment_id: int
+    code_id: str
+    coder: str
+    start: int
+    end: int
+    offset: int
+    memo: str | None
+
+
+def _checked_codings(conn: sqlite3.Connection, path: Path) -> Iterator[_Planned]:
+    """Each row of ``path`` checked, as it is read; after the last row, the problems found
+    (if any) are raised together, so a caller writes nothing until the iteration ends."""
+    header, rows = read_csv_table_lazily(path)
     columns = {
         name: find_codings_column(header, aliases) for name, aliases in CODINGS_COLUMNS.items()
     }
     missing = [name for name in REQUIRED_CODINGS_COLUMNS if columns[name] is None]
+    header_problem = None
     if missing:
-        raise InputError(path, _missing_columns(missing, header), line=1)
-    if (
+        header_problem = InputError(path, _missing_columns(missing, header), line=1)
+    elif (
         columns["quote"] is None
         and columns["segment_ordinal"] is None
         and (columns["start_char"] is None or columns["end_char"] is None)
     ):
-        raise InputError(
+        header_problem = InputError(
             path,
             "no location column: need quote, segment_ordinal or start_char and end_char; "
             f"header is {', '.join(header)}",
             line=1,
         )
+    if header_problem is not None:
+        # A row the csv module cannot read is reported first, wherever it is in the file.
+        for _ in rows:
+            pass
+        raise header_problem
     resolver = _Resolver(conn)
-    planned: list[PlannedCoding] = []
     problems: list[InputError] = []
     for line, cells in rows:
         values = {
@@ -152,14 +207,16 @@ def plan_codings(conn: sqlite3.Connection, path: Path) -> list[PlannedCoding]:
             if index is not None and index < len(cells) and cells[index].strip()
         }
         try:
-            planned.append(resolver.plan(line, values))
+            planned = resolver.plan(line, values)
         except _RowProblem as problem:
             problems.append(InputError(path, str(problem), line=line))
+            continue
+        if not problems:
+            yield planned
     if len(problems) == 1:
         raise problems[0]
     if problems:
         raise CodingsFileError(path, problems)
-    return planned
 
 
 def _missing_columns(missing: list[str], header: list[str]) -> str:
@@ -178,6 +235,7 @@ class _Document:
     text: str
     segments: list[CodableSegment]  # in document order
     starts: list[int]  # segment start offsets, for bisect
+    by_ordinal: dict[int, CodableSegment]  # the first in document order for each ordinal
 
 
 class _Resolver:
@@ -186,10 +244,11 @@ class _Resolver:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.names = document_names(conn)
-        self.documents: dict[str, _Document] = {}
+        #: The documents looked at last (a table is usually sorted by document).
+        self.documents: OrderedDict[str, _Document] = OrderedDict()
         self.codes: dict[str, str | None] = {}  # code id -> problem, or None if known
 
-    def plan(self, line: int, values: dict[str, str]) -> PlannedCoding:
+    def plan(self, line: int, values: dict[str, str]) -> _Planned:
         problems = []
         document_name, code_id, coder = (values.get(name, "") for name in REQUIRED_CODINGS_COLUMNS)
         for column, value in (("document", document_name), ("code", code_id), ("coder", coder)):
@@ -205,10 +264,9 @@ class _Resolver:
             raise _RowProblem("; ".join(problems))
         assert document is not None
         segment, start, end = self._locate(document, values)
-        offset = segment.start_char
-        return PlannedCoding(
-            line, document.name, segment.segment_id, code_id, coder, start - offset,
-            end - offset, values.get("memo"),
+        return _Planned(
+            line, document.name, segment.segment_id, code_id, coder, start, end,
+            segment.start_char, values.get("memo"),
         )  # fmt: skip
 
     def _code_problem(self, code_id: str) -> str | None:
@@ -222,13 +280,19 @@ class _Resolver:
 
     def _document(self, name: str) -> _Document | None:
         if name in self.documents:
+            self.documents.move_to_end(name)
             return self.documents[name]
         stored = codable_document(self.conn, name)
         if stored is None:
             return None
         segments = stored.segments
-        document = _Document(name, stored.text, segments, [s.start_char for s in segments])
+        document = _Document(
+            name, stored.text, segments, [s.start_char for s in segments],
+            {segment.ordinal: segment for segment in reversed(segments)},
+        )  # fmt: skip
         self.documents[name] = document
+        if len(self.documents) > CACHED_DOCUMENTS:
+            self.documents.popitem(last=False)
         return document
 
     def _unknown_document(self, name: str) -> str:
@@ -256,9 +320,8 @@ class _Resolver:
 
     def _by_ordinal(self, document: _Document, value: str) -> CodableSegment:
         ordinal = _integer(value, "segment_ordinal")
-        for segment in document.segments:
-            if segment.ordinal == ordinal:
-                return segment
+        if ordinal in document.by_ordinal:
+            return document.by_ordinal[ordinal]
         ordinals = [segment.ordinal for segment in document.segments]
         known = f"ordinals {min(ordinals)}-{max(ordinals)}" if ordinals else "no segments"
         raise _RowProblem(f"{document.name} has no segment {ordinal} ({known})")

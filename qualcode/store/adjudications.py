@@ -206,8 +206,31 @@ def unit_contexts(conn: sqlite3.Connection, segment_ids: Iterable[int]) -> dict[
 def open_disagreement_count(
     conn: sqlite3.Connection, coders: Sequence[str], *, all_segments: bool = False
 ) -> int:
-    """How many disagreements of ``coders`` have no decision yet."""
-    return len(open_units(conn, coders, all_segments=all_segments, agreements=False))
+    """How many disagreements of ``coders`` have no decision yet: the units
+    :func:`open_units` lists without agreements, counted by SQLite (``agree`` reports the
+    number at millions of codings, where building every unit would take gigabytes)."""
+    names = coder_set(conn, coders)
+    marks = ", ".join("?" * len(names))
+    shared = (
+        ""
+        if all_segments
+        else "AND p.segment_id IN (SELECT segment_id FROM picked GROUP BY segment_id "
+        "HAVING count(DISTINCT coder) = ?) "
+    )
+    parameters: list[object] = [*names]
+    if not all_segments:
+        parameters.append(len(names))
+    parameters += [coders_key(names), len(names)]
+    (count,) = conn.execute(
+        "WITH picked AS (SELECT segment_id, code_id, coder FROM codings "
+        f"WHERE coder IN ({marks}) AND superseded_by_run IS NULL) "
+        "SELECT count(*) FROM (SELECT 1 FROM picked p JOIN codes k ON k.code_id = p.code_id "
+        f"WHERE 1 {shared}AND NOT EXISTS (SELECT 1 FROM adjudications a WHERE a.coders = ? "
+        "AND a.segment_id = p.segment_id AND a.code_id = p.code_id) "
+        "GROUP BY p.segment_id, p.code_id HAVING count(DISTINCT p.coder) < ?)",
+        parameters,
+    ).fetchone()
+    return int(count)
 
 
 def record_decisions(

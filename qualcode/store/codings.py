@@ -10,6 +10,8 @@ from __future__ import annotations
 import getpass
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -472,6 +474,71 @@ def codable_document(conn: sqlite3.Connection, name: str) -> CodableDocument | N
         )
     ]
     return CodableDocument(int(row[0]), name, str(row[1]), segments)
+
+
+# Manual codings checked before they are written (qualcode.flows.codings_import) ------------------
+
+#: Connection-local table of checked manual codings, in file order, waiting to be written.
+_STAGED_CODINGS = "qc_staged_codings"
+
+#: What :func:`stage_manual_codings` takes per coding, in this order.
+StagedCoding = tuple[int, int, str, str, int, int, str | None]
+
+
+@contextmanager
+def staged_manual_codings(conn: sqlite3.Connection) -> Iterator[None]:
+    """A temporary table for codings that have been checked but not written yet.
+
+    A codings table of millions of rows is checked row by row first and written only when
+    every row is right; the checked rows wait in SQLite's temporary storage (the connection's
+    own, never the project file) instead of in Python lists. Dropped on the way out.
+    """
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_STAGED_CODINGS}")
+    conn.execute(
+        f"CREATE TEMP TABLE {_STAGED_CODINGS} (line INTEGER PRIMARY KEY, "
+        "segment_id INTEGER NOT NULL, code_id TEXT NOT NULL, coder TEXT NOT NULL, "
+        "start_char INTEGER NOT NULL, end_char INTEGER NOT NULL, memo TEXT)"
+    )
+    try:
+        yield
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_STAGED_CODINGS}")
+
+
+def stage_manual_codings(conn: sqlite3.Connection, codings: Iterable[StagedCoding]) -> None:
+    """Add ``(line, segment_id, code_id, coder, start_char, end_char, memo)`` rows (document
+    offsets) to the table :func:`staged_manual_codings` made. One transaction on the
+    temporary table only: it takes no lock on the project."""
+    conn.execute("BEGIN")
+    try:
+        conn.executemany(
+            f"INSERT INTO temp.{_STAGED_CODINGS} VALUES (?, ?, ?, ?, ?, ?, ?)", codings
+        )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def write_staged_codings(conn: sqlite3.Connection) -> int:
+    """Write the staged codings as manual codings, in file order, inside the caller's
+    transaction; return how many were added. A coding the project already has (the same
+    segment, code, coder and span), or an earlier row of the same file, adds nothing: the
+    unique index on manual codings decides, as :func:`code_in_transaction` does row by row.
+    """
+    try:
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO codings (segment_id, code_id, coder, origin, run_id, "
+            "rule_kind, rule, start_char, end_char, memo, created_at) "
+            "SELECT segment_id, code_id, coder, 'manual', NULL, NULL, NULL, start_char, "
+            f"end_char, memo, ? FROM temp.{_STAGED_CODINGS} ORDER BY line",
+            (now_utc(),),
+        )
+    except sqlite3.IntegrityError as error:
+        raise ConflictError(
+            f"a segment or code of the file was removed meanwhile ({error}); nothing imported"
+        ) from error
+    return int(cursor.rowcount)
 
 
 # What an auto-coding run wrote (qualcode.flows.tagging) -----------------------------------------
