@@ -7,9 +7,10 @@ Run:  .venv/bin/python bench/bench_goals.py --segments 100000 --segments 1000000
 For each size it generates labelled transcripts (``bench/generate.py``, seeded, 2,000 turns a
 file, half of them respondent turns) and builds, once, with the CLI: the imported project with
 the shipped codebook loaded, the same auto-coded, and the same with a second coder ``li``
-whose codings come in through ``qualcode codings import`` (a CSV derived from the automatic
-codings, deterministic: most kept, some dropped, some codes swapped, so that ``agree`` has
-real disagreements). Then every command below runs ``--runs`` times, each a new process,
+whose codings come in through ``qualcode codings import`` (CSVs of at most 700,000 rows
+derived from the automatic codings, deterministic: most kept, some dropped, some codes
+swapped, so that ``agree`` has real disagreements; ``codings import`` is timed on the first).
+Then every command below runs ``--runs`` times, each a new process,
 timed from outside with ``wait4``: wall seconds (min / median / max), CPU seconds (median,
 the process and its workers, user and system) and the largest peak RSS. The load average is
 read before each command's runs. Commands that write start from a fresh copy of their project
@@ -107,8 +108,8 @@ GOALS = (
          "cooccur", "< 300 MB at 3M", None, 300),
     Goal("freq", "coded", False, lambda d, o: ["--db", str(d), "freq", "--format", "csv"],
          None, "< 300 MB at 3M", None, 300),
-    Goal("codings import li.csv", "coded", True,
-         lambda d, o: ["--db", str(d), "codings", "import", str(o.parent / "li.csv")],
+    Goal("codings import li-1.csv", "coded", True,
+         lambda d, o: ["--db", str(d), "codings", "import", str(o.parent / "li-1.csv")],
          "codings_import", "< 300 MB at 3M", None, 300),
     Goal("quotes (terminal table)", "coded", False, lambda d, o: ["--db", str(d), "quotes"],
          None, "streams: flat memory"),
@@ -250,7 +251,7 @@ def naive_codings_import(db: Path) -> None:
     import sqlite_utils
 
     database = sqlite_utils.Database(db)
-    with (db.parent / "li.csv").open(encoding="utf-8", newline="") as handle:
+    with (db.parent / "li-1.csv").open(encoding="utf-8", newline="") as handle:
         database["naive_codings"].insert_all(csv.DictReader(handle), batch_size=10_000)  # type: ignore[union-attr]
     database.conn.close()
 
@@ -274,9 +275,15 @@ def qualcode(executable: str, *arguments: str) -> None:
     subprocess.run([executable, *arguments], check=True, capture_output=True)
 
 
-def write_second_coder(coded: Path, out: Path, seed: int = 11) -> int:
-    """A CSV of coder ``li``'s codings: per automatic coding, kept (80%), dropped (10%) or
-    given another code of the same theme (10%); whole segments (``segment_ordinal``)."""
+#: Rows per file of coder li's codings: qualcode refuses tables over 80 MB, so at 3,000,000
+#: segments the codings come in several files, as a team would send them.
+ROWS_PER_FILE = 700_000
+
+
+def write_second_coder(coded: Path, folder: Path, seed: int = 11) -> list[Path]:
+    """CSVs (``li-1.csv``, ...) of coder ``li``'s codings: per automatic coding, kept (80%),
+    dropped (10%) or given another code of the same theme (10%); whole segments
+    (``segment_ordinal``), at most :data:`ROWS_PER_FILE` rows a file."""
     rng = random.Random(seed)
     conn = sqlite3.connect(coded)
     siblings: dict[str, list[str]] = {}
@@ -288,24 +295,27 @@ def write_second_coder(coded: Path, out: Path, seed: int = 11) -> int:
         "JOIN documents d ON d.document_id = s.document_id "
         "WHERE g.origin = 'auto' AND g.superseded_by_run IS NULL ORDER BY d.name, s.ordinal"
     )
-    written = 0
+    kept: list[tuple[str, int, str]] = []
     seen: set[tuple[str, int, str]] = set()
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["document", "segment_ordinal", "code", "coder"])
-        for document, ordinal, code_id, theme_id in rows:
-            draw = rng.random()
-            if draw < 0.1:
-                continue
-            if draw < 0.2:
-                code_id = rng.choice(siblings[theme_id])
-            if (document, ordinal, code_id) in seen:
-                continue
+    for document, ordinal, code_id, theme_id in rows:
+        draw = rng.random()
+        if draw < 0.1:
+            continue
+        if draw < 0.2:
+            code_id = rng.choice(siblings[theme_id])
+        if (document, ordinal, code_id) not in seen:
             seen.add((document, ordinal, code_id))
-            writer.writerow([document, ordinal, code_id, "li"])
-            written += 1
+            kept.append((document, ordinal, code_id))
     conn.close()
-    return written
+    paths = []
+    for number, start in enumerate(range(0, len(kept), ROWS_PER_FILE), start=1):
+        path = folder / f"li-{number}.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["document", "segment_ordinal", "code", "coder"])
+            writer.writerows((*row, "li") for row in kept[start : start + ROWS_PER_FILE])
+        paths.append(path)
+    return paths
 
 
 def build(executable: str, base: Path, folder: Path) -> dict[str, Path]:
@@ -317,11 +327,11 @@ def build(executable: str, base: Path, folder: Path) -> dict[str, Path]:
         qualcode(executable, "--db", str(projects["imported"]), "codebook", "load", str(CODEBOOK))
         copy_project(projects["imported"], projects["coded"])
         qualcode(executable, "--db", str(projects["coded"]), "autocode")
-        write_second_coder(projects["coded"], base / "li.csv")
         copy_project(projects["coded"], projects["double"])
-        qualcode(
-            executable, "--db", str(projects["double"]), "codings", "import", str(base / "li.csv")
-        )
+        for path in write_second_coder(projects["coded"], base):
+            qualcode(executable, "--db", str(projects["double"]), "codings", "import", str(path))
+    elif not (base / "li-1.csv").exists():
+        write_second_coder(projects["coded"], base)
     return projects
 
 
