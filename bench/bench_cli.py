@@ -81,13 +81,18 @@ class Run:
 
 def timed(command: list[str]) -> Run:
     """Run ``command`` to completion and measure it (``wait4``'s figures)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    assert process.stderr is not None
-    errors = process.stderr.read().decode("utf-8", "replace")
-    process.stderr.close()
+    import tempfile
+
+    # stderr to a file, not a pipe: nobody reads a pipe until the command ends, and an import
+    # of 1,500 files says more than a pipe holds, so the command would wait forever.
+    with tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        errors = stderr.read().decode("utf-8", "replace")
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{errors}")
     return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
