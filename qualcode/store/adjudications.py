@@ -131,6 +131,22 @@ def check_consensus(names: Sequence[str], consensus: str) -> None:
         raise UsageError("the consensus coder needs a name: --as NAME")
 
 
+def _undecided_scope(names: Sequence[str], all_segments: bool) -> tuple[str, str, list[object]]:
+    """The pieces shared by the queries of undecided units: the ``?`` marks of the coders
+    (for the ``picked`` codings), the condition keeping segments every coder coded (empty
+    with ``all_segments``), and their parameters so far (the caller appends its own)."""
+    shared = (
+        ""
+        if all_segments
+        else "AND p.segment_id IN (SELECT segment_id FROM picked GROUP BY segment_id "
+        "HAVING count(DISTINCT coder) = ?) "
+    )
+    parameters: list[object] = [*names]
+    if not all_segments:
+        parameters.append(len(names))
+    return ", ".join("?" * len(names)), shared, parameters
+
+
 def open_units(
     conn: sqlite3.Connection,
     coders: Sequence[str],
@@ -142,16 +158,7 @@ def open_units(
     ``agreements`` only disagreements), in segment order and codebook order within a segment.
     Validates the coders (see :func:`coder_set`)."""
     names = coder_set(conn, coders)
-    marks = ", ".join("?" * len(names))
-    shared = (
-        ""
-        if all_segments
-        else "AND p.segment_id IN (SELECT segment_id FROM picked GROUP BY segment_id "
-        "HAVING count(DISTINCT coder) = ?) "
-    )
-    parameters: list[object] = [*names]
-    if not all_segments:
-        parameters.append(len(names))
+    marks, shared, parameters = _undecided_scope(names, all_segments)
     parameters.append(coders_key(names))
     rows = conn.execute(
         "WITH picked AS (SELECT segment_id, code_id, coder, start_char, end_char, memo "
@@ -210,16 +217,7 @@ def open_disagreement_count(
     :func:`open_units` lists without agreements, counted by SQLite (``agree`` reports the
     number at millions of codings, where building every unit would take gigabytes)."""
     names = coder_set(conn, coders)
-    marks = ", ".join("?" * len(names))
-    shared = (
-        ""
-        if all_segments
-        else "AND p.segment_id IN (SELECT segment_id FROM picked GROUP BY segment_id "
-        "HAVING count(DISTINCT coder) = ?) "
-    )
-    parameters: list[object] = [*names]
-    if not all_segments:
-        parameters.append(len(names))
+    marks, shared, parameters = _undecided_scope(names, all_segments)
     parameters += [coders_key(names), len(names)]
     (count,) = conn.execute(
         "WITH picked AS (SELECT segment_id, code_id, coder FROM codings "
