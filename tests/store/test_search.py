@@ -282,7 +282,10 @@ def test_a_word_cut_by_a_subtitle_line_break_is_found(cli: Cli, tmp_path: Path) 
     assert _hits(cli, "网格员 NOT 上门") == []
 
 
-def test_counted_hits_equal_listed_hits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("split", [False, True], ids=["one-connection", "threads"])
+def test_counted_hits_equal_listed_hits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, split: bool
+) -> None:
     """The count printed under the first 50 lines is the number ``--all`` lists: the SQL count
     of plain (Chinese) queries agrees with the listing, and both with a check of every segment
     written out here, for queries of every form, with line breaks and blank lines inside turns,
@@ -291,12 +294,15 @@ def test_counted_hits_equal_listed_hits(tmp_path: Path) -> None:
 
     from qualcode.errors import UsageError
     from qualcode.models import Segment
+    from qualcode.store import search as search_module
     from qualcode.store.documents import PreparedDocument, store_document
     from qualcode.store.project import open_project
     from qualcode.store.search import count_matches, search
     from qualcode.text.folding import fold_line_breaks
     from qualcode.text.search_query import parse_query
 
+    if split:  # the id ranges counted by threads, as in projects of 100,000 segments or more
+        monkeypatch.setattr(search_module, "PARALLEL_COUNT_MINIMUM", 0)
     rng = random.Random(16)
     letters = list("网格员卡口gridGsſk\u212aéÉ😀𠀀")  # ſ, K: odd case folds; 𠀀: CJK ext. B
     breaks = ["\n", " \n", "\n\n"]  # stored text's only line break is \n (normalise_text)
